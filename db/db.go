@@ -1,0 +1,174 @@
+// Package db owns the SQLite file: opening it with the right pragmas, migrations, and every query
+// the console runs. No other package writes SQL.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// ErrNotFound is returned by single-row lookups that find nothing.
+var ErrNotFound = errors.New("not found")
+
+// DB holds one writer connection (SQLite allows one writer at a time; a single connection
+// avoids SQLITE_BUSY between our own goroutines) and a pool of readers (WAL lets them run
+// beside the writer).
+type DB struct {
+	W    *sql.DB
+	R    *sql.DB
+	Path string
+}
+
+func dsn(path string, readOnly bool) string {
+	// busy_timeout first, so the pragmas after it already wait instead of failing.
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Open opens (creating if needed) the database at path and applies pending migrations.
+func Open(ctx context.Context, path string) (*DB, error) {
+	w, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("db: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("db: open %s: %w", path, err)
+	}
+	d := &DB{W: w, Path: path}
+	if err := d.Migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("db: open readers %s: %w", path, err)
+	}
+	n := max(4, runtime.NumCPU()*2)
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	d.R = r
+	return d, nil
+}
+
+// Close closes both pools.
+func (d *DB) Close() error {
+	return errors.Join(d.R.Close(), d.W.Close())
+}
+
+// Ping checks that the database answers (for /healthz).
+func (d *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := d.R.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("db: ping: %w", err)
+	}
+	return nil
+}
+
+// Migrate applies the embedded migrations newer than PRAGMA user_version, each in its own
+// transaction, in file-name order.
+func (d *DB) Migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("db: list migrations: %w", err)
+	}
+	sort.Strings(names)
+	var current int
+	if err := d.W.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
+		return fmt.Errorf("db: read schema version: %w", err)
+	}
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("db: migration %s: name must start with a number", base)
+		}
+		if v <= current {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("db: read migration %s: %w", base, err)
+		}
+		err = d.Tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("db: apply migration %s: %w", base, err)
+		}
+		current = v
+	}
+	return nil
+}
+
+// Tx runs fn in a write transaction, committing if fn returns nil.
+func (d *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := d.W.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Backup writes a consistent copy of the database to path with VACUUM INTO.
+func (d *DB) Backup(ctx context.Context, path string) error {
+	if _, err := d.W.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+		return fmt.Errorf("db: backup to %s: %w", path, err)
+	}
+	return nil
+}
+
+// Now is the time unit the schema uses: unix milliseconds.
+func Now() int64 { return time.Now().UnixMilli() }
+
+// ms converts a time to the schema's unit; the zero time becomes NULL.
+func ms(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
+}
+
+// fromMS converts a nullable column back; NULL becomes the zero time.
+func fromMS(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(n.Int64)
+}
