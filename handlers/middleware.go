@@ -1,0 +1,193 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"time"
+
+	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/views"
+)
+
+type ctxKey int
+
+const userKey ctxKey = iota
+
+// currentUser returns the signed-in user, or nil.
+func currentUser(r *http.Request) *db.User {
+	u, _ := r.Context().Value(userKey).(*db.User)
+	return u
+}
+
+func roleAccess(role string) Access {
+	switch role {
+	case db.RoleAdmin:
+		return Admin
+	case db.RoleAgent:
+		return Agent
+	default:
+		return Viewer
+	}
+}
+
+// authorize is the one place roles are checked: signed-out visitors of a protected page go to
+// sign-in (htmx requests are told to redirect), signed-in staff without the role get 403.
+func (s *Server) authorize(need Access, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if need == Public {
+			next.ServeHTTP(w, r)
+			return
+		}
+		u := currentUser(r)
+		if u == nil {
+			target := "/login"
+			if r.Method == http.MethodGet && r.URL.Path != "/" {
+				target += "?next=" + url.QueryEscape(r.URL.RequestURI())
+			}
+			if r.Header.Get("HX-Request") == "true" {
+				w.Header().Set("HX-Redirect", target)
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			if r.Method != http.MethodGet {
+				s.errorPage(w, r, http.StatusUnauthorized, "Signed out", "Your session has ended. Sign in again and repeat what you were doing.")
+				return
+			}
+			http.Redirect(w, r, target, http.StatusSeeOther)
+			return
+		}
+		if roleAccess(u.Role) < need {
+			s.errorPage(w, r, http.StatusForbidden, "Not allowed", "Your role ("+u.Role+") cannot open this page. Ask an admin if you need it.")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// loadSession finds the session cookie's server-side row and its user; expired, revoked or
+// disabled sessions count as signed out.
+func (s *Server) loadSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess, _ := s.cookies.Get(r, sessionCookie)
+		sid, _ := sess.Values["sid"].(string)
+		if sid == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		row, u, err := s.db.SessionUser(r.Context(), sid)
+		switch {
+		case errors.Is(err, db.ErrNotFound):
+			next.ServeHTTP(w, r)
+			return
+		case err != nil:
+			s.serverError(w, r, err)
+			return
+		}
+		now := time.Now()
+		if u.Disabled || now.Sub(row.LastSeenAt) > s.cfg.IdleTimeout || now.Sub(row.CreatedAt) > s.cfg.MaxLifetime {
+			s.db.DeleteSession(r.Context(), sid)
+			next.ServeHTTP(w, r)
+			return
+		}
+		// One write a minute at most keeps the idle timer honest without a write per request.
+		if now.Sub(row.LastSeenAt) > time.Minute {
+			if err := s.db.TouchSession(r.Context(), sid); err != nil {
+				s.log.Warn("touch session", "err", err)
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey, u)))
+	})
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// maxBody caps request bodies; forms are small, and the webhook endpoint sets its own cap.
+const maxBody = 1 << 20
+
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := s.ResponseWriter.Write(b)
+	s.bytes += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach Flush for server-sent events.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// accessLog writes one line per request. The query string is left out: it can carry tokens
+// (the setup link).
+func (s *Server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status), slog.Int("bytes", rec.bytes),
+			slog.Duration("duration", time.Since(start)))
+	})
+}
+
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				s.errorPage(w, r, http.StatusInternalServerError, "Something went wrong", "The console hit an unexpected error. Nothing was lost; try again, and tell an admin if it keeps happening.")
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) crossOriginDenied(w http.ResponseWriter, r *http.Request) {
+	s.log.Warn("cross-origin request refused", "method", r.Method, "path", r.URL.Path, "origin", r.Header.Get("Origin"))
+	s.errorPage(w, r, http.StatusForbidden, "Request refused", "This request came from another site, so it was refused to protect your account. Go back to Linkdesk and try again there.")
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.errorPage(w, r, http.StatusNotFound, "Page not found", "There is nothing at "+r.URL.Path+". Check the address, or go back to the inquiries.")
+}
+
+var _ = views.Page{}

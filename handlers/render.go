@@ -1,0 +1,92 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/linkdesk/linkdesk/views"
+)
+
+const sessionCookie = "linkdesk"
+
+// page fills the layout's view model for the current request.
+func (s *Server) page(r *http.Request, title, nav string) views.Page {
+	p := views.Page{Title: title, Nav: nav, Dev: s.cfg.Dev, Asset: s.assets.URL}
+	if u := currentUser(r); u != nil {
+		p.Me = &views.Me{ID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role}
+	}
+	p.Env = s.environment(r.Context())
+	return p
+}
+
+// environment names the Persona environment for the banner; overridden once Persona settings
+// exist.
+func (s *Server) environment(ctx context.Context) string { return "" }
+
+// isFragment reports whether htmx asked for a part of a page (but not a history restore, which
+// needs the whole page).
+func isFragment(r *http.Request) bool {
+	return r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-History-Restore-Request") != "true"
+}
+
+// render writes full for normal requests and fragment (when not nil) for htmx requests. It
+// renders into a buffer first so a template error becomes a clean 500, not half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, full, fragment templ.Component) {
+	c := full
+	if fragment != nil && isFragment(r) {
+		c = fragment
+	}
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Add("Vary", "HX-Request")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// errorPage renders a styled error page (or just its body for htmx).
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, heading, message string) {
+	e := views.ErrorPage{Status: status, Heading: heading, Message: message}
+	s.render(w, r, status, views.ErrorView(s.page(r, heading, ""), e), views.ErrorBody(e))
+}
+
+// serverError logs the detail and shows the person a page in words.
+func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	s.errorPage(w, r, http.StatusInternalServerError, "Something went wrong", "The console could not finish this request. Nothing was lost; try again in a moment, and tell an admin if it keeps happening.")
+}
+
+// redirect answers a POST: htmx follows HX-Redirect, browsers a 303.
+func redirect(w http.ResponseWriter, r *http.Request, to string) {
+	if r.Header.Get("HX-Request") == "true" {
+		w.Header().Set("HX-Redirect", to)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// flash keeps a one-time message for the next page.
+func (s *Server) flash(w http.ResponseWriter, r *http.Request, msg string) {
+	sess, _ := s.cookies.Get(r, sessionCookie)
+	sess.AddFlash(msg)
+	sess.Save(r, w)
+}
+
+// takeFlash fills p with a pending flash message, if any.
+func (s *Server) takeFlash(w http.ResponseWriter, r *http.Request, p *views.Page) {
+	sess, _ := s.cookies.Get(r, sessionCookie)
+	if fl := sess.Flashes(); len(fl) > 0 {
+		if msg, ok := fl[0].(string); ok {
+			p.Flash, p.FlashKind = msg, "ok"
+		}
+		sess.Save(r, w)
+	}
+}

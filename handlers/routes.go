@@ -1,0 +1,66 @@
+package handlers
+
+import (
+	"net/http"
+)
+
+// Access is the least a request needs to reach a route.
+type Access int
+
+const (
+	Public Access = iota // no sign-in: sign-in, setup, health, assets, webhooks
+	Viewer               // any signed-in staff member
+	Agent                // agents and admins
+	Admin                // admins only
+)
+
+// Route is one entry of the route table.
+type Route struct {
+	Pattern string // net/http pattern with method, e.g. "GET /inquiries/{id}"
+	Access  Access
+	Handler http.HandlerFunc
+}
+
+// Routes is the one route table; tests walk it to check every route against every role.
+func (s *Server) Routes() []Route {
+	return []Route{
+		{"GET /healthz", Public, s.healthz},
+		{"GET /static/", Public, s.assets.ServeHTTP},
+		{"GET /login", Public, s.loginForm},
+		{"POST /login", Public, s.login},
+		{"GET /setup", Public, s.setupForm},
+		{"POST /setup", Public, s.setup},
+		{"GET /logout", Viewer, s.logoutForm},
+		{"POST /logout", Viewer, s.logout},
+		{"GET /{$}", Viewer, s.home},
+		{"GET /inquiries", Viewer, s.inquiryList},
+
+		{"GET /staff", Admin, s.staffPage},
+		{"POST /staff", Admin, s.staffAdd},
+		{"POST /staff/{id}", Admin, s.staffUpdate},
+	}
+}
+
+// Handler wires the route table with its middleware.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range s.Routes() {
+		mux.Handle(rt.Pattern, s.authorize(rt.Access, rt.Handler))
+	}
+	mux.HandleFunc("/", s.notFound)
+
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginDenied))
+	var h http.Handler = mux
+	h = s.loadSession(h)
+	h = cop.Handler(h)
+	h = limitBody(h)
+	h = securityHeaders(h)
+	h = s.recoverPanics(h)
+	h = s.accessLog(h)
+	return h
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, "/inquiries", http.StatusSeeOther)
+}

@@ -1,0 +1,180 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/views"
+)
+
+type staffInput struct {
+	Name, Email, Role, Password string
+}
+
+// validate trims the input and reports problems per field; needPassword is false when editing.
+func (in *staffInput) validate(needPassword bool) views.Form {
+	in.Name, in.Email, in.Role = strings.TrimSpace(in.Name), strings.TrimSpace(in.Email), strings.TrimSpace(in.Role)
+	f := views.Form{Values: map[string]string{"name": in.Name, "email": in.Email, "role": in.Role}, Errors: map[string]string{}}
+	if in.Name == "" {
+		f.Errors["name"] = "Enter a name."
+	} else if len(in.Name) > 200 {
+		f.Errors["name"] = "Use at most 200 characters."
+	}
+	if !ValidEmail(in.Email) {
+		f.Errors["email"] = "Enter an email address like name@example.com."
+	}
+	if in.Role != db.RoleAdmin && in.Role != db.RoleAgent && in.Role != db.RoleViewer {
+		f.Errors["role"] = "Choose admin, agent or viewer."
+	}
+	if needPassword || in.Password != "" {
+		if len(in.Password) < MinPasswordLength {
+			f.Errors["password"] = "Use at least 12 characters."
+		} else if len(in.Password) > 72 {
+			f.Errors["password"] = "Use at most 72 characters."
+		}
+	}
+	return f
+}
+
+func (s *Server) staffRows(r *http.Request) ([]views.StaffRow, error) {
+	users, err := s.db.ListUsers(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	me := currentUser(r)
+	rows := make([]views.StaffRow, len(users))
+	for i, u := range users {
+		rows[i] = views.StaffRow{ID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role, Disabled: u.Disabled, Self: u.ID == me.ID}
+	}
+	return rows, nil
+}
+
+func (s *Server) renderStaff(w http.ResponseWriter, r *http.Request, status int, add views.Form) {
+	rows, err := s.staffRows(r)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	p := s.page(r, "Staff", "staff")
+	s.takeFlash(w, r, &p)
+	if add.Values == nil {
+		add.Values = map[string]string{"role": db.RoleAgent}
+	}
+	s.render(w, r, status, views.StaffPage(p, rows, add), nil)
+}
+
+func (s *Server) staffPage(w http.ResponseWriter, r *http.Request) {
+	s.renderStaff(w, r, http.StatusOK, views.Form{})
+}
+
+func (s *Server) staffAdd(w http.ResponseWriter, r *http.Request) {
+	in := staffInput{Name: r.PostFormValue("name"), Email: r.PostFormValue("email"), Role: r.PostFormValue("role"), Password: r.PostFormValue("password")}
+	f := in.validate(true)
+	if len(f.Errors) > 0 {
+		s.renderStaff(w, r, http.StatusUnprocessableEntity, f)
+		return
+	}
+	hash, err := HashPassword(in.Password)
+	if err != nil {
+		f.Errors["password"] = err.Error()
+		s.renderStaff(w, r, http.StatusUnprocessableEntity, f)
+		return
+	}
+	me := currentUser(r)
+	_, err = s.db.CreateUser(r.Context(), db.User{Email: in.Email, Name: in.Name, Role: in.Role, PasswordHash: hash})
+	if errors.Is(err, db.ErrEmailTaken) {
+		f.Errors["email"] = "A staff member with this email already exists."
+		s.renderStaff(w, r, http.StatusUnprocessableEntity, f)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.db.Audit(r.Context(), db.AuditEntry{UserID: me.ID, Actor: me.Name, Action: "user.add", Target: in.Email, Detail: "role " + in.Role})
+	s.flash(w, r, "Added "+in.Name+" as "+in.Role+".")
+	redirect(w, r, "/staff")
+}
+
+func (s *Server) staffUpdate(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.notFound(w, r)
+		return
+	}
+	u, err := s.db.UserByID(r.Context(), id)
+	if errors.Is(err, db.ErrNotFound) {
+		s.notFound(w, r)
+		return
+	} else if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	me := currentUser(r)
+	var up db.UserUpdate
+	var what []string
+	switch r.PostFormValue("action") {
+	case "disable", "enable":
+		if u.ID == me.ID {
+			s.errorPage(w, r, http.StatusUnprocessableEntity, "Not possible", "You cannot disable your own account.")
+			return
+		}
+		dis := r.PostFormValue("action") == "disable"
+		up.Disabled = &dis
+		what = append(what, r.PostFormValue("action")+"d")
+	default:
+		role := strings.TrimSpace(r.PostFormValue("role"))
+		if role != u.Role {
+			if role != db.RoleAdmin && role != db.RoleAgent && role != db.RoleViewer {
+				s.errorPage(w, r, http.StatusUnprocessableEntity, "Role not valid", "Choose admin, agent or viewer.")
+				return
+			}
+			up.Role = &role
+			what = append(what, "role "+u.Role+" → "+role)
+		}
+		if pw := r.PostFormValue("password"); pw != "" {
+			hash, err := HashPassword(pw)
+			if err != nil {
+				s.errorPage(w, r, http.StatusUnprocessableEntity, "Password not valid", "The new password for "+u.Name+" was not saved: "+err.Error()+".")
+				return
+			}
+			up.PasswordHash = &hash
+			what = append(what, "password reset")
+		}
+	}
+	if len(what) == 0 {
+		s.flash(w, r, "Nothing to change for "+u.Name+".")
+		redirect(w, r, "/staff")
+		return
+	}
+	// Keep at least one admin who can sign in.
+	losesAdmin := u.Role == db.RoleAdmin && !u.Disabled && ((up.Role != nil && *up.Role != db.RoleAdmin) || (up.Disabled != nil && *up.Disabled))
+	if losesAdmin {
+		if n, err := s.db.ActiveAdminCount(r.Context()); err != nil {
+			s.serverError(w, r, err)
+			return
+		} else if n <= 1 {
+			s.errorPage(w, r, http.StatusUnprocessableEntity, "Not possible", u.Name+" is the last active admin. Make someone else an admin first.")
+			return
+		}
+	}
+	audit := db.AuditEntry{UserID: me.ID, Actor: me.Name, Action: "user.update", Target: u.Email, Detail: strings.Join(what, ", ")}
+	if err := s.db.UpdateUser(r.Context(), u.ID, up, audit); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	msg := "Saved " + u.Name + ": " + strings.Join(what, ", ") + "."
+	if up.Role != nil || up.PasswordHash != nil || up.Disabled != nil {
+		msg += " Their sessions were ended."
+	}
+	if u.ID == me.ID && (up.Role != nil || up.PasswordHash != nil) {
+		// Their own sessions just ended too; send them to sign in again.
+		redirect(w, r, "/login")
+		return
+	}
+	s.flash(w, r, msg)
+	redirect(w, r, "/staff")
+}
