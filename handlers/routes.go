@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 )
 
 // Access is the least a request needs to reach a route.
@@ -47,7 +48,7 @@ func (s *Server) Handler() http.Handler {
 	for _, rt := range s.Routes() {
 		mux.Handle(rt.Pattern, s.authorize(rt.Access, rt.Handler))
 	}
-	mux.HandleFunc("/", s.notFound)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.noRoute(mux, w, r) })
 
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginDenied))
@@ -63,4 +64,22 @@ func (s *Server) Handler() http.Handler {
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/inquiries", http.StatusSeeOther)
+}
+
+// noRoute answers what no pattern matched: 405 when the path exists for another method, else 404.
+func (s *Server) noRoute(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pat := mux.Handler(probe); pat != "/" && m != r.Method {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		s.notFound(w, r)
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	s.errorPage(w, r, http.StatusMethodNotAllowed, "Not possible here", "This address does not accept a "+r.Method+" request. Go back and use the page's own buttons.")
 }

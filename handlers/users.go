@@ -178,3 +178,5 @@ func (s *Server) staffUpdate(w http.ResponseWriter, r *http.Request) {
 	s.flash(w, r, msg)
 	redirect(w, r, "/staff")
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
