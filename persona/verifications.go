@@ -1,0 +1,208 @@
+package persona
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Verification is any verification type (verification/government-id,
+// verification/selfie, verification/database, ...). Type-specific attributes
+// stay in Attributes (JSON numbers there are json.Number).
+type Verification struct {
+	ID, Type, Status                    string
+	CreatedAt, SubmittedAt, CompletedAt *time.Time
+	Checks                              []Check
+	InquiryID                           string
+	Attributes                          map[string]any
+}
+
+// Check is one entry of a verification's checks.
+type Check struct {
+	Name        string
+	Status      string // passed, failed, not_applicable, ...
+	Reasons     []string
+	Requirement string // required, not_required, ...
+}
+
+// GetVerification retrieves a verification of any type (GET /verifications/{id}).
+func (c *Client) GetVerification(ctx context.Context, id string) (*Verification, error) {
+	eid, err := escapeID("get verification", id)
+	if err != nil {
+		return nil, err
+	}
+	d, err := c.do(ctx, call{method: http.MethodGet, path: "/verifications/" + eid})
+	if err != nil {
+		return nil, err
+	}
+	var r resource
+	if isNull(d.Data) {
+		return nil, errors.New("persona: get verification: response has no data")
+	}
+	if err := decodeJSON(d.Data, &r); err != nil {
+		return nil, fmt.Errorf("persona: get verification: %w", err)
+	}
+	if r.ID == "" {
+		return nil, errors.New("persona: get verification: resource has no id")
+	}
+	var raw map[string]json.RawMessage
+	var attrs map[string]any
+	if !isNull(r.Attributes) {
+		if err := decodeJSON(r.Attributes, &raw); err != nil {
+			return nil, fmt.Errorf("persona: get verification %s: attributes: %w", r.ID, err)
+		}
+		_ = decodeJSON(r.Attributes, &attrs)
+	}
+	v := &Verification{
+		ID:          r.ID,
+		Type:        r.Type,
+		Status:      attrString(raw, "status"),
+		CreatedAt:   attrTime(raw, "created-at"),
+		SubmittedAt: attrTime(raw, "submitted-at"),
+		CompletedAt: attrTime(raw, "completed-at"),
+		Checks:      decodeChecks(raw["checks"]),
+		InquiryID:   firstID(r.Relationships["inquiry"]),
+		Attributes:  attrs,
+	}
+	return v, nil
+}
+
+func decodeChecks(raw json.RawMessage) []Check {
+	var items []map[string]json.RawMessage
+	if isNull(raw) || decodeJSON(raw, &items) != nil {
+		return nil
+	}
+	out := make([]Check, 0, len(items))
+	for _, it := range items {
+		out = append(out, Check{
+			Name:        attrString(it, "name"),
+			Status:      attrString(it, "status"),
+			Reasons:     attrStrings(it, "reasons"),
+			Requirement: attrString(it, "requirement"),
+		})
+	}
+	return out
+}
+
+// Template is an inquiry template (itmpl_...).
+type Template struct {
+	ID, Name, Status string
+	LatestVersionID  string // itmplv_... of the latest published version, when known
+}
+
+// templatesSandboxMessage is what staff see when templates cannot be listed.
+const templatesSandboxMessage = "Inquiry templates can be imported only with a production API key; add sandbox templates by id instead."
+
+// errTemplatesSandbox explains that Persona hides templates from Sandbox keys.
+func errTemplatesSandbox(status int) *APIError {
+	return &APIError{
+		StatusCode: status,
+		Title:      "Inquiry templates not available",
+		Details:    templatesSandboxMessage,
+		hint:       templatesSandboxMessage,
+	}
+}
+
+// ListInquiryTemplates lists the organization's inquiry templates. Persona
+// exposes them only to production keys; a Sandbox key gets a clear *APIError
+// without calling Persona.
+func (c *Client) ListInquiryTemplates(ctx context.Context) ([]Template, error) {
+	if c.IsSandboxKey() {
+		return nil, errTemplatesSandbox(http.StatusForbidden)
+	}
+	var out []Template
+	q := url.Values{"page[size]": {"100"}}
+	seen := map[string]bool{}
+	for {
+		d, err := c.do(ctx, call{method: http.MethodGet, path: "/inquiry-templates", query: q})
+		if err != nil {
+			return nil, mapTemplatesError(err, true)
+		}
+		var items []json.RawMessage
+		if !isNull(d.Data) {
+			if err := decodeJSON(d.Data, &items); err != nil {
+				return nil, fmt.Errorf("persona: list inquiry templates: data is not a list: %w", err)
+			}
+		}
+		for _, raw := range items {
+			t, err := templateFromJSON(raw)
+			if err != nil {
+				return nil, fmt.Errorf("persona: list inquiry templates: %w", err)
+			}
+			out = append(out, *t)
+		}
+		next := d.nextCursor()
+		if next == "" || seen[next] {
+			return out, nil
+		}
+		seen[next] = true
+		q.Set("page[after]", next)
+	}
+}
+
+// GetInquiryTemplate retrieves one inquiry template (production keys only).
+func (c *Client) GetInquiryTemplate(ctx context.Context, id string) (*Template, error) {
+	if c.IsSandboxKey() {
+		return nil, errTemplatesSandbox(http.StatusForbidden)
+	}
+	eid, err := escapeID("get inquiry template", id)
+	if err != nil {
+		return nil, err
+	}
+	d, err := c.do(ctx, call{method: http.MethodGet, path: "/inquiry-templates/" + eid})
+	if err != nil {
+		return nil, mapTemplatesError(err, false)
+	}
+	t, err := templateFromJSON(d.Data)
+	if err != nil {
+		return nil, fmt.Errorf("persona: get inquiry template: %w", err)
+	}
+	return t, nil
+}
+
+// mapTemplatesError turns Persona's refusal to show templates to a Sandbox
+// environment (whatever the key looks like) into the staff message. A 404 on
+// the list means the endpoint is hidden; on one template it may just be a
+// wrong id, so only a 403 that mentions Sandbox is mapped there.
+func mapTemplatesError(err error, list bool) error {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return err
+	}
+	mentionsSandbox := strings.Contains(strings.ToLower(ae.Title+" "+ae.Details), "sandbox")
+	if (list && ae.StatusCode == http.StatusNotFound) || (ae.StatusCode == http.StatusForbidden && mentionsSandbox) {
+		m := errTemplatesSandbox(ae.StatusCode)
+		m.RequestID = ae.RequestID
+		m.Errors = ae.Errors
+		return m
+	}
+	return err
+}
+
+func templateFromJSON(raw json.RawMessage) (*Template, error) {
+	var r resource
+	if isNull(raw) {
+		return nil, errors.New("no template data")
+	}
+	if err := decodeJSON(raw, &r); err != nil {
+		return nil, err
+	}
+	if r.ID == "" {
+		return nil, errors.New("template has no id")
+	}
+	var attrs map[string]json.RawMessage
+	if !isNull(r.Attributes) {
+		_ = decodeJSON(r.Attributes, &attrs)
+	}
+	return &Template{
+		ID:              r.ID,
+		Name:            attrString(attrs, "name"),
+		Status:          attrString(attrs, "status"),
+		LatestVersionID: firstID(r.Relationships["latest-published-version"]),
+	}, nil
+}
