@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"context"
 	"net/http"
 
 	"github.com/a-h/templ"
@@ -17,13 +16,9 @@ func (s *Server) page(r *http.Request, title, nav string) views.Page {
 	if u := currentUser(r); u != nil {
 		p.Me = &views.Me{ID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role}
 	}
-	p.Env = s.environment(r.Context())
+	p.Env = s.inq.Settings().Environment()
 	return p
 }
-
-// environment names the Persona environment for the banner; overridden once Persona settings
-// exist.
-func (s *Server) environment(ctx context.Context) string { return "" }
 
 // isFragment reports whether htmx asked for a part of a page (but not a history restore, which
 // needs the whole page).

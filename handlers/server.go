@@ -16,6 +16,7 @@ import (
 
 	"github.com/gorilla/sessions"
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/static"
 )
 
@@ -27,12 +28,16 @@ type Config struct {
 	MaxLifetime time.Duration // sign out after this long regardless
 	Dev         bool          // dev-only pages (Mailbox)
 	LoginLimit  int           // failed sign-ins per minute per account and per address
+
+	WebhookSecrets   []string      // Persona webhook secrets (several during rotation)
+	WebhookTolerance time.Duration // accepted age of a webhook signature; 0: 300 s
 }
 
 // Server holds the console's dependencies; its methods are the handlers.
 type Server struct {
 	cfg     Config
 	db      *db.DB
+	inq     *inquiry.Service
 	log     *slog.Logger
 	assets  *static.Assets
 	cookies *sessions.CookieStore
@@ -41,7 +46,7 @@ type Server struct {
 }
 
 // New builds the server, loading or creating the session keys.
-func New(ctx context.Context, cfg Config, d *db.DB, log *slog.Logger) (*Server, error) {
+func New(ctx context.Context, cfg Config, d *db.DB, inq *inquiry.Service, log *slog.Logger) (*Server, error) {
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = 8 * time.Hour
 	}
@@ -70,6 +75,7 @@ func New(ctx context.Context, cfg Config, d *db.DB, log *slog.Logger) (*Server, 
 	return &Server{
 		cfg:     cfg,
 		db:      d,
+		inq:     inq,
 		log:     log,
 		assets:  static.Load(),
 		cookies: store,

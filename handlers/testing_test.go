@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/inquiry"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -33,7 +34,8 @@ func newTestEnv(t *testing.T) *testEnv {
 	}
 	t.Cleanup(func() { d.Close() })
 	ts := httptest.NewUnstartedServer(nil)
-	srv, err := New(ctx, Config{BaseURL: "http://" + ts.Listener.Addr().String()}, d, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := New(ctx, Config{BaseURL: "http://" + ts.Listener.Addr().String()}, d, inquiry.New(d, inquiry.Settings{}, log), log)
 	if err != nil {
 		t.Fatal(err)
 	}

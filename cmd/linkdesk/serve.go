@@ -3,15 +3,18 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/handlers"
+	"github.com/linkdesk/linkdesk/inquiry"
 )
 
 type serveConfig struct {
@@ -19,6 +22,9 @@ type serveConfig struct {
 	dev                   bool
 	sessionKeys           string
 	idle, lifetime        time.Duration
+	persona               inquiry.Settings
+	webhookSecrets        string
+	webhookTolerance      time.Duration
 }
 
 func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer) error {
@@ -31,8 +37,16 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	fs.StringVar(&c.sessionKeys, "session-keys", env("SESSION_KEYS", ""), "comma-separated hex cookie keys (default: generated and kept in the database) [LINKDESK_SESSION_KEYS]")
 	fs.DurationVar(&c.idle, "idle-timeout", envDuration("IDLE_TIMEOUT", 8*time.Hour), "sign staff out after this long without activity [LINKDESK_IDLE_TIMEOUT]")
 	fs.DurationVar(&c.lifetime, "session-lifetime", envDuration("SESSION_LIFETIME", 7*24*time.Hour), "sign staff out after this long in any case [LINKDESK_SESSION_LIFETIME]")
+	personaFlags(fs, &c.persona)
+	fs.StringVar(&c.webhookSecrets, "persona-webhook-secrets", "", "comma-separated Persona webhook secrets, several during rotation [LINKDESK_PERSONA_WEBHOOK_SECRETS]")
+	fs.DurationVar(&c.webhookTolerance, "webhook-tolerance", envDuration("WEBHOOK_TOLERANCE", 5*time.Minute), "accepted age of a webhook signature [LINKDESK_WEBHOOK_TOLERANCE]")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	// Secrets come from the environment only, so they stay out of process listings.
+	c.persona.APIKey = os.Getenv("LINKDESK_PERSONA_API_KEY")
+	if c.webhookSecrets == "" {
+		c.webhookSecrets = os.Getenv("LINKDESK_PERSONA_WEBHOOK_SECRETS")
 	}
 	c.dbPath = *dbPath
 	log := newLogger(stdout)
@@ -56,9 +70,15 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	if c.sessionKeys != "" {
 		keys = strings.Split(c.sessionKeys, ",")
 	}
+	settings, err := inquiry.LoadSettings(ctx, d, c.persona)
+	if err != nil {
+		return err
+	}
+	inq := inquiry.New(d, settings, log)
 	srv, err := handlers.New(ctx, handlers.Config{
 		BaseURL: c.baseURL, SessionKeys: keys, IdleTimeout: c.idle, MaxLifetime: c.lifetime, Dev: c.dev,
-	}, d, log)
+		WebhookSecrets: splitList(c.webhookSecrets), WebhookTolerance: c.webhookTolerance,
+	}, d, inq, log)
 	if err != nil {
 		return err
 	}
@@ -95,4 +115,24 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 		return fmt.Errorf("serve: shutdown: %w", err)
 	}
 	return nil
+}
+
+// personaFlags declares the Persona settings shared by serve and sync. The API key is read from
+// LINKDESK_PERSONA_API_KEY only.
+func personaFlags(fs *flag.FlagSet, st *inquiry.Settings) {
+	fs.StringVar(&st.APIBaseURL, "persona-api-url", env("PERSONA_API_URL", ""), "Persona API base URL (default https://api.withpersona.com/api/v1) [LINKDESK_PERSONA_API_URL]")
+	fs.StringVar(&st.HostedURL, "persona-hosted-url", env("PERSONA_HOSTED_URL", ""), "hosted-flow base URL, for a custom subdomain (default https://inquiry.withpersona.com) [LINKDESK_PERSONA_HOSTED_URL]")
+	fs.StringVar(&st.EnvironmentID, "persona-environment-id", env("PERSONA_ENVIRONMENT_ID", ""), "Persona environment id (env_...), for template links [LINKDESK_PERSONA_ENVIRONMENT_ID]")
+	fs.StringVar(&st.Version, "persona-version", env("PERSONA_VERSION", ""), "Persona-Version header (default 2023-01-05) [LINKDESK_PERSONA_VERSION]")
+	fs.BoolVar(&st.RequireReference, "require-reference-id", envBool("REQUIRE_REFERENCE_ID", true), "require a reference ID on new inquiries [LINKDESK_REQUIRE_REFERENCE_ID]")
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }

@@ -87,6 +87,7 @@ CREATE TABLE inquiry_requests (
   reference_id    TEXT NOT NULL,
   template_id     TEXT NOT NULL,
   params          TEXT NOT NULL,   -- JSON of what was sent
+  sent_at         INTEGER,         -- set just before Persona is called with the key
   inquiry_id      TEXT,            -- set once Persona answered and the row was saved
   created_by      INTEGER REFERENCES users(id),
   created_at      INTEGER NOT NULL

@@ -1,0 +1,368 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Inquiry is the cached copy of a Persona inquiry plus what the console knows about it.
+type Inquiry struct {
+	ID          string
+	ReferenceID string
+	TemplateID  string
+	Status      string
+	Name        string
+	Email       string
+	Fields      map[string]string
+	Note        string
+	Tags        []string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	StartedAt   time.Time
+	CompletedAt time.Time
+	FailedAt    time.Time
+	DecidedAt   time.Time
+	ExpiredAt   time.Time
+	RedactedAt  time.Time
+	ExpiresAt   time.Time
+	// VersionAt orders updates: the newest of Persona's updated-at and the event's created-at
+	// that produced this row. An update older than it is stale and loses.
+	VersionAt time.Time
+	SyncedAt  time.Time
+	CreatedBy int64
+
+	// Joined for display.
+	CreatedByName string
+	TemplateName  string
+}
+
+// Final reports whether Persona will not change the status by itself any more (only staff
+// decisions or redaction can).
+func Final(status string) bool {
+	switch status {
+	case "approved", "declined", "failed", "expired":
+		return true
+	}
+	return false
+}
+
+const inquiryCols = `i.id, i.reference_id, i.template_id, i.status, i.name, i.email, i.fields, i.note, i.tags,
+	i.created_at, i.updated_at, i.started_at, i.completed_at, i.failed_at, i.decided_at, i.expired_at,
+	i.redacted_at, i.expires_at, i.version_at, i.synced_at, COALESCE(i.created_by, 0),
+	COALESCE(u.name, ''), COALESCE(t.name, '')`
+
+const inquiryFrom = ` FROM inquiries i LEFT JOIN users u ON u.id = i.created_by LEFT JOIN templates t ON t.id = i.template_id`
+
+func scanInquiry(row interface{ Scan(...any) error }) (*Inquiry, error) {
+	var q Inquiry
+	var fields, tags string
+	var created, updated, version, synced int64
+	var started, completed, failed, decided, expired, redacted, expires sql.NullInt64
+	err := row.Scan(&q.ID, &q.ReferenceID, &q.TemplateID, &q.Status, &q.Name, &q.Email, &fields, &q.Note, &tags,
+		&created, &updated, &started, &completed, &failed, &decided, &expired, &redacted, &expires, &version, &synced,
+		&q.CreatedBy, &q.CreatedByName, &q.TemplateName)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	json.Unmarshal([]byte(fields), &q.Fields)
+	json.Unmarshal([]byte(tags), &q.Tags)
+	q.CreatedAt, q.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
+	q.VersionAt, q.SyncedAt = time.UnixMilli(version), time.UnixMilli(synced)
+	q.StartedAt, q.CompletedAt, q.FailedAt = fromMS(started), fromMS(completed), fromMS(failed)
+	q.DecidedAt, q.ExpiredAt, q.RedactedAt, q.ExpiresAt = fromMS(decided), fromMS(expired), fromMS(redacted), fromMS(expires)
+	return &q, nil
+}
+
+// GetInquiry returns the cached inquiry.
+func (d *DB) GetInquiry(ctx context.Context, id string) (*Inquiry, error) {
+	q, err := scanInquiry(d.R.QueryRowContext(ctx, `SELECT `+inquiryCols+inquiryFrom+` WHERE i.id = ?`, id))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("db: get inquiry %s: %w", id, err)
+	}
+	return q, err
+}
+
+// InquiriesByReference returns the cached inquiries with this reference ID, newest first.
+func (d *DB) InquiriesByReference(ctx context.Context, ref string) ([]Inquiry, error) {
+	rows, err := d.R.QueryContext(ctx, `SELECT `+inquiryCols+inquiryFrom+` WHERE i.reference_id = ? ORDER BY i.created_at DESC LIMIT 50`, ref)
+	if err != nil {
+		return nil, fmt.Errorf("db: inquiries by reference: %w", err)
+	}
+	defer rows.Close()
+	var out []Inquiry
+	for rows.Next() {
+		q, err := scanInquiry(rows)
+		if err != nil {
+			return nil, fmt.Errorf("db: inquiries by reference: %w", err)
+		}
+		out = append(out, *q)
+	}
+	return out, rows.Err()
+}
+
+// UpsertInquiry stores q unless the cached row is newer (VersionAt), keeping the console's own
+// columns (created_by) of an existing row. It reports whether the row was written.
+func UpsertInquiry(ctx context.Context, x execer, q Inquiry) (bool, error) {
+	fields, _ := json.Marshal(q.Fields)
+	if q.Fields == nil {
+		fields = []byte("{}")
+	}
+	tags, _ := json.Marshal(q.Tags)
+	if q.Tags == nil {
+		tags = []byte("[]")
+	}
+	if q.SyncedAt.IsZero() {
+		q.SyncedAt = time.Now()
+	}
+	res, err := x.ExecContext(ctx, `INSERT INTO inquiries (id, reference_id, template_id, status, name, email, fields, note, tags,
+		created_at, updated_at, started_at, completed_at, failed_at, decided_at, expired_at, redacted_at, expires_at,
+		version_at, synced_at, created_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET reference_id = excluded.reference_id, template_id = excluded.template_id,
+			status = excluded.status, name = excluded.name, email = excluded.email, fields = excluded.fields,
+			note = excluded.note, tags = excluded.tags, created_at = excluded.created_at, updated_at = excluded.updated_at,
+			started_at = excluded.started_at, completed_at = excluded.completed_at, failed_at = excluded.failed_at,
+			decided_at = excluded.decided_at, expired_at = excluded.expired_at, redacted_at = excluded.redacted_at,
+			expires_at = excluded.expires_at, version_at = excluded.version_at, synced_at = excluded.synced_at,
+			created_by = COALESCE(inquiries.created_by, excluded.created_by)
+		WHERE excluded.version_at >= inquiries.version_at`,
+		q.ID, q.ReferenceID, q.TemplateID, q.Status, q.Name, q.Email, string(fields), q.Note, string(tags),
+		q.CreatedAt.UnixMilli(), q.UpdatedAt.UnixMilli(), ms(q.StartedAt), ms(q.CompletedAt), ms(q.FailedAt),
+		ms(q.DecidedAt), ms(q.ExpiredAt), ms(q.RedactedAt), ms(q.ExpiresAt), q.VersionAt.UnixMilli(),
+		q.SyncedAt.UnixMilli(), nullID(q.CreatedBy))
+	if err != nil {
+		return false, fmt.Errorf("db: upsert inquiry %s: %w", q.ID, err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// SaveInquiry upserts q and writes the audit entry (when it has an action) in one transaction.
+func (d *DB) SaveInquiry(ctx context.Context, q Inquiry, audit AuditEntry) (bool, error) {
+	var changed bool
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if changed, err = UpsertInquiry(ctx, tx, q); err != nil {
+			return err
+		}
+		if audit.Action == "" {
+			return nil
+		}
+		return AddAudit(ctx, tx, audit)
+	})
+	return changed, err
+}
+
+// MarkSynced records that Persona confirmed the cached row is current.
+func (d *DB) MarkSynced(ctx context.Context, id string, at time.Time) error {
+	_, err := d.W.ExecContext(ctx, `UPDATE inquiries SET synced_at = ? WHERE id = ?`, at.UnixMilli(), id)
+	if err != nil {
+		return fmt.Errorf("db: mark synced: %w", err)
+	}
+	return nil
+}
+
+// --- create requests (idempotency) ---
+
+// InquiryRequest is a create request whose idempotency key was stored before Persona was called.
+type InquiryRequest struct {
+	Key         string
+	ReferenceID string
+	TemplateID  string
+	Params      string
+	InquiryID   string
+	CreatedBy   int64
+	CreatedAt   time.Time
+	Sent        bool // Persona was (or may have been) called with this key
+}
+
+// BeginInquiryRequest stores the key with its parameters. If the key exists already (a double
+// click or a retried POST) it returns the stored request instead, so the caller repeats that one.
+func (d *DB) BeginInquiryRequest(ctx context.Context, r InquiryRequest) (*InquiryRequest, error) {
+	_, err := d.W.ExecContext(ctx, `INSERT INTO inquiry_requests (idempotency_key, reference_id, template_id, params, created_by, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
+		r.Key, r.ReferenceID, r.TemplateID, r.Params, nullID(r.CreatedBy), Now())
+	if err != nil {
+		return nil, fmt.Errorf("db: begin inquiry request: %w", err)
+	}
+	var out InquiryRequest
+	var inq sql.NullString
+	var created int64
+	err = d.W.QueryRowContext(ctx, `SELECT idempotency_key, reference_id, template_id, params, inquiry_id, COALESCE(created_by, 0), created_at, sent_at IS NOT NULL
+		FROM inquiry_requests WHERE idempotency_key = ?`, r.Key).Scan(&out.Key, &out.ReferenceID, &out.TemplateID, &out.Params, &inq, &out.CreatedBy, &created, &out.Sent)
+	if err != nil {
+		return nil, fmt.Errorf("db: begin inquiry request: %w", err)
+	}
+	out.InquiryID, out.CreatedAt = inq.String, time.UnixMilli(created)
+	return &out, nil
+}
+
+// MarkInquiryRequestSent records that Persona is about to be called with the key: from now on
+// a retry must repeat the call with the same key rather than decide afresh.
+func (d *DB) MarkInquiryRequestSent(ctx context.Context, key string) error {
+	if _, err := d.W.ExecContext(ctx, `UPDATE inquiry_requests SET sent_at = ? WHERE idempotency_key = ?`, Now(), key); err != nil {
+		return fmt.Errorf("db: mark inquiry request sent: %w", err)
+	}
+	return nil
+}
+
+// FinishInquiryRequest saves the created inquiry, links it to its request and audits it, in one
+// transaction.
+func (d *DB) FinishInquiryRequest(ctx context.Context, key string, q Inquiry, audit AuditEntry) error {
+	return d.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := UpsertInquiry(ctx, tx, q); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE inquiry_requests SET inquiry_id = ? WHERE idempotency_key = ?`, q.ID, key); err != nil {
+			return fmt.Errorf("db: finish inquiry request: %w", err)
+		}
+		return AddAudit(ctx, tx, audit)
+	})
+}
+
+// --- links ---
+
+// Link is a hosted-flow link handed out.
+type Link struct {
+	ID           int64
+	InquiryID    string
+	Kind         string // inquiry, resume, one-time, template
+	URL          string
+	ExpiresAt    time.Time
+	IssuedBy     int64
+	IssuedByName string
+	IssuedAt     time.Time
+}
+
+// AddLink records a link and its audit entry in one transaction.
+func (d *DB) AddLink(ctx context.Context, l Link, audit AuditEntry) (int64, error) {
+	var id int64
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, err = AddLinkTx(ctx, tx, l)
+		if err != nil {
+			return err
+		}
+		return AddAudit(ctx, tx, audit)
+	})
+	return id, err
+}
+
+// AddLinkTx records a link inside the caller's transaction.
+func AddLinkTx(ctx context.Context, x execer, l Link) (int64, error) {
+	if l.IssuedAt.IsZero() {
+		l.IssuedAt = time.Now()
+	}
+	var inq any
+	if l.InquiryID != "" {
+		inq = l.InquiryID
+	}
+	res, err := x.ExecContext(ctx, `INSERT INTO links (inquiry_id, kind, url, expires_at, issued_by, issued_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		inq, l.Kind, l.URL, ms(l.ExpiresAt), nullID(l.IssuedBy), l.IssuedAt.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("db: add link: %w", err)
+	}
+	return res.LastInsertId()
+}
+
+// Links returns the links issued for an inquiry, newest first.
+func (d *DB) Links(ctx context.Context, inquiryID string) ([]Link, error) {
+	rows, err := d.R.QueryContext(ctx, `SELECT l.id, COALESCE(l.inquiry_id, ''), l.kind, l.url, l.expires_at, COALESCE(l.issued_by, 0), COALESCE(u.name, ''), l.issued_at
+		FROM links l LEFT JOIN users u ON u.id = l.issued_by WHERE l.inquiry_id = ? ORDER BY l.id DESC`, inquiryID)
+	if err != nil {
+		return nil, fmt.Errorf("db: links: %w", err)
+	}
+	defer rows.Close()
+	var out []Link
+	for rows.Next() {
+		var l Link
+		var exp sql.NullInt64
+		var issued int64
+		if err := rows.Scan(&l.ID, &l.InquiryID, &l.Kind, &l.URL, &exp, &l.IssuedBy, &l.IssuedByName, &issued); err != nil {
+			return nil, fmt.Errorf("db: links: %w", err)
+		}
+		l.ExpiresAt, l.IssuedAt = fromMS(exp), time.UnixMilli(issued)
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// --- templates ---
+
+// Template is a known Persona inquiry template.
+type Template struct {
+	ID           string
+	Name         string
+	IsDefault    bool
+	ReminderDays string
+}
+
+// Templates lists the known templates, the default first.
+func (d *DB) Templates(ctx context.Context) ([]Template, error) {
+	rows, err := d.R.QueryContext(ctx, `SELECT id, name, is_default, reminder_days FROM templates ORDER BY is_default DESC, name COLLATE NOCASE`)
+	if err != nil {
+		return nil, fmt.Errorf("db: templates: %w", err)
+	}
+	defer rows.Close()
+	var out []Template
+	for rows.Next() {
+		var t Template
+		if err := rows.Scan(&t.ID, &t.Name, &t.IsDefault, &t.ReminderDays); err != nil {
+			return nil, fmt.Errorf("db: templates: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// GetTemplate returns one template.
+func (d *DB) GetTemplate(ctx context.Context, id string) (*Template, error) {
+	var t Template
+	err := d.R.QueryRowContext(ctx, `SELECT id, name, is_default, reminder_days FROM templates WHERE id = ?`, id).Scan(&t.ID, &t.Name, &t.IsDefault, &t.ReminderDays)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("db: template: %w", err)
+	}
+	return &t, nil
+}
+
+// SaveTemplate adds or renames a template; making it the default clears the others'.
+func (d *DB) SaveTemplate(ctx context.Context, t Template, audit AuditEntry) error {
+	return d.Tx(ctx, func(tx *sql.Tx) error {
+		if t.IsDefault {
+			if _, err := tx.ExecContext(ctx, `UPDATE templates SET is_default = 0`); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO templates (id, name, is_default, reminder_days, created_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET name = excluded.name, is_default = excluded.is_default, reminder_days = excluded.reminder_days`,
+			t.ID, strings.TrimSpace(t.Name), t.IsDefault, t.ReminderDays, Now())
+		if err != nil {
+			return fmt.Errorf("db: save template: %w", err)
+		}
+		if audit.Action == "" {
+			return nil
+		}
+		return AddAudit(ctx, tx, audit)
+	})
+}
+
+// DeleteTemplate forgets a template (inquiries keep its id).
+func (d *DB) DeleteTemplate(ctx context.Context, id string, audit AuditEntry) error {
+	return d.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM templates WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("db: delete template: %w", err)
+		}
+		return AddAudit(ctx, tx, audit)
+	})
+}

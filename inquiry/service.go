@@ -1,0 +1,242 @@
+// Package inquiry holds the console's rules: creating inquiries without duplicates, choosing
+// and issuing links, staff actions, settings, and keeping the cache in step with Persona. It
+// knows nothing of HTTP or HTML.
+package inquiry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/persona"
+)
+
+// Actor is who does something: a staff member, or the system (ID 0).
+type Actor struct {
+	ID   int64
+	Name string
+}
+
+// System is the actor for webhooks, the reconciler and workers.
+var System = Actor{Name: "Linkdesk"}
+
+func (a Actor) audit(action, target, detail string, err error) db.AuditEntry {
+	e := db.AuditEntry{UserID: a.ID, Actor: a.Name, Action: action, Target: target, Detail: detail}
+	if err != nil {
+		e.Outcome = persona.Explain(err)
+	}
+	return e
+}
+
+// ErrNotConfigured means no Persona API key is set.
+var ErrNotConfigured = errors.New("Persona is not configured: an admin must set LINKDESK_PERSONA_API_KEY and restart Linkdesk")
+
+// Service carries out the console's rules over the database and Persona.
+type Service struct {
+	db  *db.DB
+	log *slog.Logger
+
+	mu       sync.RWMutex
+	settings Settings
+	client   *persona.Client
+
+	changeMu  sync.RWMutex
+	onChanges []func(id string)
+}
+
+// New builds the service with settings already merged (see LoadSettings).
+func New(d *db.DB, st Settings, log *slog.Logger) *Service {
+	s := &Service{db: d, log: log}
+	s.apply(st)
+	return s
+}
+
+func (s *Service) apply(st Settings) {
+	st = st.withDefaults()
+	var c *persona.Client
+	if st.APIKey != "" {
+		c = persona.New(persona.Config{
+			BaseURL: st.APIBaseURL, APIKey: st.APIKey, Version: st.Version,
+			UserAgent: "Linkdesk/1", RateLimit: st.RateLimit,
+			MaxRetryElapsed: st.MaxRetryElapsed, BackoffBase: st.BackoffBase,
+		})
+	}
+	s.mu.Lock()
+	s.settings, s.client = st, c
+	s.mu.Unlock()
+}
+
+// Settings returns the settings in force.
+func (s *Service) Settings() Settings {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.settings
+}
+
+// Client returns the Persona client, or ErrNotConfigured.
+func (s *Service) Client() (*persona.Client, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.client == nil {
+		return nil, ErrNotConfigured
+	}
+	return s.client, nil
+}
+
+// OnChange registers fn to be told the id of every inquiry whose cached row changed (the live
+// hub, the reminder scheduler).
+func (s *Service) OnChange(fn func(id string)) {
+	s.changeMu.Lock()
+	s.onChanges = append(s.onChanges, fn)
+	s.changeMu.Unlock()
+}
+
+func (s *Service) changed(id string) {
+	s.changeMu.RLock()
+	defer s.changeMu.RUnlock()
+	for _, fn := range s.onChanges {
+		fn(id)
+	}
+}
+
+// DB exposes the database for read queries the pages need.
+func (s *Service) DB() *db.DB { return s.db }
+
+// fromPersona converts Persona's inquiry into the cached row. version orders it against what
+// is cached: Persona's updated-at, or the event time where it is newer.
+func fromPersona(p *persona.Inquiry, version time.Time) db.Inquiry {
+	q := db.Inquiry{
+		ID: p.ID, ReferenceID: p.ReferenceID, TemplateID: p.TemplateID, Status: p.Status,
+		Name: p.Name(), Email: p.Field("email-address"), Note: p.Note, Tags: p.Tags,
+		Fields: map[string]string{}, SyncedAt: time.Now(),
+	}
+	for _, k := range FieldKeys {
+		if v := p.Field(k); v != "" {
+			q.Fields[k] = v
+		}
+	}
+	for k, f := range p.Fields {
+		if _, ok := q.Fields[k]; !ok {
+			if s, ok := f.Value.(string); ok && s != "" {
+				q.Fields[k] = s
+			}
+		}
+	}
+	t := func(pt *time.Time) time.Time {
+		if pt == nil {
+			return time.Time{}
+		}
+		return *pt
+	}
+	q.CreatedAt, q.UpdatedAt, q.StartedAt = t(p.CreatedAt), t(p.UpdatedAt), t(p.StartedAt)
+	q.CompletedAt, q.FailedAt, q.DecidedAt = t(p.CompletedAt), t(p.FailedAt), t(p.DecisionedAt)
+	q.ExpiredAt, q.RedactedAt, q.ExpiresAt = t(p.ExpiredAt), t(p.RedactedAt), t(p.ExpiresAt)
+	if q.UpdatedAt.IsZero() {
+		q.UpdatedAt = q.CreatedAt
+	}
+	q.VersionAt = q.UpdatedAt
+	if version.After(q.VersionAt) {
+		q.VersionAt = version
+	}
+	return q
+}
+
+// FieldKeys are the standard prefill fields, in form order (Persona's kebab keys).
+var FieldKeys = []string{
+	"name-first", "name-middle", "name-last", "birthdate", "email-address", "phone-number",
+	"address-street-1", "address-street-2", "address-city", "address-subdivision",
+	"address-postal-code", "address-country-code",
+}
+
+// store saves a row fetched from Persona, tells listeners when it changed, and returns the
+// cached row as it now stands.
+func (s *Service) store(ctx context.Context, p *persona.Inquiry, version time.Time, audit db.AuditEntry) (*db.Inquiry, error) {
+	row := fromPersona(p, version)
+	changed, err := s.db.SaveInquiry(ctx, row, audit)
+	if err != nil {
+		return nil, err
+	}
+	if changed {
+		s.changed(row.ID)
+	}
+	return s.db.GetInquiry(ctx, row.ID)
+}
+
+// Get returns the cached inquiry.
+func (s *Service) Get(ctx context.Context, id string) (*db.Inquiry, error) {
+	return s.db.GetInquiry(ctx, id)
+}
+
+// Refresh fetches the inquiry from Persona and updates the cache. It changes nothing in Persona.
+func (s *Service) Refresh(ctx context.Context, a Actor, id string) (*db.Inquiry, error) {
+	c, err := s.Client()
+	if err != nil {
+		return nil, err
+	}
+	p, err := c.GetInquiry(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("refresh %s: %w", id, err)
+	}
+	q, err := s.store(ctx, p, time.Time{}, db.AuditEntry{})
+	if err != nil {
+		return nil, err
+	}
+	s.db.MarkSynced(ctx, id, time.Now())
+	return q, nil
+}
+
+// Decide carries out a staff decision in Persona: approve, decline (both with an optional
+// comment) or expire.
+func (s *Service) Decide(ctx context.Context, a Actor, id, action, comment string) (*db.Inquiry, error) {
+	c, err := s.Client()
+	if err != nil {
+		return nil, err
+	}
+	comment = strings.TrimSpace(comment)
+	var p *persona.Inquiry
+	switch action {
+	case "approve":
+		p, err = c.ApproveInquiry(ctx, id, comment)
+	case "decline":
+		p, err = c.DeclineInquiry(ctx, id, comment)
+	case "expire":
+		p, err = c.ExpireInquiry(ctx, id)
+	default:
+		return nil, fmt.Errorf("unknown action %q", action)
+	}
+	detail := comment
+	if err != nil {
+		s.db.Audit(ctx, a.audit("inquiry."+action, id, detail, err))
+		return nil, err
+	}
+	return s.store(ctx, p, time.Time{}, a.audit("inquiry."+action, id, detail, nil))
+}
+
+// Verification is one verification with its checks, fetched on demand.
+type Verification = persona.Verification
+
+// Verifications fetches the inquiry's verifications from Persona (they are not cached).
+func (s *Service) Verifications(ctx context.Context, id string) ([]*Verification, error) {
+	c, err := s.Client()
+	if err != nil {
+		return nil, err
+	}
+	p, err := c.GetInquiry(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Verification
+	for _, vid := range p.VerificationIDs {
+		v, err := c.GetVerification(ctx, vid)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
