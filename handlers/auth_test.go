@@ -235,7 +235,7 @@ func TestErrorPagesStyled(t *testing.T) {
 		text         string
 	}{
 		{"GET", "/no/such/page", http.StatusNotFound, "Page not found"},
-		{"POST", "/inquiries", http.StatusMethodNotAllowed, "Not possible here"},
+		{"POST", "/healthz", http.StatusMethodNotAllowed, "Not possible here"},
 		{"GET", "/staff", http.StatusForbidden, "Not allowed"},
 	} {
 		var form url.Values

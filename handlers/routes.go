@@ -35,6 +35,13 @@ func (s *Server) Routes() []Route {
 		{"POST /logout", Viewer, s.logout},
 		{"GET /{$}", Viewer, s.home},
 		{"GET /inquiries", Viewer, s.inquiryList},
+		{"GET /inquiries/new", Agent, s.newInquiryForm},
+		{"POST /inquiries", Agent, s.createInquiry},
+		{"GET /inquiries/{id}", Viewer, s.inquiryDetail},
+		{"POST /inquiries/{id}/refresh", Viewer, s.refreshInquiry},
+		{"GET /inquiries/{id}/verifications", Viewer, s.inquiryVerifications},
+		{"POST /inquiries/{id}/links", Agent, s.newLink},
+		{"POST /inquiries/{id}/decision", Admin, s.decideInquiry},
 
 		{"GET /staff", Admin, s.staffPage},
 		{"POST /staff", Admin, s.staffAdd},

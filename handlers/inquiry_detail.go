@@ -1,0 +1,264 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/persona"
+	"github.com/linkdesk/linkdesk/views"
+)
+
+var fieldLabels = map[string]string{
+	"name-first": "First name", "name-middle": "Middle name", "name-last": "Last name",
+	"birthdate": "Birthdate", "email-address": "Email address", "phone-number": "Phone number",
+	"address-street-1": "Street", "address-street-2": "Street line 2", "address-city": "City",
+	"address-subdivision": "State or region", "address-postal-code": "Postal code",
+	"address-country-code": "Country",
+}
+
+// loadInquiry finds the inquiry in the cache, or adopts it from Persona when someone opens an
+// inquiry created elsewhere. It writes the error page itself and returns nil then.
+func (s *Server) loadInquiry(w http.ResponseWriter, r *http.Request) *db.Inquiry {
+	id := r.PathValue("id")
+	q, err := s.inq.Get(r.Context(), id)
+	if errors.Is(err, db.ErrNotFound) && strings.HasPrefix(id, "inq_") {
+		q, err = s.inq.Refresh(r.Context(), inquiry.System, id)
+		if persona.IsNotFound(err) {
+			err = db.ErrNotFound
+		}
+	}
+	switch {
+	case errors.Is(err, db.ErrNotFound):
+		s.errorPage(w, r, http.StatusNotFound, "Inquiry not found", "There is no inquiry "+id+" here or at Persona. Check the id, or find the person in the list.")
+		return nil
+	case err != nil && inquiry.IsPersonaError(err):
+		s.errorPage(w, r, http.StatusBadGateway, "Inquiry not cached", "Inquiry "+id+" is not in Linkdesk's cache and Persona could not be asked: "+persona.Explain(err))
+		return nil
+	case err != nil:
+		s.serverError(w, r, err)
+		return nil
+	}
+	return q
+}
+
+func (s *Server) inquiryDetail(w http.ResponseWriter, r *http.Request) {
+	q := s.loadInquiry(w, r)
+	if q == nil {
+		return
+	}
+	s.renderDetail(w, r, http.StatusOK, q, "")
+}
+
+func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (views.InquiryDetail, error) {
+	ctx := r.Context()
+	me := currentUser(r)
+	v := views.InquiryDetail{
+		Inquiry: inquiryRow(q), Note: q.Note, Tags: q.Tags, SyncedAt: q.SyncedAt, Error: errText,
+		CanLink:   roleAccess(me.Role) >= Agent && linkable(q.Status),
+		CanDecide: roleAccess(me.Role) >= Admin,
+		Decidable: q.Status != "approved" && q.Status != "declined" && q.RedactedAt.IsZero(),
+		Expirable: q.Status == "created" || q.Status == "pending",
+	}
+	v.Facts = []views.Fact{
+		{Label: "Reference ID", Value: q.ReferenceID},
+		{Label: "Template", Value: v.Inquiry.Template},
+		{Label: "Created", Value: views.When(q.CreatedAt)},
+		{Label: "Created by", Value: orDash(q.CreatedByName)},
+	}
+	for _, t := range []struct {
+		label string
+		at    time.Time
+	}{{"Started", q.StartedAt}, {"Completed", q.CompletedAt}, {"Failed", q.FailedAt}, {"Decided", q.DecidedAt},
+		{"Expired", q.ExpiredAt}, {"Redacted", q.RedactedAt}, {"Expires", q.ExpiresAt}, {"Updated at Persona", q.UpdatedAt}} {
+		if !t.at.IsZero() {
+			v.Facts = append(v.Facts, views.Fact{Label: t.label, Value: views.When(t.at)})
+		}
+	}
+	for _, k := range inquiry.FieldKeys {
+		if val := q.Fields[k]; val != "" {
+			v.Fields = append(v.Fields, views.Fact{Label: fieldLabels[k], Value: val})
+		}
+	}
+	for k, val := range q.Fields {
+		if _, std := fieldLabels[k]; !std && val != "" {
+			v.Fields = append(v.Fields, views.Fact{Label: k, Value: val})
+		}
+	}
+
+	links, err := s.db.Links(ctx, q.ID)
+	if err != nil {
+		return v, err
+	}
+	for _, l := range links {
+		v.Links = append(v.Links, views.LinkView{Kind: l.Kind, URL: l.URL, ExpiresAt: l.ExpiresAt, IssuedBy: orDash(l.IssuedByName), IssuedAt: l.IssuedAt})
+	}
+	cur, err := s.inq.CurrentLink(ctx, q)
+	if err != nil {
+		return v, err
+	}
+	switch {
+	case !linkable(q.Status):
+		v.LinkNote = "This inquiry is " + strings.ToLower(views.StatusText(q.Status)) + ": the person has nothing left to do, so no link is needed."
+	case cur != nil:
+		v.Link = &views.LinkView{Kind: cur.Kind, URL: cur.URL, ExpiresAt: cur.ExpiresAt}
+	case q.Status == "pending" || q.Status == "expired":
+		v.LinkNote = "The person has started, so their first link no longer opens the flow. Issue a new link: a one-time link that continues where they stopped."
+	default:
+		v.LinkNote = "No current link. Issue a new one."
+	}
+	audit, err := s.db.ListAudit(ctx, db.AuditFilter{Target: q.ID, Limit: 50})
+	if err != nil {
+		return v, err
+	}
+	v.Audit = auditRows(audit)
+	return v, nil
+}
+
+func (s *Server) renderDetail(w http.ResponseWriter, r *http.Request, status int, q *db.Inquiry, errText string) {
+	v, err := s.detailView(r, q, errText)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	p := s.page(r, "Inquiry "+q.ID, "inquiries")
+	s.takeFlash(w, r, &p)
+	s.render(w, r, status, views.InquiryDetailPage(p, v), nil)
+}
+
+// linkable reports whether the person still has something to do.
+func linkable(status string) bool {
+	return status == "created" || status == "pending" || status == "expired"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+func auditRows(es []db.AuditEntry) []views.AuditRow {
+	out := make([]views.AuditRow, len(es))
+	for i, e := range es {
+		out[i] = views.AuditRow{At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target, Outcome: e.Outcome, Detail: e.Detail}
+	}
+	return out
+}
+
+// personaFailure shows a Persona error in words on the detail page, keeping the person there.
+func (s *Server) personaFailure(w http.ResponseWriter, r *http.Request, q *db.Inquiry, err error) {
+	if !inquiry.IsPersonaError(err) && !errors.Is(err, inquiry.ErrNoLinkNeeded) {
+		s.serverError(w, r, err)
+		return
+	}
+	s.log.Warn("persona call failed", "inquiry", q.ID, "err", err)
+	msg := persona.Explain(err)
+	if errors.Is(err, inquiry.ErrNoLinkNeeded) {
+		msg = err.Error() + "."
+	}
+	status := http.StatusBadGateway
+	if persona.IsConflict(err) || persona.IsUnprocessable(err) || errors.Is(err, inquiry.ErrNoLinkNeeded) {
+		status = http.StatusConflict
+	}
+	s.renderDetail(w, r, status, q, msg)
+}
+
+func (s *Server) refreshInquiry(w http.ResponseWriter, r *http.Request) {
+	q := s.loadInquiry(w, r)
+	if q == nil {
+		return
+	}
+	before := q.Status
+	nq, err := s.inq.Refresh(r.Context(), actor(r), q.ID)
+	if err != nil {
+		s.personaFailure(w, r, q, err)
+		return
+	}
+	msg := "Status is up to date: " + views.StatusText(nq.Status) + "."
+	if nq.Status != before {
+		msg = "Status changed from " + views.StatusText(before) + " to " + views.StatusText(nq.Status) + "."
+	}
+	s.flash(w, r, msg)
+	redirect(w, r, "/inquiries/"+q.ID)
+}
+
+func (s *Server) newLink(w http.ResponseWriter, r *http.Request) {
+	q := s.loadInquiry(w, r)
+	if q == nil {
+		return
+	}
+	l, err := s.inq.NewLink(r.Context(), actor(r), q.ID)
+	if err != nil {
+		if nq, _ := s.inq.Get(r.Context(), q.ID); nq != nil {
+			q = nq
+		}
+		s.personaFailure(w, r, q, err)
+		return
+	}
+	s.flash(w, r, "New "+strings.ToLower(strings.SplitN(linkKindWords(l.Kind), " (", 2)[0])+" issued. "+views.Until(l.ExpiresAt, time.Now())+".")
+	redirect(w, r, "/inquiries/"+q.ID)
+}
+
+func linkKindWords(kind string) string {
+	switch kind {
+	case "one-time":
+		return "one-time link"
+	case "inquiry":
+		return "inquiry link"
+	}
+	return kind + " link"
+}
+
+func (s *Server) decideInquiry(w http.ResponseWriter, r *http.Request) {
+	q := s.loadInquiry(w, r)
+	if q == nil {
+		return
+	}
+	action := r.PostFormValue("action")
+	if action != "approve" && action != "decline" && action != "expire" {
+		s.errorPage(w, r, http.StatusUnprocessableEntity, "Unknown action", "Choose Approve, Decline or Expire on the inquiry's page.")
+		return
+	}
+	comment := strings.TrimSpace(r.PostFormValue("comment"))
+	if len(comment) > 1000 {
+		comment = comment[:1000]
+	}
+	if r.PostFormValue("confirmed") != "yes" {
+		d := views.Decision{Inquiry: inquiryRow(q), Action: action, Comment: comment}
+		s.render(w, r, http.StatusOK, views.DecisionPage(s.page(r, "Confirm", "inquiries"), d), nil)
+		return
+	}
+	nq, err := s.inq.Decide(r.Context(), actor(r), q.ID, action, comment)
+	if err != nil {
+		s.personaFailure(w, r, q, err)
+		return
+	}
+	s.flash(w, r, "Inquiry "+q.ID+" is now "+strings.ToLower(views.StatusText(nq.Status))+".")
+	redirect(w, r, "/inquiries/"+q.ID)
+}
+
+func (s *Server) inquiryVerifications(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	ps, err := s.inq.Verifications(r.Context(), id)
+	errText := ""
+	if err != nil {
+		if !inquiry.IsPersonaError(err) {
+			s.serverError(w, r, err)
+			return
+		}
+		errText = persona.Explain(err)
+	}
+	vs := make([]*views.Verification, len(ps))
+	for i, p := range ps {
+		v := &views.Verification{ID: p.ID, Type: p.Type, Status: p.Status}
+		for _, c := range p.Checks {
+			v.Checks = append(v.Checks, views.Check{Name: c.Name, Status: c.Status, Reasons: c.Reasons})
+		}
+		vs[i] = v
+	}
+	s.render(w, r, http.StatusOK, views.VerificationsPage(s.page(r, "Verifications", "inquiries"), id, vs, errText), views.VerificationsFragment(vs, errText))
+}

@@ -1,0 +1,254 @@
+package views
+
+import (
+	"fmt"
+	"time"
+)
+
+// Option is a value and its label for a select.
+type Option struct {
+	Value, Label string
+}
+
+// NewInquiry is the New inquiry page.
+type NewInquiry struct {
+	Form      Form
+	Key       string // idempotency key carried by the form
+	Templates []Option
+	// RequireReference makes the Reference ID field required.
+	RequireReference bool
+	// NotConfigured explains why inquiries cannot be created yet.
+	NotConfigured string
+	Guard         *GuardView
+}
+
+// GuardView asks the staff member what to do about an existing inquiry for the reference ID.
+type GuardView struct {
+	Kind      string // use-existing, resume, confirm
+	Existing  InquiryRow
+	CanCreate bool
+}
+
+// InquiryRow is an inquiry in short.
+type InquiryRow struct {
+	ID          string
+	ReferenceID string
+	Name        string
+	Email       string
+	Status      string
+	Template    string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	CreatedBy   string
+}
+
+// Fact is one labelled value on the detail page.
+type Fact struct {
+	Label, Value string
+}
+
+// LinkView is a link handed out.
+type LinkView struct {
+	Kind      string
+	URL       string
+	ExpiresAt time.Time
+	IssuedBy  string
+	IssuedAt  time.Time
+}
+
+// AuditRow is one audit entry.
+type AuditRow struct {
+	At      time.Time
+	Actor   string
+	Action  string
+	Target  string
+	Outcome string
+	Detail  string
+}
+
+// InquiryDetail is the detail page.
+type InquiryDetail struct {
+	Inquiry   InquiryRow
+	Facts     []Fact // Persona timestamps and the like
+	Fields    []Fact // prefilled and collected fields
+	Note      string
+	Tags      []string
+	SyncedAt  time.Time
+	Link      *LinkView // the current link, if any
+	LinkNote  string    // why there is no link, or what kind it is
+	Links     []LinkView
+	Audit     []AuditRow
+	CanLink   bool
+	CanDecide bool
+	Decidable bool // the status allows approve/decline
+	Expirable bool
+	Error     string // a Persona error in words, from the last action
+	Email     *EmailPanel
+}
+
+// EmailPanel is the "Email link" part of the detail page.
+type EmailPanel struct {
+	Recipient string
+	Error     string
+	Subject   string
+	Text      string
+	MailtoURL string
+	Log       []EmailRow
+	Reminders string // the reminder schedule in words, empty when none
+}
+
+// EmailRow is one line of a send log.
+type EmailRow struct {
+	ID        int64
+	InquiryID string
+	Recipient string
+	Subject   string
+	Kind      string
+	State     string
+	Attempts  int
+	LastError string
+	QueuedAt  time.Time
+	SentAt    time.Time
+	QueuedBy  string
+	CanRetry  bool
+	CanCancel bool
+}
+
+// Decision is the confirmation page for approve, decline and expire.
+type Decision struct {
+	Inquiry InquiryRow
+	Action  string // approve, decline, expire
+	Comment string
+}
+
+// TemplateRow is a known template on the Templates page.
+type TemplateRow struct {
+	ID           string
+	Name         string
+	IsDefault    bool
+	ReminderDays string
+}
+
+// SettingsView is the Settings page.
+type SettingsView struct {
+	Form           Form
+	MaskedKey      string
+	Environment    string
+	WebhookSecrets int
+	Dev            bool
+	Email          Form
+	Preview        *EmailPreview
+}
+
+// EmailPreview shows a rendered link email.
+type EmailPreview struct {
+	Subject, Text, HTML string
+	Error               string
+}
+
+// StatusText is a status in words for people; unknown statuses are shown as they are.
+func StatusText(s string) string {
+	switch s {
+	case "created":
+		return "Created"
+	case "pending":
+		return "Pending"
+	case "completed":
+		return "Completed"
+	case "failed":
+		return "Failed"
+	case "expired":
+		return "Expired"
+	case "needs_review":
+		return "Needs review"
+	case "approved":
+		return "Approved"
+	case "declined":
+		return "Declined"
+	case "":
+		return "Unknown"
+	}
+	return s
+}
+
+// When formats a time for tables; zero is "—".
+func When(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// Until says how long until t in words: "expires in 23 h", "expired".
+func Until(t time.Time, now time.Time) string {
+	if t.IsZero() {
+		return "no expiry"
+	}
+	d := t.Sub(now)
+	switch {
+	case d <= 0:
+		return "expired"
+	case d < time.Minute:
+		return "expires in under a minute"
+	case d < time.Hour:
+		return fmt.Sprintf("expires in %d min", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("expires in %d h", int(d.Hours()))
+	default:
+		return fmt.Sprintf("expires in %d days", int(d.Hours()/24))
+	}
+}
+
+// Ago says how long ago t was: "3 min ago".
+func Ago(t time.Time, now time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d.Hours()))
+	default:
+		return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+	}
+}
+
+// Verification is a Persona verification with its checks.
+type Verification struct {
+	ID, Type, Status string
+	Checks           []Check
+}
+
+// Check is one check of a verification.
+type Check struct {
+	Name, Status string
+	Reasons      []string
+}
+
+func verificationName(t string) string {
+	switch t {
+	case "verification/government-id":
+		return "Government ID"
+	case "verification/selfie":
+		return "Selfie"
+	case "verification/database":
+		return "Database"
+	case "verification/document":
+		return "Document"
+	}
+	return t
+}
+
+func decisionVerb(a string) string {
+	switch a {
+	case "approve":
+		return "Approve"
+	case "decline":
+		return "Decline"
+	}
+	return "Expire"
+}
