@@ -1,0 +1,480 @@
+package db
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// Outbox states. An email moves queued → sending → sent, or back to queued for another attempt,
+// or to failed (permanent refusal or too many attempts). Staff may cancel a queued email and
+// retry a failed one.
+const (
+	EmailQueued   = "queued"
+	EmailSending  = "sending"
+	EmailSent     = "sent"
+	EmailFailed   = "failed"
+	EmailCanceled = "canceled"
+)
+
+// EmailStates lists every outbox state, in the order a page shows them.
+var EmailStates = []string{EmailQueued, EmailSending, EmailSent, EmailFailed, EmailCanceled}
+
+// ErrEmailState is returned when an outbox change is not allowed from the email's current
+// state (for example canceling an email that is already being sent). Match it with errors.Is;
+// the message says which state the email is in.
+var ErrEmailState = errors.New("email is not in a state that allows this")
+
+// OutboxEmail is one row of the outbox: one email to one recipient.
+type OutboxEmail struct {
+	ID            int64
+	InquiryID     string // "" when the email belongs to no inquiry (a test email)
+	LinkID        int64  // 0 when none
+	Kind          string // "link", "reminder" or "test"
+	Recipient     string
+	Subject       string
+	BodyText      string
+	BodyHTML      string
+	State         string
+	Attempts      int // claims so far: an attempt is counted when the worker claims the row
+	NextAttemptAt time.Time
+	ClaimedAt     time.Time
+	SentAt        time.Time
+	QueuedAt      time.Time
+	LastError     string // the last failure in words
+	MessageID     string // "<random@host>", fixed at queue time so a retry reuses it
+	QueuedBy      int64  // 0 for the system (reminders)
+	QueuedByName  string // joined from users; "" for the system
+}
+
+// OutboxFilter narrows ListEmails; zero values mean "any".
+type OutboxFilter struct {
+	State     string
+	InquiryID string
+	Before    int64 // keyset: emails with id < Before
+	Limit     int   // default 100, at most 500
+}
+
+const outboxColumns = `o.id, COALESCE(o.inquiry_id, ''), COALESCE(o.link_id, 0), o.kind, o.recipient,
+	o.subject, o.body_text, o.body_html, o.state, o.attempts, o.next_attempt_at, o.claimed_at,
+	o.sent_at, o.queued_at, o.last_error, o.message_id, COALESCE(o.queued_by, 0),
+	COALESCE(u.name, '')`
+
+const outboxFrom = ` FROM outbox o LEFT JOIN users u ON u.id = o.queued_by`
+
+type emailScanner interface{ Scan(dest ...any) error }
+
+func scanEmail(s emailScanner) (OutboxEmail, error) {
+	var e OutboxEmail
+	var next, queued int64
+	var claimed, sent sql.NullInt64
+	err := s.Scan(&e.ID, &e.InquiryID, &e.LinkID, &e.Kind, &e.Recipient, &e.Subject, &e.BodyText,
+		&e.BodyHTML, &e.State, &e.Attempts, &next, &claimed, &sent, &queued, &e.LastError,
+		&e.MessageID, &e.QueuedBy, &e.QueuedByName)
+	if err != nil {
+		return e, err
+	}
+	e.NextAttemptAt = time.UnixMilli(next)
+	e.QueuedAt = time.UnixMilli(queued)
+	e.ClaimedAt = fromMS(claimed)
+	e.SentAt = fromMS(sent)
+	return e, nil
+}
+
+// NewMessageID returns a fresh Message-ID in its header form, "<random@host>". host should be
+// the sending domain (the part after @ in the From address); when empty the machine's host
+// name is used.
+func NewMessageID(host string) string {
+	var b [16]byte
+	rand.Read(b[:])
+	if host == "" {
+		host = defaultMessageIDHost()
+	}
+	return "<" + hex.EncodeToString(b[:]) + "@" + host + ">"
+}
+
+func defaultMessageIDHost() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" || strings.ContainsFunc(h, func(r rune) bool {
+		return !(r == '.' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	}) {
+		return "linkdesk.invalid"
+	}
+	return h
+}
+
+// QueueEmail inserts e into the outbox inside the caller's transaction (the caller writes the
+// audit entry in the same transaction, so an email is never queued without its record, nor
+// recorded without being queued). The email starts queued and due at once, unless
+// e.NextAttemptAt asks for later (a scheduled reminder). A MessageID is generated when e has
+// none; it is stored in "<...>" form. It returns the new row's id.
+func QueueEmail(ctx context.Context, tx *sql.Tx, e OutboxEmail) (int64, error) {
+	if e.Kind == "" {
+		e.Kind = "link"
+	}
+	if strings.TrimSpace(e.Recipient) == "" {
+		return 0, errors.New("db: queue email: no recipient")
+	}
+	now := time.Now()
+	if e.QueuedAt.IsZero() {
+		e.QueuedAt = now
+	}
+	if e.NextAttemptAt.IsZero() {
+		e.NextAttemptAt = e.QueuedAt
+	}
+	e.MessageID = strings.TrimSpace(e.MessageID)
+	switch {
+	case e.MessageID == "":
+		e.MessageID = NewMessageID("")
+	case !strings.HasPrefix(e.MessageID, "<"):
+		e.MessageID = "<" + e.MessageID + ">"
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO outbox (inquiry_id, link_id, kind, recipient, subject,
+		body_text, body_html, state, attempts, next_attempt_at, message_id, queued_by, queued_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?) RETURNING id`,
+		sql.NullString{String: e.InquiryID, Valid: e.InquiryID != ""}, nullID(e.LinkID), e.Kind,
+		e.Recipient, e.Subject, e.BodyText, e.BodyHTML, e.NextAttemptAt.UnixMilli(), e.MessageID,
+		nullID(e.QueuedBy), e.QueuedAt.UnixMilli()).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("db: queue email to %s: %w", e.Recipient, err)
+	}
+	return id, nil
+}
+
+// ClaimDueEmails atomically moves up to limit queued emails that are due at now to 'sending',
+// stamping claimed_at and counting the attempt, and returns them oldest due first. A claimed
+// row belongs to the worker that claimed it until it is marked sent, retry or failed; a claim
+// left behind by a crash is handed back by RecoverClaims.
+func (d *DB) ClaimDueEmails(ctx context.Context, now time.Time, limit int) ([]OutboxEmail, error) {
+	if limit <= 0 {
+		limit = 1
+	}
+	var out []OutboxEmail
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `UPDATE outbox SET state = 'sending', claimed_at = ?,
+			attempts = attempts + 1
+			WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= ?
+				ORDER BY next_attempt_at, id LIMIT ?)
+			RETURNING id`, now.UnixMilli(), now.UnixMilli(), limit)
+		if err != nil {
+			return err
+		}
+		var ids []any
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		q := `SELECT ` + outboxColumns + outboxFrom + ` WHERE o.id IN (?` +
+			strings.Repeat(", ?", len(ids)-1) + `) ORDER BY o.next_attempt_at, o.id`
+		rows, err = tx.QueryContext(ctx, q, ids...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e, err := scanEmail(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("db: claim due emails: %w", err)
+	}
+	return out, nil
+}
+
+// emailStateError reads the current state of email id to explain why a guarded update changed
+// nothing: ErrNotFound when it does not exist, else ErrEmailState naming the state.
+func emailStateError(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}, id int64, want string) error {
+	var state string
+	err := q.QueryRowContext(ctx, `SELECT state FROM outbox WHERE id = ?`, id).Scan(&state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: it is %s, not %s", ErrEmailState, state, want)
+}
+
+// emailTransition runs one guarded UPDATE (which must end in "WHERE id = ? AND state = ?" and take
+// id and from as its last two arguments) and, when it changed the row, then().
+func (d *DB) emailTransition(ctx context.Context, what string, id int64, from string, q string, args []any, then func(*sql.Tx) error) error {
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, q, append(args, id, from)...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return emailStateError(ctx, tx, id, from)
+		}
+		if then != nil {
+			return then(tx)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("db: %s email %d: %w", what, id, err)
+	}
+	return nil
+}
+
+// emailAudit writes the system's audit entry for a final outcome of email id.
+func emailAudit(ctx context.Context, tx *sql.Tx, id int64, action, outcome string) error {
+	var inquiry, kind, recipient, messageID string
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(inquiry_id, ''), kind, recipient, message_id
+		FROM outbox WHERE id = ?`, id).Scan(&inquiry, &kind, &recipient, &messageID)
+	if err != nil {
+		return err
+	}
+	target := inquiry
+	if target == "" {
+		target = recipient
+	}
+	return AddAudit(ctx, tx, AuditEntry{
+		Actor:   "mail worker",
+		Action:  action,
+		Target:  target,
+		Outcome: outcome,
+		Detail:  fmt.Sprintf("%s email %d to %s, Message-ID %s", kind, id, recipient, messageID),
+	})
+}
+
+// MarkEmailSent records that the server accepted email id (which must be 'sending') at at, and
+// writes the system's "email.sent" audit entry in the same transaction.
+func (d *DB) MarkEmailSent(ctx context.Context, id int64, at time.Time) error {
+	return d.emailTransition(ctx, "mark sent", id, EmailSending,
+		`UPDATE outbox SET state = 'sent', sent_at = ?, last_error = '' WHERE id = ? AND state = ?`,
+		[]any{at.UnixMilli()}, func(tx *sql.Tx) error { return emailAudit(ctx, tx, id, "email.sent", "ok") })
+}
+
+// MarkEmailRetry hands email id (which must be 'sending') back to the queue, due at nextAt, with
+// the failure in words.
+func (d *DB) MarkEmailRetry(ctx context.Context, id int64, nextAt time.Time, errText string) error {
+	return d.emailTransition(ctx, "mark retry", id, EmailSending,
+		`UPDATE outbox SET state = 'queued', next_attempt_at = ?, last_error = ? WHERE id = ? AND state = ?`,
+		[]any{nextAt.UnixMilli(), errText}, nil)
+}
+
+// MarkEmailFailed gives up on email id (which must be 'sending') with the failure in words, and
+// writes the system's "email.failed" audit entry in the same transaction.
+func (d *DB) MarkEmailFailed(ctx context.Context, id int64, errText string) error {
+	return d.emailTransition(ctx, "mark failed", id, EmailSending,
+		`UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ? AND state = ?`,
+		[]any{errText}, func(tx *sql.Tx) error { return emailAudit(ctx, tx, id, "email.failed", errText) })
+}
+
+// ReleaseEmails hands claimed emails that were never attempted back to the queue without
+// counting the attempt (a worker stopping with part of its batch unsent). Rows no longer in
+// 'sending' are left alone.
+func (d *DB) ReleaseEmails(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	_, err := d.W.ExecContext(ctx, `UPDATE outbox SET state = 'queued', attempts = MAX(attempts - 1, 0)
+		WHERE state = 'sending' AND id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("db: release %d claimed emails: %w", len(ids), err)
+	}
+	return nil
+}
+
+// RetryEmailTx puts failed email id back in the queue, due now, with a fresh count of attempts
+// (a staff action). Only a failed email can be retried. Use it to write the staff member's audit
+// entry in the same transaction.
+func RetryEmailTx(ctx context.Context, tx *sql.Tx, id int64) error {
+	res, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'queued', attempts = 0,
+		next_attempt_at = ?, claimed_at = NULL WHERE id = ? AND state = 'failed'`, Now(), id)
+	if err == nil {
+		if n, _ := res.RowsAffected(); n == 0 {
+			err = emailStateError(ctx, tx, id, EmailFailed)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("db: retry email %d: %w", id, err)
+	}
+	return nil
+}
+
+// RetryEmail is RetryEmailTx in a transaction of its own.
+func (d *DB) RetryEmail(ctx context.Context, id int64) error {
+	return d.Tx(ctx, func(tx *sql.Tx) error { return RetryEmailTx(ctx, tx, id) })
+}
+
+// CancelEmailTx cancels queued email id. An email already being sent, sent, failed or canceled
+// cannot be canceled (ErrEmailState). Use it to write the staff member's audit entry in the same
+// transaction.
+func CancelEmailTx(ctx context.Context, tx *sql.Tx, id int64) error {
+	res, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'canceled' WHERE id = ? AND state = 'queued'`, id)
+	if err == nil {
+		if n, _ := res.RowsAffected(); n == 0 {
+			err = emailStateError(ctx, tx, id, EmailQueued)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("db: cancel email %d: %w", id, err)
+	}
+	return nil
+}
+
+// CancelEmail is CancelEmailTx in a transaction of its own.
+func (d *DB) CancelEmail(ctx context.Context, id int64) error {
+	return d.Tx(ctx, func(tx *sql.Tx) error { return CancelEmailTx(ctx, tx, id) })
+}
+
+// RecoveredNote is the last_error RecoverClaims leaves on the rows it hands back.
+const RecoveredNote = "The console stopped while this email was being sent; sending it again."
+
+// RecoverClaims hands every email left in 'sending' back to the queue, due now, and returns how
+// many. Call it once when the (single) worker starts, before it claims anything: a row still in
+// 'sending' then was claimed by a worker that stopped without recording an outcome, so the
+// server's acceptance was never recorded. Either the server never accepted it (the usual case:
+// the crash came before or during the transfer) and it must be sent, or the crash fell between
+// the server's 250 reply and the MarkEmailSent write, the one window in which the recipient
+// gets the email twice (with the same Message-ID, which lets mail systems that de-duplicate by
+// it show one copy).
+func (d *DB) RecoverClaims(ctx context.Context) (int, error) {
+	res, err := d.W.ExecContext(ctx, `UPDATE outbox SET state = 'queued', next_attempt_at = ?,
+		last_error = ? WHERE state = 'sending'`, Now(), RecoveredNote)
+	if err != nil {
+		return 0, fmt.Errorf("db: recover claimed emails: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// ListEmails returns emails newest first.
+func (d *DB) ListEmails(ctx context.Context, f OutboxFilter) ([]OutboxEmail, error) {
+	var where []string
+	var args []any
+	if f.State != "" {
+		where = append(where, "o.state = ?")
+		args = append(args, f.State)
+	}
+	if f.InquiryID != "" {
+		where = append(where, "o.inquiry_id = ?")
+		args = append(args, f.InquiryID)
+	}
+	if f.Before != 0 {
+		where = append(where, "o.id < ?")
+		args = append(args, f.Before)
+	}
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 100
+	}
+	q := `SELECT ` + outboxColumns + outboxFrom
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY o.id DESC LIMIT ?"
+	args = append(args, f.Limit)
+	rows, err := d.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: list emails: %w", err)
+	}
+	defer rows.Close()
+	var out []OutboxEmail
+	for rows.Next() {
+		e, err := scanEmail(rows)
+		if err != nil {
+			return nil, fmt.Errorf("db: list emails: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: list emails: %w", err)
+	}
+	return out, nil
+}
+
+// GetEmail returns email id, or ErrNotFound.
+func (d *DB) GetEmail(ctx context.Context, id int64) (OutboxEmail, error) {
+	e, err := scanEmail(d.R.QueryRowContext(ctx, `SELECT `+outboxColumns+outboxFrom+` WHERE o.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, fmt.Errorf("db: get email %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return e, fmt.Errorf("db: get email %d: %w", id, err)
+	}
+	return e, nil
+}
+
+// CountEmailsByState returns how many emails are in each state; every state is present.
+func (d *DB) CountEmailsByState(ctx context.Context) (map[string]int, error) {
+	out := make(map[string]int, len(EmailStates))
+	for _, s := range EmailStates {
+		out[s] = 0
+	}
+	rows, err := d.R.QueryContext(ctx, `SELECT state, COUNT(*) FROM outbox GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("db: count emails: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, fmt.Errorf("db: count emails: %w", err)
+		}
+		out[s] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: count emails: %w", err)
+	}
+	return out, nil
+}
+
+// LastEmailState returns the state of the newest email queued for inquiryID and when it last
+// moved: when it was sent, else when it was last attempted, else when it was queued. An inquiry
+// with no email gives "", the zero time and no error.
+func (d *DB) LastEmailState(ctx context.Context, inquiryID string) (string, time.Time, error) {
+	var state string
+	var at int64
+	err := d.R.QueryRowContext(ctx, `SELECT state, COALESCE(sent_at, claimed_at, queued_at) FROM outbox
+		WHERE inquiry_id = ? ORDER BY queued_at DESC, id DESC LIMIT 1`, inquiryID).Scan(&state, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", time.Time{}, nil
+	}
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("db: last email of %s: %w", inquiryID, err)
+	}
+	return state, time.UnixMilli(at), nil
+}
+
+// NextEmailDue returns when the earliest queued email falls due; ok is false when nothing is
+// queued. The worker sleeps until then (or its poll interval, whichever is sooner).
+func (d *DB) NextEmailDue(ctx context.Context) (at time.Time, ok bool, err error) {
+	var next sql.NullInt64
+	err = d.R.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'queued'`).Scan(&next)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("db: next email due: %w", err)
+	}
+	return fromMS(next), next.Valid, nil
+}
