@@ -43,7 +43,17 @@ func (s *Server) Routes() []Route {
 		{"POST /inquiries/{id}/links", Agent, s.newLink},
 		{"POST /inquiries/{id}/decision", Admin, s.decideInquiry},
 
+		{"GET /links/template", Agent, s.templateLinkPage},
+		{"POST /links/template", Agent, s.makeTemplateLink},
+
 		{"GET /staff", Admin, s.staffPage},
+		{"GET /settings", Admin, s.settingsPage},
+		{"POST /settings", Admin, s.saveSettings},
+		{"GET /templates", Admin, s.templatesPage},
+		{"POST /templates", Admin, s.saveTemplate},
+		{"POST /templates/{id}/delete", Admin, s.deleteTemplate},
+		{"POST /templates/import", Admin, s.importTemplates},
+		{"GET /audit", Admin, s.auditPage},
 		{"POST /staff", Admin, s.staffAdd},
 		{"POST /staff/{id}", Admin, s.staffUpdate},
 	}

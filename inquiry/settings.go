@@ -206,3 +206,58 @@ func validURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
+
+// ImportTemplates adds Persona's inquiry templates to the known ones (production keys only:
+// Persona does not list templates in Sandbox).
+func (s *Service) ImportTemplates(ctx context.Context, a Actor) (int, error) {
+	c, err := s.Client()
+	if err != nil {
+		return 0, err
+	}
+	ts, err := c.ListInquiryTemplates(ctx)
+	if err != nil {
+		return 0, err
+	}
+	known, err := s.db.Templates(ctx)
+	if err != nil {
+		return 0, err
+	}
+	have := map[string]bool{}
+	for _, t := range known {
+		have[t.ID] = true
+	}
+	n := 0
+	for _, t := range ts {
+		if have[t.ID] {
+			continue
+		}
+		if err := s.db.SaveTemplate(ctx, db.Template{ID: t.ID, Name: t.Name, IsDefault: len(known) == 0 && n == 0}, a.audit("template.import", t.ID, t.Name, nil)); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// RegisterTemplates makes sure the given templates are known, keeping admins' names and
+// defaults (used in dev mode for the sandbox's templates).
+func (s *Service) RegisterTemplates(ctx context.Context, ts []db.Template) error {
+	known, err := s.db.Templates(ctx)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, t := range known {
+		have[t.ID] = true
+	}
+	for i, t := range ts {
+		if have[t.ID] {
+			continue
+		}
+		t.IsDefault = len(known) == 0 && i == 0
+		if err := s.db.SaveTemplate(ctx, t, db.AuditEntry{}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

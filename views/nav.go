@@ -3,6 +3,9 @@ package views
 // adminNav lists the admin-only pages: path, key, label. Pages are added here as they exist.
 var adminNav = [][3]string{
 	{"/staff", "staff", "Staff"},
+	{"/templates", "templates", "Templates"},
+	{"/settings", "settings", "Settings"},
+	{"/audit", "audit", "Audit"},
 }
 
 // htmxConfig lets 422 responses (form errors) swap in, keeps htmx from adding inline styles
