@@ -70,14 +70,30 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	if c.sessionKeys != "" {
 		keys = strings.Split(c.sessionKeys, ",")
 	}
-	settings, err := inquiry.LoadSettings(ctx, d, c.persona)
+	base := c.persona
+	secrets := splitList(c.webhookSecrets)
+	var dev *devStack
+	if c.dev {
+		if dev, err = startDev(c.baseURL, log); err != nil {
+			return err
+		}
+		defer dev.close()
+		base = dev.settings(base)
+		secrets = append(secrets, dev.secret)
+	}
+	settings, err := inquiry.LoadSettings(ctx, d, base)
 	if err != nil {
 		return err
 	}
 	inq := inquiry.New(d, settings, log)
+	if dev != nil {
+		if err := inq.RegisterTemplates(ctx, dev.templates()); err != nil {
+			return err
+		}
+	}
 	srv, err := handlers.New(ctx, handlers.Config{
 		BaseURL: c.baseURL, SessionKeys: keys, IdleTimeout: c.idle, MaxLifetime: c.lifetime, Dev: c.dev,
-		WebhookSecrets: splitList(c.webhookSecrets), WebhookTolerance: c.webhookTolerance,
+		WebhookSecrets: secrets, WebhookTolerance: c.webhookTolerance,
 	}, d, inq, log)
 	if err != nil {
 		return err

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/mail"
+	"github.com/linkdesk/linkdesk/persona/sandbox"
+)
+
+// devStack is what `serve --dev` starts beside the console: the built-in Persona sandbox
+// and mail catcher, both on loopback ports of their own.
+type devStack struct {
+	sandbox    *sandbox.Sandbox
+	sandboxURL string
+	srv        *http.Server
+	catcher    *mail.Catcher
+	secret     string
+}
+
+// startDev starts the sandbox (sending its webhooks to the console at baseURL with a fresh
+// secret) and the mail catcher.
+func startDev(baseURL string, log *slog.Logger) (*devStack, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("dev: sandbox listen: %w", err)
+	}
+	d := &devStack{sandboxURL: "http://" + ln.Addr().String(), secret: "wbhsec_" + randomToken(24)}
+	d.sandbox = sandbox.New(sandbox.Options{
+		PublicURL: d.sandboxURL, WebhookURL: baseURL + "/webhooks/persona", WebhookSecret: d.secret,
+		InquiryExpiry: envDuration("SANDBOX_EXPIRY", 24*time.Hour),
+	})
+	d.srv = &http.Server{Handler: d.sandbox, ReadHeaderTimeout: 10 * time.Second}
+	go d.srv.Serve(ln)
+	if d.catcher, err = mail.StartCatcher("127.0.0.1:0"); err != nil {
+		d.close()
+		return nil, fmt.Errorf("dev: mail catcher: %w", err)
+	}
+	log.Info("dev mode: built-in Persona sandbox and mail catcher", "sandbox", d.sandboxURL, "smtp", d.catcher.Addr())
+	return d, nil
+}
+
+// settings points the console at the sandbox.
+func (d *devStack) settings(st inquiry.Settings) inquiry.Settings {
+	st.Dev = true
+	st.APIKey = sandbox.DefaultAPIKey
+	st.APIBaseURL = d.sandboxURL + "/api/v1"
+	st.HostedURL = d.sandboxURL
+	st.EnvironmentID = sandbox.EnvironmentID
+	return st
+}
+
+func (d *devStack) templates() []db.Template {
+	var ts []db.Template
+	for _, t := range d.sandbox.Templates() {
+		ts = append(ts, db.Template{ID: t.ID, Name: t.Name})
+	}
+	return ts
+}
+
+func (d *devStack) close() {
+	if d.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		d.srv.Shutdown(ctx)
+		cancel()
+	}
+	if d.sandbox != nil {
+		d.sandbox.Close()
+	}
+	if d.catcher != nil {
+		d.catcher.Close()
+	}
+}
+
+func randomToken(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func runSandbox(ctx context.Context, args []string, _ io.Reader, stdout io.Writer) error {
+	fs := newFlags("sandbox", "Run the built-in Persona sandbox: Persona's API, a hosted flow and signed webhooks, for development and tests.")
+	addr := fs.String("addr", env("SANDBOX_ADDR", "127.0.0.1:8091"), "address to listen on [LINKDESK_SANDBOX_ADDR]")
+	key := fs.String("api-key", env("SANDBOX_API_KEY", sandbox.DefaultAPIKey), "API key the sandbox accepts [LINKDESK_SANDBOX_API_KEY]")
+	hook := fs.String("webhook-url", env("SANDBOX_WEBHOOK_URL", ""), "where to send webhook events [LINKDESK_SANDBOX_WEBHOOK_URL]")
+	secret := fs.String("webhook-secret", env("SANDBOX_WEBHOOK_SECRET", ""), "secret that signs webhook events [LINKDESK_SANDBOX_WEBHOOK_SECRET]")
+	public := fs.String("public-url", env("SANDBOX_PUBLIC_URL", ""), "the sandbox's public URL for links (default http://<addr>) [LINKDESK_SANDBOX_PUBLIC_URL]")
+	expiry := fs.Duration("expiry", envDuration("SANDBOX_EXPIRY", 24*time.Hour), "inquiry expiry interval [LINKDESK_SANDBOX_EXPIRY]")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *hook != "" && *secret == "" {
+		return errors.New("sandbox: --webhook-url needs --webhook-secret to sign the events")
+	}
+	return sandbox.Run(ctx, *addr, sandbox.Options{APIKey: *key, WebhookURL: *hook, WebhookSecret: *secret, PublicURL: *public, InquiryExpiry: *expiry}, newLogger(stdout))
+}
+
+func runMailcatcher(ctx context.Context, args []string, _ io.Reader, stdout io.Writer) error {
+	fs := newFlags("mailcatcher", "Run the built-in SMTP mail catcher: it accepts every message and keeps it in memory.")
+	addr := fs.String("addr", env("MAILCATCHER_ADDR", "127.0.0.1:2525"), "address to listen on [LINKDESK_MAILCATCHER_ADDR]")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return mail.RunCatcher(ctx, *addr, newLogger(stdout))
+}
