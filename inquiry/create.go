@@ -58,6 +58,8 @@ func NewKey() string {
 // instead (Persona's advice: pre-create and reuse). The idempotency key is stored before
 // Persona is called, so nothing is created twice after a crash, a timeout or a double click.
 func (s *Service) Create(ctx context.Context, a Actor, in CreateInput) (*CreateResult, error) {
+	ctx, cancel := staffCtx(ctx)
+	defer cancel()
 	c, err := s.Client()
 	if err != nil {
 		return nil, err

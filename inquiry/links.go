@@ -38,6 +38,8 @@ func (s *Service) issue(ctx context.Context, a Actor, q *db.Inquiry, l db.Link) 
 // status first: the unique inquiry link while it is created; a one-time link (Persona's advice
 // for email and SMS) while it is pending; resume first, then a one-time link, once it expired.
 func (s *Service) NewLink(ctx context.Context, a Actor, id string) (*db.Link, error) {
+	ctx, cancel := staffCtx(ctx)
+	defer cancel()
 	c, err := s.Client()
 	if err != nil {
 		return nil, err

@@ -47,6 +47,8 @@ type Service struct {
 
 	changeMu  sync.RWMutex
 	onChanges []func(id string)
+
+	mail mailDeps // SMTP sender, outbox worker and dev catcher; see SetMail in send.go
 }
 
 // New builds the service with settings already merged (see LoadSettings).
@@ -167,6 +169,17 @@ func (s *Service) store(ctx context.Context, p *persona.Inquiry, version time.Ti
 	return s.db.GetInquiry(ctx, row.ID)
 }
 
+// staffTimeout bounds the Persona work behind one click: past it the person gets an answer in
+// words (busy, unreachable) rather than a page that never loads.
+const staffTimeout = 20 * time.Second
+
+func staffCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, staffTimeout)
+}
+
 // Get returns the cached inquiry.
 func (s *Service) Get(ctx context.Context, id string) (*db.Inquiry, error) {
 	return s.db.GetInquiry(ctx, id)
@@ -174,6 +187,8 @@ func (s *Service) Get(ctx context.Context, id string) (*db.Inquiry, error) {
 
 // Refresh fetches the inquiry from Persona and updates the cache. It changes nothing in Persona.
 func (s *Service) Refresh(ctx context.Context, a Actor, id string) (*db.Inquiry, error) {
+	ctx, cancel := staffCtx(ctx)
+	defer cancel()
 	c, err := s.Client()
 	if err != nil {
 		return nil, err
@@ -193,6 +208,8 @@ func (s *Service) Refresh(ctx context.Context, a Actor, id string) (*db.Inquiry,
 // Decide carries out a staff decision in Persona: approve, decline (both with an optional
 // comment) or expire.
 func (s *Service) Decide(ctx context.Context, a Actor, id, action, comment string) (*db.Inquiry, error) {
+	ctx, cancel := staffCtx(ctx)
+	defer cancel()
 	c, err := s.Client()
 	if err != nil {
 		return nil, err
@@ -222,6 +239,8 @@ type Verification = persona.Verification
 
 // Verifications fetches the inquiry's verifications from Persona (they are not cached).
 func (s *Service) Verifications(ctx context.Context, id string) ([]*Verification, error) {
+	ctx, cancel := staffCtx(ctx)
+	defer cancel()
 	c, err := s.Client()
 	if err != nil {
 		return nil, err

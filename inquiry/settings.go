@@ -210,6 +210,8 @@ func validURL(s string) bool {
 // ImportTemplates adds Persona's inquiry templates to the known ones (production keys only:
 // Persona does not list templates in Sandbox).
 func (s *Service) ImportTemplates(ctx context.Context, a Actor) (int, error) {
+	ctx, cancel := staffCtx(ctx)
+	defer cancel()
 	c, err := s.Client()
 	if err != nil {
 		return 0, err

@@ -144,6 +144,10 @@ func (c *Client) do(ctx context.Context, cl call) (*document, error) {
 	start := time.Now()
 	for attempt := 0; ; attempt++ {
 		if err := c.lim.wait(ctx); err != nil {
+			var throttled *APIError
+			if errors.As(err, &throttled) {
+				return nil, throttled
+			}
 			return nil, fmt.Errorf("persona: %s: waiting for rate limiter: %w", op, err)
 		}
 		c.requests.Add(1)

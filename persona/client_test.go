@@ -699,7 +699,8 @@ func TestAPIKeyNeverInErrors(t *testing.T) {
 
 func TestLimiterThrottlesClient(t *testing.T) {
 	// 60/min: a burst of 3, then one request a second. With 200 ms to go,
-	// exactly the burst gets out; the fourth call waits and hits the deadline.
+	// exactly the burst gets out; the fourth call would outlast the deadline,
+	// so it is refused at once as rate limited, without reaching the server.
 	var rc recorder
 	c := newTestClient(t, rc.handler(okInquiry("inq_1")), func(cfg *Config) { cfg.RateLimit = 60 })
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
@@ -711,7 +712,7 @@ func TestLimiterThrottlesClient(t *testing.T) {
 			ok++
 		}
 	}
-	if ok != 3 || !errors.Is(err, context.DeadlineExceeded) {
+	if ok != 3 || !IsRateLimited(err) || RetryAfter(err) <= 0 {
 		t.Errorf("%d calls passed (err %v), want the burst of 3 then a wait", ok, err)
 	}
 	if served := len(rc.all()); served != 3 {

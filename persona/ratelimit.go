@@ -71,9 +71,17 @@ func (l *limiter) reserve(now time.Time) time.Duration {
 	return at.Sub(now)
 }
 
-// wait blocks until the next request may go out or ctx ends.
+// wait blocks until the next request may go out or ctx ends. When the wait would outlast ctx's
+// deadline it answers at once as Persona would, so a person waiting on a page is told "busy,
+// try again in N s" instead of watching a spinner until the deadline.
 func (l *limiter) wait(ctx context.Context) error {
-	return sleep(ctx, l.reserve(time.Now()))
+	now := time.Now()
+	d := l.reserve(now)
+	if dl, ok := ctx.Deadline(); ok && d > 0 && now.Add(d).After(dl) {
+		return &APIError{StatusCode: http.StatusTooManyRequests, Title: "Rate limit exceeded",
+			Details: "Linkdesk is holding requests back to stay within Persona's rate limit", Reset: d}
+	}
+	return sleep(ctx, d)
 }
 
 // observe adjusts pacing from a response's RateLimit-* headers.

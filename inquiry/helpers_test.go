@@ -1,0 +1,67 @@
+package inquiry
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/persona/sandbox"
+)
+
+// env is the service over a real SQLite file and the real client against the sandbox over HTTP.
+type env struct {
+	svc *Service
+	db  *db.DB
+	sb  *sandbox.Sandbox
+	ts  *httptest.Server
+}
+
+var agent = Actor{ID: 0, Name: "Ann Agent"}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	sb := sandbox.New(sandbox.Options{RetryScale: 0.001})
+	ts := httptest.NewServer(sb)
+	t.Cleanup(func() { ts.Close(); sb.Close() })
+	st := Settings{
+		APIKey: sandbox.DefaultAPIKey, APIBaseURL: ts.URL + "/api/v1", HostedURL: ts.URL, Dev: true,
+		EnvironmentID: sandbox.EnvironmentID, BackoffBase: time.Millisecond, MaxRetryElapsed: 2 * time.Second,
+	}
+	svc := New(d, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := svc.RegisterTemplates(context.Background(), []db.Template{{ID: sandbox.TemplateKYC, Name: "KYC"}}); err != nil {
+		t.Fatal(err)
+	}
+	return &env{svc: svc, db: d, sb: sb, ts: ts}
+}
+
+func alexander(key string) CreateInput {
+	return CreateInput{
+		TemplateID: sandbox.TemplateKYC, ReferenceID: "usr_ABC123", Key: key,
+		Fields: map[string]string{"name-first": "Alexander", "name-last": "Sample", "birthdate": "1977-08-31"},
+	}
+}
+
+func (e *env) create(t *testing.T, in CreateInput) *CreateResult {
+	t.Helper()
+	res, err := e.svc.Create(context.Background(), agent, in)
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	return res
+}
+
+func dbAudit(target string) db.AuditFilter { return db.AuditFilter{Target: target} }
+
+func dbRequest(key string, in CreateInput) db.InquiryRequest {
+	return db.InquiryRequest{Key: key, ReferenceID: in.ReferenceID, TemplateID: in.TemplateID, Params: createParams(in)}
+}
