@@ -191,5 +191,14 @@ func (s *Service) Reminders(ctx context.Context, q *db.Inquiry) (*ReminderPlan, 
 		}
 		p.Steps = append(p.Steps, st)
 	}
+	// A day without a reminder before one with a reminder was passed over.
+	later := false
+	for i := len(p.Steps) - 1; i >= 0; i-- {
+		if p.Steps[i].EmailID != 0 {
+			later = true
+		} else if later {
+			p.Steps[i].State = "skipped"
+		}
+	}
 	return p, nil
 }
