@@ -92,7 +92,7 @@ func (d *DB) GetInquiry(ctx context.Context, id string) (*Inquiry, error) {
 
 // InquiriesByReference returns the cached inquiries with this reference ID, newest first.
 func (d *DB) InquiriesByReference(ctx context.Context, ref string) ([]Inquiry, error) {
-	rows, err := d.R.QueryContext(ctx, `SELECT `+inquiryCols+inquiryFrom+` WHERE i.reference_id = ? ORDER BY i.created_at DESC LIMIT 50`, ref)
+	rows, err := d.R.QueryContext(ctx, `SELECT `+inquiryCols+inquiryFrom+` WHERE i.reference_id = ? ORDER BY i.created_at DESC, i.rowid DESC LIMIT 50`, ref)
 	if err != nil {
 		return nil, fmt.Errorf("db: inquiries by reference: %w", err)
 	}

@@ -210,6 +210,11 @@ func fill(t *testing.T, p playwright.Page, fields ...string) {
 	}
 }
 
+// notice finds a status message (flash) containing text.
+func notice(p playwright.Page, text string) playwright.Locator {
+	return p.GetByRole("status").Filter(playwright.LocatorFilterOptions{HasText: text})
+}
+
 func click(t *testing.T, p playwright.Page, r playwright.AriaRole, name string) {
 	t.Helper()
 	must(t, "click "+name, role(p, r, name).Click())

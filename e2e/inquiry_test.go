@@ -1,0 +1,124 @@
+package e2e
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/playwright-community/playwright-go"
+)
+
+// addAgent adds a staff member with the agent role through the Staff page.
+func addAgent(t *testing.T, p playwright.Page, name, email, password string) {
+	t.Helper()
+	click(t, p, lnk, "Staff")
+	fill(t, p, "Name", name, "Email", email, "Password", password)
+	_, err := label(p, "Role").SelectOption(playwright.SelectOptionValues{Values: &[]string{"agent"}})
+	must(t, "choose role", err)
+	click(t, p, btn, "Add staff member")
+	must(t, "agent added", expect.Locator(p.GetByText("Added " + name + " as agent.")).ToBeVisible())
+}
+
+// createInquiry fills the New inquiry form for the seed's person and submits it.
+func createInquiry(t *testing.T, p playwright.Page, ref string) {
+	t.Helper()
+	click(t, p, lnk, "New inquiry")
+	fill(t, p, "Reference ID", ref, "First name", "Alexander", "Last name", "Sample", "Birthdate", "1977-08-31")
+	click(t, p, btn, "Create inquiry")
+}
+
+// completeHostedFlow opens url in a new page of the same browser context and clicks through
+// the sandbox's hosted flow with "Pass verifications" on or off.
+func completeHostedFlow(t *testing.T, p playwright.Page, url string, pass bool) {
+	t.Helper()
+	flow, err := p.Context().NewPage()
+	must(t, "new page", err)
+	defer flow.Close()
+	_, err = flow.Goto(url)
+	must(t, "open hosted link", err)
+	want := "Verification complete"
+	if !pass {
+		want = "Verification failed"
+	}
+	for step := 0; step < 6; step++ {
+		if n, _ := role(flow, hdg, want).Count(); n > 0 {
+			return
+		}
+		box := label(flow, "Pass verifications")
+		must(t, "pass switch", box.SetChecked(pass))
+		click(t, flow, btn, "Continue")
+		must(t, "next step loads", flow.WaitForLoadState())
+	}
+	must(t, "flow ends with "+want, expect.Locator(role(flow, hdg, want)).ToBeVisible())
+}
+
+func hostedLink(t *testing.T, p playwright.Page) string {
+	t.Helper()
+	field := label(p, "Hosted link")
+	must(t, "hosted link shown", expect.Locator(field).ToBeVisible())
+	url, err := field.InputValue()
+	must(t, "read hosted link", err)
+	if !strings.Contains(url, "/verify?") {
+		t.Fatalf("hosted link %q is not a hosted-flow link", url)
+	}
+	return url
+}
+
+// The seed's journey: an agent creates an inquiry for Alexander Sample (usr_ABC123, born
+// 1977-08-31), opens the hosted link, completes it, and sees it approved; with the switch off
+// it fails; creating again for the same person triggers the duplicate guard.
+func TestCreateInquiryJourney(t *testing.T) {
+	c := startConsole(t)
+	admin := newPage(t)
+	setUpAdmin(t, c, admin)
+	addAgent(t, admin, "Bo Agent", "bo@example.com", "agent password 123")
+
+	p := newPage(t)
+	signIn(t, c, p, "bo@example.com", "agent password 123")
+	createInquiry(t, p, "usr_ABC123")
+	must(t, "detail heading", expect.Locator(p.GetByRole(hdg, playwright.PageGetByRoleOptions{Name: regexp.MustCompile(`^Inquiry inq_`)})).ToBeVisible())
+	must(t, "status created", expect.Locator(p.Locator("#inquiry-status")).ToContainText("Created"))
+	must(t, "QR code", expect.Locator(p.GetByRole("img", playwright.PageGetByRoleOptions{Name: "QR code of the hosted link"})).ToBeVisible())
+	must(t, "copy button", expect.Locator(role(p, btn, "Copy link")).ToBeVisible())
+	must(t, "expiry shown", expect.Locator(p.GetByText(regexp.MustCompile(`expires in \d+ h`))).ToBeVisible())
+
+	completeHostedFlow(t, p, hostedLink(t, p), true)
+	click(t, p, btn, "Refresh status")
+	must(t, "approved", expect.Locator(p.Locator("#inquiry-status")).ToContainText("Approved"))
+
+	// Same person again: already verified, so the guard asks first.
+	createInquiry(t, p, "usr_ABC123")
+	must(t, "guard shown", expect.Locator(role(p, hdg, "usr_ABC123 is already Approved")).ToBeVisible())
+	must(t, "typed values kept", expect.Locator(label(p, "First name")).ToHaveValue("Alexander"))
+	click(t, p, btn, "Create anyway")
+	must(t, "second inquiry", expect.Locator(notice(p, "as you confirmed")).ToBeVisible())
+
+	// This one the person fails.
+	completeHostedFlow(t, p, hostedLink(t, p), false)
+	click(t, p, btn, "Refresh status")
+	must(t, "failed", expect.Locator(p.Locator("#inquiry-status")).ToContainText("Failed"))
+
+	// Failed: a third attempt creates a new inquiry and says why.
+	createInquiry(t, p, "usr_ABC123")
+	must(t, "new after failed", expect.Locator(notice(p, "is failed, so this is a new one")).ToBeVisible())
+
+	// Not finished yet: the guard offers the existing inquiry instead of a fourth.
+	createInquiry(t, p, "usr_ABC123")
+	click(t, p, btn, "Use existing inquiry")
+	must(t, "existing inquiry shown", expect.Locator(p.Locator("#inquiry-status")).ToContainText("Created"))
+}
+
+func TestNewInquiryValidation(t *testing.T) {
+	c := startConsole(t)
+	p := newPage(t)
+	setUpAdmin(t, c, p)
+	click(t, p, lnk, "New inquiry")
+	fill(t, p, "First name", "Alexander", "Email address", "not-an-email", "Country", "XX", "Phone number", "4155551234")
+	click(t, p, btn, "Create inquiry")
+	must(t, "reference required", expect.Locator(p.GetByText("Enter the person's reference ID")).ToBeVisible())
+	must(t, "email error", expect.Locator(p.GetByText("Enter an email address like name@example.com.")).ToBeVisible())
+	must(t, "country error", expect.Locator(p.GetByText("Enter a two-letter ISO country code")).ToBeVisible())
+	must(t, "phone error", expect.Locator(p.GetByText("Enter the number with its country code")).ToBeVisible())
+	must(t, "typed value kept", expect.Locator(label(p, "First name")).ToHaveValue("Alexander"))
+	must(t, "field marked invalid", expect.Locator(label(p, "Email address")).ToHaveAttribute("aria-invalid", "true"))
+}
