@@ -16,7 +16,7 @@ func addAgent(t *testing.T, p playwright.Page, name, email, password string) {
 	_, err := label(p, "Role").SelectOption(playwright.SelectOptionValues{Values: &[]string{"agent"}})
 	must(t, "choose role", err)
 	click(t, p, btn, "Add staff member")
-	must(t, "agent added", expect.Locator(p.GetByText("Added " + name + " as agent.")).ToBeVisible())
+	must(t, "agent added", expect.Locator(p.GetByText("Added "+name+" as agent.")).ToBeVisible())
 }
 
 // createInquiry fills the New inquiry form for the seed's person and submits it.
