@@ -110,6 +110,9 @@ func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (vie
 	default:
 		v.LinkNote = "No current link. Issue a new one."
 	}
+	if v.Email, err = s.emailPanel(r, q); err != nil {
+		return v, err
+	}
 	audit, err := s.db.ListAudit(ctx, db.AuditFilter{Target: q.ID, Limit: 50})
 	if err != nil {
 		return v, err

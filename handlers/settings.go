@@ -31,7 +31,7 @@ func (s *Server) settingsView(f views.Form) views.SettingsView {
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) {
 	p := s.page(r, "Settings", "settings")
 	s.takeFlash(w, r, &p)
-	s.render(w, r, http.StatusOK, views.SettingsPage(p, s.settingsView(views.Form{})), nil)
+	s.render(w, r, http.StatusOK, s.settingsWithEmail(r, p, s.settingsView(views.Form{})), nil)
 }
 
 func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) {
@@ -50,7 +50,7 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) {
 		for k := range r.PostForm {
 			f.Values[k] = r.PostFormValue(k)
 		}
-		s.render(w, r, http.StatusUnprocessableEntity, views.SettingsPage(s.page(r, "Settings", "settings"), s.settingsView(f)), nil)
+		s.render(w, r, http.StatusUnprocessableEntity, s.settingsWithEmail(r, s.page(r, "Settings", "settings"), s.settingsView(f)), nil)
 		return
 	}
 	s.flash(w, r, "Settings saved.")

@@ -5,6 +5,7 @@ var adminNav = [][3]string{
 	{"/staff", "staff", "Staff"},
 	{"/templates", "templates", "Templates"},
 	{"/settings", "settings", "Settings"},
+	{"/outbox", "outbox", "Outbox"},
 	{"/audit", "audit", "Audit"},
 }
 
