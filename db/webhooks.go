@@ -1,0 +1,255 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Webhook verdicts. An event row starts received and becomes applied, stale or ignored;
+// duplicates and refused deliveries never become rows and are only counted.
+const (
+	VerdictReceived     = "received"
+	VerdictApplied      = "applied"
+	VerdictStale        = "stale"   // older than the cached row: not applied
+	VerdictIgnored      = "ignored" // not about an inquiry
+	VerdictDuplicate    = "duplicate"
+	VerdictBadSignature = "bad_signature"
+	VerdictOldSignature = "stale_signature"
+	VerdictMalformed    = "malformed"
+)
+
+// WebhookEvent is a stored Persona event.
+type WebhookEvent struct {
+	ID         string // evt_...
+	Name       string
+	InquiryID  string
+	EventAt    time.Time
+	ReceivedAt time.Time
+	Verdict    string
+	Payload    string
+}
+
+// Rejection is a delivery refused before it became an event (or a duplicate), to be counted.
+type Rejection struct {
+	Verdict string // VerdictBadSignature, VerdictOldSignature, VerdictMalformed, VerdictDuplicate
+	Detail  string
+	At      time.Time
+}
+
+func bumpCounter(ctx context.Context, tx *sql.Tx, name string, n int, at time.Time, detail string) error {
+	if n == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO webhook_counters (name, n, last_at, last_detail) VALUES (?, ?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET n = n + excluded.n, last_at = max(last_at, excluded.last_at),
+			last_detail = CASE WHEN excluded.last_detail != '' THEN excluded.last_detail ELSE last_detail END`,
+		name, n, at.UnixMilli(), detail)
+	if err != nil {
+		return fmt.Errorf("db: count webhook %s: %w", name, err)
+	}
+	return nil
+}
+
+// StoreWebhookEvents stores new events as received and counts rejections, in one transaction
+// (so a burst of deliveries costs one commit). fresh[i] is false when evs[i] was stored
+// before: a duplicate delivery, counted as such.
+func (d *DB) StoreWebhookEvents(ctx context.Context, evs []WebhookEvent, rejected []Rejection) (fresh []bool, err error) {
+	fresh = make([]bool, len(evs))
+	err = d.Tx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO webhook_events (id, name, inquiry_id, event_at, received_at, verdict, payload)
+			VALUES (?, ?, ?, ?, ?, 'received', ?) ON CONFLICT (id) DO NOTHING`)
+		if err != nil {
+			return fmt.Errorf("db: store webhook events: %w", err)
+		}
+		defer stmt.Close()
+		for i, e := range evs {
+			res, err := stmt.ExecContext(ctx, e.ID, e.Name, e.InquiryID, e.EventAt.UnixMilli(), e.ReceivedAt.UnixMilli(), e.Payload)
+			if err != nil {
+				return fmt.Errorf("db: store webhook event %s: %w", e.ID, err)
+			}
+			n, _ := res.RowsAffected()
+			fresh[i] = n > 0
+			if n == 0 {
+				rejected = append(rejected, Rejection{Verdict: VerdictDuplicate, Detail: e.ID, At: e.ReceivedAt})
+			}
+		}
+		for _, r := range rejected {
+			if err := bumpCounter(ctx, tx, r.Verdict, 1, r.At, r.Detail); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return fresh, nil
+}
+
+// EventApply is a stored event with the cached row it carries (nil: not about an inquiry).
+type EventApply struct {
+	EventID string
+	Row     *Inquiry
+}
+
+// statusRank orders statuses along Persona's lifecycle, to break ties between updates with the
+// same timestamp: the later stage wins.
+func statusRank(s string) int {
+	switch s {
+	case "created":
+		return 1
+	case "pending":
+		return 2
+	case "completed", "failed", "expired":
+		return 3
+	case "needs_review":
+		return 4
+	case "approved", "declined":
+		return 5
+	}
+	return 0
+}
+
+// ApplyWebhookEvents applies stored events to the cache in one transaction: each row is
+// written only if it is newer than the cached one (version_at, then lifecycle stage), so
+// duplicates and late deliveries never move a status backwards; an inquiry never seen is
+// adopted. It returns the verdict of each event and the ids of the rows that changed.
+func (d *DB) ApplyWebhookEvents(ctx context.Context, items []EventApply) (verdicts []string, changed []string, err error) {
+	verdicts = make([]string, len(items))
+	err = d.Tx(ctx, func(tx *sql.Tx) error {
+		changed = changed[:0]
+		counts := map[string]int{}
+		for i, it := range items {
+			v := VerdictIgnored
+			if it.Row != nil {
+				var version int64
+				var status string
+				err := tx.QueryRowContext(ctx, `SELECT version_at, status FROM inquiries WHERE id = ?`, it.Row.ID).Scan(&version, &status)
+				newer := true
+				switch {
+				case errors.Is(err, sql.ErrNoRows):
+				case err != nil:
+					return fmt.Errorf("db: apply webhook event %s: %w", it.EventID, err)
+				case it.Row.VersionAt.UnixMilli() < version:
+					newer = false
+				case it.Row.VersionAt.UnixMilli() == version:
+					newer = statusRank(it.Row.Status) >= statusRank(status)
+				}
+				v = VerdictStale
+				if newer {
+					v = VerdictApplied
+					ok, err := UpsertInquiry(ctx, tx, *it.Row)
+					if err != nil {
+						return err
+					}
+					if ok {
+						changed = append(changed, it.Row.ID)
+					}
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE webhook_events SET verdict = ? WHERE id = ?`, v, it.EventID); err != nil {
+				return fmt.Errorf("db: apply webhook event %s: %w", it.EventID, err)
+			}
+			verdicts[i] = v
+			counts[v]++
+		}
+		now := time.Now()
+		for name, n := range counts {
+			if err := bumpCounter(ctx, tx, name, n, now, ""); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return verdicts, changed, nil
+}
+
+// PendingWebhookEvents returns up to limit events stored but not applied yet, oldest first.
+func (d *DB) PendingWebhookEvents(ctx context.Context, limit int) ([]WebhookEvent, error) {
+	return d.webhookEvents(ctx, `WHERE verdict = 'received' ORDER BY received_at LIMIT ?`, limit)
+}
+
+// RecentWebhookEvents returns the newest events received, newest first.
+func (d *DB) RecentWebhookEvents(ctx context.Context, limit int) ([]WebhookEvent, error) {
+	return d.webhookEvents(ctx, `ORDER BY received_at DESC LIMIT ?`, limit)
+}
+
+func (d *DB) webhookEvents(ctx context.Context, tail string, limit int) ([]WebhookEvent, error) {
+	rows, err := d.R.QueryContext(ctx, `SELECT id, name, inquiry_id, event_at, received_at, verdict, payload FROM webhook_events `+tail, limit)
+	if err != nil {
+		return nil, fmt.Errorf("db: webhook events: %w", err)
+	}
+	defer rows.Close()
+	var out []WebhookEvent
+	for rows.Next() {
+		var e WebhookEvent
+		var at, recv int64
+		if err := rows.Scan(&e.ID, &e.Name, &e.InquiryID, &at, &recv, &e.Verdict, &e.Payload); err != nil {
+			return nil, fmt.Errorf("db: webhook events: %w", err)
+		}
+		e.EventAt, e.ReceivedAt = time.UnixMilli(at), time.UnixMilli(recv)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// WebhookCounter is one verdict's tally.
+type WebhookCounter struct {
+	N          int64
+	LastAt     time.Time
+	LastDetail string
+}
+
+// WebhookStats is what the Webhooks page shows.
+type WebhookStats struct {
+	Counters     map[string]WebhookCounter // by verdict
+	LastReceived time.Time                 // zero: never
+	Pending      int64                     // stored, not applied yet
+}
+
+// WebhookStats reads the counters, the newest delivery time and the backlog.
+func (d *DB) WebhookStats(ctx context.Context) (*WebhookStats, error) {
+	st := &WebhookStats{Counters: map[string]WebhookCounter{}}
+	rows, err := d.R.QueryContext(ctx, `SELECT name, n, last_at, last_detail FROM webhook_counters`)
+	if err != nil {
+		return nil, fmt.Errorf("db: webhook stats: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var c WebhookCounter
+		var at int64
+		if err := rows.Scan(&name, &c.N, &at, &c.LastDetail); err != nil {
+			return nil, fmt.Errorf("db: webhook stats: %w", err)
+		}
+		c.LastAt = time.UnixMilli(at)
+		st.Counters[name] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: webhook stats: %w", err)
+	}
+	var last sql.NullInt64
+	if err := d.R.QueryRowContext(ctx, `SELECT max(received_at) FROM webhook_events`).Scan(&last); err != nil {
+		return nil, fmt.Errorf("db: webhook stats: %w", err)
+	}
+	st.LastReceived = fromMS(last)
+	if err := d.R.QueryRowContext(ctx, `SELECT count(*) FROM webhook_events WHERE verdict = 'received'`).Scan(&st.Pending); err != nil {
+		return nil, fmt.Errorf("db: webhook stats: %w", err)
+	}
+	return st, nil
+}
+
+// LastWebhookAt returns when the newest event arrived (zero: never).
+func (d *DB) LastWebhookAt(ctx context.Context) (time.Time, error) {
+	var last sql.NullInt64
+	if err := d.R.QueryRowContext(ctx, `SELECT max(received_at) FROM webhook_events`).Scan(&last); err != nil {
+		return time.Time{}, fmt.Errorf("db: last webhook: %w", err)
+	}
+	return fromMS(last), nil
+}
