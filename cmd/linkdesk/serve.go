@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/handlers"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/mail"
 )
 
 type serveConfig struct {
@@ -25,6 +28,9 @@ type serveConfig struct {
 	persona               inquiry.Settings
 	webhookSecrets        string
 	webhookTolerance      time.Duration
+	smtpURL               string // the password only from LINKDESK_SMTP_URL
+	mailFrom, mailReplyTo string
+	reminderEvery         time.Duration
 }
 
 func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer) error {
@@ -40,10 +46,20 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	personaFlags(fs, &c.persona)
 	fs.StringVar(&c.webhookSecrets, "persona-webhook-secrets", "", "comma-separated Persona webhook secrets, several during rotation [LINKDESK_PERSONA_WEBHOOK_SECRETS]")
 	fs.DurationVar(&c.webhookTolerance, "webhook-tolerance", envDuration("WEBHOOK_TOLERANCE", 5*time.Minute), "accepted age of a webhook signature [LINKDESK_WEBHOOK_TOLERANCE]")
+	fs.StringVar(&c.smtpURL, "smtp-url", "", "SMTP relay, e.g. smtp://mailer@smtp.example.com:587 (STARTTLS) or smtps://...:465; a URL with the password only in LINKDESK_SMTP_URL [LINKDESK_SMTP_URL]")
+	fs.StringVar(&c.mailFrom, "mail-from", env("MAIL_FROM", ""), `From of the emails, e.g. "Acme Verification <verify@acme.example>" [LINKDESK_MAIL_FROM]`)
+	fs.StringVar(&c.mailReplyTo, "mail-reply-to", env("MAIL_REPLY_TO", ""), "Reply-To of the emails (optional) [LINKDESK_MAIL_REPLY_TO]")
+	fs.DurationVar(&c.reminderEvery, "reminder-check", envDuration("REMINDER_CHECK", 10*time.Minute), "how often due reminder emails are looked for [LINKDESK_REMINDER_CHECK]")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if hasPassword(c.smtpURL) {
+		return errors.New("serve: --smtp-url must not contain the password, which process listings would show: set the whole URL in LINKDESK_SMTP_URL instead")
+	}
 	// Secrets come from the environment only, so they stay out of process listings.
+	if c.smtpURL == "" {
+		c.smtpURL = os.Getenv("LINKDESK_SMTP_URL")
+	}
 	c.persona.APIKey = os.Getenv("LINKDESK_PERSONA_API_KEY")
 	if c.webhookSecrets == "" {
 		c.webhookSecrets = os.Getenv("LINKDESK_PERSONA_WEBHOOK_SECRETS")
@@ -91,6 +107,11 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 			return err
 		}
 	}
+	stopMail, err := startMail(ctx, c, d, inq, dev, log)
+	if err != nil {
+		return err
+	}
+	defer stopMail()
 	srv, err := handlers.New(ctx, handlers.Config{
 		BaseURL: c.baseURL, SessionKeys: keys, IdleTimeout: c.idle, MaxLifetime: c.lifetime, Dev: c.dev,
 		WebhookSecrets: secrets, WebhookTolerance: c.webhookTolerance,
@@ -151,4 +172,65 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+func hasPassword(rawURL string) bool {
+	u, err := url.Parse(strings.TrimSpace(rawURL))
+	if err != nil {
+		return strings.Contains(rawURL, "@") // unreadable: refuse rather than risk it
+	}
+	_, ok := u.User.Password()
+	return ok
+}
+
+// startMail starts the outbox worker (and the reminder loop) and tells the service about them.
+// Without an SMTP URL the worker runs without a sender: emails wait in the outbox. In dev mode
+// emails go to the built-in catcher. The returned stop lets the email being sent finish.
+func startMail(ctx context.Context, c serveConfig, d *db.DB, inq *inquiry.Service, dev *devStack, log *slog.Logger) (stop func(), err error) {
+	smtpURL, from := c.smtpURL, c.mailFrom
+	if dev != nil {
+		smtpURL = dev.catcher.URL()
+		if from == "" {
+			from = "Linkdesk <linkdesk@localhost>"
+		}
+	}
+	var sender *mail.Sender
+	if smtpURL != "" {
+		cfg, err := mail.ParseConfig(smtpURL, from, c.mailReplyTo)
+		if err != nil {
+			return nil, fmt.Errorf("serve: SMTP settings: %w", err)
+		}
+		if sender, err = mail.NewSender(cfg); err != nil {
+			return nil, fmt.Errorf("serve: SMTP settings: %w", err)
+		}
+		log.Info("mail: sending through", "smtp", cfg) // Config.LogValue leaves the password out
+	} else {
+		log.Warn("mail: no SMTP server configured (LINKDESK_SMTP_URL, LINKDESK_MAIL_FROM); emails wait in the outbox")
+	}
+	w := &mail.Worker{DB: d, Sender: sender, Logger: log, Notify: inq.EmailChanged}
+	ms := inquiry.MailSetup{Sender: sender, Worker: w}
+	if dev != nil {
+		ms.Catcher = dev.catcher
+	}
+	inq.SetMail(ms)
+
+	// Not canceled by the shutdown signal itself: requests still being served may queue
+	// emails, so the worker stops after the HTTP server (stop, deferred).
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := w.Run(bg); err != nil {
+			log.Error("mail: worker", "err", err)
+		}
+	}()
+	go inq.RunReminders(bg, c.reminderEvery)
+	return func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			log.Warn("mail: the worker did not stop in time; an email mid-send is sent again at the next start")
+		}
+	}, nil
 }
