@@ -290,7 +290,7 @@ func (s *Service) send(ctx context.Context, a Actor, inquiryID, recipient, kind 
 	if errs := CheckEmailTemplates(t); errs != nil {
 		return nil, errors.New("the email wording on the Settings page has an error; an admin must fix it first")
 	}
-	l, err := s.NewLink(ctx, a, inquiryID)
+	l, err := s.linkForEmail(ctx, a, inquiryID)
 	if err != nil {
 		return nil, err
 	}
@@ -324,6 +324,27 @@ func (s *Service) send(ctx context.Context, a Actor, inquiryID, recipient, kind 
 		return nil, err
 	}
 	return &out, nil
+}
+
+// linkForEmail picks the link an email carries (see NewLink). Most emails go out before the
+// person started: then Persona is asked once, and the inquiry link already recorded is reused
+// rather than recorded again.
+func (s *Service) linkForEmail(ctx context.Context, a Actor, id string) (*db.Link, error) {
+	if q, err := s.db.GetInquiry(ctx, id); err == nil && q.Status == "created" {
+		if q, err = s.Refresh(ctx, a, id); err != nil {
+			return nil, err
+		}
+		if q.Status == "created" {
+			cur, err := s.CurrentLink(ctx, q)
+			if err != nil {
+				return nil, err
+			}
+			if cur != nil && cur.Kind == "inquiry" && cur.URL == s.inquiryURL(id) {
+				return cur, nil
+			}
+		}
+	}
+	return s.NewLink(ctx, a, id)
 }
 
 // Draft is the link email as it would be sent now, for the preview before sending, the
