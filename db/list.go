@@ -82,6 +82,9 @@ type ListPage struct {
 	Plan         string // how the rows were found, for tests and the benchmark
 }
 
+// MaxListLimit is the largest page (the CSV export reads in pages of this size).
+const MaxListLimit = 1000
+
 // Match-count caps. A filter-driven plan (find the matches through a narrow index, then sort
 // them) is used while the narrowest filter matches fewer than planCap rows; beyond that the
 // list walks an index in the sort order and checks the other filters row by row, which finds
@@ -99,7 +102,7 @@ func (f *ListFilter) normalize() {
 	if f.Sort != SortUpdated {
 		f.Sort = SortCreated
 	}
-	if f.Limit <= 0 || f.Limit > 500 {
+	if f.Limit <= 0 || f.Limit > MaxListLimit {
 		f.Limit = 50
 	}
 	if f.Now.IsZero() {
@@ -664,4 +667,102 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 	l.countCache[key] = cachedCounts{out, time.Now()}
 	l.mu.Unlock()
 	return out, nil
+}
+
+// --- sync ---
+
+// finalStatuses are those Persona will not change by itself (see Final).
+var finalStatuses = []string{"approved", "declined", "failed", "expired"}
+
+// OpenInquiries returns the ids of cached inquiries that are not final (an unknown status
+// counts as open), oldest first, with the oldest one's creation time.
+func (d *DB) OpenInquiries(ctx context.Context) (ids []string, oldest time.Time, err error) {
+	// The counts table names every status present, so the IN list can use the status index.
+	rows, err := d.R.QueryContext(ctx, `SELECT DISTINCT status FROM inquiry_counts WHERE n > 0`)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("db: open inquiries: %w", err)
+	}
+	var open []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			rows.Close()
+			return nil, time.Time{}, fmt.Errorf("db: open inquiries: %w", err)
+		}
+		if !slices.Contains(finalStatuses, s) {
+			open = append(open, s)
+		}
+	}
+	rows.Close()
+	if len(open) == 0 {
+		return nil, time.Time{}, nil
+	}
+	rows, err = d.R.QueryContext(ctx, `SELECT id, created_at FROM inquiries WHERE status IN (`+placeholders(len(open))+`) ORDER BY created_at`, anys(open)...)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("db: open inquiries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var at int64
+		if err := rows.Scan(&id, &at); err != nil {
+			return nil, time.Time{}, fmt.Errorf("db: open inquiries: %w", err)
+		}
+		if len(ids) == 0 {
+			oldest = time.UnixMilli(at)
+		}
+		ids = append(ids, id)
+	}
+	return ids, oldest, rows.Err()
+}
+
+// SaveSynced stores rows fetched from Persona in one transaction, each only if newer than the
+// cached one, and marks them all synced at at. It returns the ids that changed and, among
+// them, those the cache did not know.
+func (d *DB) SaveSynced(ctx context.Context, rows []Inquiry, at time.Time) (changed, discovered []string, err error) {
+	err = d.Tx(ctx, func(tx *sql.Tx) error {
+		changed, discovered = changed[:0], discovered[:0]
+		for _, r := range rows {
+			var one int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM inquiries WHERE id = ?`, r.ID).Scan(&one)
+			known := err == nil
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("db: save synced %s: %w", r.ID, err)
+			}
+			r.SyncedAt = at
+			ok, err := UpsertInquiry(ctx, tx, r)
+			if err != nil {
+				return err
+			}
+			if ok {
+				changed = append(changed, r.ID)
+				if !known {
+					discovered = append(discovered, r.ID)
+				}
+			} else if _, err := tx.ExecContext(ctx, `UPDATE inquiries SET synced_at = ? WHERE id = ?`, at.UnixMilli(), r.ID); err != nil {
+				return fmt.Errorf("db: save synced %s: %w", r.ID, err)
+			}
+		}
+		return nil
+	})
+	return changed, discovered, err
+}
+
+// Matches reports whether the cached inquiry id passes the filter (cursor and sort aside), to
+// decide whether a live list should show a new row.
+func (l *Lister) Matches(ctx context.Context, f ListFilter, id string) (bool, error) {
+	f.normalize()
+	var b q
+	b.add("i.id = ?", id)
+	f.statusTerm(&b, false)
+	f.otherTerms(&b, "", false)
+	var one int
+	err := l.d.R.QueryRowContext(ctx, "SELECT 1 FROM inquiries i"+b.where(), b.args...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("db: match inquiry %s: %w", id, err)
+	}
+	return true, nil
 }

@@ -123,6 +123,16 @@ func (d *DB) ApplyWebhookEvents(ctx context.Context, items []EventApply) (verdic
 		changed = changed[:0]
 		counts := map[string]int{}
 		for i, it := range items {
+			// Only events still waiting: a re-apply pass may race the receiver for the same event.
+			var current string
+			err := tx.QueryRowContext(ctx, `SELECT verdict FROM webhook_events WHERE id = ?`, it.EventID).Scan(&current)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("db: apply webhook event %s: %w", it.EventID, err)
+			}
+			if current != VerdictReceived {
+				verdicts[i] = current
+				continue
+			}
 			v := VerdictIgnored
 			if it.Row != nil {
 				var version int64

@@ -43,6 +43,9 @@ type Server struct {
 	cookies *sessions.CookieStore
 	limiter *loginLimiter
 	secure  bool
+
+	lister *db.Lister // the inquiry list's queries and counts (list.go)
+	hub    *hub       // live updates to open pages (live.go)
 }
 
 // New builds the server, loading or creating the session keys.
@@ -72,7 +75,7 @@ func New(ctx context.Context, cfg Config, d *db.DB, inq *inquiry.Service, log *s
 		Secure:   u.Scheme == "https",
 		SameSite: http.SameSiteLaxMode,
 	}
-	return &Server{
+	srv := &Server{
 		cfg:     cfg,
 		db:      d,
 		inq:     inq,
@@ -81,7 +84,11 @@ func New(ctx context.Context, cfg Config, d *db.DB, inq *inquiry.Service, log *s
 		cookies: store,
 		limiter: newLoginLimiter(cfg.LoginLimit, time.Minute),
 		secure:  u.Scheme == "https",
-	}, nil
+		lister:  db.NewLister(d),
+		hub:     newHub(),
+	}
+	inq.OnChange(srv.hub.publish)
+	return srv, nil
 }
 
 // sessionKeys returns the cookie keys as pairs of (authentication, encryption) keys. Configured

@@ -49,6 +49,9 @@ type Service struct {
 	onChanges []func(id string)
 
 	mail mailDeps // SMTP sender, outbox worker and dev catcher; see SetMail in send.go
+
+	events eventQueue // webhook events waiting to be stored and applied; see events.go
+	sync   syncState  // reconciler progress and Persona's reachability; see sync.go
 }
 
 // New builds the service with settings already merged (see LoadSettings).

@@ -7,6 +7,7 @@ var adminNav = [][3]string{
 	{"/settings", "settings", "Settings"},
 	{"/outbox", "outbox", "Outbox"},
 	{"/audit", "audit", "Audit"},
+	{"/webhooks", "webhooks", "Webhooks"},
 }
 
 // htmxConfig lets 422 responses (form errors) swap in, keeps htmx from adding inline styles

@@ -1,0 +1,370 @@
+package handlers
+
+import (
+	"encoding/csv"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/persona"
+	"github.com/linkdesk/linkdesk/views"
+)
+
+// knownStatuses are offered in the Status filter, in lifecycle order.
+var knownStatuses = []string{"created", "pending", "completed", "needs_review", "approved", "declined", "failed", "expired"}
+
+// webhookSilence is how long without any webhook, while inquiries are open, before the list
+// warns that statuses may lag.
+const webhookSilence = 6 * time.Hour
+
+// listRequest is the list's filter as read from the URL: the form echo, the query, and the
+// canonical query string (cursors left out) that links, counts, export and the stream reuse.
+type listRequest struct {
+	echo  views.ListFilter
+	f     db.ListFilter
+	query url.Values
+}
+
+func parseList(r *http.Request, now time.Time) listRequest {
+	in := r.URL.Query()
+	lr := listRequest{query: url.Values{}, echo: views.ListFilter{Errors: map[string]string{}}}
+	lr.f.Now = now
+	set := func(k, v string) {
+		if v != "" {
+			lr.query.Set(k, v)
+		}
+	}
+	for _, st := range in["status"] {
+		st = strings.TrimSpace(st)
+		if st != "" && len(st) <= 40 && !lr.echo.HasStatus(st) {
+			lr.echo.Statuses = append(lr.echo.Statuses, st)
+			lr.query.Add("status", st)
+		}
+	}
+	lr.f.Statuses = lr.echo.Statuses
+	if q := strings.TrimSpace(in.Get("q")); len(q) <= 200 {
+		lr.echo.Search, lr.f.Search = q, q
+		set("q", q)
+	}
+	if t := strings.TrimSpace(in.Get("template")); t != "" {
+		lr.echo.Template, lr.f.TemplateID = t, t
+		set("template", t)
+	}
+	if by := in.Get("created_by"); by != "" {
+		if n, err := strconv.ParseInt(by, 10, 64); err == nil && n > 0 {
+			lr.echo.CreatedBy, lr.f.CreatedBy = by, n
+			set("created_by", by)
+		}
+	}
+	day := func(field string) time.Time {
+		v := strings.TrimSpace(in.Get(field))
+		if v == "" {
+			return time.Time{}
+		}
+		t, err := time.Parse("2006-01-02", v)
+		if err != nil {
+			lr.echo.Errors[field] = "Enter a date like 2025-01-31."
+			return time.Time{}
+		}
+		set(field, v)
+		return t
+	}
+	lr.echo.From, lr.echo.To = strings.TrimSpace(in.Get("from")), strings.TrimSpace(in.Get("to"))
+	from, to := day("from"), day("to")
+	if !from.IsZero() && !to.IsZero() && to.Before(from) {
+		lr.echo.Errors["to"] = "The end date is before the start date."
+		to = time.Time{}
+		lr.query.Del("to")
+	}
+	lr.f.CreatedFrom = from
+	if !to.IsZero() {
+		lr.f.CreatedTo = to.AddDate(0, 0, 1) // the whole day
+	}
+	if in.Get("expiring") != "" {
+		lr.echo.Expiring = true
+		lr.f.ExpiringBefore = now.Add(24 * time.Hour)
+		set("expiring", "1")
+	}
+	if in.Get("sort") == db.SortUpdated {
+		lr.echo.Sort, lr.f.Sort = db.SortUpdated, db.SortUpdated
+		set("sort", db.SortUpdated)
+	}
+	lr.f.After, lr.f.Before = db.ParseCursor(in.Get("after")), db.ParseCursor(in.Get("before"))
+	if !lr.f.After.IsZero() {
+		lr.f.Before = db.Cursor{}
+	}
+	return lr
+}
+
+func listURL(query url.Values, extra ...string) string {
+	q := url.Values{}
+	for k, v := range query {
+		q[k] = v
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		q.Set(extra[i], extra[i+1])
+	}
+	if len(q) == 0 {
+		return "/inquiries"
+	}
+	return "/inquiries?" + q.Encode()
+}
+
+// rowView turns a cached row into what the list shows.
+func rowView(r db.ListRow, now time.Time) views.ListRow {
+	v := views.ListRow{
+		ID: r.ID, ReferenceID: r.ReferenceID, Name: r.Name, Email: r.Email, Template: r.TemplateName,
+		Status: r.Status, Created: r.CreatedAt, EmailState: r.EmailState, CreatedBy: r.CreatedByName,
+		Synced: "synced " + views.Ago(r.SyncedAt, now), Expiry: "—",
+	}
+	if v.Template == "" {
+		v.Template = r.TemplateID
+	}
+	if r.CreatedBy != 0 && v.CreatedBy == "" {
+		v.CreatedBy = "staff #" + strconv.FormatInt(r.CreatedBy, 10)
+	}
+	switch r.Status {
+	case "created", "pending":
+		v.Expiry = views.Until(r.ExpiresAt, now)
+	case "expired":
+		v.Expiry = "expired"
+	}
+	return v
+}
+
+func (s *Server) inquiryList(w http.ResponseWriter, r *http.Request) {
+	now := time.Now()
+	lr := parseList(r, now)
+	page, err := s.lister.List(r.Context(), lr.f)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	v := views.ListView{
+		Filter: lr.echo, Query: lr.query.Encode(), Since: now.UnixMilli(),
+		FirstPage: lr.f.After.IsZero() && lr.f.Before.IsZero(),
+		CanCreate: roleAccess(currentUser(r).Role) >= Agent,
+		Rows:      make([]views.ListRow, len(page.Rows)),
+	}
+	for i, row := range page.Rows {
+		v.Rows[i] = rowView(row, now)
+	}
+	if !page.Older.IsZero() {
+		v.OlderURL = listURL(lr.query, "after", page.Older.String())
+	}
+	if !page.Newer.IsZero() {
+		v.NewerURL = listURL(lr.query, "before", page.Newer.String())
+	}
+	counts, err := s.lister.Counts(r.Context(), db.ListFilter{})
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if len(v.Rows) == 0 {
+		v.Empty = "filtered"
+		if counts.Total(nil) == 0 {
+			v.Empty = "none"
+		}
+	}
+	v.Notices = s.listNotices(r, counts, now)
+	for _, st := range knownStatuses {
+		v.Statuses = append(v.Statuses, views.Option{Value: st, Label: views.StatusText(st)})
+	}
+	for _, st := range lr.f.Statuses {
+		if !contains(knownStatuses, st) {
+			v.Statuses = append(v.Statuses, views.Option{Value: st, Label: views.StatusText(st)})
+		}
+	}
+	if v.Templates, _, err = s.templateOptions(r); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	users, err := s.db.ListUsers(r.Context())
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	for _, u := range users {
+		v.Staff = append(v.Staff, views.Option{Value: strconv.FormatInt(u.ID, 10), Label: u.Name})
+	}
+	if isFragment(r) {
+		// The form sends empty fields too; the address bar gets the tidy form.
+		w.Header().Set("HX-Push-Url", listURL(lr.query, "after", lr.f.After.String(), "before", lr.f.Before.String()))
+	}
+	p := s.page(r, "Inquiries", "inquiries")
+	s.takeFlash(w, r, &p)
+	s.render(w, r, http.StatusOK, views.ListPage(p, v), views.ListResults(v))
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// listNotices warns when the list may be behind: Persona unreachable, or no webhook for long
+// while inquiries are open.
+func (s *Server) listNotices(r *http.Request, all *db.StatusCounts, now time.Time) []string {
+	var out []string
+	st := s.inq.SyncStatus()
+	if !st.FailingSince.IsZero() {
+		out = append(out, "Persona cannot be reached since "+views.When(st.FailingSince)+" ("+views.Ago(st.FailingSince, now)+
+			"), so this list shows what Linkdesk knew then; it catches up by itself once Persona answers. "+st.LastError)
+	}
+	if open := all.Total(db.OpenStatuses); open > 0 {
+		last, err := s.db.LastWebhookAt(r.Context())
+		if err != nil {
+			s.log.Warn("last webhook", "err", err)
+			return out
+		}
+		if now.Sub(last) > webhookSilence {
+			since := "no webhook from Persona has arrived yet"
+			if !last.IsZero() {
+				since = "no webhook from Persona has arrived since " + views.When(last) + " (" + views.Ago(last, now) + ")"
+			}
+			out = append(out, strings.ToUpper(since[:1])+since[1:]+", while "+views.Thousands(open)+
+				" inquiries are open: statuses may be behind until the next sync. An admin can check the Webhooks page and the webhook in Persona's dashboard.")
+		}
+	}
+	return out
+}
+
+// listCounts answers the per-status summary that the list loads after its rows.
+func (s *Server) listCounts(w http.ResponseWriter, r *http.Request) {
+	lr := parseList(r, time.Now())
+	c, err := s.lister.Counts(r.Context(), lr.f)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	num := func(n int64) string {
+		if c.Capped {
+			return views.Thousands(n) + "+"
+		}
+		return views.Thousands(n)
+	}
+	v := views.CountsView{Total: num(c.Total(lr.f.Statuses))}
+	statuses := append([]string{}, knownStatuses...)
+	for st := range c.N {
+		if !contains(statuses, st) {
+			statuses = append(statuses, st)
+		}
+	}
+	for _, st := range statuses {
+		n, ok := c.N[st]
+		if !ok && !contains(lr.f.Statuses, st) {
+			continue
+		}
+		q := url.Values{}
+		for k, vs := range lr.query {
+			if k != "status" {
+				q[k] = vs
+			}
+		}
+		q.Set("status", st)
+		v.Items = append(v.Items, views.StatusCount{Status: st, Label: views.StatusText(st), N: num(n),
+			URL: "/inquiries?" + q.Encode(), Active: len(lr.f.Statuses) == 1 && lr.f.Statuses[0] == st})
+	}
+	s.render(w, r, http.StatusOK, views.ListCounts(v), nil)
+}
+
+// csvSafe keeps a spreadsheet from running a cell as a formula (names and emails are typed by
+// people outside the company).
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+func csvTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// exportCSV streams every inquiry matching the filter, page by page, flushing as it goes, so a
+// large export neither waits nor holds the whole result in memory.
+func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request) {
+	now := time.Now()
+	lr := parseList(r, now)
+	f := lr.f
+	f.After, f.Before, f.Limit = db.Cursor{}, db.Cursor{}, db.MaxListLimit
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="inquiries-`+now.UTC().Format("2006-01-02")+`.csv"`)
+	h.Set("Cache-Control", "no-store")
+	rc := http.NewResponseController(w)
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"inquiry_id", "reference_id", "status", "name", "email", "template", "template_id",
+		"created_at", "updated_at", "expires_at", "last_email_state", "created_by", "synced_at"})
+	rows := 0
+	for {
+		page, err := s.lister.List(r.Context(), f)
+		if err != nil {
+			if rows == 0 {
+				h.Del("Content-Disposition")
+				s.serverError(w, r, err)
+				return
+			}
+			// The header has gone out: cut the download short so it cannot pass for complete.
+			s.log.Error("csv export failed midway", "rows", rows, "err", err)
+			panic(http.ErrAbortHandler)
+		}
+		for _, q := range page.Rows {
+			cw.Write([]string{q.ID, csvSafe(q.ReferenceID), q.Status, csvSafe(q.Name), csvSafe(q.Email), csvSafe(q.TemplateName), q.TemplateID,
+				csvTime(q.CreatedAt), csvTime(q.UpdatedAt), csvTime(q.ExpiresAt), q.EmailState, csvSafe(q.CreatedByName), csvTime(q.SyncedAt)})
+		}
+		rows += len(page.Rows)
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			return // the client went away
+		}
+		rc.Flush()
+		if page.Older.IsZero() {
+			return
+		}
+		f.After = page.Older
+	}
+}
+
+// refreshRow fetches one inquiry from Persona and answers its list row, for "Refresh status".
+func (s *Server) refreshRow(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !isFragment(r) {
+		http.Redirect(w, r, "/inquiries/"+url.PathEscape(id), http.StatusSeeOther)
+		return
+	}
+	_, rerr := s.inq.Refresh(r.Context(), actor(r), id)
+	row, err := s.db.ListRowByID(r.Context(), id)
+	if errors.Is(err, db.ErrNotFound) {
+		s.notFound(w, r)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	v := rowView(*row, time.Now())
+	if rerr != nil {
+		s.log.Warn("refresh from the list failed", "inquiry", id, "err", rerr)
+		switch {
+		case errors.Is(rerr, inquiry.ErrNotConfigured):
+			v.Error = rerr.Error() + "."
+		case inquiry.IsPersonaError(rerr):
+			v.Error = persona.Explain(rerr)
+		default:
+			v.Error = "Could not refresh. Try again in a moment."
+		}
+	}
+	s.render(w, r, http.StatusOK, views.ListRowView(v), views.ListRowView(v))
+}

@@ -1,0 +1,115 @@
+package handlers
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/views"
+)
+
+// maxWebhookBody caps a delivery. Persona's events are a few kilobytes; the cap is the
+// endpoint's own so it holds whatever the general body limit becomes.
+const maxWebhookBody = 1 << 20
+
+// webhookAnswerTimeout keeps the answer well inside Persona's 5 s: past it Persona would retry
+// anyway, so we say so ourselves.
+const webhookAnswerTimeout = 4 * time.Second
+
+// receiveWebhook is Persona's way in: the one write path without a session, guarded by the
+// signature. A good event is stored once and answered at once; it is applied just after.
+func (s *Server) receiveWebhook(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxWebhookBody+1))
+	if err != nil {
+		http.Error(w, "could not read the body", http.StatusBadRequest)
+		return
+	}
+	if len(body) > maxWebhookBody {
+		s.inq.RejectEvent(db.VerdictMalformed, "body larger than 1 MiB")
+		s.log.Warn("webhook refused", "reason", "body too large", "remote", r.RemoteAddr)
+		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	ev, verdict, err := s.inq.VerifyWebhook(r.Header.Get("Persona-Signature"), body, s.cfg.WebhookSecrets, s.cfg.WebhookTolerance)
+	if err != nil {
+		s.log.Warn("webhook refused", "verdict", verdict, "reason", err.Error(), "remote", r.RemoteAddr)
+		if verdict == db.VerdictMalformed {
+			http.Error(w, "malformed event", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("WWW-Authenticate", "Persona-Signature")
+		http.Error(w, "signature refused", http.StatusUnauthorized)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), webhookAnswerTimeout)
+	defer cancel()
+	rec, err := s.inq.ReceiveEvent(ctx, ev)
+	if err != nil {
+		// Not stored (or not known to be): Persona retries on anything but 2xx.
+		s.log.Error("webhook not stored", "event", ev.ID, "err", err)
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if rec.Duplicate {
+		io.WriteString(w, "duplicate\n")
+		return
+	}
+	io.WriteString(w, "ok\n")
+}
+
+var webhookCounters = []struct{ key, label string }{
+	{db.VerdictApplied, "Applied"},
+	{db.VerdictDuplicate, "Duplicate"},
+	{db.VerdictStale, "Stale (older than the cached status)"},
+	{db.VerdictIgnored, "Ignored (not about an inquiry)"},
+	{db.VerdictBadSignature, "Bad signature"},
+	{db.VerdictOldSignature, "Signature too old"},
+	{db.VerdictMalformed, "Malformed"},
+}
+
+// webhooksPage shows admins whether Persona's webhooks arrive and what became of them.
+func (s *Server) webhooksPage(w http.ResponseWriter, r *http.Request) {
+	now := time.Now()
+	st, err := s.db.WebhookStats(r.Context())
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	evs, err := s.db.RecentWebhookEvents(r.Context(), 50)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	v := views.WebhooksView{
+		URL: s.cfg.BaseURL + "/webhooks/persona", Secrets: len(s.cfg.WebhookSecrets),
+		LastReceived: st.LastReceived, Pending: st.Pending, Now: now,
+	}
+	for _, c := range webhookCounters {
+		n := st.Counters[c.key]
+		v.Counts = append(v.Counts, views.WebhookCount{Label: c.label, N: n.N, LastAt: n.LastAt, Detail: n.LastDetail})
+	}
+	for _, e := range evs {
+		v.Events = append(v.Events, views.WebhookEventRow{ID: e.ID, Name: e.Name, InquiryID: e.InquiryID, Verdict: e.Verdict, EventAt: e.EventAt, ReceivedAt: e.ReceivedAt})
+	}
+	sync := s.inq.SyncStatus()
+	switch {
+	case sync.Running:
+		v.Sync = "Running now."
+	case !sync.FailingSince.IsZero():
+		v.Sync = "Persona unreachable since " + views.When(sync.FailingSince) + ": " + sync.LastError
+	case sync.LastError != "":
+		v.Sync = "Last pass failed: " + sync.LastError
+	case sync.LastOK.IsZero():
+		v.Sync = "No pass yet since Linkdesk started."
+	default:
+		l := sync.Last
+		v.Sync = "Last pass " + views.Ago(sync.LastOK, now) + ": " + views.Thousands(int64(l.Seen)) + " inquiries read in " +
+			views.Thousands(int64(l.Calls)) + " calls, " + views.Thousands(int64(l.Changed)) + " updated, " +
+			views.Thousands(int64(l.Discovered)) + " found that were made elsewhere, " + views.Thousands(int64(l.Healed)) + " healed."
+	}
+	p := s.page(r, "Webhooks", "webhooks")
+	s.render(w, r, http.StatusOK, views.WebhooksPage(p, v), nil)
+}

@@ -1,0 +1,199 @@
+package inquiry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/persona"
+)
+
+// Webhook events go through two steps: stored (so nothing is lost once Persona got its 200),
+// then applied to the cached inquiry. Deliveries that arrive together share one transaction
+// per step, which is what lets one SQLite writer take thousands of events a second.
+
+// maxBatch bounds one transaction, so no delivery waits behind a very long one.
+const maxBatch = 500
+
+type eventQueue struct {
+	mu      sync.Mutex
+	items   []*queuedEvent
+	rejects []db.Rejection
+	running bool
+}
+
+type queuedEvent struct {
+	ev    db.WebhookEvent
+	row   *db.Inquiry // the inquiry the event carries; nil when it is about something else
+	fresh bool
+	done  chan error
+}
+
+// Receipt tells the webhook handler what became of a delivery.
+type Receipt struct {
+	Duplicate bool // stored before: nothing to do
+}
+
+// ReceiveEvent stores a verified event and returns once it is durably stored (or known to be a
+// duplicate); applying it to the cache happens just after, off the caller's clock.
+func (s *Service) ReceiveEvent(ctx context.Context, ev *persona.Event) (Receipt, error) {
+	qe := &queuedEvent{done: make(chan error, 1), ev: db.WebhookEvent{
+		ID: ev.ID, Name: ev.Name, EventAt: ev.CreatedAt, ReceivedAt: time.Now(), Payload: string(ev.Payload),
+	}}
+	if ev.PayloadType == "inquiry" {
+		qe.ev.InquiryID = ev.PayloadID
+	}
+	if ev.Inquiry != nil {
+		row := fromPersona(ev.Inquiry, ev.CreatedAt)
+		qe.row = &row
+	}
+	if qe.ev.EventAt.IsZero() {
+		qe.ev.EventAt = qe.ev.ReceivedAt
+	}
+	s.events.mu.Lock()
+	s.events.items = append(s.events.items, qe)
+	s.kick()
+	s.events.mu.Unlock()
+	select {
+	case err := <-qe.done:
+		if err != nil {
+			return Receipt{}, err
+		}
+		return Receipt{Duplicate: !qe.fresh}, nil
+	case <-ctx.Done():
+		// The event may still be stored: Persona's retry will then be counted as a duplicate.
+		return Receipt{}, ctx.Err()
+	}
+}
+
+// RejectEvent counts a delivery refused before it became an event (bad signature, stale,
+// malformed), for the Webhooks page. It does not wait.
+func (s *Service) RejectEvent(verdict, detail string) {
+	s.events.mu.Lock()
+	s.events.rejects = append(s.events.rejects, db.Rejection{Verdict: verdict, Detail: detail, At: time.Now()})
+	s.kick()
+	s.events.mu.Unlock()
+}
+
+// kick starts the drainer unless it runs; call with events.mu held. The drainer lives only as
+// long as there is work, so nothing needs stopping.
+func (s *Service) kick() {
+	if !s.events.running {
+		s.events.running = true
+		go s.drainEvents()
+	}
+}
+
+func (s *Service) drainEvents() {
+	ctx := context.Background()
+	for {
+		s.events.mu.Lock()
+		n := min(len(s.events.items), maxBatch)
+		batch := s.events.items[:n:n]
+		s.events.items = s.events.items[n:]
+		rejects := s.events.rejects
+		s.events.rejects = nil
+		if len(batch) == 0 && len(rejects) == 0 {
+			s.events.running = false
+			s.events.items = nil
+			s.events.mu.Unlock()
+			return
+		}
+		s.events.mu.Unlock()
+
+		evs := make([]db.WebhookEvent, len(batch))
+		for i, qe := range batch {
+			evs[i] = qe.ev
+		}
+		fresh, err := s.db.StoreWebhookEvents(ctx, evs, rejects)
+		for i, qe := range batch {
+			if err == nil {
+				qe.fresh = fresh[i]
+			}
+			qe.done <- err
+		}
+		if err != nil {
+			s.log.Error("store webhook events", "events", len(batch), "err", err)
+			continue
+		}
+		var apply []db.EventApply
+		for _, qe := range batch {
+			if qe.fresh {
+				apply = append(apply, db.EventApply{EventID: qe.ev.ID, Row: qe.row})
+			}
+		}
+		if err := s.applyEvents(ctx, apply); err != nil {
+			// Stored and answered: the next reconcile pass applies them (ApplyPending).
+			s.log.Error("apply webhook events", "events", len(apply), "err", err)
+		}
+	}
+}
+
+func (s *Service) applyEvents(ctx context.Context, items []db.EventApply) error {
+	if len(items) == 0 {
+		return nil
+	}
+	_, changed, err := s.db.ApplyWebhookEvents(ctx, items)
+	if err != nil {
+		return err
+	}
+	for _, id := range changed {
+		s.changed(id)
+	}
+	return nil
+}
+
+// ApplyPending applies events that were stored but never applied (the process stopped
+// between the two steps, or applying failed). It returns how many it applied.
+func (s *Service) ApplyPending(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		evs, err := s.db.PendingWebhookEvents(ctx, maxBatch)
+		if err != nil {
+			return total, err
+		}
+		items := make([]db.EventApply, 0, len(evs))
+		for _, e := range evs {
+			it := db.EventApply{EventID: e.ID}
+			if e.Payload != "" && e.InquiryID != "" {
+				p, err := persona.DecodeInquiry([]byte(e.Payload))
+				if err != nil {
+					s.log.Warn("stored webhook event has an unreadable payload", "event", e.ID, "err", err)
+				} else {
+					row := fromPersona(p, e.EventAt)
+					it.Row = &row
+				}
+			}
+			items = append(items, it)
+		}
+		if err := s.applyEvents(ctx, items); err != nil {
+			return total, fmt.Errorf("apply pending webhook events: %w", err)
+		}
+		total += len(items)
+		if len(evs) < maxBatch {
+			return total, nil
+		}
+	}
+}
+
+// VerifyWebhook checks a delivery's signature against every configured secret and parses it;
+// refusals are counted with their reason. It returns the verdict for a refusal ("" when the
+// event is good) so the handler can log it.
+func (s *Service) VerifyWebhook(header string, body []byte, secrets []string, tolerance time.Duration) (*persona.Event, string, error) {
+	ev, err := persona.VerifyWebhook(header, body, secrets, tolerance, time.Now())
+	if err == nil {
+		return ev, "", nil
+	}
+	verdict := db.VerdictMalformed
+	switch {
+	case errors.Is(err, persona.ErrSignatureMismatch), errors.Is(err, persona.ErrNoSecrets), errors.Is(err, persona.ErrSignatureMalformed):
+		verdict = db.VerdictBadSignature
+	case errors.Is(err, persona.ErrSignatureStale):
+		verdict = db.VerdictOldSignature
+	}
+	s.RejectEvent(verdict, err.Error())
+	return nil, verdict, err
+}

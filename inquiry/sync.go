@@ -1,0 +1,253 @@
+package inquiry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/persona"
+)
+
+// The reconciler brings the cache in step with Persona through its list endpoint (100
+// inquiries a call), so that a missed webhook heals on its own and inquiries made outside the
+// console (Persona's dashboard, template links) show up. Its calls go through the same client,
+// and so the same rate limiter, as everything else.
+
+type syncState struct {
+	run sync.Mutex // one pass at a time
+
+	mu           sync.Mutex
+	lastOK       time.Time
+	failingSince time.Time
+	lastErr      string
+	last         Result
+	running      bool
+}
+
+// Result is what one reconcile pass did.
+type Result struct {
+	Seen       int // inquiries Persona returned
+	Changed    int // cached rows written
+	Discovered int // inquiries the cache did not know
+	Healed     int // open inquiries fetched one by one because Persona no longer lists them as open
+	Calls      int // Persona requests made
+	Applied    int // stored webhook events applied late
+	Duration   time.Duration
+}
+
+// SyncStatus is the reconciler's state for banners and pages.
+type SyncStatus struct {
+	LastOK       time.Time // zero: no pass succeeded since start
+	FailingSince time.Time // zero: Persona answered the last pass
+	LastError    string    // in words
+	Running      bool
+	Last         Result
+}
+
+// SyncStatus returns the reconciler's state.
+func (s *Service) SyncStatus() SyncStatus {
+	s.sync.mu.Lock()
+	defer s.sync.mu.Unlock()
+	return SyncStatus{LastOK: s.sync.lastOK, FailingSince: s.sync.failingSince, LastError: s.sync.lastErr, Running: s.sync.running, Last: s.sync.last}
+}
+
+const (
+	keyLastSync = "sync.last_ok_start" // unix ms: when the last good pass started
+	// syncOverlap re-reads a little of what the last pass saw, for clock skew and inquiries
+	// whose creation was in flight while it ran.
+	syncOverlap = 10 * time.Minute
+	// firstLookBack is how far a first incremental pass looks for inquiries made elsewhere;
+	// `linkdesk sync --full` imports everything.
+	firstLookBack = 7 * 24 * time.Hour
+	// healLimit bounds the one-by-one fetches of a pass; the rest wait for the next.
+	healLimit = 200
+)
+
+// openStatuses are the statuses Persona may still change by itself.
+const openStatuses = "created,pending,completed,needs_review"
+
+// Reconcile runs one pass. full walks every inquiry Persona has; otherwise it reads those
+// created since the last good pass (whatever their status), those still open at Persona, and
+// fetches one by one the cached open ones Persona no longer lists as open. progress, when not
+// nil, is told how many inquiries were handled so far.
+func (s *Service) Reconcile(ctx context.Context, full bool, progress func(done int)) (res Result, err error) {
+	c, err := s.Client()
+	if err != nil {
+		return res, err
+	}
+	s.sync.run.Lock()
+	defer s.sync.run.Unlock()
+	start := time.Now()
+	s.sync.mu.Lock()
+	s.sync.running = true
+	s.sync.mu.Unlock()
+	defer func() {
+		res.Duration = time.Since(start)
+		s.finishPass(start, res, err)
+	}()
+
+	if res.Applied, err = s.ApplyPending(ctx); err != nil {
+		return res, err
+	}
+	open, oldest, err := s.db.OpenInquiries(ctx)
+	if err != nil {
+		return res, err
+	}
+	seen := map[string]bool{}
+	done := 0
+	save := func(items []*persona.Inquiry) error {
+		rows := make([]db.Inquiry, len(items))
+		for i, p := range items {
+			rows[i] = fromPersona(p, time.Time{})
+			seen[p.ID] = true
+		}
+		changed, discovered, err := s.db.SaveSynced(ctx, rows, time.Now())
+		if err != nil {
+			return err
+		}
+		for _, id := range changed {
+			s.changed(id)
+		}
+		res.Seen += len(items)
+		res.Changed += len(changed)
+		res.Discovered += len(discovered)
+		done += len(items)
+		if progress != nil {
+			progress(done)
+		}
+		return nil
+	}
+	list := func(p persona.ListInquiriesParams) error {
+		p.PageSize = 100
+		for {
+			page, err := c.ListInquiries(ctx, p)
+			res.Calls++
+			if err != nil {
+				return fmt.Errorf("list inquiries: %w", err)
+			}
+			if err := save(page.Inquiries); err != nil {
+				return err
+			}
+			if page.NextAfter == "" || len(page.Inquiries) == 0 {
+				return nil
+			}
+			p.After = page.NextAfter
+		}
+	}
+
+	if full {
+		if err := list(persona.ListInquiriesParams{}); err != nil {
+			return res, err
+		}
+	} else {
+		since, err := s.lastSyncStart(ctx)
+		if err != nil {
+			return res, err
+		}
+		if since.IsZero() {
+			since = start.Add(-firstLookBack)
+		}
+		since = since.Add(-syncOverlap)
+		if err := list(persona.ListInquiriesParams{CreatedAfter: since}); err != nil {
+			return res, err
+		}
+		if !oldest.IsZero() && oldest.Before(since) {
+			if err := list(persona.ListInquiriesParams{Status: openStatuses, CreatedAfter: oldest, CreatedBefore: since}); err != nil {
+				return res, err
+			}
+		}
+	}
+
+	// Open in the cache but not listed as open: Persona moved them on and we missed the
+	// webhook. These few are fetched one by one.
+	for _, id := range open {
+		if seen[id] {
+			continue
+		}
+		if res.Healed >= healLimit {
+			break
+		}
+		p, err := c.GetInquiry(ctx, id)
+		res.Calls++
+		if persona.IsNotFound(err) {
+			continue // redacted or deleted at Persona: the cache keeps what it knew
+		}
+		if err != nil {
+			return res, fmt.Errorf("fetch %s: %w", id, err)
+		}
+		if err := save([]*persona.Inquiry{p}); err != nil {
+			return res, err
+		}
+		res.Healed++
+	}
+	if err := s.db.SetSettings(ctx, map[string]string{keyLastSync: strconv.FormatInt(start.UnixMilli(), 10)}, db.AuditEntry{}); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+func (s *Service) lastSyncStart(ctx context.Context) (time.Time, error) {
+	v, err := s.db.Setting(ctx, keyLastSync)
+	if errors.Is(err, db.ErrNotFound) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return time.Time{}, nil
+	}
+	return time.UnixMilli(n), nil
+}
+
+func (s *Service) finishPass(start time.Time, res Result, err error) {
+	s.sync.mu.Lock()
+	defer s.sync.mu.Unlock()
+	s.sync.running = false
+	s.sync.last = res
+	switch {
+	case err == nil:
+		s.sync.lastOK, s.sync.failingSince, s.sync.lastErr = time.Now(), time.Time{}, ""
+	case errors.Is(err, context.Canceled):
+	default:
+		s.sync.lastErr = err.Error()
+		if IsPersonaError(err) {
+			s.sync.lastErr = persona.Explain(err)
+		}
+		if persona.IsUnavailable(err) && s.sync.failingSince.IsZero() {
+			s.sync.failingSince = start
+		}
+	}
+}
+
+// RunReconciler runs a pass every interval until ctx ends (the first shortly after start).
+// Failures are logged and tried again at the next tick.
+func (s *Service) RunReconciler(ctx context.Context, every time.Duration) {
+	if every <= 0 {
+		return
+	}
+	t := time.NewTimer(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		res, err := s.Reconcile(ctx, false, nil)
+		switch {
+		case errors.Is(err, ErrNotConfigured), ctx.Err() != nil:
+		case err != nil:
+			s.log.Warn("reconcile with Persona failed", "err", err, "calls", res.Calls)
+		default:
+			s.log.Info("reconciled with Persona", "seen", res.Seen, "changed", res.Changed, "discovered", res.Discovered,
+				"healed", res.Healed, "calls", res.Calls, "applied", res.Applied, "duration", res.Duration.Round(time.Millisecond))
+		}
+		t.Reset(every)
+	}
+}

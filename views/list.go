@@ -1,0 +1,131 @@
+package views
+
+import (
+	"strconv"
+	"time"
+)
+
+// ListFilter echoes the list's filter form as typed.
+type ListFilter struct {
+	Statuses  []string
+	Template  string
+	CreatedBy string
+	From, To  string // YYYY-MM-DD
+	Search    string
+	Sort      string // created, updated
+	Expiring  bool
+	Errors    map[string]string // per field: from, to
+}
+
+// HasStatus reports whether the status is selected.
+func (f ListFilter) HasStatus(s string) bool {
+	for _, v := range f.Statuses {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ListRow is one inquiry in the list, its texts ready to show.
+type ListRow struct {
+	ID          string
+	ReferenceID string
+	Name        string
+	Email       string
+	Template    string
+	Status      string
+	Created     time.Time
+	Expiry      string // "expires in 3 h", "expired", "—"
+	EmailState  string // newest email's state, "" when none was sent
+	CreatedBy   string // "" when made outside the console
+	Synced      string // "synced 3 min ago"
+	Error       string // why a refresh failed, in words
+}
+
+// ListView is the inquiry list page.
+type ListView struct {
+	Filter    ListFilter
+	Query     string // the filter as a query string, cursors left out
+	Rows      []ListRow
+	OlderURL  string // "" when there is no older page
+	NewerURL  string
+	Templates []Option
+	Staff     []Option
+	Statuses  []Option
+	// Empty is "none" when the cache holds no inquiry at all, "filtered" when the filters
+	// match none, "" otherwise.
+	Empty     string
+	CanCreate bool
+	Since     int64 // when the page was rendered (unix ms), for the live stream to catch up
+	FirstPage bool  // new inquiries appear live only on the first page
+	Notices   []string
+}
+
+// StatusCount is one status with how many inquiries match the rest of the filter.
+type StatusCount struct {
+	Status string
+	Label  string
+	N      string // "1,234" or "2,000+"
+	URL    string // the list filtered to this status
+	Active bool
+}
+
+// CountsView is the per-status summary above the list.
+type CountsView struct {
+	Items []StatusCount
+	Total string // for the current filter, e.g. "1,234" or "10,000+"
+}
+
+// WebhookCount is one verdict's tally on the Webhooks page.
+type WebhookCount struct {
+	Label  string
+	N      int64
+	LastAt time.Time
+	Detail string
+}
+
+// WebhookEventRow is one stored event.
+type WebhookEventRow struct {
+	ID, Name, InquiryID, Verdict string
+	EventAt, ReceivedAt          time.Time
+}
+
+// WebhooksView is the admins' Webhooks page.
+type WebhooksView struct {
+	URL          string // where Persona must send events
+	Secrets      int    // webhook secrets configured
+	LastReceived time.Time
+	Pending      int64
+	Counts       []WebhookCount
+	Events       []WebhookEventRow
+	Sync         string // the reconciler's state in words
+	Now          time.Time
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// Thousands writes n with thousands separators: 1234567 → "1,234,567".
+func Thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := n < 0
+	if neg {
+		s = s[1:]
+	}
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	if neg {
+		return "-" + string(out)
+	}
+	return string(out)
+}
