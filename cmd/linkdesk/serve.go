@@ -50,6 +50,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	fs.StringVar(&c.mailFrom, "mail-from", env("MAIL_FROM", ""), `From of the emails, e.g. "Acme Verification <verify@acme.example>" [LINKDESK_MAIL_FROM]`)
 	fs.StringVar(&c.mailReplyTo, "mail-reply-to", env("MAIL_REPLY_TO", ""), "Reply-To of the emails (optional) [LINKDESK_MAIL_REPLY_TO]")
 	fs.DurationVar(&c.reminderEvery, "reminder-check", envDuration("REMINDER_CHECK", 10*time.Minute), "how often due reminder emails are looked for [LINKDESK_REMINDER_CHECK]")
+	syncEvery := fs.Duration("sync-every", envDuration("SYNC_EVERY", 5*time.Minute), "how often the cache is reconciled with Persona's list of inquiries; 0 turns it off [LINKDESK_SYNC_EVERY]")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -127,6 +128,10 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 		IdleTimeout:       2 * time.Minute,
 		// No WriteTimeout: server-sent event streams stay open; handlers bound their own work.
 	}
+	hs.RegisterOnShutdown(srv.CloseStreams) // live streams never go idle by themselves
+	syncDone := make(chan struct{})
+	go func() { defer close(syncDone); inq.RunReconciler(ctx, *syncEvery) }()
+	defer func() { <-syncDone }() // before the database closes
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 
