@@ -240,6 +240,7 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 
 	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
 	idempotent := r.Method == http.MethodPost && key != ""
+	finished := false
 	if idempotent {
 		prev, outcome := s.idem.begin(key, fingerprint(r, body), time.Now())
 		switch outcome {
@@ -257,6 +258,12 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, conflict("A request with this Idempotency-Key is still being processed; retry later"))
 			return
 		}
+		// A handler that panics leaves no answer: free the key for a retry.
+		defer func() {
+			if !finished {
+				s.idem.abandon(key)
+			}
+		}()
 	}
 
 	c := &apiCall{r: r, q: r.URL.Query(), id: id, base: s.baseURL(r)}
@@ -265,23 +272,26 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 		res = *bad
 	} else {
 		c.doc = doc
-		s.mu.Lock()
-		res = rt.handle(s, c)
-		s.mu.Unlock()
+		res = s.handleLocked(rt, c)
 	}
 	out, err := json.Marshal(res.body)
 	if err != nil {
-		if idempotent {
-			s.idem.abandon(key)
-		}
 		writeJSON(w, errResult(http.StatusInternalServerError, "Service unavailable", ""))
 		return
 	}
 	if idempotent {
 		s.idem.finish(key, res.status, out, reqID)
+		finished = true
 	}
 	w.WriteHeader(res.status)
 	w.Write(out)
+}
+
+// handleLocked runs a handler with s.mu held (released even if it panics).
+func (s *Sandbox) handleLocked(rt *apiRoute, c *apiCall) apiResult {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return rt.handle(s, c)
 }
 
 func writeJSON(w http.ResponseWriter, res apiResult) {
@@ -1104,19 +1114,18 @@ func (s *Sandbox) apiListInquiries(c *apiCall) apiResult {
 		return "/api/v1/inquiries?" + v.Encode()
 	}
 	var prev, next any
-	if hasNewer {
-		id := cursor.id
-		if len(page) > 0 {
-			id = page[0].id
-		}
-		prev = link("page[before]", id)
+	first, last := "", ""
+	if cursor != nil {
+		first, last = cursor.id, cursor.id
 	}
-	if hasOlder && (len(page) > 0 || cursor != nil) {
-		id := cursor.id
-		if len(page) > 0 {
-			id = page[len(page)-1].id
-		}
-		next = link("page[after]", id)
+	if len(page) > 0 {
+		first, last = page[0].id, page[len(page)-1].id
+	}
+	if hasNewer && first != "" {
+		prev = link("page[before]", first)
+	}
+	if hasOlder && last != "" {
+		next = link("page[after]", last)
 	}
 	data := make([]obj, 0, len(page))
 	for _, q := range page {

@@ -707,3 +707,26 @@ func TestExpiry(t *testing.T) {
 		t.Errorf("resumed inquiry should expire again: %s", st)
 	}
 }
+
+func TestKeyInflectionOfRequests(t *testing.T) {
+	for in, want := range map[string]string{
+		"inquiry-template-id":              "inquiry-template-id",
+		"inquiry_template_id":              "inquiry-template-id",
+		"inquiryTemplateId":                "inquiry-template-id",
+		"autoCreateAccountReferenceId":     "auto-create-account-reference-id",
+		"auto_create_account_reference_id": "auto-create-account-reference-id",
+		"addressStreet1":                   "address-street-1",
+		"address_street_1":                 "address-street-1",
+		"employee1":                        "employee1",
+	} {
+		if got := kebab(in); got != want {
+			t.Errorf("kebab(%q) = %q, want %q", in, got, want)
+		}
+	}
+	e := newEnv(t, Options{})
+	r := e.call("POST", "/inquiries", `{"data":{"attributes":{"inquiryTemplateId":"`+TemplateKYC+`","fields":{"nameFirst":"Camel","address_street_1":"1 Main St"}}},"meta":{"auto_create_account_reference_id":"snake"}}`)
+	mustStatus(t, r, 201)
+	if r.str("data.attributes.reference-id") != "snake" || r.str("data.attributes.name-first") != "Camel" || r.str("data.attributes.address-street-1") != "1 Main St" {
+		t.Errorf("inflected request: %s", r.raw)
+	}
+}

@@ -202,7 +202,11 @@ func (s *Sandbox) serveHosted(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch r.Method {
-	case http.MethodGet, http.MethodHead:
+	case http.MethodHead:
+		// No side effects: a HEAD of a template link must not create an inquiry.
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+	case http.MethodGet:
 		s.hostedGet(w, r)
 	case http.MethodPost:
 		s.hostedPost(w, r)

@@ -132,7 +132,7 @@ func (w *webhookSender) run() {
 	defer close(w.done)
 	for {
 		w.mu.Lock()
-		if w.closed {
+		if w.closed || w.s.ctx.Err() != nil {
 			w.mu.Unlock()
 			return
 		}
