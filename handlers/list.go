@@ -107,7 +107,9 @@ func listURL(query url.Values, extra ...string) string {
 		q[k] = v
 	}
 	for i := 0; i+1 < len(extra); i += 2 {
-		q.Set(extra[i], extra[i+1])
+		if extra[i+1] != "" {
+			q.Set(extra[i], extra[i+1])
+		}
 	}
 	if len(q) == 0 {
 		return "/inquiries"

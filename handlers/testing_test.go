@@ -11,9 +11,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/persona/sandbox"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -91,4 +93,67 @@ func (e *testEnv) signIn(email, password string) *http.Client {
 		e.t.Fatalf("sign in as %s: status %d: %s", email, res.StatusCode, body)
 	}
 	return c
+}
+
+// sandboxEnv is the real route table whose inquiry service talks to the built-in Persona
+// sandbox over HTTP, with the sandbox's webhooks signed with secret and sent to the console.
+type sandboxEnv struct {
+	*testEnv
+	inq    *inquiry.Service
+	sb     *sandbox.Sandbox
+	sbURL  string
+	secret string
+}
+
+// newSandboxEnv starts the sandbox and the console; tweak, when not nil, adjusts the service's
+// settings (e.g. the client's rate limit) before it is built.
+func newSandboxEnv(t *testing.T, knobs sandbox.Knobs, tweak func(*inquiry.Settings)) *sandboxEnv {
+	t.Helper()
+	ctx := context.Background()
+	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ts := httptest.NewUnstartedServer(nil)
+	consoleURL := "http://" + ts.Listener.Addr().String()
+
+	secret := "wbhsec_test_" + randomHex(8)
+	sbs := httptest.NewUnstartedServer(nil)
+	sbURL := "http://" + sbs.Listener.Addr().String()
+	sb := sandbox.New(sandbox.Options{PublicURL: sbURL, WebhookURL: consoleURL + "/webhooks/persona", WebhookSecret: secret, RetryScale: 0.001, Knobs: knobs})
+	sbs.Config.Handler = sb
+	sbs.Start()
+
+	st := inquiry.Settings{APIKey: sandbox.DefaultAPIKey, APIBaseURL: sbURL + "/api/v1", HostedURL: sbURL,
+		EnvironmentID: sandbox.EnvironmentID, Dev: true, BackoffBase: 10 * time.Millisecond, MaxRetryElapsed: 5 * time.Second}
+	if tweak != nil {
+		tweak(&st)
+	}
+	inq := inquiry.New(d, st, log)
+	if err := inq.RegisterTemplates(ctx, []db.Template{{ID: sandbox.TemplateKYC, Name: "KYC"}, {ID: sandbox.TemplateKYCManualReview, Name: "KYC with manual review"}}); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(ctx, Config{BaseURL: consoleURL, WebhookSecrets: []string{secret}}, d, inq, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = srv.Handler()
+	ts.Start()
+	// The sandbox stops sending before the console goes away.
+	t.Cleanup(func() { sb.Close(); sbs.Close(); srv.CloseStreams(); ts.Close() })
+	return &sandboxEnv{testEnv: &testEnv{t: t, db: d, srv: srv, ts: ts}, inq: inq, sb: sb, sbURL: sbURL, secret: secret}
+}
+
+// eventually polls cond until it holds or the time is up.
+func eventually(t *testing.T, what string, within time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s", what, within)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"time"
@@ -22,11 +23,12 @@ const webhookAnswerTimeout = 4 * time.Second
 // signature. A good event is stored once and answered at once; it is applied just after.
 func (s *Server) receiveWebhook(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxWebhookBody+1))
-	if err != nil {
+	var tooBig *http.MaxBytesError
+	if err != nil && !errors.As(err, &tooBig) {
 		http.Error(w, "could not read the body", http.StatusBadRequest)
 		return
 	}
-	if len(body) > maxWebhookBody {
+	if tooBig != nil || len(body) > maxWebhookBody {
 		s.inq.RejectEvent(db.VerdictMalformed, "body larger than 1 MiB")
 		s.log.Warn("webhook refused", "reason", "body too large", "remote", r.RemoteAddr)
 		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
