@@ -246,6 +246,7 @@ type Lister struct {
 	counts     []countRow
 	at         time.Time
 	countCache map[string]cachedCounts
+	changedAt  time.Time
 }
 
 type countRow struct {
@@ -262,7 +263,7 @@ func NewLister(d *DB) *Lister {
 func (l *Lister) countRows(ctx context.Context) ([]countRow, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.counts != nil && time.Since(l.at) < l.ttl {
+	if l.counts != nil && l.fresh(l.at, l.ttl) {
 		return l.counts, nil
 	}
 	rows, err := l.d.R.QueryContext(ctx, `SELECT status, template_id, created_by, n FROM inquiry_counts WHERE n > 0`)
@@ -285,12 +286,20 @@ func (l *Lister) countRows(ctx context.Context) ([]countRow, error) {
 	return out, nil
 }
 
-// Forget drops the cached counts (after a change the caller wants to see at once).
-func (l *Lister) Forget() {
+// Changed tells the Lister the cache changed: what it counted before is read again once it is
+// older than a moment (so a burst of webhooks costs one recount, not one each).
+func (l *Lister) Changed() {
 	l.mu.Lock()
-	l.counts = nil
-	clear(l.countCache)
+	l.changedAt = time.Now()
 	l.mu.Unlock()
+}
+
+// changedGrace is how stale counts may be after a change; call with mu held.
+const changedGrace = 250 * time.Millisecond
+
+func (l *Lister) fresh(at time.Time, ttl time.Duration) bool {
+	age := time.Since(at)
+	return age < ttl && (at.After(l.changedAt) || age < changedGrace)
 }
 
 // eqCount sums the cached counts matching the equality filters, each only when asked for.
@@ -602,7 +611,7 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 	key := fmt.Sprintf("%s|%d|%d|%d|%d|%q", f.TemplateID, f.CreatedBy, f.CreatedFrom.UnixMilli(), f.CreatedTo.UnixMilli(),
 		f.ExpiringBefore.Sub(f.Now)/time.Minute, f.Search)
 	l.mu.Lock()
-	if c, ok := l.countCache[key]; ok && time.Since(c.at) < countsTTL {
+	if c, ok := l.countCache[key]; ok && l.fresh(c.at, countsTTL) {
 		l.mu.Unlock()
 		return c.c, nil
 	}

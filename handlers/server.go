@@ -87,7 +87,10 @@ func New(ctx context.Context, cfg Config, d *db.DB, inq *inquiry.Service, log *s
 		lister:  db.NewLister(d),
 		hub:     newHub(),
 	}
-	inq.OnChange(srv.hub.publish)
+	inq.OnChange(func(id string) {
+		srv.lister.Changed()
+		srv.hub.publish(id)
+	})
 	return srv, nil
 }
 
