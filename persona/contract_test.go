@@ -395,4 +395,3 @@ func BenchmarkClientAgainstSandbox(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "calls/s")
 }
-
