@@ -132,6 +132,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	syncDone := make(chan struct{})
 	go func() { defer close(syncDone); inq.RunReconciler(ctx, *syncEvery) }()
 	defer func() { <-syncDone }() // before the database closes
+	go expireSessions(ctx, d, c.idle, c.lifetime, log)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 
@@ -238,4 +239,22 @@ func startMail(ctx context.Context, c serveConfig, d *db.DB, inq *inquiry.Servic
 			log.Warn("mail: the worker did not stop in time; an email mid-send is sent again at the next start")
 		}
 	}, nil
+}
+
+// expireSessions deletes sessions past their idle timeout or lifetime, so the table does not
+// grow without bound (expired ones are refused on use regardless).
+func expireSessions(ctx context.Context, d *db.DB, idle, lifetime time.Duration, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		now := time.Now()
+		if _, err := d.DeleteExpiredSessions(ctx, now.Add(-idle), now.Add(-lifetime)); err != nil && ctx.Err() == nil {
+			log.Warn("expire sessions", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
