@@ -21,7 +21,7 @@ type Settings struct {
 	EnvironmentID    string // env_..., for template links
 	Version          string // Persona-Version
 	RequireReference bool
-	Company          string // named in emails
+	Company          string // named in emails; empty leaves it out of the wording
 	OneTimeLinkTTL   time.Duration
 
 	// Dev: the built-in sandbox stands in for Persona; its URLs are fixed at start.
@@ -47,9 +47,6 @@ func (s Settings) withDefaults() Settings {
 	}
 	if s.OneTimeLinkTTL == 0 {
 		s.OneTimeLinkTTL = 24 * time.Hour
-	}
-	if s.Company == "" {
-		s.Company = "our team"
 	}
 	s.APIBaseURL = strings.TrimRight(s.APIBaseURL, "/")
 	s.HostedURL = strings.TrimRight(s.HostedURL, "/")
