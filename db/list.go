@@ -247,6 +247,56 @@ type Lister struct {
 	at         time.Time
 	countCache map[string]cachedCounts
 	changedAt  time.Time
+
+	smu   sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+// maxStmts bounds the prepared statements kept: the list's SQL depends only on which filters
+// are set, so a few hundred shapes cover real use; beyond that queries are prepared each time.
+const maxStmts = 512
+
+// query runs a read query through a prepared statement kept for its text (SQLite's parsing
+// and planning are a good part of a small query's cost).
+func (l *Lister) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	l.smu.Lock()
+	st := l.stmts[query]
+	l.smu.Unlock()
+	if st == nil {
+		var err error
+		if st, err = l.d.R.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		l.smu.Lock()
+		if prev := l.stmts[query]; prev != nil {
+			st.Close()
+			st = prev
+		} else if len(l.stmts) < maxStmts {
+			l.stmts[query] = st
+		} else {
+			defer st.Close() // after the rows are read: Rows keep their own reference
+		}
+		l.smu.Unlock()
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (l *Lister) queryRow(ctx context.Context, dest []any, query string, args ...any) error {
+	rows, err := l.query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	return rows.Close()
 }
 
 type countRow struct {
@@ -257,7 +307,7 @@ type countRow struct {
 
 // NewLister returns a Lister over d.
 func NewLister(d *DB) *Lister {
-	return &Lister{d: d, ttl: 2 * time.Second, countCache: map[string]cachedCounts{}}
+	return &Lister{d: d, ttl: 2 * time.Second, countCache: map[string]cachedCounts{}, stmts: map[string]*sql.Stmt{}}
 }
 
 func (l *Lister) countRows(ctx context.Context) ([]countRow, error) {
@@ -266,7 +316,7 @@ func (l *Lister) countRows(ctx context.Context) ([]countRow, error) {
 	if l.counts != nil && l.fresh(l.at, l.ttl) {
 		return l.counts, nil
 	}
-	rows, err := l.d.R.QueryContext(ctx, `SELECT status, template_id, created_by, n FROM inquiry_counts WHERE n > 0`)
+	rows, err := l.query(ctx, `SELECT status, template_id, created_by, n FROM inquiry_counts WHERE n > 0`)
 	if err != nil {
 		return nil, fmt.Errorf("db: inquiry counts: %w", err)
 	}
@@ -316,7 +366,7 @@ func eqCount(counts []countRow, statuses []string, template string, creator int6
 // cappedCount counts up to limit rows of a query cheaply (an index range, no sort).
 func (l *Lister) cappedCount(ctx context.Context, from string, args []any, limit int) (int, error) {
 	var n int
-	err := l.d.R.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM inquiries i"+from+" LIMIT "+strconv.Itoa(limit)+")", args...).Scan(&n)
+	err := l.queryRow(ctx, []any{&n}, "SELECT count(*) FROM (SELECT 1 FROM inquiries i"+from+" LIMIT "+strconv.Itoa(limit)+")", args...)
 	if err != nil {
 		return 0, fmt.Errorf("db: list plan: %w", err)
 	}
@@ -491,7 +541,7 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 	query := "SELECT " + listCols + " FROM (" + keys + ") k JOIN inquiries i ON i.rowid = k.r" +
 		" LEFT JOIN users u ON u.id = i.created_by LEFT JOIN templates t ON t.id = i.template_id" +
 		" ORDER BY k.o " + f.dir() + ", k.id " + f.dir()
-	rows, err := l.d.R.QueryContext(ctx, query, args...)
+	rows, err := l.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: list inquiries: %w", err)
 	}
@@ -770,7 +820,7 @@ func (l *Lister) Matches(ctx context.Context, f ListFilter, id string) (bool, er
 	f.statusTerm(&b, false)
 	f.otherTerms(&b, "", false)
 	var one int
-	err := l.d.R.QueryRowContext(ctx, "SELECT 1 FROM inquiries i"+b.where(), b.args...).Scan(&one)
+	err := l.queryRow(ctx, []any{&one}, "SELECT 1 FROM inquiries i"+b.where(), b.args...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

@@ -1,12 +1,15 @@
 package handlers
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
@@ -139,9 +142,111 @@ func rowView(r db.ListRow, now time.Time) views.ListRow {
 	return v
 }
 
+// listCache keeps what the list page would otherwise rebuild on every view: the filter's
+// options (templates, staff) for a few seconds, and rendered pages until any inquiry changes.
+type listCache struct {
+	mu     sync.Mutex
+	gen    uint64 // bumped by every change to an inquiry (webhook, refresh, sync, staff action)
+	optAt  time.Time
+	tmpls  []views.Option
+	staff  []views.Option
+	pages  map[string]cachedPage
+	noPage bool // benchmarks measure the work itself
+}
+
+type cachedPage struct {
+	gen  uint64
+	at   time.Time
+	body []byte
+}
+
+const (
+	optionsTTL = 10 * time.Second
+	// pageTTL bounds what a page can miss that no change notice covers (a staff member or
+	// template renamed); relative times are covered by keying on the minute.
+	pageTTL  = 30 * time.Second
+	maxPages = 64
+)
+
+func (c *listCache) changed() {
+	c.mu.Lock()
+	c.gen++
+	c.mu.Unlock()
+}
+
+func (c *listCache) page(key string) ([]byte, uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.pages[key]
+	if !ok || c.noPage || p.gen != c.gen || time.Since(p.at) > pageTTL {
+		return nil, c.gen, false
+	}
+	return p.body, c.gen, true
+}
+
+func (c *listCache) store(key string, gen uint64, body []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.noPage || gen != c.gen {
+		return
+	}
+	if c.pages == nil || len(c.pages) >= maxPages {
+		c.pages = map[string]cachedPage{}
+	}
+	c.pages[key] = cachedPage{gen, time.Now(), body}
+}
+
+// listOptions returns the Template and Created by choices.
+func (s *Server) listOptions(r *http.Request) (tmpls, staff []views.Option, err error) {
+	c := &s.listCache
+	c.mu.Lock()
+	if time.Since(c.optAt) < optionsTTL {
+		tmpls, staff = c.tmpls, c.staff
+		c.mu.Unlock()
+		return tmpls, staff, nil
+	}
+	c.mu.Unlock()
+	if tmpls, _, err = s.templateOptions(r); err != nil {
+		return nil, nil, err
+	}
+	users, err := s.db.ListUsers(r.Context())
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, u := range users {
+		staff = append(staff, views.Option{Value: strconv.FormatInt(u.ID, 10), Label: u.Name})
+	}
+	c.mu.Lock()
+	c.tmpls, c.staff, c.optAt = tmpls, staff, time.Now()
+	c.mu.Unlock()
+	return tmpls, staff, nil
+}
+
 func (s *Server) inquiryList(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	lr := parseList(r, now)
+	p := s.page(r, "Inquiries", "inquiries")
+	s.takeFlash(w, r, &p)
+	u := currentUser(r)
+	frag := isFragment(r)
+	if frag {
+		// The form sends empty fields too; the address bar gets the tidy form.
+		w.Header().Set("HX-Push-Url", listURL(lr.query, "after", lr.f.After.String(), "before", lr.f.Before.String()))
+	}
+	sync := s.inq.SyncStatus()
+	// A page is reused while nothing changed: same person (the layout names them), same
+	// address, same minute (relative times), same Persona state.
+	key := fmt.Sprintf("%t|%d|%s|%s|%s|%d|%d", frag, u.ID, r.URL.RawQuery, u.Role, p.Env, now.Unix()/60, sync.FailingSince.Unix())
+	var gen uint64
+	if p.Flash == "" {
+		var body []byte
+		var ok bool
+		if body, gen, ok = s.listCache.page(key); ok {
+			writeHTML(w, body)
+			return
+		}
+	}
+
 	page, err := s.lister.List(r.Context(), lr.f)
 	if err != nil {
 		s.serverError(w, r, err)
@@ -150,7 +255,7 @@ func (s *Server) inquiryList(w http.ResponseWriter, r *http.Request) {
 	v := views.ListView{
 		Filter: lr.echo, Query: lr.query.Encode(), Since: now.UnixMilli(),
 		FirstPage: lr.f.After.IsZero() && lr.f.Before.IsZero(),
-		CanCreate: roleAccess(currentUser(r).Role) >= Agent,
+		CanCreate: roleAccess(u.Role) >= Agent,
 		Rows:      make([]views.ListRow, len(page.Rows)),
 	}
 	for i, row := range page.Rows {
@@ -173,7 +278,7 @@ func (s *Server) inquiryList(w http.ResponseWriter, r *http.Request) {
 			v.Empty = "none"
 		}
 	}
-	v.Notices = s.listNotices(r, counts, now)
+	v.Notices = s.listNotices(r, sync, counts, now)
 	for _, st := range knownStatuses {
 		v.Statuses = append(v.Statuses, views.Option{Value: st, Label: views.StatusText(st)})
 	}
@@ -182,25 +287,33 @@ func (s *Server) inquiryList(w http.ResponseWriter, r *http.Request) {
 			v.Statuses = append(v.Statuses, views.Option{Value: st, Label: views.StatusText(st)})
 		}
 	}
-	if v.Templates, _, err = s.templateOptions(r); err != nil {
+	if v.Templates, v.Staff, err = s.listOptions(r); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	users, err := s.db.ListUsers(r.Context())
-	if err != nil {
+	c := views.ListPage(p, v)
+	if frag {
+		c = views.ListResults(v)
+	}
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	for _, u := range users {
-		v.Staff = append(v.Staff, views.Option{Value: strconv.FormatInt(u.ID, 10), Label: u.Name})
+	if p.Flash == "" {
+		s.listCache.store(key, gen, buf.Bytes())
 	}
-	if isFragment(r) {
-		// The form sends empty fields too; the address bar gets the tidy form.
-		w.Header().Set("HX-Push-Url", listURL(lr.query, "after", lr.f.After.String(), "before", lr.f.Before.String()))
-	}
-	p := s.page(r, "Inquiries", "inquiries")
-	s.takeFlash(w, r, &p)
-	s.render(w, r, http.StatusOK, views.ListPage(p, v), views.ListResults(v))
+	writeHTML(w, buf.Bytes())
+}
+
+// writeHTML answers a rendered page as render does.
+func writeHTML(w http.ResponseWriter, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Add("Vary", "HX-Request")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
 }
 
 func contains(list []string, s string) bool {
@@ -214,9 +327,8 @@ func contains(list []string, s string) bool {
 
 // listNotices warns when the list may be behind: Persona unreachable, or no webhook for long
 // while inquiries are open.
-func (s *Server) listNotices(r *http.Request, all *db.StatusCounts, now time.Time) []string {
+func (s *Server) listNotices(r *http.Request, st inquiry.SyncStatus, all *db.StatusCounts, now time.Time) []string {
 	var out []string
-	st := s.inq.SyncStatus()
 	if !st.FailingSince.IsZero() {
 		out = append(out, "Persona cannot be reached since "+views.When(st.FailingSince)+" ("+views.Ago(st.FailingSince, now)+
 			"), so this list shows what Linkdesk knew then; it catches up by itself once Persona answers. "+st.LastError)

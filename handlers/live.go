@@ -90,6 +90,13 @@ func (sub *subscriber) take() []string {
 	return ids
 }
 
+// inquiryChanged is told by the inquiry service of every changed inquiry.
+func (s *Server) inquiryChanged(id string) {
+	s.lister.Changed()
+	s.listCache.changed()
+	s.hub.publish(id)
+}
+
 // CloseStreams ends every open event stream; call it when the server shuts down (streams never
 // go idle, so http.Server.Shutdown would otherwise wait for them until its deadline).
 func (s *Server) CloseStreams() { s.hub.close() }

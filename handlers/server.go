@@ -44,8 +44,9 @@ type Server struct {
 	limiter *loginLimiter
 	secure  bool
 
-	lister *db.Lister // the inquiry list's queries and counts (list.go)
-	hub    *hub       // live updates to open pages (live.go)
+	lister    *db.Lister // the inquiry list's queries and counts (list.go)
+	listCache listCache  // the list's rendered pages and filter options (list.go)
+	hub       *hub       // live updates to open pages (live.go)
 }
 
 // New builds the server, loading or creating the session keys.
@@ -87,10 +88,7 @@ func New(ctx context.Context, cfg Config, d *db.DB, inq *inquiry.Service, log *s
 		lister:  db.NewLister(d),
 		hub:     newHub(),
 	}
-	inq.OnChange(func(id string) {
-		srv.lister.Changed()
-		srv.hub.publish(id)
-	})
+	inq.OnChange(srv.inquiryChanged)
 	return srv, nil
 }
 
