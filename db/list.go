@@ -786,16 +786,19 @@ func (d *DB) SaveSynced(ctx context.Context, rows []Inquiry, at time.Time) (chan
 	err = d.Tx(ctx, func(tx *sql.Tx) error {
 		changed, discovered = changed[:0], discovered[:0]
 		for _, r := range rows {
-			var one int
-			err := tx.QueryRowContext(ctx, `SELECT 1 FROM inquiries WHERE id = ?`, r.ID).Scan(&one)
+			var version int64
+			err := tx.QueryRowContext(ctx, `SELECT version_at FROM inquiries WHERE id = ?`, r.ID).Scan(&version)
 			known := err == nil
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("db: save synced %s: %w", r.ID, err)
 			}
 			r.SyncedAt = at
-			ok, err := UpsertInquiry(ctx, tx, r)
-			if err != nil {
-				return err
+			ok := false
+			// The same version again is nothing new: only the sync time moves.
+			if !known || r.VersionAt.UnixMilli() > version {
+				if ok, err = UpsertInquiry(ctx, tx, r); err != nil {
+					return err
+				}
 			}
 			if ok {
 				changed = append(changed, r.ID)

@@ -75,6 +75,10 @@ const openStatuses = "created,pending,completed,needs_review"
 // fetches one by one the cached open ones Persona no longer lists as open. progress, when not
 // nil, is told how many inquiries were handled so far.
 func (s *Service) Reconcile(ctx context.Context, full bool, progress func(done int)) (res Result, err error) {
+	// Stored webhook events need no Persona call: apply them even when it is not configured.
+	if res.Applied, err = s.ApplyPending(ctx); err != nil {
+		return res, err
+	}
 	c, err := s.Client()
 	if err != nil {
 		return res, err
@@ -90,9 +94,6 @@ func (s *Service) Reconcile(ctx context.Context, full bool, progress func(done i
 		s.finishPass(start, res, err)
 	}()
 
-	if res.Applied, err = s.ApplyPending(ctx); err != nil {
-		return res, err
-	}
 	open, oldest, err := s.db.OpenInquiries(ctx)
 	if err != nil {
 		return res, err
@@ -228,6 +229,12 @@ func (s *Service) finishPass(start time.Time, res Result, err error) {
 // RunReconciler runs a pass every interval until ctx ends (the first shortly after start).
 // Failures are logged and tried again at the next tick.
 func (s *Service) RunReconciler(ctx context.Context, every time.Duration) {
+	// Events stored before a stop but never applied are applied at once, sync or not.
+	if n, err := s.ApplyPending(ctx); err != nil {
+		s.log.Error("apply stored webhook events", "err", err)
+	} else if n > 0 {
+		s.log.Info("applied webhook events stored before the last stop", "events", n)
+	}
 	if every <= 0 {
 		return
 	}
