@@ -45,6 +45,10 @@ func TestEmailLinkJourney(t *testing.T) {
 		t.Fatalf("copied message %q lacks the link", s)
 	}
 
+	// The mail-app link follows the address as it is typed.
+	must(t, "type another address", recipient.Fill("bo@example.com"))
+	must(t, "mail-app link updated", expect.Locator(role(p, btn, "Open in mail app")).ToHaveAttribute("href", regexp.MustCompile(`^mailto:bo@example\.com\?subject=`)))
+
 	// A mistyped address is caught before anything is sent, keeping what was typed.
 	must(t, "type a wrong address", recipient.Fill("pat@example"))
 	click(t, p, btn, "Send")
