@@ -122,3 +122,15 @@ func TestNewInquiryValidation(t *testing.T) {
 	must(t, "typed value kept", expect.Locator(label(p, "First name")).ToHaveValue("Alexander"))
 	must(t, "field marked invalid", expect.Locator(label(p, "Email address")).ToHaveAttribute("aria-invalid", "true"))
 }
+
+// With the detail page open, the person completes the flow elsewhere: the status turns
+// Approved without a reload (webhook → live stream).
+func TestDetailStatusLive(t *testing.T) {
+	c := startConsole(t)
+	p := newPage(t)
+	setUpAdmin(t, c, p)
+	createInquiry(t, p, "usr_live")
+	must(t, "status created", expect.Locator(p.Locator("#inquiry-status")).ToContainText("Created"))
+	completeHostedFlow(t, p, hostedLink(t, p), true)
+	must(t, "approved without a reload", expect.Locator(p.Locator("#inquiry-status")).ToContainText("Approved"))
+}
