@@ -480,5 +480,5 @@ func (s *Server) refreshRow(w http.ResponseWriter, r *http.Request) {
 			v.Error = "Could not refresh. Try again in a moment."
 		}
 	}
-	s.render(w, r, http.StatusOK, views.ListRowView(v), views.ListRowView(v))
+	s.render(w, r, http.StatusOK, views.ListRowCells(v), views.ListRowCells(v))
 }

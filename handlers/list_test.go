@@ -223,7 +223,7 @@ func TestRefreshRowAndReconcile(t *testing.T) {
 	noErr(t, err)
 	row := readAll(res)
 	res.Body.Close()
-	mustContain(t, "refreshed row", row, `<tr id="row-`+ids[0]+`"`, "Approved", "synced just now")
+	mustContain(t, "refreshed row", row, `<a href="/inquiries/`+ids[0]+`">`, "Approved", "synced just now")
 	if strings.Contains(row, "<html") {
 		t.Error("the refresh answered a whole page")
 	}

@@ -25,6 +25,9 @@ import (
 // client is noticed.
 const keepAlive = 20 * time.Second
 
+// coalesce is how long a stream gathers changes before sending them.
+const coalesce = 50 * time.Millisecond
+
 type hub struct {
 	mu     sync.Mutex
 	subs   map[*subscriber]struct{}
@@ -175,6 +178,12 @@ func (s *Server) run(ctx context.Context, st *stream, sub *subscriber, handle fu
 				return
 			}
 		case <-sub.wake:
+			// Changes come in bursts (a flow's steps, a sync page): gather them briefly.
+			select {
+			case <-time.After(coalesce):
+			case <-ctx.Done():
+				return
+			}
 			if err := handle(sub.take()); err != nil {
 				if !errors.Is(err, context.Canceled) {
 					s.log.Debug("event stream ended", "err", err)
@@ -211,10 +220,22 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		top = max(top, row.CreatedAt.UnixMilli())
 	}
 	firstPage := lr.f.After.IsZero() && lr.f.Before.IsZero()
+	empty := len(page.Rows) == 0 // the page shows its empty-list message
 	sendRow := func(event string, row *db.ListRow) error {
-		b, err := renderBytes(ctx, views.ListRowView(rowView(*row, time.Now())))
+		c := views.ListRowCells(rowView(*row, time.Now())) // a shown row swaps its cells
+		if event == "new" {
+			c = views.ListRowView(rowView(*row, time.Now()))
+		}
+		b, err := renderBytes(ctx, c)
 		if err != nil {
 			return err
+		}
+		if event == "new" && empty {
+			gone, err := renderBytes(ctx, views.ListEmptyGone())
+			if err != nil {
+				return err
+			}
+			b, empty = append(b, gone...), false
 		}
 		return st.send(event, b)
 	}
