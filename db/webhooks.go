@@ -263,3 +263,22 @@ func (d *DB) LastWebhookAt(ctx context.Context) (time.Time, error) {
 	}
 	return fromMS(last), nil
 }
+
+// PruneWebhookEvents forgets applied events received before the cutoff (Persona stops retrying
+// after about three days, so their ids are no longer needed to spot duplicates), in batches so
+// the writer is never held long. Events still waiting are kept.
+func (d *DB) PruneWebhookEvents(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		res, err := d.W.ExecContext(ctx, `DELETE FROM webhook_events WHERE rowid IN (SELECT rowid FROM webhook_events
+			WHERE received_at < ? AND verdict != 'received' ORDER BY received_at LIMIT 1000)`, before.UnixMilli())
+		if err != nil {
+			return total, fmt.Errorf("db: prune webhook events: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		total += n
+		if n < 1000 {
+			return total, nil
+		}
+	}
+}

@@ -65,6 +65,9 @@ const (
 	firstLookBack = 7 * 24 * time.Hour
 	// healLimit bounds the one-by-one fetches of a pass; the rest wait for the next.
 	healLimit = 200
+	// eventRetention keeps stored webhook events (for the Webhooks page and duplicate
+	// detection) as long as Persona keeps them.
+	eventRetention = 30 * 24 * time.Hour
 )
 
 // openStatuses are the statuses Persona may still change by itself.
@@ -252,6 +255,11 @@ func (s *Service) RunReconciler(ctx context.Context, every time.Duration) {
 		case err != nil:
 			s.log.Warn("reconcile with Persona failed", "err", err, "calls", res.Calls)
 		default:
+			if n, err := s.db.PruneWebhookEvents(ctx, time.Now().Add(-eventRetention)); err != nil {
+				s.log.Warn("prune webhook events", "err", err)
+			} else if n > 0 {
+				s.log.Info("pruned old webhook events", "events", n)
+			}
 			s.log.Info("reconciled with Persona", "seen", res.Seen, "changed", res.Changed, "discovered", res.Discovered,
 				"healed", res.Healed, "calls", res.Calls, "applied", res.Applied, "duration", res.Duration.Round(time.Millisecond))
 		}
