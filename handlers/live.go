@@ -135,7 +135,11 @@ func (s *Server) openStream(w http.ResponseWriter, r *http.Request) (*stream, bo
 // send writes one event whose data is HTML (one data line per line of it).
 func (st *stream) send(event string, data []byte) error {
 	var b bytes.Buffer
-	b.WriteString("event: ")
+	// The id is the send time: after a drop the browser reconnects with it (Last-Event-ID),
+	// and the stream catches up from there rather than from the page's render time.
+	b.WriteString("id: ")
+	b.WriteString(strconv.FormatInt(time.Now().UnixMilli(), 10))
+	b.WriteString("\nevent: ")
 	b.WriteString(event)
 	b.WriteByte('\n')
 	for line := range bytes.SplitSeq(data, []byte("\n")) {
@@ -194,6 +198,13 @@ func (s *Server) run(ctx context.Context, st *stream, sub *subscriber, handle fu
 	}
 }
 
+// catchUpFrom is when the client last knew the page (unix ms; 0: unknown).
+func catchUpFrom(r *http.Request) int64 {
+	since, _ := strconv.ParseInt(r.URL.Query().Get("since"), 10, 64)
+	last, _ := strconv.ParseInt(r.Header.Get("Last-Event-ID"), 10, 64)
+	return max(since, last)
+}
+
 // listEvents streams the rows of one list page as they change. The page's own query comes
 // along (the filter, the page's cursor, and since: when the page was rendered); each changed
 // inquiry on the page is sent as the event "inq-<id>" (the row's sse-swap), and on the first
@@ -239,8 +250,9 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		return st.send(event, b)
 	}
-	// Catch up with what changed between rendering the page and opening this stream.
-	if since, _ := strconv.ParseInt(r.URL.Query().Get("since"), 10, 64); since > 0 {
+	// Catch up with what changed between rendering the page (or the last event received,
+	// after a reconnect) and opening this stream.
+	if since := catchUpFrom(r); since > 0 {
 		for i := len(page.Rows) - 1; i >= 0; i-- {
 			row := page.Rows[i]
 			switch {
@@ -335,7 +347,7 @@ func (s *Server) inquiryEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		return st.send("changed", []byte(q.ID))
 	}
-	if since, _ := strconv.ParseInt(r.URL.Query().Get("since"), 10, 64); since > 0 && q.SyncedAt.UnixMilli() > since {
+	if since := catchUpFrom(r); since > 0 && q.SyncedAt.UnixMilli() > since {
 		if send(q) != nil {
 			return
 		}

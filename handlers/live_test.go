@@ -16,12 +16,15 @@ import (
 type sseEvent struct{ name, data string }
 
 // openSSE opens an event stream as EventSource would and delivers its events on a channel,
-// closed when the stream ends.
-func (e *testEnv) openSSE(c *http.Client, path string) (<-chan sseEvent, func()) {
+// closed when the stream ends; lastID, when set, is sent as a reconnecting browser would.
+func (e *testEnv) openSSE(c *http.Client, path string, lastID ...string) (<-chan sseEvent, func()) {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+path, nil)
 	req.Header.Set("Accept", "text/event-stream")
+	if len(lastID) > 0 {
+		req.Header.Set("Last-Event-ID", lastID[0])
+	}
 	res, err := c.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
@@ -69,6 +72,9 @@ func waitEvent(t *testing.T, ch <-chan sseEvent, name, text string) sseEvent {
 			}
 			if ev.name == name && strings.Contains(ev.data, text) {
 				return ev
+			}
+			if strings.HasPrefix(name, "inq-") && ev.name == "new" && strings.Contains(ev.data, strings.TrimPrefix(name, "inq-")) {
+				t.Fatalf("the row was sent as new again while waiting for %s", name)
 			}
 		case <-timeout:
 			t.Fatalf("no %s event with %q within 5 s", name, text)
@@ -141,4 +147,26 @@ func drain(ch <-chan sseEvent) <-chan struct{} {
 		close(done)
 	}()
 	return done
+}
+
+// TestLiveCatchUp: a stream opened after the page was rendered sends what changed in between;
+// one reopened after a drop (Last-Event-ID) sends only what came after its last event.
+func TestLiveCatchUp(t *testing.T) {
+	e := newSandboxEnv(t, sandbox.Knobs{}, nil)
+	ctx := context.Background()
+	e.addUser("viewer@example.com", db.RoleViewer, pw)
+	c := e.signIn("viewer@example.com", pw)
+	rendered := time.Now().Add(-time.Second).UnixMilli()
+	res, err := e.inq.Create(ctx, agentActor, createInput("catch-up", false))
+	noErr(t, err)
+	id := res.Inquiry.ID
+
+	late, stop := e.openSSE(c, fmt.Sprintf("/events/inquiries?since=%d", rendered))
+	waitEvent(t, late, "new", id)
+	stop()
+
+	again, stop2 := e.openSSE(c, fmt.Sprintf("/events/inquiries?since=%d", rendered), fmt.Sprint(time.Now().UnixMilli()))
+	defer stop2()
+	noErr(t, e.sb.Complete(id, true))
+	waitEvent(t, again, "inq-"+id, "Approved") // fails if the row comes as "new" again first
 }
