@@ -221,6 +221,11 @@ func (d *DB) FinishInquiryRequest(ctx context.Context, key string, q Inquiry, au
 		if _, err := UpsertInquiry(ctx, tx, q); err != nil {
 			return err
 		}
+		// A webhook may have cached the inquiry first with a newer version, so the upsert above
+		// wrote nothing: who created it is still ours to record.
+		if _, err := tx.ExecContext(ctx, `UPDATE inquiries SET created_by = ? WHERE id = ? AND created_by IS NULL`, nullID(q.CreatedBy), q.ID); err != nil {
+			return fmt.Errorf("db: finish inquiry request: %w", err)
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE inquiry_requests SET inquiry_id = ? WHERE idempotency_key = ?`, q.ID, key); err != nil {
 			return fmt.Errorf("db: finish inquiry request: %w", err)
 		}

@@ -19,6 +19,9 @@ const (
 // ErrEmailTaken is returned when another user already has the email address.
 var ErrEmailTaken = errors.New("a staff member with this email already exists")
 
+// ErrLastAdmin is returned by a change that would leave no active admin.
+var ErrLastAdmin = errors.New("this is the last active admin")
+
 // User is a staff account.
 type User struct {
 	ID           int64
@@ -171,6 +174,14 @@ func (d *DB) UpdateUser(ctx context.Context, id int64, up UserUpdate, audit Audi
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
+		// Checked inside the transaction, so two admins demoting each other at once cannot both win.
+		var admins int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0`).Scan(&admins); err != nil {
+			return fmt.Errorf("db: count admins: %w", err)
+		}
+		if admins == 0 {
+			return ErrLastAdmin
+		}
 		if up.Role != nil || up.PasswordHash != nil || (up.Disabled != nil && *up.Disabled) {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
 				return fmt.Errorf("db: end sessions: %w", err)
@@ -180,12 +191,3 @@ func (d *DB) UpdateUser(ctx context.Context, id int64, up UserUpdate, audit Audi
 	})
 }
 
-// ActiveAdminCount counts admins that are not disabled (the last one may not be demoted).
-func (d *DB) ActiveAdminCount(ctx context.Context) (int, error) {
-	var n int
-	err := d.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0`).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("db: count admins: %w", err)
-	}
-	return n, nil
-}

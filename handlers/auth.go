@@ -8,12 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/mail"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/views"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -36,11 +36,8 @@ func HashPassword(pw string) (string, error) {
 // dummyHash keeps sign-in for unknown emails as slow as for known ones.
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not-a-real-password"), bcrypt.DefaultCost)
 
-// ValidEmail reports whether s is a plain email address.
-func ValidEmail(s string) bool {
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Address == s && a.Name == ""
-}
+// ValidEmail reports whether s is one plain email address, by the same rule the email sender uses.
+func ValidEmail(s string) bool { return inquiry.ValidRecipient(s) == nil }
 
 // safeNext keeps only local paths, so a crafted sign-in link cannot send people elsewhere.
 func safeNext(next string) string {
@@ -108,7 +105,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	s.db.Audit(r.Context(), db.AuditEntry{UserID: u.ID, Actor: u.Name, Action: "user.sign-in", Target: u.Email})
+	s.audit(r, db.AuditEntry{UserID: u.ID, Actor: u.Name, Action: "user.sign-in", Target: u.Email})
 	redirect(w, r, safeNext(next))
 }
 
@@ -229,13 +226,16 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 		s.setupUnavailable(w, r)
 		return
 	}
-	s.db.DeleteSetting(r.Context(), setupTokenKey)
+	if err := s.db.DeleteSetting(r.Context(), setupTokenKey); err != nil {
+		// Harmless: the token stops working anyway once an admin exists.
+		s.log.Warn("delete setup token", "err", err)
+	}
 	u, err := s.db.UserByID(r.Context(), id)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	s.db.Audit(r.Context(), db.AuditEntry{UserID: u.ID, Actor: u.Name, Action: "user.setup", Target: u.Email, Detail: "first admin created"})
+	s.audit(r, db.AuditEntry{UserID: u.ID, Actor: u.Name, Action: "user.setup", Target: u.Email, Detail: "first admin created"})
 	if err := s.startSession(w, r, u); err != nil {
 		s.serverError(w, r, err)
 		return

@@ -170,16 +170,16 @@ func (s *Server) createInquiry(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.inq.Create(r.Context(), actor(r), in)
 	if err != nil {
-		key := in.Key
-		status := http.StatusBadGateway
-		if !persona.IsUnavailable(err) && !persona.IsRateLimited(err) {
-			// Persona keeps its answer to a key; a corrected form must go out under a new one.
-			key = ""
-			status = http.StatusUnprocessableEntity
+		// The form keeps its key, so submitting it again repeats the same request and cannot
+		// create a second inquiry, unless Persona refused it: Persona keeps its answer to a key,
+		// so a corrected form must go out under a new one.
+		key, status := in.Key, http.StatusBadGateway
+		if persona.IsRefused(err) {
+			key, status = "", http.StatusUnprocessableEntity
 		}
 		if !inquiry.IsPersonaError(err) {
 			s.log.Error("create inquiry", "err", err)
-			f.Error = "The inquiry could not be saved. Nothing was lost; try again."
+			f.Error = "The inquiry may or may not have been created: Linkdesk could not finish. Press Create inquiry again; it will not make a second one."
 		} else {
 			s.log.Warn("create inquiry: persona", "err", err)
 			f.Error = persona.Explain(err)

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
-	"github.com/linkdesk/linkdesk/views"
 )
 
 type ctxKey int
@@ -189,5 +188,3 @@ func (s *Server) crossOriginDenied(w http.ResponseWriter, r *http.Request) {
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.errorPage(w, r, http.StatusNotFound, "Page not found", "There is nothing at "+r.URL.Path+". Check the address, or go back to the inquiries.")
 }
-
-var _ = views.Page{}

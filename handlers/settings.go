@@ -36,7 +36,7 @@ func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) {
 	in := inquiry.SettingsInput{
-		APIBaseURL: r.PostFormValue("api_base_url"), HostedURL: r.PostFormValue("hosted_url"),
+		HostedURL:     r.PostFormValue("hosted_url"),
 		EnvironmentID: r.PostFormValue("environment_id"), Version: r.PostFormValue("version"),
 		Company: r.PostFormValue("company"), RequireReference: r.PostFormValue("require_reference") == "yes",
 	}

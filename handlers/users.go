@@ -94,7 +94,7 @@ func (s *Server) staffAdd(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	s.db.Audit(r.Context(), db.AuditEntry{UserID: me.ID, Actor: me.Name, Action: "user.add", Target: in.Email, Detail: "role " + in.Role})
+	s.audit(r, db.AuditEntry{UserID: me.ID, Actor: me.Name, Action: "user.add", Target: in.Email, Detail: "role " + in.Role})
 	s.flash(w, r, "Added "+in.Name+" as "+in.Role+".")
 	redirect(w, r, "/staff")
 }
@@ -150,19 +150,12 @@ func (s *Server) staffUpdate(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, "/staff")
 		return
 	}
-	// Keep at least one admin who can sign in.
-	losesAdmin := u.Role == db.RoleAdmin && !u.Disabled && ((up.Role != nil && *up.Role != db.RoleAdmin) || (up.Disabled != nil && *up.Disabled))
-	if losesAdmin {
-		if n, err := s.db.ActiveAdminCount(r.Context()); err != nil {
-			s.serverError(w, r, err)
-			return
-		} else if n <= 1 {
-			s.errorPage(w, r, http.StatusUnprocessableEntity, "Not possible", u.Name+" is the last active admin. Make someone else an admin first.")
-			return
-		}
-	}
 	audit := db.AuditEntry{UserID: me.ID, Actor: me.Name, Action: "user.update", Target: u.Email, Detail: strings.Join(what, ", ")}
-	if err := s.db.UpdateUser(r.Context(), u.ID, up, audit); err != nil {
+	if err := s.db.UpdateUser(r.Context(), u.ID, up, audit); errors.Is(err, db.ErrLastAdmin) {
+		// Keep at least one admin who can sign in.
+		s.errorPage(w, r, http.StatusUnprocessableEntity, "Not possible", u.Name+" is the last active admin. Make someone else an admin first.")
+		return
+	} else if err != nil {
 		s.serverError(w, r, err)
 		return
 	}

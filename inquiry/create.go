@@ -121,7 +121,7 @@ func (s *Service) Create(ctx context.Context, a Actor, in CreateInput) (*CreateR
 		Note: strings.TrimSpace(in.Note), Tags: in.Tags, IdempotencyKey: in.Key,
 	})
 	if err != nil {
-		s.db.Audit(ctx, a.audit("inquiry.create", in.ReferenceID, "template "+in.TemplateID, err))
+		s.auditFailure(ctx, a.audit("inquiry.create", in.ReferenceID, "template "+in.TemplateID, err))
 		return nil, err
 	}
 	row := fromPersona(p, time.Time{})

@@ -54,7 +54,7 @@ func (s *Service) NewLink(ctx context.Context, a Actor, id string) (*db.Link, er
 	case "expired":
 		p, _, err := c.ResumeInquiry(ctx, id)
 		if err != nil {
-			s.db.Audit(ctx, a.audit("link.issue", id, "resume", err))
+			s.auditFailure(ctx, a.audit("link.issue", id, "resume", err))
 			return nil, err
 		}
 		if q, err = s.store(ctx, p, time.Time{}, a.audit("inquiry.resume", id, "resumed to hand out a new link", nil)); err != nil {
@@ -64,8 +64,11 @@ func (s *Service) NewLink(ctx context.Context, a Actor, id string) (*db.Link, er
 	case "pending":
 		ttl := s.Settings().OneTimeLinkTTL
 		p, link, _, err := c.GenerateOneTimeLink(ctx, id, ttl)
+		if err == nil && !webURL(link) {
+			err = fmt.Errorf("Persona answered with an unusable one-time link %q; try again", link)
+		}
 		if err != nil {
-			s.db.Audit(ctx, a.audit("link.issue", id, "one-time link", err))
+			s.auditFailure(ctx, a.audit("link.issue", id, "one-time link", err))
 			return nil, err
 		}
 		if _, err := s.store(ctx, p, time.Time{}, db.AuditEntry{}); err != nil {
@@ -81,18 +84,29 @@ func (s *Service) NewLink(ctx context.Context, a Actor, id string) (*db.Link, er
 	}
 }
 
-// CurrentLink returns the newest link issued for the inquiry that has not expired, or nil.
+// CurrentLink returns the newest link issued for the inquiry that still works, or nil. The
+// unique inquiry link stops opening the flow once the person has started (a pending inquiry
+// needs a session token or a one-time link), so it counts only while the inquiry is created.
 func (s *Service) CurrentLink(ctx context.Context, q *db.Inquiry) (*db.Link, error) {
 	links, err := s.db.Links(ctx, q.ID)
 	if err != nil {
 		return nil, err
 	}
 	for _, l := range links {
+		if l.Kind == "inquiry" && q.Status != "created" {
+			continue
+		}
 		if l.ExpiresAt.IsZero() || l.ExpiresAt.After(time.Now()) {
 			return &l, nil
 		}
 	}
 	return nil, nil
+}
+
+// webURL reports whether u is an absolute http(s) URL, the only kind of link we hand out.
+func webURL(u string) bool {
+	p, err := url.Parse(u)
+	return err == nil && (p.Scheme == "https" || p.Scheme == "http") && p.Host != ""
 }
 
 // TemplateLinkInput asks for a template link: one that creates a new inquiry on every visit.

@@ -183,6 +183,16 @@ func staffCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, staffTimeout)
 }
 
+// auditFailure records a failed action. It runs after a Persona error, often when the request's
+// deadline has passed, so it uses a context of its own; a failure to record is logged.
+func (s *Service) auditFailure(ctx context.Context, e db.AuditEntry) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := s.db.Audit(ctx, e); err != nil {
+		s.log.Error("audit", "action", e.Action, "target", e.Target, "err", err)
+	}
+}
+
 // Get returns the cached inquiry.
 func (s *Service) Get(ctx context.Context, id string) (*db.Inquiry, error) {
 	return s.db.GetInquiry(ctx, id)
@@ -204,7 +214,9 @@ func (s *Service) Refresh(ctx context.Context, a Actor, id string) (*db.Inquiry,
 	if err != nil {
 		return nil, err
 	}
-	s.db.MarkSynced(ctx, id, time.Now())
+	if err := s.db.MarkSynced(ctx, id, time.Now()); err != nil {
+		s.log.Warn("mark synced", "inquiry", id, "err", err)
+	}
 	return q, nil
 }
 
@@ -231,7 +243,7 @@ func (s *Service) Decide(ctx context.Context, a Actor, id, action, comment strin
 	}
 	detail := comment
 	if err != nil {
-		s.db.Audit(ctx, a.audit("inquiry."+action, id, detail, err))
+		s.auditFailure(ctx, a.audit("inquiry."+action, id, detail, err))
 		return nil, err
 	}
 	return s.store(ctx, p, time.Time{}, a.audit("inquiry."+action, id, detail, nil))

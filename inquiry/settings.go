@@ -87,7 +87,6 @@ func (s Settings) MaskedKey() string {
 
 // Keys under which admins' changes are stored.
 const (
-	keyAPIBaseURL       = "persona.api_base_url"
 	keyHostedURL        = "persona.hosted_url"
 	keyEnvironmentID    = "persona.environment_id"
 	keyVersion          = "persona.version"
@@ -104,9 +103,6 @@ func LoadSettings(ctx context.Context, d *db.DB, base Settings) (Settings, error
 	}
 	s := base
 	if !base.Dev {
-		if v := stored[keyAPIBaseURL]; v != "" {
-			s.APIBaseURL = v
-		}
 		if v := stored[keyHostedURL]; v != "" {
 			s.HostedURL = v
 		}
@@ -126,29 +122,26 @@ func LoadSettings(ctx context.Context, d *db.DB, base Settings) (Settings, error
 	return s.withDefaults(), nil
 }
 
-// SettingsInput is the Settings form.
+// SettingsInput is the Settings form. The API base URL is not in it: the API key goes wherever
+// that URL points, so it is set only where the key is (flags and environment).
 type SettingsInput struct {
-	APIBaseURL, HostedURL, EnvironmentID, Version, Company string
-	RequireReference                                       bool
+	HostedURL, EnvironmentID, Version, Company string
+	RequireReference                           bool
 }
 
 // SupportedVersions are the Persona-Version values the client understands.
 var SupportedVersions = []string{"2023-01-05"}
 
 // SaveSettings validates and stores an admin's changes and puts them in force at once. It
-// returns problems per field (keys: api_base_url, hosted_url, environment_id, version, company).
+// returns problems per field (keys: hosted_url, environment_id, version, company).
 func (s *Service) SaveSettings(ctx context.Context, a Actor, in SettingsInput) (map[string]string, error) {
 	errs := map[string]string{}
 	cur := s.Settings()
-	in.APIBaseURL = strings.TrimRight(strings.TrimSpace(in.APIBaseURL), "/")
 	in.HostedURL = strings.TrimRight(strings.TrimSpace(in.HostedURL), "/")
 	in.EnvironmentID = strings.TrimSpace(in.EnvironmentID)
 	in.Company = strings.TrimSpace(in.Company)
 	if cur.Dev {
-		in.APIBaseURL, in.HostedURL, in.Version = cur.APIBaseURL, cur.HostedURL, cur.Version
-	}
-	if !validURL(in.APIBaseURL) {
-		errs["api_base_url"] = "Enter a full https:// URL, like https://api.withpersona.com/api/v1."
+		in.HostedURL, in.Version = cur.HostedURL, cur.Version
 	}
 	if !validURL(in.HostedURL) {
 		errs["hosted_url"] = "Enter a full https:// URL, like https://inquiry.withpersona.com."
@@ -175,10 +168,10 @@ func (s *Service) SaveSettings(ctx context.Context, a Actor, in SettingsInput) (
 		keyCompany:          in.Company,
 	}
 	if !cur.Dev {
-		values[keyAPIBaseURL], values[keyHostedURL], values[keyVersion] = in.APIBaseURL, in.HostedURL, in.Version
+		values[keyHostedURL], values[keyVersion] = in.HostedURL, in.Version
 	}
 	var changes []string
-	old := map[string]string{keyAPIBaseURL: cur.APIBaseURL, keyHostedURL: cur.HostedURL, keyVersion: cur.Version,
+	old := map[string]string{keyHostedURL: cur.HostedURL, keyVersion: cur.Version,
 		keyEnvironmentID: cur.EnvironmentID, keyRequireReference: strconv.FormatBool(cur.RequireReference), keyCompany: cur.Company}
 	for k, v := range values {
 		if old[k] != v {
@@ -199,9 +192,13 @@ func (s *Service) SaveSettings(ctx context.Context, a Actor, in SettingsInput) (
 	return nil, nil
 }
 
+// validURL accepts https, and plain http only for this machine (a local stand-in).
 func validURL(s string) bool {
 	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+	if err != nil || u.Host == "" {
+		return false
+	}
+	return u.Scheme == "https" || u.Scheme == "http" && (u.Hostname() == "localhost" || u.Hostname() == "127.0.0.1" || u.Hostname() == "::1")
 }
 
 // ImportTemplates adds Persona's inquiry templates to the known ones (production keys only:

@@ -198,6 +198,13 @@ func IsUnprocessable(err error) bool {
 // IsServerError reports a 5xx answer.
 func IsServerError(err error) bool { return statusOf(err) >= 500 }
 
+// IsRefused reports that Persona answered and refused the request (a 4xx other than 408 and
+// 429): repeating it unchanged cannot succeed, and an idempotency key would replay the refusal.
+func IsRefused(err error) bool {
+	s := statusOf(err)
+	return s >= 400 && s < 500 && s != http.StatusRequestTimeout && s != http.StatusTooManyRequests
+}
+
 // IsUnavailable reports that Persona is unreachable: a network error, a
 // timeout or a 5xx. A context canceled by the caller is not Persona's fault
 // and does not count.

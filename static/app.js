@@ -14,3 +14,27 @@ document.addEventListener("click", async (ev) => {
     if (status) status.textContent = ok ? "Copied to the clipboard." : "Could not copy: select the text and copy it by hand.";
   }
 });
+// htmx leaves the page as it is when a request fails (4xx/5xx are not swapped): say so in
+// words where flash messages appear, instead of failing silently.
+document.addEventListener("htmx:responseError", (ev) => {
+  const flash = document.getElementById("flash");
+  if (!flash) return;
+  const doc = new DOMParser().parseFromString(ev.detail.xhr.responseText || "", "text/html");
+  const heading = doc.querySelector("h1");
+  const detail = doc.querySelector(".error-page p, [role=alert]");
+  const p = document.createElement("p");
+  p.className = "notice error";
+  p.setAttribute("role", "alert");
+  p.textContent = heading ? heading.textContent + (detail ? ": " + detail.textContent : "") :
+    "That did not work (HTTP " + ev.detail.xhr.status + "). Reload the page and try again.";
+  flash.replaceChildren(p);
+});
+document.addEventListener("htmx:sendError", () => {
+  const flash = document.getElementById("flash");
+  if (!flash) return;
+  const p = document.createElement("p");
+  p.className = "notice error";
+  p.setAttribute("role", "alert");
+  p.textContent = "Linkdesk could not be reached. Check your connection and try again.";
+  flash.replaceChildren(p);
+});

@@ -28,6 +28,9 @@ Usage:
   linkdesk sync         bring cached inquiries up to date with Persona once
 
 Every flag can also be set with a LINKDESK_* environment variable; run 'linkdesk <command> -h'.
+Secrets are read from the environment only, never from flags (process listings show flags):
+  LINKDESK_PERSONA_API_KEY, LINKDESK_PERSONA_WEBHOOK_SECRETS (comma-separated, several while
+  rotating), LINKDESK_SMTP_URL (with its password), LINKDESK_SESSION_KEYS (comma-separated hex).
 `
 
 type command struct {

@@ -40,11 +40,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	dbPath := dbFlag(fs)
 	fs.StringVar(&c.baseURL, "base-url", env("BASE_URL", ""), "public URL of the console, e.g. https://linkdesk.example.com (default http://<addr>) [LINKDESK_BASE_URL]")
 	fs.BoolVar(&c.dev, "dev", envBool("DEV", false), "development mode: built-in Persona sandbox and mail catcher, dev pages [LINKDESK_DEV]")
-	fs.StringVar(&c.sessionKeys, "session-keys", env("SESSION_KEYS", ""), "comma-separated hex cookie keys (default: generated and kept in the database) [LINKDESK_SESSION_KEYS]")
 	fs.DurationVar(&c.idle, "idle-timeout", envDuration("IDLE_TIMEOUT", 8*time.Hour), "sign staff out after this long without activity [LINKDESK_IDLE_TIMEOUT]")
 	fs.DurationVar(&c.lifetime, "session-lifetime", envDuration("SESSION_LIFETIME", 7*24*time.Hour), "sign staff out after this long in any case [LINKDESK_SESSION_LIFETIME]")
 	personaFlags(fs, &c.persona)
-	fs.StringVar(&c.webhookSecrets, "persona-webhook-secrets", "", "comma-separated Persona webhook secrets, several during rotation [LINKDESK_PERSONA_WEBHOOK_SECRETS]")
 	fs.DurationVar(&c.webhookTolerance, "webhook-tolerance", envDuration("WEBHOOK_TOLERANCE", 5*time.Minute), "accepted age of a webhook signature [LINKDESK_WEBHOOK_TOLERANCE]")
 	fs.StringVar(&c.smtpURL, "smtp-url", "", "SMTP relay, e.g. smtp://mailer@smtp.example.com:587 (STARTTLS) or smtps://...:465; a URL with the password only in LINKDESK_SMTP_URL [LINKDESK_SMTP_URL]")
 	fs.StringVar(&c.mailFrom, "mail-from", env("MAIL_FROM", ""), `From of the emails, e.g. "Acme Verification <verify@acme.example>" [LINKDESK_MAIL_FROM]`)
@@ -62,9 +60,8 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 		c.smtpURL = os.Getenv("LINKDESK_SMTP_URL")
 	}
 	c.persona.APIKey = os.Getenv("LINKDESK_PERSONA_API_KEY")
-	if c.webhookSecrets == "" {
-		c.webhookSecrets = os.Getenv("LINKDESK_PERSONA_WEBHOOK_SECRETS")
-	}
+	c.webhookSecrets = os.Getenv("LINKDESK_PERSONA_WEBHOOK_SECRETS") // comma-separated: several during rotation
+	c.sessionKeys = os.Getenv("LINKDESK_SESSION_KEYS")               // comma-separated hex; default: generated and kept in the database
 	c.dbPath = *dbPath
 	log := newLogger(stdout)
 
