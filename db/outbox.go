@@ -51,6 +51,7 @@ type OutboxEmail struct {
 	MessageID     string // "<random@host>", fixed at queue time so a retry reuses it
 	QueuedBy      int64  // 0 for the system (reminders)
 	QueuedByName  string // joined from users; "" for the system
+	RequestKey    string // the form's key: one email per key ("" for none)
 }
 
 // OutboxFilter narrows ListEmails; zero values mean "any".
@@ -137,11 +138,11 @@ func QueueEmail(ctx context.Context, tx *sql.Tx, e OutboxEmail) (int64, error) {
 	}
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO outbox (inquiry_id, link_id, kind, recipient, subject,
-		body_text, body_html, state, attempts, next_attempt_at, message_id, queued_by, queued_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?) RETURNING id`,
+		body_text, body_html, state, attempts, next_attempt_at, message_id, queued_by, queued_at, request_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?) RETURNING id`,
 		sql.NullString{String: e.InquiryID, Valid: e.InquiryID != ""}, nullID(e.LinkID), e.Kind,
 		e.Recipient, e.Subject, e.BodyText, e.BodyHTML, e.NextAttemptAt.UnixMilli(), e.MessageID,
-		nullID(e.QueuedBy), e.QueuedAt.UnixMilli()).Scan(&id)
+		nullID(e.QueuedBy), e.QueuedAt.UnixMilli(), sql.NullString{String: e.RequestKey, Valid: e.RequestKey != ""}).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("db: queue email to %s: %w", e.Recipient, err)
 	}
@@ -484,6 +485,13 @@ func (d *DB) NextEmailDue(ctx context.Context) (at time.Time, ok bool, err error
 func (d *DB) AddEmail(ctx context.Context, e OutboxEmail, audit AuditEntry) (int64, error) {
 	var id int64
 	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		if e.RequestKey != "" {
+			// The same form again: the email it queued the first time.
+			err := tx.QueryRowContext(ctx, `SELECT id FROM outbox WHERE request_key = ?`, e.RequestKey).Scan(&id)
+			if err == nil || !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
 		var err error
 		if id, err = QueueEmail(ctx, tx, e); err != nil {
 			return err
@@ -491,6 +499,19 @@ func (d *DB) AddEmail(ctx context.Context, e OutboxEmail, audit AuditEntry) (int
 		return AddAudit(ctx, tx, audit)
 	})
 	return id, err
+}
+
+// EmailByRequestKey returns the email queued by the form with this key, or ErrNotFound.
+func (d *DB) EmailByRequestKey(ctx context.Context, key string) (OutboxEmail, error) {
+	var id int64
+	err := d.R.QueryRowContext(ctx, `SELECT id FROM outbox WHERE request_key = ?`, key).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return OutboxEmail{}, ErrNotFound
+	}
+	if err != nil {
+		return OutboxEmail{}, fmt.Errorf("db: email by request key: %w", err)
+	}
+	return d.GetEmail(ctx, id)
 }
 
 // StaffRetryEmail is RetryEmailTx with the staff member's audit entry in the same transaction.

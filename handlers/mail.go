@@ -137,6 +137,10 @@ func dayList(days []string) string {
 func (s *Server) fillCompose(r *http.Request, q *db.Inquiry, e *views.EmailPanel, recipient string) {
 	e.Compose = true
 	e.Recipient = recipient
+	// A form shown again after an error keeps its key: nothing was queued under it.
+	if e.Key = r.PostFormValue("key"); e.Key == "" {
+		e.Key = inquiry.NewKey()
+	}
 	d, err := s.inq.Preview(r.Context(), actor(r), q)
 	if err != nil {
 		if e.FormError == "" {
@@ -229,7 +233,7 @@ func (s *Server) sendEmail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	recipient := strings.TrimSpace(r.PostFormValue("recipient"))
-	m, err := s.inq.Send(r.Context(), actor(r), q.ID, recipient)
+	m, err := s.inq.Send(r.Context(), actor(r), q.ID, recipient, r.PostFormValue("key"))
 	if err == nil {
 		msg := "Email to " + m.Recipient + " is in the outbox"
 		if s.inq.MailStatus().Configured {

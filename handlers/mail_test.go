@@ -468,3 +468,20 @@ func waitFor(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// A double click on Send, or the browser sending the POST again, queues one email.
+func TestSendTwiceQueuesOnce(t *testing.T) {
+	e := newMailTestEnv(t, true)
+	q := e.create("usr_twice")
+	c := e.admin
+	form := url.Values{"recipient": {"pat@example.com"}, "key": {"form-key-1"}}
+	for i := 0; i < 2; i++ {
+		if res, body := e.do(c, "POST", "/inquiries/"+q.ID+"/email", form); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("send %d: %d %s", i+1, res.StatusCode, body)
+		}
+	}
+	es, err := e.db.ListEmails(t.Context(), db.OutboxFilter{InquiryID: q.ID})
+	if err != nil || len(es) != 1 {
+		t.Fatalf("outbox has %d emails for the inquiry (%v), want 1", len(es), err)
+	}
+}

@@ -80,7 +80,7 @@ func (s *Service) SendDueReminders(ctx context.Context, now time.Time) (int, err
 		if !remindable(q) {
 			continue // the refresh cached the final status: it is no candidate any more
 		}
-		e, err := s.send(ctx, System, c.InquiryID, c.Recipient, "reminder", now)
+		e, err := s.send(ctx, System, c.InquiryID, c.Recipient, "reminder", "", now)
 		if errors.Is(err, ErrNoLinkNeeded) {
 			continue
 		}

@@ -23,7 +23,7 @@ func remindEnv(t *testing.T) (*mailEnv, *db.Inquiry, time.Time) {
 	if n, err := e.svc.SendDueReminders(ctx, time.Now().Add(10*ReminderDay)); n != 0 || err != nil {
 		t.Fatalf("before any email: %d %v", n, err)
 	}
-	m, err := e.svc.Send(ctx, mailStaff, q.ID, "pat@example.com")
+	m, err := e.svc.Send(ctx, mailStaff, q.ID, "pat@example.com", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -272,12 +272,20 @@ func (s *Service) linkEmail(a Actor, q *db.Inquiry, url string, expires, now tim
 // NewLink), recorded in the links table, worded with the admin's templates. The outbox row and
 // its audit entry are written in one transaction; Send returns at once and the worker delivers.
 // It refuses a finished inquiry (ErrNoLinkNeeded) and a recipient that is not one plain
-// address (ErrInvalidRecipient).
-func (s *Service) Send(ctx context.Context, a Actor, inquiryID, recipient string) (*db.OutboxEmail, error) {
-	return s.send(ctx, a, inquiryID, recipient, "link", time.Now())
+// address (ErrInvalidRecipient). key is the form's idempotency key: the same key again (a
+// double click, a re-sent POST) returns the email it queued the first time.
+func (s *Service) Send(ctx context.Context, a Actor, inquiryID, recipient, key string) (*db.OutboxEmail, error) {
+	if key != "" {
+		if e, err := s.db.EmailByRequestKey(ctx, key); err == nil {
+			return &e, nil
+		} else if !errors.Is(err, db.ErrNotFound) {
+			return nil, err
+		}
+	}
+	return s.send(ctx, a, inquiryID, recipient, "link", key, time.Now())
 }
 
-func (s *Service) send(ctx context.Context, a Actor, inquiryID, recipient, kind string, now time.Time) (*db.OutboxEmail, error) {
+func (s *Service) send(ctx context.Context, a Actor, inquiryID, recipient, kind, key string, now time.Time) (*db.OutboxEmail, error) {
 	recipient = strings.TrimSpace(recipient)
 	if err := ValidRecipient(recipient); err != nil {
 		return nil, err
@@ -307,7 +315,7 @@ func (s *Service) send(ctx context.Context, a Actor, inquiryID, recipient, kind 
 		Subject: subject, BodyText: text, BodyHTML: html, QueuedBy: a.ID,
 		// QueuedAt is the reminder loop's clock (it decides which day a reminder covers);
 		// the email is due at once either way.
-		QueuedAt: now, NextAttemptAt: time.Now(),
+		QueuedAt: now, NextAttemptAt: time.Now(), RequestKey: key,
 	}
 	if m := s.mailSetup(); m.Sender != nil {
 		e.MessageID = m.Sender.NewMessageID()

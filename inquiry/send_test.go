@@ -132,7 +132,7 @@ func TestSendDeliversLinkEmail(t *testing.T) {
 	var notified []string
 	e.svc.OnChange(func(id string) { notified = append(notified, id) })
 
-	m, err := e.svc.Send(ctx, mailStaff, q.ID, "pat@example.com")
+	m, err := e.svc.Send(ctx, mailStaff, q.ID, "pat@example.com", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func TestSendPendingUsesOneTimeLink(t *testing.T) {
 	e := newMailEnv(t)
 	q := e.create("cust-2")
 	e.simulate(q.ID, "start_inquiry")
-	m, err := e.svc.Send(context.Background(), mailStaff, q.ID, "pat@example.com")
+	m, err := e.svc.Send(context.Background(), mailStaff, q.ID, "pat@example.com", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,14 +196,14 @@ func TestSendRefuses(t *testing.T) {
 	ctx := context.Background()
 	q := e.create("cust-3")
 	for _, bad := range []string{"", "pat", "Pat <pat@example.com>", "pat@example.com, bo@example.com", "pat@example.com\r\nBcc: x@y.z", "pat@localhost"} {
-		if _, err := e.svc.Send(ctx, mailStaff, q.ID, bad); !errors.Is(err, ErrInvalidRecipient) {
+		if _, err := e.svc.Send(ctx, mailStaff, q.ID, bad, ""); !errors.Is(err, ErrInvalidRecipient) {
 			t.Errorf("recipient %q: %v", bad, err)
 		}
 	}
 	if err := e.sb.Complete(q.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.Send(ctx, mailStaff, q.ID, "pat@example.com"); !errors.Is(err, ErrNoLinkNeeded) {
+	if _, err := e.svc.Send(ctx, mailStaff, q.ID, "pat@example.com", ""); !errors.Is(err, ErrNoLinkNeeded) {
 		t.Fatalf("finished inquiry: %v", err)
 	}
 	if n, _ := e.db.CountEmailsByState(ctx); n[db.EmailQueued]+n[db.EmailSent] != 0 {
@@ -243,7 +243,7 @@ func TestEmailTemplates(t *testing.T) {
 		t.Fatalf("audit %+v", a)
 	}
 	q := e.create("cust-4")
-	m, err := e.svc.Send(ctx, mailStaff, q.ID, "pat@example.com")
+	m, err := e.svc.Send(ctx, mailStaff, q.ID, "pat@example.com", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +289,7 @@ func TestRetryAndCancel(t *testing.T) {
 	ctx := context.Background()
 	q := e.create("cust-5")
 	e.catcher.SetRefuseFor(1, mail.RefusePermanent)
-	m, err := e.svc.Send(ctx, mailStaff, q.ID, "pat@example.com")
+	m, err := e.svc.Send(ctx, mailStaff, q.ID, "pat@example.com", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -105,6 +105,7 @@ type EmailPanel struct {
 	Poll        bool   // an email is on its way: the send log refreshes itself
 	Reminders   string // the reminder schedule in words, empty when none
 	MailNote    string // e.g. no mail server configured: emails wait in the outbox
+	Key         string // the compose form's idempotency key
 }
 
 // EmailRow is one line of a send log.
