@@ -190,4 +190,3 @@ func (d *DB) UpdateUser(ctx context.Context, id int64, up UserUpdate, audit Audi
 		return AddAudit(ctx, tx, audit)
 	})
 }
-
