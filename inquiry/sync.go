@@ -63,8 +63,8 @@ const (
 	// firstLookBack is how far a first incremental pass looks for inquiries made elsewhere;
 	// `linkdesk sync --full` imports everything.
 	firstLookBack = 7 * 24 * time.Hour
-	// healLimit bounds the one-by-one fetches of a pass; the rest wait for the next.
-	healLimit = 200
+	// healLimit bounds the inquiries a pass fetches by id (100 to a call); the rest wait for the next.
+	healLimit = 1000
 	// eventRetention keeps stored webhook events (for the Webhooks page and duplicate
 	// detection) as long as Persona keeps them.
 	eventRetention = 30 * 24 * time.Hour
@@ -167,26 +167,22 @@ func (s *Service) Reconcile(ctx context.Context, full bool, progress func(done i
 	}
 
 	// Open in the cache but not listed as open: Persona moved them on and we missed the
-	// webhook. These few are fetched one by one.
+	// webhook. They are fetched by id, 100 to a call (filter[inquiry-id]).
+	var missed []string
 	for _, id := range open {
-		if seen[id] {
-			continue
+		if !seen[id] && len(missed) < healLimit {
+			missed = append(missed, id)
 		}
-		if res.Healed >= healLimit {
-			break
-		}
-		p, err := c.GetInquiry(ctx, id)
-		res.Calls++
-		if persona.IsNotFound(err) {
-			continue // redacted or deleted at Persona: the cache keeps what it knew
-		}
-		if err != nil {
-			return res, fmt.Errorf("fetch %s: %w", id, err)
-		}
-		if err := save([]*persona.Inquiry{p}); err != nil {
+	}
+	for len(missed) > 0 {
+		batch := missed[:min(100, len(missed))]
+		missed = missed[len(batch):]
+		before := res.Seen
+		if err := list(persona.ListInquiriesParams{InquiryIDs: batch}); err != nil {
 			return res, err
 		}
-		res.Healed++
+		// Ids Persona no longer lists were redacted or deleted there: the cache keeps what it knew.
+		res.Healed += res.Seen - before
 	}
 	if err := s.db.SetSettings(ctx, map[string]string{keyLastSync: strconv.FormatInt(start.UnixMilli(), 10)}, db.AuditEntry{}); err != nil {
 		return res, err
