@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
@@ -126,10 +127,11 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 		// No WriteTimeout: server-sent event streams stay open; handlers bound their own work.
 	}
 	hs.RegisterOnShutdown(srv.CloseStreams) // live streams never go idle by themselves
-	syncDone := make(chan struct{})
-	go func() { defer close(syncDone); inq.RunReconciler(ctx, *syncEvery) }()
-	defer func() { <-syncDone }() // before the database closes
-	go expireSessions(ctx, d, c.idle, c.lifetime, log)
+	// Background loops end with ctx; waiting for them here runs before the database closes.
+	var bg sync.WaitGroup
+	defer bg.Wait()
+	bg.Go(func() { inq.RunReconciler(ctx, *syncEvery) })
+	bg.Go(func() { expireSessions(ctx, d, c.idle, c.lifetime, log) })
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 
