@@ -21,13 +21,13 @@ import (
 
 // testEnv is the real route table over a real SQLite file.
 type testEnv struct {
-	t   *testing.T
+	t   testing.TB
 	db  *db.DB
 	srv *Server
 	ts  *httptest.Server
 }
 
-func newTestEnv(t *testing.T) *testEnv {
+func newTestEnv(t testing.TB) *testEnv {
 	t.Helper()
 	ctx := context.Background()
 	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
@@ -107,7 +107,7 @@ type sandboxEnv struct {
 
 // newSandboxEnv starts the sandbox and the console; tweak, when not nil, adjusts the service's
 // settings (e.g. the client's rate limit) before it is built.
-func newSandboxEnv(t *testing.T, knobs sandbox.Knobs, tweak func(*inquiry.Settings)) *sandboxEnv {
+func newSandboxEnv(t testing.TB, knobs sandbox.Knobs, tweak func(*inquiry.Settings)) *sandboxEnv {
 	t.Helper()
 	ctx := context.Background()
 	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
