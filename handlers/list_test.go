@@ -38,17 +38,7 @@ func noErr(t *testing.T, err error) {
 // hxGet asks as htmx does (for the results fragment).
 func (e *testEnv) hxGet(c *http.Client, path string) (*http.Response, string) {
 	e.t.Helper()
-	req, _ := http.NewRequest("GET", e.ts.URL+path, nil)
-	req.Header.Set("HX-Request", "true")
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	res, err := c.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var b strings.Builder
-	_, _ = fmt.Fprint(&b, readAll(res))
-	return res, b.String()
+	return e.request(c, "GET", path, nil, true)
 }
 
 func readAll(res *http.Response) string {

@@ -103,23 +103,7 @@ func (e *mailTestEnv) create(ref string) *db.Inquiry {
 // hx sends an htmx request.
 func (e *mailTestEnv) hx(c *http.Client, method, path string, form url.Values) (*http.Response, string) {
 	e.t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, _ := http.NewRequest(method, e.ts.URL+path, body)
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	req.Header.Set("HX-Request", "true")
-	res, err := c.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res, string(b)
+	return e.request(c, method, path, form, true)
 }
 
 // send posts the Email link form and expects the redirect back to the inquiry.

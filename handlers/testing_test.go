@@ -66,6 +66,13 @@ func (e *testEnv) client() *http.Client {
 
 func (e *testEnv) do(c *http.Client, method, path string, form url.Values) (*http.Response, string) {
 	e.t.Helper()
+	return e.request(c, method, path, form, false)
+}
+
+// request sends a browser-like request; hx makes it an htmx one (HX-Request), which gets the
+// page's fragment.
+func (e *testEnv) request(c *http.Client, method, path string, form url.Values, hx bool) (*http.Response, string) {
+	e.t.Helper()
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
@@ -75,6 +82,9 @@ func (e *testEnv) do(c *http.Client, method, path string, form url.Values) (*htt
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	if hx {
+		req.Header.Set("HX-Request", "true")
+	}
 	res, err := c.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
