@@ -253,7 +253,7 @@ func (s *Server) sendEmail(w http.ResponseWriter, r *http.Request) {
 		s.renderCompose(w, r, http.StatusUnprocessableEntity, q, recipient, func(e *views.EmailPanel) {
 			e.Error = "Enter one email address, like name@example.com."
 		})
-	case errors.Is(err, inquiry.ErrNoLinkNeeded):
+	case errors.Is(err, inquiry.ErrNoLinkNeeded), errors.Is(err, inquiry.ErrEmailWording):
 		s.renderCompose(w, r, http.StatusConflict, q, recipient, func(e *views.EmailPanel) {
 			e.FormError = "Nothing was sent: " + err.Error() + "."
 		})

@@ -77,6 +77,10 @@ func (s *Service) wakeWorker() {
 	}
 }
 
+// ErrEmailWording means the admin's email wording does not render; nothing can be sent until
+// it is fixed.
+var ErrEmailWording = errors.New("the email wording on the Settings page has an error; an admin must fix it first")
+
 // ErrInvalidRecipient is a recipient that is not one plain email address.
 var ErrInvalidRecipient = errors.New("enter one email address, like name@example.com")
 
@@ -296,7 +300,7 @@ func (s *Service) send(ctx context.Context, a Actor, inquiryID, recipient, kind,
 		return nil, err
 	}
 	if errs := CheckEmailTemplates(t); errs != nil {
-		return nil, errors.New("the email wording on the Settings page has an error; an admin must fix it first")
+		return nil, ErrEmailWording
 	}
 	l, err := s.linkForEmail(ctx, a, inquiryID)
 	if err != nil {
