@@ -292,6 +292,13 @@ func (l *loginLimiter) fail(ip, account string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
+	// Keys are pruned when used again; a sweep now and then drops those never seen again, so
+	// a stream of made-up emails cannot grow the map without bound.
+	if len(l.fails) > 10000 {
+		for k := range l.fails {
+			l.recent(k, now)
+		}
+	}
 	for _, k := range []string{"ip:" + ip, "acct:" + account} {
 		l.fails[k] = append(l.recent(k, now), now)
 	}
