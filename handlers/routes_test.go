@@ -95,3 +95,20 @@ func TestStaffManagement(t *testing.T) {
 		t.Fatalf("demoting the last admin: %d", res.StatusCode)
 	}
 }
+
+func TestStaffEditErrorKeepsTheRowOpen(t *testing.T) {
+	e := newTestEnv(t)
+	e.addUser("admin@example.com", db.RoleAdmin, pw)
+	id := e.addUser("bo@example.com", db.RoleAgent, pw)
+	admin := e.signIn("admin@example.com", pw)
+	res, body := e.do(admin, "POST", "/staff/"+itoa(id), url.Values{"action": {"save"}, "role": {"viewer"}, "password": {"short"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Nothing was saved: the password must be at least 12 characters.") {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	if !strings.Contains(body, `<details open>`) || !strings.Contains(body, `<option value="viewer" selected>`) {
+		t.Error("the edited row is not open with the typed role")
+	}
+	if u, _ := e.db.UserByID(t.Context(), id); u.Role != db.RoleAgent {
+		t.Errorf("role changed to %s although the change was refused", u.Role)
+	}
+}

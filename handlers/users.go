@@ -53,10 +53,20 @@ func (s *Server) staffRows(r *http.Request) ([]views.StaffRow, error) {
 }
 
 func (s *Server) renderStaff(w http.ResponseWriter, r *http.Request, status int, add views.Form) {
+	s.renderStaffEdit(w, r, status, add, 0, "")
+}
+
+// renderStaffEdit shows the Staff page with the row of user editID reopened and its problem.
+func (s *Server) renderStaffEdit(w http.ResponseWriter, r *http.Request, status int, add views.Form, editID int64, editErr string) {
 	rows, err := s.staffRows(r)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
+	}
+	for i := range rows {
+		if rows[i].ID == editID {
+			rows[i].EditError, rows[i].EditRole = editErr, strings.TrimSpace(r.PostFormValue("role"))
+		}
 	}
 	p := s.page(r, "Staff", "staff")
 	s.takeFlash(w, r, &p)
@@ -119,7 +129,7 @@ func (s *Server) staffUpdate(w http.ResponseWriter, r *http.Request) {
 	switch r.PostFormValue("action") {
 	case "disable", "enable":
 		if u.ID == me.ID {
-			s.errorPage(w, r, http.StatusUnprocessableEntity, "Not possible", "You cannot disable your own account.")
+			s.renderStaffEdit(w, r, http.StatusUnprocessableEntity, views.Form{}, u.ID, "You cannot disable your own account.")
 			return
 		}
 		dis := r.PostFormValue("action") == "disable"
@@ -129,7 +139,7 @@ func (s *Server) staffUpdate(w http.ResponseWriter, r *http.Request) {
 		role := strings.TrimSpace(r.PostFormValue("role"))
 		if role != u.Role {
 			if role != db.RoleAdmin && role != db.RoleAgent && role != db.RoleViewer {
-				s.errorPage(w, r, http.StatusUnprocessableEntity, "Role not valid", "Choose admin, agent or viewer.")
+				s.renderStaffEdit(w, r, http.StatusUnprocessableEntity, views.Form{}, u.ID, "Choose admin, agent or viewer.")
 				return
 			}
 			up.Role = &role
@@ -138,7 +148,7 @@ func (s *Server) staffUpdate(w http.ResponseWriter, r *http.Request) {
 		if pw := r.PostFormValue("password"); pw != "" {
 			hash, err := HashPassword(pw)
 			if err != nil {
-				s.errorPage(w, r, http.StatusUnprocessableEntity, "Password not valid", "The new password for "+u.Name+" was not saved: "+err.Error()+".")
+				s.renderStaffEdit(w, r, http.StatusUnprocessableEntity, views.Form{}, u.ID, "Nothing was saved: "+err.Error()+".")
 				return
 			}
 			up.PasswordHash = &hash
@@ -153,7 +163,7 @@ func (s *Server) staffUpdate(w http.ResponseWriter, r *http.Request) {
 	audit := db.AuditEntry{UserID: me.ID, Actor: me.Name, Action: "user.update", Target: u.Email, Detail: strings.Join(what, ", ")}
 	if err := s.db.UpdateUser(r.Context(), u.ID, up, audit); errors.Is(err, db.ErrLastAdmin) {
 		// Keep at least one admin who can sign in.
-		s.errorPage(w, r, http.StatusUnprocessableEntity, "Not possible", u.Name+" is the last active admin. Make someone else an admin first.")
+		s.renderStaffEdit(w, r, http.StatusUnprocessableEntity, views.Form{}, u.ID, u.Name+" is the last active admin. Make someone else an admin first.")
 		return
 	} else if err != nil {
 		s.serverError(w, r, err)

@@ -53,6 +53,9 @@ type StaffRow struct {
 	Role     string
 	Disabled bool
 	Self     bool
+	// After a refused change: the row's form opens again with the message and the typed role.
+	EditError string
+	EditRole  string
 }
 
 // ErrorPage describes a styled error page.
