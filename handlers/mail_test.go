@@ -3,12 +3,8 @@ package handlers
 import (
 	"context"
 	"html"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -31,56 +27,30 @@ type mailTestEnv struct {
 	admin   *http.Client
 }
 
-// newMailTestEnv starts everything; without smtp the worker has no sender (emails wait).
+// newMailTestEnv is the sandbox environment plus the mail catcher and a running outbox worker;
+// without smtp the worker has no sender (emails wait).
 func newMailTestEnv(t *testing.T, smtp bool) *mailTestEnv {
 	t.Helper()
-	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-
-	sbs := httptest.NewUnstartedServer(nil)
-	sbURL := "http://" + sbs.Listener.Addr().String()
-	sb := sandbox.New(sandbox.Options{PublicURL: sbURL})
-	sbs.Config.Handler = sb
-	sbs.Start()
-	t.Cleanup(func() { sbs.Close(); sb.Close() })
-
-	inq := inquiry.New(d, inquiry.Settings{APIKey: sandbox.DefaultAPIKey, APIBaseURL: sbURL + "/api/v1", HostedURL: sbURL,
-		EnvironmentID: sandbox.EnvironmentID, Company: "Acme", Dev: true}, log)
-	if err := inq.RegisterTemplates(ctx, []db.Template{{ID: sandbox.TemplateKYC, Name: "KYC"}}); err != nil {
-		t.Fatal(err)
-	}
+	se := newSandboxEnv(t, sandbox.Knobs{}, func(st *inquiry.Settings) { st.Company = "Acme" })
 	c, err := mail.StartCatcher("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	w := &mail.Worker{DB: d, Rate: -1, Backoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
-		Poll: 20 * time.Millisecond, Notify: inq.EmailChanged}
+	w := &mail.Worker{DB: se.db, Rate: -1, Backoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
+		Poll: 20 * time.Millisecond, Notify: se.inq.EmailChanged}
 	if smtp {
 		if w.Sender, err = mail.NewSender(mail.Config{URL: c.URL(), From: "Acme <verify@acme.example>", Timeout: 5 * time.Second}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	inq.SetMail(inquiry.MailSetup{Sender: w.Sender, Worker: w, Catcher: c})
-	wctx, cancel := context.WithCancel(ctx)
+	se.inq.SetMail(inquiry.MailSetup{Sender: w.Sender, Worker: w, Catcher: c})
+	wctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { w.Run(wctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 
-	ts := httptest.NewUnstartedServer(nil)
-	srv, err := New(ctx, Config{BaseURL: "http://" + ts.Listener.Addr().String(), Dev: true}, d, inq, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = srv.Handler()
-	ts.Start()
-	t.Cleanup(ts.Close)
-	e := &mailTestEnv{testEnv: &testEnv{t: t, db: d, srv: srv, ts: ts}, inq: inq, sb: sb, sbURL: sbURL, catcher: c}
+	e := &mailTestEnv{testEnv: se.testEnv, inq: se.inq, sb: se.sb, sbURL: se.sbURL, catcher: c}
 	e.addUser("admin@example.com", db.RoleAdmin, pw)
 	e.admin = e.signIn("admin@example.com", pw)
 	return e

@@ -145,7 +145,7 @@ func newSandboxEnv(t testing.TB, knobs sandbox.Knobs, tweak func(*inquiry.Settin
 	if err := inq.RegisterTemplates(ctx, []db.Template{{ID: sandbox.TemplateKYC, Name: "KYC"}, {ID: sandbox.TemplateKYCManualReview, Name: "KYC with manual review"}}); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(ctx, Config{BaseURL: consoleURL, WebhookSecrets: []string{secret}}, d, inq, log)
+	srv, err := New(ctx, Config{BaseURL: consoleURL, WebhookSecrets: []string{secret}, Dev: true}, d, inq, log)
 	if err != nil {
 		t.Fatal(err)
 	}
