@@ -10,7 +10,7 @@ export PLAYWRIGHT_DRIVER_PATH := $(DRIVER_DIR)
 export PLAYWRIGHT_NODEJS_PATH ?= $(shell command -v node || echo /usr/bin/node)
 export LINKDESK_CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run build generate test e2e e2e-deps bench vet
+.PHONY: run build generate test unit e2e e2e-deps bench vet lint
 
 run:
 	$(GO) run ./cmd/linkdesk serve --dev
@@ -23,6 +23,19 @@ generate:
 
 vet:
 	$(GO) vet ./...
+
+# The lint gate `make test` runs first: formatting, vet, staticcheck, templ formatting, generated
+# views matching their source, and go.mod tidy.
+GO_FILES = $(shell find . -name '*.go' -not -path './.cache/*')
+lint: vet
+	@out=$$(gofmt -l $(GO_FILES)); if [ -n "$$out" ]; then echo "gofmt needed (run gofmt -w):"; echo "$$out"; exit 1; fi
+	$(GO) tool staticcheck ./...
+	@for f in $$(find . -name '*.templ' -not -path './.cache/*'); do \
+		$(GO) tool templ fmt -stdout $$f 2>/dev/null | cmp -s - $$f || { echo "templ fmt needed: $$f (run go tool templ fmt .)"; exit 1; }; \
+	done
+	@before=$$(cat views/*_templ.go | sha256sum); $(GO) tool templ generate >/dev/null 2>&1; \
+	if [ "$$before" != "$$(cat views/*_templ.go | sha256sum)" ]; then echo "views/*_templ.go were stale: regenerated them, commit the result"; exit 1; fi
+	$(GO) mod tidy -diff
 
 # Idempotent and quick when everything is already there.
 e2e-deps:
@@ -43,11 +56,16 @@ e2e-deps:
 		tar xzf playwright-core-$(PLAYWRIGHT_VERSION).tgz && rm playwright-core-$(PLAYWRIGHT_VERSION).tgz; \
 	fi
 
-test: e2e-deps vet
-	$(GO) test -timeout 20m ./...
+UNIT_PKGS = $(shell $(GO) list ./... | grep -v /e2e)
+
+test: lint e2e-deps unit e2e
+
+# Unit and integration tests run under the race detector.
+unit:
+	$(GO) test -race -timeout 20m $(UNIT_PKGS)
 
 e2e: e2e-deps
-	$(GO) test -timeout 15m -v ./e2e/
+	$(GO) test -timeout 15m ./e2e/
 
 # The list benchmarks seed a million inquiries once (about half a minute) into .cache/bench/.
 bench:

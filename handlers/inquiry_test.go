@@ -40,6 +40,9 @@ func TestCreateInquiryOverHTTP(t *testing.T) {
 		t.Fatalf("sandbox created %d inquiries, want 1", n)
 	}
 	res, body = e.do(c, "GET", res1.Header.Get("Location"), nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("detail page: %d", res.StatusCode)
+	}
 	for _, want := range []string{`id="hosted-link"`, "Copy link", "New link", "Refresh status", "<svg", "Alexander"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("detail page lacks %q", want)

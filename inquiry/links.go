@@ -65,6 +65,7 @@ func (s *Service) NewLink(ctx context.Context, a Actor, id string) (*db.Link, er
 		ttl := s.Settings().OneTimeLinkTTL
 		p, link, _, err := c.GenerateOneTimeLink(ctx, id, ttl)
 		if err == nil && !webURL(link) {
+			//lint:ignore ST1005 shown to people; Persona is a name
 			err = fmt.Errorf("Persona answered with an unusable one-time link %q; try again", link)
 		}
 		if err != nil {

@@ -34,6 +34,8 @@ func (a Actor) audit(action, target, detail string, err error) db.AuditEntry {
 }
 
 // ErrNotConfigured means no Persona API key is set.
+//
+//lint:ignore ST1005 shown to people; Persona is a name
 var ErrNotConfigured = errors.New("Persona is not configured: an admin must set LINKDESK_PERSONA_API_KEY and restart Linkdesk")
 
 // Service carries out the console's rules over the database and Persona.

@@ -245,8 +245,6 @@ type stepInput struct {
 	fields     map[string]field // details step: the (possibly edited) fields
 	fieldOrder []string
 	idClass    string // government ID step: dl, pp, id
-	userAgent  string
-	ip         string
 }
 
 // submitStep submits q's next flow step with the given outcome, creating its

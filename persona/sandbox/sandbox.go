@@ -463,21 +463,6 @@ func (ts *timerSet) stop(h *timerHandle) {
 	}
 }
 
-// goFunc runs f in a goroutine that close waits for; false once closed.
-func (ts *timerSet) goFunc(f func()) bool {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	if ts.closed {
-		return false
-	}
-	ts.wg.Add(1)
-	go func() {
-		defer ts.wg.Done()
-		f()
-	}()
-	return true
-}
-
 func (ts *timerSet) close() {
 	ts.mu.Lock()
 	ts.closed = true

@@ -51,9 +51,9 @@ func TestWebhookEvents(t *testing.T) {
 		"inquiry.created", "inquiry.started", "inquiry.transitioned", "inquiry.transitioned",
 		"inquiry.transitioned", "inquiry.completed", "inquiry.approved",
 	}
-	rs := rc.waitFor(t, "7 events", func(rs []hookReq) bool { return len(rs) >= len(want) })
+	rc.waitFor(t, "7 events", func(rs []hookReq) bool { return len(rs) >= len(want) })
 	time.Sleep(50 * time.Millisecond)
-	rs = rc.all()
+	rs := rc.all()
 	if got := names(t, rs); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("events %v, want %v", got, want)
 	}
@@ -133,9 +133,9 @@ func TestWebhookRetries(t *testing.T) {
 	})
 	e := newEnv(t, Options{WebhookURL: rc.srv.URL, WebhookSecret: "s", RetryScale: 0.001})
 	e.create(TemplateKYC, "", nil)
-	rs := rc.waitFor(t, "4 attempts", func(rs []hookReq) bool { return len(rs) >= 4 })
+	rc.waitFor(t, "4 attempts", func(rs []hookReq) bool { return len(rs) >= 4 })
 	time.Sleep(200 * time.Millisecond)
-	rs = rc.all()
+	rs := rc.all()
 	if len(rs) != 4 {
 		t.Fatalf("%d attempts, want 4 (stop after a 204)", len(rs))
 	}
