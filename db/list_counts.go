@@ -1,0 +1,132 @@
+// Per-status counts of the inquiry list, from the counts table or capped through an index.
+
+package db
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// StatusCounts are the rows per status that match a filter's other conditions.
+type StatusCounts struct {
+	N      map[string]int64
+	Capped bool // counting stopped at CountCap rows: the numbers are lower bounds
+}
+
+// Total sums the counts of the given statuses (all when none are given).
+func (c *StatusCounts) Total(statuses []string) int64 {
+	var n int64
+	for s, v := range c.N {
+		if len(statuses) == 0 || slices.Contains(statuses, s) {
+			n += v
+		}
+	}
+	return n
+}
+
+type cachedCounts struct {
+	c  *StatusCounts
+	at time.Time
+}
+
+// countsTTL bounds how stale the counts under a search, range or expiry filter may be; they
+// cost a bounded scan, so each distinct filter pays it at most this often.
+const countsTTL = 10 * time.Second
+
+// Counts returns the rows per status for the filter's other conditions. Equality filters alone
+// are answered exactly from the counts table; search, creation range and expiry count at most
+// CountCap rows through the narrowest index, and are kept for countsTTL.
+func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error) {
+	f.normalize()
+	f.Statuses, f.After, f.Before, f.Sort = nil, Cursor{}, Cursor{}, SortCreated
+	if f.Search == "" && f.ExpiringBefore.IsZero() && f.CreatedFrom.IsZero() && f.CreatedTo.IsZero() {
+		counts, err := l.countRows(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := &StatusCounts{N: map[string]int64{}}
+		for _, c := range counts {
+			if (f.TemplateID == "" || c.template == f.TemplateID) && (f.CreatedBy == 0 || c.creator == f.CreatedBy) {
+				out.N[c.status] += c.n
+			}
+		}
+		return out, nil
+	}
+	// The expiry window moves with the clock: a minute's precision is plenty for a count.
+	key := fmt.Sprintf("%s|%d|%d|%d|%d|%q", f.TemplateID, f.CreatedBy, f.CreatedFrom.UnixMilli(), f.CreatedTo.UnixMilli(),
+		f.ExpiringBefore.Sub(f.Now)/time.Minute, f.Search)
+	l.mu.Lock()
+	if c, ok := l.countCache[key]; ok && l.fresh(c.at, countsTTL) {
+		l.mu.Unlock()
+		return c.c, nil
+	}
+	l.mu.Unlock()
+
+	var b q
+	limit := CountCap
+	inner := ""
+	switch {
+	case f.Search != "":
+		// One arm per searched column, each leaving out what an earlier arm found (a name and
+		// an email often share their start), read in turn until the cap.
+		limit = SearchCountCap
+		lo, hi := prefixRange(f.Search)
+		var all []string
+		var args []any
+		var prev []string
+		for _, col := range []string{"reference_id", "name", "email"} {
+			var a q
+			a.add("i."+col+" >= ? AND i."+col+" < ?", lo, hi)
+			for _, pc := range prev {
+				a.add("NOT (+i."+pc+" >= ? AND +i."+pc+" < ?)", lo, hi)
+			}
+			f.otherTerms(&a, "search", false)
+			all = append(all, "SELECT i.status FROM inquiries i"+a.where())
+			args = append(args, a.args...)
+			prev = append(prev, col)
+		}
+		inner, b.args = strings.Join(all, " UNION ALL "), args
+	case !f.ExpiringBefore.IsZero():
+		b.add("i.status IN ('created', 'pending') AND i.expires_at >= ? AND i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli())
+		f.otherTerms(&b, "expiring", false)
+	default:
+		p, err := l.plan(ctx, &f)
+		if err != nil {
+			return nil, err
+		}
+		f.otherTerms(&b, p.driver, true)
+	}
+	if inner == "" {
+		inner = "SELECT i.status FROM inquiries i" + b.where()
+	}
+	rows, err := l.d.R.QueryContext(ctx, "SELECT status, count(*) FROM ("+inner+" LIMIT "+strconv.Itoa(limit)+") GROUP BY status", b.args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: count inquiries: %w", err)
+	}
+	defer rows.Close()
+	out := &StatusCounts{N: map[string]int64{}}
+	var total int64
+	for rows.Next() {
+		var s string
+		var n int64
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, fmt.Errorf("db: count inquiries: %w", err)
+		}
+		out.N[s], total = n, total+n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: count inquiries: %w", err)
+	}
+	out.Capped = total >= int64(limit)
+	l.mu.Lock()
+	if len(l.countCache) > 500 {
+		clear(l.countCache)
+	}
+	l.countCache[key] = cachedCounts{out, time.Now()}
+	l.mu.Unlock()
+	return out, nil
+}

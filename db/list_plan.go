@@ -1,0 +1,248 @@
+// The list planner: which index drives a filtered page, and the keyset SQL it runs.
+
+package db
+
+import (
+	"context"
+	"strconv"
+	"strings"
+)
+
+// Filter terms. indexed says whether the term may drive an index; a residual term gets SQLite's
+// unary + so the planner keeps to the index chosen here (the + keeps the column's collation).
+func (f *ListFilter) statusTerm(b *q, indexed bool) {
+	if len(f.Statuses) > 0 {
+		b.add(plus(indexed)+"i.status IN ("+placeholders(len(f.Statuses))+")", anys(f.Statuses)...)
+	}
+}
+
+func plus(indexed bool) string {
+	if indexed {
+		return ""
+	}
+	return "+"
+}
+
+func (f *ListFilter) otherTerms(b *q, skip string, indexedRange bool) {
+	if f.TemplateID != "" {
+		b.add(plus(skip == "template")+"i.template_id = ?", f.TemplateID)
+	}
+	if f.CreatedBy != 0 {
+		b.add(plus(skip == "creator")+"i.created_by = ?", f.CreatedBy)
+	}
+	if !f.CreatedFrom.IsZero() {
+		b.add(plus(indexedRange)+"i.created_at >= ?", f.CreatedFrom.UnixMilli())
+	}
+	if !f.CreatedTo.IsZero() {
+		b.add(plus(indexedRange)+"i.created_at < ?", f.CreatedTo.UnixMilli())
+	}
+	if !f.ExpiringBefore.IsZero() && skip != "expiring" {
+		b.add("+i.status IN ('created', 'pending') AND +i.expires_at >= ? AND +i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli())
+	}
+	if f.Search != "" && skip != "search" {
+		lo, hi := prefixRange(f.Search)
+		b.add("(+i.reference_id >= ? AND +i.reference_id < ? OR +i.name >= ? AND +i.name < ? OR +i.email >= ? AND +i.email < ?)",
+			lo, hi, lo, hi, lo, hi)
+	}
+}
+
+func (f *ListFilter) orderCol() string {
+	if f.Sort == SortUpdated {
+		return "updated_at"
+	}
+	return "created_at"
+}
+
+// keyset adds the cursor's bound; the redundant first comparison lets it bound the index range.
+func (f *ListFilter) keyset(b *q) {
+	col := "i." + f.orderCol()
+	switch {
+	case !f.After.IsZero():
+		b.add("("+col+" <= ? AND ("+col+" < ? OR i.id < ?))", f.After.At, f.After.At, f.After.ID)
+	case !f.Before.IsZero():
+		b.add("("+col+" >= ? AND ("+col+" > ? OR i.id > ?))", f.Before.At, f.Before.At, f.Before.ID)
+	}
+}
+
+func (f *ListFilter) dir() string {
+	if !f.Before.IsZero() {
+		return "ASC"
+	}
+	return "DESC"
+}
+
+// keysArm selects the sort keys of one way in, sorted and limited.
+func (f *ListFilter) keysArm(from string, b *q) string {
+	col := f.orderCol()
+	return "SELECT i.rowid AS r, i." + col + " AS o, i.id AS id FROM " + from + b.where() +
+		" ORDER BY i." + col + " " + f.dir() + ", i.id " + f.dir() + " LIMIT " + strconv.Itoa(f.Limit+1)
+}
+
+// union merges several sorted arms (UNION drops rows that two arms both found).
+func (f *ListFilter) union(arms []string) string {
+	if len(arms) == 1 {
+		return arms[0]
+	}
+	parts := make([]string, len(arms))
+	for i, a := range arms {
+		parts[i] = "SELECT * FROM (" + a + ")"
+	}
+	return strings.Join(parts, " UNION ") + " ORDER BY o " + f.dir() + ", id " + f.dir() + " LIMIT " + strconv.Itoa(f.Limit+1)
+}
+
+// plan is the way in to the list: the driver names the index that finds the rows; sortRange
+// means the driver's creation-time index bounded by the creation range, its rows then sorted.
+type plan struct {
+	driver    string // search, expiring, status, template, creator, order
+	sortRange bool
+}
+
+func (p plan) String() string {
+	if p.sortRange {
+		return p.driver + "+range"
+	}
+	return p.driver
+}
+
+// plan picks the way in: the narrowest of search and expiry when it matches few rows, else a
+// walk in sort order driven by the narrowest equality filter. SQLite's planner has no
+// statistics about prefixes and skew; the capped counts and the counts table are ours.
+func (l *Lister) plan(ctx context.Context, f *ListFilter) (plan, error) {
+	best, bestN := "", planCap
+	try := func(name, where string, args ...any) error {
+		n, err := l.cappedCount(ctx, where, args, bestN)
+		if err != nil {
+			return err
+		}
+		if n < bestN {
+			best, bestN = name, n
+		}
+		return nil
+	}
+	if f.Search != "" {
+		lo, hi := prefixRange(f.Search)
+		if err := try("search", " WHERE i.reference_id >= ? AND i.reference_id < ? OR i.name >= ? AND i.name < ? OR i.email >= ? AND i.email < ?", lo, hi, lo, hi, lo, hi); err != nil {
+			return plan{}, err
+		}
+	}
+	if !f.ExpiringBefore.IsZero() {
+		if err := try("expiring", " WHERE i.status IN ('created', 'pending') AND i.expires_at >= ? AND i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli()); err != nil {
+			return plan{}, err
+		}
+	}
+	if best != "" {
+		return plan{driver: best}, nil
+	}
+	p := plan{driver: "order"}
+	if len(f.Statuses) > 0 || f.TemplateID != "" || f.CreatedBy != 0 {
+		counts, err := l.countRows(ctx)
+		if err != nil {
+			return plan{}, err
+		}
+		n := int64(1 << 62)
+		if len(f.Statuses) > 0 {
+			p.driver, n = "status", eqCount(counts, f.Statuses, "", 0)
+		}
+		if f.TemplateID != "" {
+			if m := eqCount(counts, nil, f.TemplateID, 0); m < n {
+				p.driver, n = "template", m
+			}
+		}
+		if f.CreatedBy != 0 {
+			if m := eqCount(counts, nil, "", f.CreatedBy); m < n {
+				p.driver = "creator"
+			}
+		}
+	}
+	// Sorted by update, a creation range that ends in the past makes the walk skip every row
+	// updated since: sort the driver's rows in the range instead when they are fewer.
+	if f.Sort == SortUpdated && !f.CreatedTo.IsZero() {
+		var in, skip q
+		p.driverTerm(f, &in)
+		p.driverTerm(f, &skip)
+		in.add("i.created_at >= ? AND i.created_at < ?", f.CreatedFrom.UnixMilli(), f.CreatedTo.UnixMilli())
+		skip.add("i.updated_at >= ?", f.CreatedTo.UnixMilli())
+		rangeN, err := l.cappedCount(ctx, in.where(), in.args, rangeCap)
+		if err != nil {
+			return plan{}, err
+		}
+		skipN, err := l.cappedCount(ctx, skip.where(), skip.args, rangeCap)
+		if err != nil {
+			return plan{}, err
+		}
+		p.sortRange = rangeN < skipN
+	}
+	return p, nil
+}
+
+// driverTerm adds the driver's equality term (for statuses, the whole IN list).
+func (p plan) driverTerm(f *ListFilter, b *q) {
+	switch p.driver {
+	case "status":
+		f.statusTerm(b, true)
+	case "template":
+		b.add("i.template_id = ?", f.TemplateID)
+	case "creator":
+		b.add("i.created_by = ?", f.CreatedBy)
+	}
+}
+
+// createdIndex is the driver's creation-time index, which a sortRange plan must use.
+var createdIndex = map[string]string{
+	"order": "inquiries_created", "status": "inquiries_status_created",
+	"template": "inquiries_template_created", "creator": "inquiries_creator_created",
+}
+
+// keysQuery builds the query of the page's sort keys for a plan.
+func (f *ListFilter) keysQuery(p plan) (string, []any) {
+	var arms []string
+	var args []any
+	arm := func(build func(b *q)) {
+		var b q
+		build(&b)
+		f.keyset(&b)
+		from := "inquiries i"
+		if p.sortRange {
+			from = "inquiries i INDEXED BY " + createdIndex[p.driver]
+		}
+		arms = append(arms, f.keysArm(from, &b))
+		args = append(args, b.args...)
+	}
+	rangeIndexed := f.Sort == SortCreated || p.sortRange
+	switch p.driver {
+	case "search":
+		lo, hi := prefixRange(f.Search)
+		for _, col := range []string{"reference_id", "name", "email"} {
+			arm(func(b *q) {
+				b.add("i."+col+" >= ? AND i."+col+" < ?", lo, hi)
+				f.statusTerm(b, false)
+				f.otherTerms(b, "search", false)
+			})
+		}
+	case "expiring":
+		arm(func(b *q) {
+			b.add("i.status IN ('created', 'pending') AND i.expires_at >= ? AND i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli())
+			f.statusTerm(b, false)
+			f.otherTerms(b, "expiring", false)
+		})
+	case "status":
+		// One sorted walk per status, merged: an IN list would have to sort every match.
+		for _, st := range f.Statuses {
+			arm(func(b *q) {
+				b.add("i.status = ?", st)
+				f.otherTerms(b, "", rangeIndexed)
+			})
+		}
+	case "template", "creator":
+		arm(func(b *q) {
+			f.statusTerm(b, false)
+			f.otherTerms(b, p.driver, rangeIndexed)
+		})
+	default: // "order": the sort index itself
+		arm(func(b *q) {
+			f.statusTerm(b, false)
+			f.otherTerms(b, "", rangeIndexed)
+		})
+	}
+	return f.union(arms), args
+}
