@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strconv"
@@ -28,9 +31,37 @@ const keepAlive = 20 * time.Second
 // coalesce is how long a stream gathers changes before sending them.
 const coalesce = 50 * time.Millisecond
 
+// StreamLimits bounds the live-update streams: no viewer can exhaust the process's file
+// descriptors, and no revoked session keeps receiving. Zero values take the defaults.
+type StreamLimits struct {
+	PerSession int           // open streams per signed-in session; 0: 8
+	Total      int           // open streams in all; 0: 1000
+	Recheck    time.Duration // how often an open stream checks its session again; 0: 5 s
+	Lifetime   time.Duration // a stream ends after this long and the browser reconnects; 0: 30 min
+}
+
+func (l StreamLimits) withDefaults() StreamLimits {
+	if l.PerSession <= 0 {
+		l.PerSession = 8
+	}
+	if l.Total <= 0 {
+		l.Total = 1000
+	}
+	if l.Recheck <= 0 {
+		l.Recheck = 5 * time.Second
+	}
+	if l.Lifetime <= 0 {
+		l.Lifetime = 30 * time.Minute
+	}
+	return l
+}
+
 type hub struct {
+	limits StreamLimits
 	mu     sync.Mutex
 	subs   map[*subscriber]struct{}
+	open   map[string]int // open streams per session id
+	total  int
 	closed chan struct{} // closed when the server shuts down: every stream ends
 	once   sync.Once
 }
@@ -43,8 +74,37 @@ type subscriber struct {
 	wake    chan struct{}
 }
 
-func newHub() *hub {
-	return &hub{subs: map[*subscriber]struct{}{}, closed: make(chan struct{})}
+func newHub(limits StreamLimits) *hub {
+	return &hub{limits: limits.withDefaults(), subs: map[*subscriber]struct{}{}, open: map[string]int{}, closed: make(chan struct{})}
+}
+
+var (
+	errSessionStreams = errors.New("too many streams for this session")
+	errTotalStreams   = errors.New("too many streams in all")
+)
+
+// acquire takes a stream slot for session sid; release gives it back.
+func (h *hub) acquire(sid string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case h.open[sid] >= h.limits.PerSession:
+		return errSessionStreams
+	case h.total >= h.limits.Total:
+		return errTotalStreams
+	}
+	h.open[sid]++
+	h.total++
+	return nil
+}
+
+func (h *hub) release(sid string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.total--
+	if h.open[sid]--; h.open[sid] <= 0 {
+		delete(h.open, sid)
+	}
 }
 
 func (h *hub) subscribe(only string) *subscriber {
@@ -104,10 +164,57 @@ func (s *Server) inquiryChanged(id string) {
 // go idle, so http.Server.Shutdown would otherwise wait for them until its deadline).
 func (s *Server) CloseStreams() { s.hub.close() }
 
+// viewer is who an open stream was opened for, to check again while it stays open.
+type viewer struct {
+	sid  string
+	user *db.User
+}
+
+// admitStream takes a stream slot for the request's session, or answers 429 in words; the
+// caller releases the slot when the stream ends.
+func (s *Server) admitStream(w http.ResponseWriter, r *http.Request) (viewer, bool) {
+	sess, _ := s.cookies.Get(r, sessionCookie)
+	sid, _ := sess.Values["sid"].(string)
+	v := viewer{sid: sid, user: currentUser(r)}
+	if v.user == nil || sid == "" { // authorize lets no one here without a session
+		s.errorPage(w, r, http.StatusUnauthorized, "Signed out", "Your session has ended. Sign in again.")
+		return v, false
+	}
+	err := s.hub.acquire(sid)
+	if err == nil {
+		return v, true
+	}
+	msg := fmt.Sprintf("This browser already has %d live-update connections open, the most one sign-in may have. Close some Linkdesk tabs; the pages still work, they just do not update by themselves.", s.hub.limits.PerSession)
+	if errors.Is(err, errTotalStreams) {
+		msg = "The console is serving as many live-update connections as it can. The pages still work; reload in a minute for live updates."
+		s.log.Warn("event stream refused: total cap reached", "cap", s.hub.limits.Total)
+	}
+	w.Header().Set("Retry-After", "30")
+	s.errorPage(w, r, http.StatusTooManyRequests, "Too many live connections", msg)
+	return v, false
+}
+
+// stillSignedIn reports whether the stream's session still stands as it did when the stream
+// opened: not signed out, disabled, re-roled, reset (those delete the session row) or expired.
+func (s *Server) stillSignedIn(ctx context.Context, v viewer) bool {
+	row, u, err := s.db.SessionUser(ctx, v.sid)
+	if err != nil {
+		if !errors.Is(err, db.ErrNotFound) && ctx.Err() == nil {
+			s.log.Warn("event stream: check session", "err", err)
+		}
+		return false // fail closed: the browser reconnects and is checked from scratch
+	}
+	now := time.Now()
+	return !u.Disabled && u.ID == v.user.ID && u.Role == v.user.Role &&
+		now.Sub(row.LastSeenAt) <= s.cfg.IdleTimeout && now.Sub(row.CreatedAt) <= s.cfg.MaxLifetime
+}
+
 // stream is one open server-sent events response.
 type stream struct {
-	w  http.ResponseWriter
-	rc *http.ResponseController
+	w      http.ResponseWriter
+	rc     *http.ResponseController
+	log    *slog.Logger
+	warned bool // an unsafe event was dropped and logged already
 }
 
 func acceptsEventStream(r *http.Request) bool {
@@ -124,7 +231,7 @@ func (s *Server) openStream(w http.ResponseWriter, r *http.Request) (*stream, bo
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no") // nginx: pass events through at once
 	w.WriteHeader(http.StatusOK)
-	st := &stream{w: w, rc: http.NewResponseController(w)}
+	st := &stream{w: w, rc: http.NewResponseController(w), log: s.log}
 	// Tell EventSource how soon to reconnect after a drop.
 	if _, err := fmt.Fprint(w, "retry: 2000\n\n"); err != nil {
 		return nil, false
@@ -132,23 +239,53 @@ func (s *Server) openStream(w http.ResponseWriter, r *http.Request) (*stream, bo
 	return st, st.rc.Flush() == nil
 }
 
-// send writes one event whose data is HTML (one data line per line of it).
-func (st *stream) send(event string, data []byte) error {
+// errUnsafeField: an event name or id would break out of its line and inject fields.
+var errUnsafeField = errors.New("live: event name or id holds a line break or NUL")
+
+// writeEvent writes one server-sent event, refusing (writing nothing) a name or id that holds
+// CR, LF or NUL, and splitting data on every line break the format knows (CRLF, CR, LF), so
+// that no part of an event can start a field of its own.
+func writeEvent(w io.Writer, id, event string, data []byte) error {
+	if strings.ContainsAny(id, "\r\n\x00") || strings.ContainsAny(event, "\r\n\x00") {
+		return fmt.Errorf("%w: event %q, id %q", errUnsafeField, event, id)
+	}
 	var b bytes.Buffer
+	b.WriteString("id: " + id + "\nevent: " + event + "\n")
+	for {
+		i := bytes.IndexAny(data, "\r\n")
+		if i < 0 {
+			break
+		}
+		b.WriteString("data: ")
+		b.Write(data[:i])
+		b.WriteByte('\n')
+		if data[i] == '\r' && i+1 < len(data) && data[i+1] == '\n' {
+			i++
+		}
+		data = data[i+1:]
+	}
+	b.WriteString("data: ")
+	b.Write(data)
+	b.WriteString("\n\n")
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// send writes one event whose data is HTML (one data line per line of it). An event whose
+// name is unsafe (an inquiry id with a line break, whoever stored it) is dropped, logged once
+// per stream, and the stream goes on.
+func (st *stream) send(event string, data []byte) error {
 	// The id is the send time: after a drop the browser reconnects with it (Last-Event-ID),
 	// and the stream catches up from there rather than from the page's render time.
-	b.WriteString("id: ")
-	b.WriteString(strconv.FormatInt(time.Now().UnixMilli(), 10))
-	b.WriteString("\nevent: ")
-	b.WriteString(event)
-	b.WriteByte('\n')
-	for line := range bytes.SplitSeq(data, []byte("\n")) {
-		b.WriteString("data: ")
-		b.Write(bytes.TrimRight(line, "\r"))
-		b.WriteByte('\n')
+	err := writeEvent(st.w, strconv.FormatInt(time.Now().UnixMilli(), 10), event, data)
+	if errors.Is(err, errUnsafeField) {
+		if !st.warned {
+			st.warned = true
+			st.log.Warn("event stream: unsafe event dropped", "err", err)
+		}
+		return nil
 	}
-	b.WriteByte('\n')
-	if _, err := st.w.Write(b.Bytes()); err != nil {
+	if err != nil {
 		return err
 	}
 	return st.rc.Flush()
@@ -167,16 +304,31 @@ func renderBytes(ctx context.Context, c templ.Component) ([]byte, error) {
 	return b.Bytes(), err
 }
 
-// run waits for changes and keep-alive ticks until the client goes or the server stops.
-func (s *Server) run(ctx context.Context, st *stream, sub *subscriber, handle func(ids []string) error) {
+// run waits for changes and keep-alive ticks until the client goes, the server stops, the
+// viewer's session no longer stands, or the stream has lived its lifetime.
+func (s *Server) run(ctx context.Context, st *stream, sub *subscriber, v viewer, handle func(ids []string) error) {
 	tick := time.NewTicker(keepAlive)
 	defer tick.Stop()
+	recheck := time.NewTicker(s.hub.limits.Recheck)
+	defer recheck.Stop()
+	// At the end of its life the stream closes and EventSource reconnects, through sign-in
+	// checks like any request. A little jitter keeps streams opened together from all
+	// reconnecting at once.
+	life := s.hub.limits.Lifetime
+	end := time.NewTimer(life - rand.N(life/10+1))
+	defer end.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-s.hub.closed:
 			return
+		case <-end.C:
+			return
+		case <-recheck.C:
+			if !s.stillSignedIn(ctx, v) {
+				return
+			}
 		case <-tick.C:
 			if st.comment() != nil {
 				return
@@ -186,6 +338,10 @@ func (s *Server) run(ctx context.Context, st *stream, sub *subscriber, handle fu
 			select {
 			case <-time.After(coalesce):
 			case <-ctx.Done():
+				return
+			}
+			// Nothing goes out to a session revoked since the last periodic check.
+			if !s.stillSignedIn(ctx, v) {
 				return
 			}
 			if err := handle(sub.take()); err != nil {
@@ -213,6 +369,11 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	lr := parseList(r, now)
 	ctx := r.Context()
+	v, ok := s.admitStream(w, r)
+	if !ok {
+		return
+	}
+	defer s.hub.release(v.sid)
 	sub := s.hub.subscribe("")
 	defer s.hub.unsubscribe(sub)
 	page, err := s.lister.List(ctx, lr.f)
@@ -266,7 +427,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	s.run(ctx, st, sub, func(ids []string) error {
+	s.run(ctx, st, sub, v, func(ids []string) error {
 		var fresh []*db.ListRow
 		for _, id := range ids {
 			row, err := s.db.ListRowByID(ctx, id)
@@ -322,6 +483,11 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 func (s *Server) inquiryEvents(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	ctx := r.Context()
+	v, ok := s.admitStream(w, r)
+	if !ok {
+		return
+	}
+	defer s.hub.release(v.sid)
 	sub := s.hub.subscribe(id)
 	defer s.hub.unsubscribe(sub)
 	q, err := s.db.GetInquiry(ctx, id)
@@ -352,7 +518,7 @@ func (s *Server) inquiryEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.run(ctx, st, sub, func([]string) error {
+	s.run(ctx, st, sub, v, func([]string) error {
 		q, err := s.db.GetInquiry(ctx, id)
 		if err != nil {
 			return err

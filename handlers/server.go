@@ -31,6 +31,8 @@ type Config struct {
 
 	WebhookSecrets   []string      // Persona webhook secrets (several during rotation)
 	WebhookTolerance time.Duration // accepted age of a webhook signature; 0: 300 s
+
+	Streams StreamLimits // live-update streams (live.go); zero values: defaults
 }
 
 // Server holds the console's dependencies; its methods are the handlers.
@@ -86,7 +88,7 @@ func New(ctx context.Context, cfg Config, d *db.DB, inq *inquiry.Service, log *s
 		limiter: newLoginLimiter(cfg.LoginLimit, time.Minute),
 		secure:  u.Scheme == "https",
 		lister:  db.NewLister(d),
-		hub:     newHub(),
+		hub:     newHub(cfg.Streams),
 	}
 	inq.OnChange(srv.inquiryChanged)
 	return srv, nil
