@@ -42,7 +42,7 @@ type OutboxEmail struct {
 	BodyText      string
 	BodyHTML      string
 	State         string
-	Attempts      int // claims so far: an attempt is counted when the worker claims the row
+	Attempts      int // delivery attempts: counted at claim, taken back when a claim is released or recovered
 	NextAttemptAt time.Time
 	ClaimedAt     time.Time
 	SentAt        time.Time
@@ -361,9 +361,13 @@ const RecoveredNote = "The console stopped while this email was being sent; send
 // the server's 250 reply and the MarkEmailSent write, the one window in which the recipient
 // gets the email twice (with the same Message-ID, which lets mail systems that de-duplicate by
 // it show one copy).
+//
+// The claim counted an attempt; a crash is not a failed delivery, so the count is taken back
+// (like ReleaseEmails) and the row is due at once, with no backoff: an email is given up only
+// after MaxAttempts real failures, however often the console was restarted.
 func (d *DB) RecoverClaims(ctx context.Context) (int, error) {
 	res, err := d.W.ExecContext(ctx, `UPDATE outbox SET state = 'queued', next_attempt_at = ?,
-		last_error = ? WHERE state = 'sending'`, Now(), RecoveredNote)
+		attempts = MAX(attempts - 1, 0), last_error = ? WHERE state = 'sending'`, Now(), RecoveredNote)
 	if err != nil {
 		return 0, fmt.Errorf("db: recover claimed emails: %w", err)
 	}

@@ -396,13 +396,22 @@ func (s *Server) listCounts(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, views.ListCounts(v), nil)
 }
 
-// csvSafe keeps a spreadsheet from running a cell as a formula (names and emails are typed by
-// people outside the company).
+// csvSafe keeps a spreadsheet from running a cell as a formula. It applies to every cell
+// (writeCSV): names and emails are typed by people outside the company, and ids and statuses
+// arrive from webhooks and the API.
 func csvSafe(s string) string {
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 		return "'" + s
 	}
 	return s
+}
+
+// writeCSV writes one record with csvSafe applied to every cell, so no column is forgotten.
+func writeCSV(cw *csv.Writer, cells ...string) {
+	for i, c := range cells {
+		cells[i] = csvSafe(c)
+	}
+	cw.Write(cells)
 }
 
 func csvTime(t time.Time) string {
@@ -425,8 +434,8 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	rc := http.NewResponseController(w)
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"inquiry_id", "reference_id", "status", "name", "email", "template", "template_id",
-		"created_at", "updated_at", "expires_at", "last_email_state", "created_by", "synced_at"})
+	writeCSV(cw, "inquiry_id", "reference_id", "status", "name", "email", "template", "template_id",
+		"created_at", "updated_at", "expires_at", "last_email_state", "created_by", "synced_at")
 	rows := 0
 	for {
 		page, err := s.lister.List(r.Context(), f)
@@ -441,8 +450,8 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request) {
 			panic(http.ErrAbortHandler)
 		}
 		for _, q := range page.Rows {
-			cw.Write([]string{q.ID, csvSafe(q.ReferenceID), q.Status, csvSafe(q.Name), csvSafe(q.Email), csvSafe(q.TemplateName), q.TemplateID,
-				csvTime(q.CreatedAt), csvTime(q.UpdatedAt), csvTime(q.ExpiresAt), q.EmailState, csvSafe(q.CreatedByName), csvTime(q.SyncedAt)})
+			writeCSV(cw, q.ID, q.ReferenceID, q.Status, q.Name, q.Email, q.TemplateName, q.TemplateID,
+				csvTime(q.CreatedAt), csvTime(q.UpdatedAt), csvTime(q.ExpiresAt), q.EmailState, q.CreatedByName, csvTime(q.SyncedAt))
 		}
 		rows += len(page.Rows)
 		cw.Flush()

@@ -189,6 +189,57 @@ func TestExportCSV(t *testing.T) {
 	}
 }
 
+// TestExportCSVNeutralisesFormulasInEveryColumn: whatever column a formula-like value sits in
+// (ids and status come from Persona and webhooks, not only names typed by people), the exported
+// cell starts with a ' so a spreadsheet shows it as text.
+func TestExportCSVNeutralisesFormulasInEveryColumn(t *testing.T) {
+	e := newTestEnv(t)
+	e.addUser("viewer@example.com", db.RoleViewer, pw)
+	c := e.signIn("viewer@example.com", pw)
+	creator, err := e.db.CreateUser(context.Background(), db.User{Email: "eve@example.com", Name: "=Eve", Role: db.RoleAgent, PasswordHash: "x"})
+	noErr(t, err)
+	now := time.Now().UnixMilli()
+	row := map[string]string{
+		"id": `=HYPERLINK("https://evil.example")`, "reference_id": "+1+1", "status": "@SUM(A1)",
+		"name": "\tTab Name", "email": "-2@example.com", "template_id": "-itmpl_x",
+	}
+	_, err = e.db.W.Exec(`INSERT INTO inquiries (id, reference_id, status, name, email, template_id, created_at,
+		updated_at, synced_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		row["id"], row["reference_id"], row["status"], row["name"], row["email"], row["template_id"], now, now, now, creator)
+	noErr(t, err)
+
+	res, body := e.do(c, "GET", "/inquiries/export", nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("export: %d\n%s", res.StatusCode, body)
+	}
+	recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	noErr(t, err)
+	if len(recs) != 2 {
+		t.Fatalf("%d records, want the header and one row:\n%s", len(recs), body)
+	}
+	got := map[string]string{}
+	for i, col := range recs[0] {
+		got[col] = recs[1][i]
+	}
+	for _, col := range []string{"id", "reference_id", "status", "name", "email", "template_id"} {
+		head := col
+		if col == "id" {
+			head = "inquiry_id"
+		}
+		if want := "'" + row[col]; got[head] != want {
+			t.Errorf("%s cell %q, want %q", head, got[head], want)
+		}
+	}
+	if got["created_by"] != "'=Eve" {
+		t.Errorf("created_by cell %q, want %q", got["created_by"], "'=Eve")
+	}
+	for i, cell := range recs[1] {
+		if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+			t.Errorf("%s cell %q starts a formula", recs[0][i], cell)
+		}
+	}
+}
+
 // TestRefreshRowAndReconcile: a webhook that never came is healed by "Refresh status" on the
 // row and by the reconciler, and an unreachable Persona shows on the list with its time.
 func TestRefreshRowAndReconcile(t *testing.T) {

@@ -145,7 +145,13 @@ func hasControl(s string) bool {
 // sent but before the reply was read, the message may have been accepted all the same. The
 // outbox worker therefore never cancels a send that has started (it waits for the reply,
 // bounded by the timeouts).
-func (s *Sender) Send(ctx context.Context, m Message) error {
+func (s *Sender) Send(ctx context.Context, m Message) error { return s.SendThen(ctx, m, nil) }
+
+// SendThen is Send that calls accepted (when not nil) the moment the server has accepted the
+// message, before the QUIT that ends the conversation: a caller that records the send in
+// accepted has it recorded even when the server is slow to answer QUIT or the process dies
+// meanwhile. Anything failing after acceptance (QUIT) is not a failed send: the result is nil.
+func (s *Sender) SendThen(ctx context.Context, m Message, accepted func()) error {
 	rcpt, id, err := m.validate()
 	if err != nil {
 		return err
@@ -215,21 +221,33 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 			gomail.WithOpportunisticSMTPAuth(gomail.SMTPAuthPlain, gomail.SMTPAuthLogin,
 				gomail.SMTPAuthSCRAMSHA256, gomail.SMTPAuthCramMD5))
 	}
+	// One message per connection, so no RSET after it: the next thing after the server's 250 is
+	// accepted, then QUIT.
+	opts = append(opts, gomail.WithoutRset())
 	client, err := gomail.NewClient(s.ep.host, opts...)
 	if err != nil {
 		return fmt.Errorf("mail: %w", err)
 	}
 	stop := context.AfterFunc(ctx, conn.close)
-	err = client.DialAndSendWithContext(ctx, msg)
-	stop()
-	conn.close() // after QUIT this changes nothing; after a failure it frees the socket
-	if err != nil && msg.IsDelivered() {
-		// The server accepted the message; what failed came after (RSET or QUIT). It is sent.
-		return nil
-	}
-	if err != nil {
+	defer func() {
+		stop()
+		conn.close() // after QUIT this changes nothing; after a failure it frees the socket
+	}()
+	sendErr := func(err error) error {
 		return &SendError{Server: net.JoinHostPort(s.ep.host, strconv.Itoa(s.ep.port)), Security: s.ep.security, Err: err}
 	}
+	sc, err := client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		return sendErr(fmt.Errorf("dial failed: %w", err))
+	}
+	if err := client.SendWithSMTPClient(sc, msg); err != nil && !msg.IsDelivered() {
+		client.CloseWithSMTPClient(sc) // a polite QUIT; the send's error is the one that counts
+		return sendErr(fmt.Errorf("send failed: %w", err))
+	}
+	if accepted != nil {
+		accepted()
+	}
+	client.CloseWithSMTPClient(sc) // QUIT: the message is accepted whatever the server answers
 	return nil
 }
 

@@ -347,3 +347,58 @@ func TestExplainConnectionLevel(t *testing.T) {
 		}
 	}
 }
+
+// TestSendThenAcceptedBeforeQuit: accepted runs once the server has the message and before its
+// answer to QUIT; a QUIT that fails (the server never answers in time) is still a sent message.
+func TestSendThenAcceptedBeforeQuit(t *testing.T) {
+	c := newTestCatcher(t)
+	c.SetQuitDelay(time.Hour) // a server that hangs on QUIT...
+	t.Cleanup(func() { c.SetQuitDelay(0) })
+	s := newTestSender(t, c)
+	accepted := make(chan int, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- s.SendThen(context.Background(), Message{To: "pat@example.com", Subject: "Hi", Text: "Hello\n"},
+			func() { accepted <- c.Count() })
+	}()
+	select {
+	case n := <-accepted:
+		if n != 1 {
+			t.Fatalf("accepted ran with %d messages caught, want 1", n)
+		}
+	case err := <-done:
+		t.Fatalf("SendThen returned %v before accepted ran", err)
+	case <-waitCtx(t).Done():
+		t.Fatal("accepted never ran while the server held QUIT")
+	}
+	// The QUIT is now held by the catcher and SendThen has not returned.
+	deadline := time.Now().Add(10 * time.Second)
+	for c.QuitsHeld() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the catcher holds %d QUITs, want 1", c.QuitsHeld())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("SendThen returned %v while QUIT was unanswered", err)
+	default:
+	}
+	c.SetQuitDelay(0) // ...that finally answers
+	if err := <-done; err != nil {
+		t.Fatalf("SendThen: %v", err)
+	}
+
+	// ...and one that never answers before the client's timeout: still sent, no error.
+	c.SetQuitDelay(time.Hour)
+	quick, err := NewSender(Config{URL: c.URL(), From: "verify@acme.example", Timeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := quick.Send(context.Background(), Message{To: "pat@example.com", Subject: "Hi", Text: "Hello\n"}); err != nil {
+		t.Fatalf("a QUIT timing out after the message was accepted failed the send: %v", err)
+	}
+	if c.Count() != 2 {
+		t.Fatalf("caught %d, want 2", c.Count())
+	}
+}

@@ -27,9 +27,9 @@ const (
 //
 // Delivery is at least once, and exactly once except in one window. Rows are claimed (moved to
 // 'sending') before they are sent, so two loops never send the same row. On success the very
-// next thing is the MarkEmailSent write; on shutdown an email already being sent is finished
-// and recorded (the conversation is never cut short), and claimed emails not yet started are
-// handed back. After a crash, RecoverClaims hands every row still 'sending' back to the queue.
+// next thing after the server's 250 reply is the MarkEmailSent write, before QUIT; on shutdown
+// an email already being sent is finished and recorded (the conversation is never cut short),
+// and claimed emails not yet started are handed back. After a crash, RecoverClaims hands every row still 'sending' back to the queue.
 // The window left: a crash (or a failed write) after the server's 250 reply and before
 // MarkEmailSent commits. That email is sent again on restart, with the same Message-ID. SMTP
 // offers no way to ask a server whether it already has a message, so no client can close it.
@@ -258,25 +258,12 @@ func (w *Worker) deliver(ctx context.Context, s *Sender, e db.OutboxEmail) {
 	log := w.logger().With("email", e.ID, "inquiry", e.InquiryID, "kind", e.Kind, "attempt", e.Attempts)
 	bg := context.WithoutCancel(ctx)
 	sctx, cancel := context.WithTimeout(bg, orDefault(w.SendTimeout, DefaultSendTimeout))
-	err := s.Send(sctx, Message{To: e.Recipient, Subject: e.Subject, Text: e.BodyText, HTML: e.BodyHTML, MessageID: e.MessageID})
+	// The send is recorded as soon as the server says 250, before QUIT: a server slow to answer
+	// QUIT (or a crash meanwhile) must not leave an accepted email looking unsent.
+	err := s.SendThen(sctx, Message{To: e.Recipient, Subject: e.Subject, Text: e.BodyText, HTML: e.BodyHTML, MessageID: e.MessageID},
+		func() { w.recordSent(bg, e, log) })
 	cancel()
 	if err == nil {
-		// The server said 250: record it before anything else. Until this commits, a crash means
-		// the email is sent again after restart (the one duplicate window).
-		var merr error
-		for try := 0; try < 5; try++ {
-			if merr = w.DB.MarkEmailSent(bg, e.ID, time.Now()); merr == nil || errors.Is(merr, db.ErrEmailState) {
-				break
-			}
-			time.Sleep(time.Duration(50<<try) * time.Millisecond)
-		}
-		if merr != nil {
-			log.Error("mail: the server accepted the email but recording it failed; "+
-				"it will be sent again when the worker restarts", "err", merr)
-			return
-		}
-		log.Debug("mail: sent")
-		w.notify(e.InquiryID)
 		return
 	}
 
@@ -300,6 +287,25 @@ func (w *Worker) deliver(ctx context.Context, s *Sender, e db.OutboxEmail) {
 		log.Error("mail: record failed attempt", "err", merr)
 		return
 	}
+	w.notify(e.InquiryID)
+}
+
+// recordSent records that the server accepted e. Until this commits, a crash means the email
+// is sent again after restart (the one duplicate window).
+func (w *Worker) recordSent(ctx context.Context, e db.OutboxEmail, log *slog.Logger) {
+	var err error
+	for try := 0; try < 5; try++ {
+		if err = w.DB.MarkEmailSent(ctx, e.ID, time.Now()); err == nil || errors.Is(err, db.ErrEmailState) {
+			break
+		}
+		time.Sleep(time.Duration(50<<try) * time.Millisecond)
+	}
+	if err != nil {
+		log.Error("mail: the server accepted the email but recording it failed; "+
+			"it will be sent again when the worker restarts", "err", err)
+		return
+	}
+	log.Debug("mail: sent")
 	w.notify(e.InquiryID)
 }
 

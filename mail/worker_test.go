@@ -2,6 +2,7 @@ package mail
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -311,4 +312,66 @@ func BenchmarkWorkerThroughput(b *testing.B) {
 	b.StopTimer()
 	stop()
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "emails/s")
+}
+
+// TestWorkerRecordsSentBeforeQuit: with a server that hangs on QUIT, the email is recorded sent
+// while the QUIT is still unanswered, so a restart at that moment (recovery, then a claim)
+// finds nothing to send again and the catcher holds exactly one copy.
+func TestWorkerRecordsSentBeforeQuit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	d, err := db.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	c := newTestCatcher(t)
+	c.SetQuitDelay(time.Hour)
+	s, err := NewSender(Config{URL: c.URL(), From: "verify@acme.example", Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := queueTest(t, d, db.OutboxEmail{})
+	stop := startWorker(t, testWorker(d, s))
+	t.Cleanup(func() { c.SetQuitDelay(0) }) // runs before the worker's stop
+
+	// Poll (with a deadline) for the record while the catcher still holds the QUIT.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		e, err := d.GetEmail(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.State == db.EmailSent {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("email is %q with the message accepted and QUIT unanswered (caught %d, QUITs held %d); "+
+				"a crash now sends it again", e.State, c.Count(), c.QuitsHeld())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if c.QuitsHeld() != 1 || c.Count() != 1 {
+		t.Fatalf("caught %d, QUITs held %d; want 1 and 1 (recorded before QUIT returned)", c.Count(), c.QuitsHeld())
+	}
+
+	// The process dies here and starts again on the same file: nothing is sent twice.
+	d2, err := db.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d2.Close() })
+	if n, err := d2.RecoverClaims(context.Background()); err != nil || n != 0 {
+		t.Fatalf("restart recovered %d claims (%v), want 0", n, err)
+	}
+	if got, err := d2.ClaimDueEmails(context.Background(), time.Now(), 10); err != nil || len(got) != 0 {
+		t.Fatalf("restart claimed %d emails (%v), want none", len(got), err)
+	}
+
+	c.SetQuitDelay(0)
+	stop()
+	e, _ := d.GetEmail(context.Background(), id)
+	if e.State != db.EmailSent || e.Attempts != 1 || e.LastError != "" {
+		t.Fatalf("after QUIT: %s, %d attempts, %q", e.State, e.Attempts, e.LastError)
+	}
+	deliveredOnce(t, c, e.MessageID)
 }
