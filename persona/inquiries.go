@@ -186,7 +186,7 @@ func (c *Client) EachInquiry(ctx context.Context, p ListInquiriesParams, fn func
 	if p.PageSize <= 0 {
 		p.PageSize = 100
 	}
-	seen := map[string]bool{}
+	var cursors CursorGuard
 	for {
 		page, err := c.ListInquiries(ctx, p)
 		if err != nil {
@@ -200,12 +200,38 @@ func (c *Client) EachInquiry(ctx context.Context, p ListInquiriesParams, fn func
 		if page.NextAfter == "" {
 			return nil
 		}
-		if seen[page.NextAfter] {
-			return fmt.Errorf("persona: list inquiries: cursor %s repeated; stopping to avoid a loop", page.NextAfter)
+		if err := cursors.Follow(p.After, page.NextAfter); err != nil {
+			return err
 		}
-		seen[page.NextAfter] = true
 		p.After = page.NextAfter
 	}
+}
+
+// ErrCursorLoop means Persona's links.next pointed back at a page already read; following it
+// would repeat the same calls forever and use up the rate limit.
+var ErrCursorLoop = errors.New("persona: list inquiries: Persona's next-page link repeats a page already read")
+
+// CursorGuard is the one rule for walking Persona's list pages: a next cursor that does not
+// advance (equals the current one) or repeats an earlier one stops the walk. The zero value
+// is ready to use.
+type CursorGuard struct {
+	seen  map[string]bool
+	pages int
+}
+
+// Follow records that the walk moves from cursor cur ("" on the first page) to next, or
+// returns an error wrapping ErrCursorLoop when next was already followed.
+func (g *CursorGuard) Follow(cur, next string) error {
+	if g.seen == nil {
+		g.seen = map[string]bool{}
+	}
+	g.seen[cur] = true
+	g.pages++
+	if g.seen[next] {
+		return fmt.Errorf("%w (page[after]=%s after %d pages); stopping instead of asking again", ErrCursorLoop, next, g.pages)
+	}
+	g.seen[next] = true
+	return nil
 }
 
 // UpdateInquiryParams change an inquiry (PATCH). Nil or empty fields are not sent.

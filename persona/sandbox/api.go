@@ -183,6 +183,11 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.countCall(r.Method + " (unknown)")
 	}
+	if k := r.Header.Get("Idempotency-Key"); k != "" {
+		s.callsMu.Lock()
+		s.keys[k]++
+		s.callsMu.Unlock()
+	}
 
 	knobs := s.Knobs()
 	if knobs.Latency > 0 {
@@ -203,7 +208,7 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	rs := s.rl.take(time.Now(), knobs.RateLimitPerMinute, true)
 	rs.set(h)
-	if !rs.allowed {
+	if !rs.allowed || s.takeThrottle() {
 		s.counters.rateLimited.Add(1)
 		writeJSON(w, errResult(http.StatusTooManyRequests, "Rate limit exceeded",
 			"You have hit your rate limit of "+itoa(rs.limit)+" requests / min. Please reach out to support@withpersona.com if you need this changed."))
@@ -970,6 +975,10 @@ func (s *Sandbox) apiListInquiries(c *apiCall) apiResult {
 	if after != "" && before != "" {
 		return badRequest("page[after] and page[before] cannot be used together")
 	}
+	stuck := s.Knobs().StuckCursor
+	if stuck {
+		after, before = "", ""
+	}
 
 	filters := map[string][]string{}
 	for key, vals := range c.q {
@@ -1124,7 +1133,7 @@ func (s *Sandbox) apiListInquiries(c *apiCall) apiResult {
 	if hasNewer && first != "" {
 		prev = link("page[before]", first)
 	}
-	if hasOlder && last != "" {
+	if (hasOlder || stuck) && last != "" {
 		next = link("page[after]", last)
 	}
 	data := make([]obj, 0, len(page))
