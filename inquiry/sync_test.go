@@ -29,7 +29,7 @@ func TestReconcileStopsOnRepeatingCursor(t *testing.T) {
 		if calls > 3 || res.Calls != int(calls) {
 			t.Errorf("full=%v: %d list calls (pass counted %d), want at most 3", full, calls, res.Calls)
 		}
-		if st := e.svc.SyncStatus(); !strings.Contains(st.LastError, "repeats a page already read") {
+		if st := e.svc.SyncStatus(); !strings.Contains(st.LastError, "repeated a page already read") {
 			t.Errorf("full=%v: sync status error = %q", full, st.LastError)
 		}
 	}

@@ -209,7 +209,7 @@ func (c *Client) EachInquiry(ctx context.Context, p ListInquiriesParams, fn func
 
 // ErrCursorLoop means Persona's links.next pointed back at a page already read; following it
 // would repeat the same calls forever and use up the rate limit.
-var ErrCursorLoop = errors.New("persona: list inquiries: Persona's next-page link repeats a page already read")
+var ErrCursorLoop = errors.New("persona: list inquiries: Persona's next-page link repeated a page already read")
 
 // CursorGuard is the one rule for walking Persona's list pages: a next cursor that does not
 // advance (equals the current one) or repeats an earlier one stops the walk. The zero value
