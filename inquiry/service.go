@@ -52,6 +52,8 @@ type Service struct {
 
 	events eventQueue // webhook events waiting to be stored and applied; see events.go
 	sync   syncState  // reconciler progress and Persona's reachability; see sync.go
+
+	keyLocks keyedMutex // one Persona action per stored key at a time; see actionkeys.go
 }
 
 // New builds the service with settings already merged (see LoadSettings).
@@ -232,15 +234,21 @@ func (s *Service) Decide(ctx context.Context, a Actor, id, action, comment strin
 	comment = strings.TrimSpace(comment)
 	var p *persona.Inquiry
 	switch action {
-	case "approve":
-		p, err = c.ApproveInquiry(ctx, id, comment)
-	case "decline":
-		p, err = c.DeclineInquiry(ctx, id, comment)
-	case "expire":
-		p, err = c.ExpireInquiry(ctx, id)
+	case "approve", "decline", "expire":
 	default:
 		return nil, fmt.Errorf("unknown action %q", action)
 	}
+	err = s.keyedAction(ctx, id, action, "", comment, func(ctx context.Context) (err error) {
+		switch action {
+		case "approve":
+			p, err = c.ApproveInquiry(ctx, id, comment)
+		case "decline":
+			p, err = c.DeclineInquiry(ctx, id, comment)
+		default:
+			p, err = c.ExpireInquiry(ctx, id)
+		}
+		return err
+	})
 	detail := comment
 	if err != nil {
 		s.auditFailure(ctx, a.audit("inquiry."+action, id, detail, err))

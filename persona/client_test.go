@@ -336,8 +336,15 @@ func TestInquiryActions(t *testing.T) {
 			} else {
 				jsonEqual(t, r.Body, tc.body)
 			}
-			if got := r.Header.Get("Idempotency-Key"); got != tc.wantIdem {
+			// Every POST carries a key: the caller's, else a fresh one; other methods none.
+			got := r.Header.Get("Idempotency-Key")
+			switch {
+			case tc.wantIdem != "" && got != tc.wantIdem:
 				t.Errorf("Idempotency-Key = %q, want %q", got, tc.wantIdem)
+			case tc.wantIdem == "" && tc.method == "POST" && len(got) < 16:
+				t.Errorf("Idempotency-Key = %q, want a fresh random key", got)
+			case tc.method != "POST" && got != "":
+				t.Errorf("Idempotency-Key = %q on %s, want none", got, tc.method)
 			}
 		})
 	}

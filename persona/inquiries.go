@@ -2,6 +2,7 @@ package persona
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -330,14 +331,19 @@ func (c *Client) RedactInquiry(ctx context.Context, id string) (*Inquiry, error)
 	return inquiryFromDoc(d)
 }
 
-// action POSTs to /inquiries/{id}/{name}. A key set with WithIdempotencyKey
-// is sent, which also makes the call retryable.
+// action POSTs to /inquiries/{id}/{name} with an Idempotency-Key, and so is retried like
+// create: the key set with WithIdempotencyKey (stored by the caller before the call, so a retry
+// after a crash reuses it), else a fresh one that covers this call's own retries.
 func (c *Client) action(ctx context.Context, name, id string, body any) (*document, error) {
 	eid, err := escapeID(name+" inquiry", id)
 	if err != nil {
 		return nil, err
 	}
-	return c.do(ctx, call{method: http.MethodPost, path: "/inquiries/" + eid + "/" + name, body: body})
+	key := idempotencyKeyFrom(ctx)
+	if key == "" {
+		key = rand.Text()
+	}
+	return c.do(ctx, call{method: http.MethodPost, path: "/inquiries/" + eid + "/" + name, body: body, idem: key})
 }
 
 func (c *Client) inquiryAction(ctx context.Context, name, id string, body any) (*Inquiry, error) {

@@ -207,8 +207,11 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rs := s.rl.take(time.Now(), knobs.RateLimitPerMinute, true)
+	if s.takeThrottle() {
+		rs.allowed, rs.remaining, rs.reset = false, 0, 1 // a short burst: clear in a second
+	}
 	rs.set(h)
-	if !rs.allowed || s.takeThrottle() {
+	if !rs.allowed {
 		s.counters.rateLimited.Add(1)
 		writeJSON(w, errResult(http.StatusTooManyRequests, "Rate limit exceeded",
 			"You have hit your rate limit of "+itoa(rs.limit)+" requests / min. Please reach out to support@withpersona.com if you need this changed."))
