@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 
@@ -76,5 +77,21 @@ func TestConcurrentEmailSubmitsIssueOneOneTimeLink(t *testing.T) {
 	}
 	if oneTime != 1 {
 		t.Errorf("one-time links recorded: %d, want 1", oneTime)
+	}
+}
+
+// Opening an inquiry id Persona does not know, again and again, asks Persona once.
+func TestUnknownInquiryMissCached(t *testing.T) {
+	e := newSandboxEnv(t, sandbox.Knobs{}, nil)
+	e.addUser("viewer@example.com", db.RoleViewer, pw)
+	c := e.signIn("viewer@example.com", pw)
+	const id = "inq_NoSuchInquiry1234567890abcdef"
+	for i := 0; i < 2; i++ {
+		if res, body := e.do(c, "GET", "/inquiries/"+id, nil); res.StatusCode != http.StatusNotFound || !strings.Contains(body, "There is no inquiry "+id) {
+			t.Fatalf("GET %d: %d, want 404 in words", i+1, res.StatusCode)
+		}
+	}
+	if n := e.sb.Stats().Calls["GET /inquiries/{id}"]; n != 1 {
+		t.Errorf("Persona asked %d times about the unknown id, want 1", n)
 	}
 }

@@ -2,8 +2,10 @@ package inquiry
 
 import (
 	"context"
+	"errors"
 	"testing"
 
+	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/persona"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
@@ -39,5 +41,26 @@ func TestActionKeyStoredBeforeCallAndReused(t *testing.T) {
 	e.db.R.QueryRowContext(ctx, `SELECT count(*) FROM action_keys WHERE inquiry_id = ?`, q.ID).Scan(&left)
 	if left != 0 {
 		t.Errorf("%d action keys left after success", left)
+	}
+}
+
+// An unknown id is remembered as unknown until something (a webhook, a sync) brings it.
+func TestFindCachesMissUntilChanged(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	const id = "inq_NoSuchInquiry1234567890abcdef"
+	calls := func() int64 { return e.sb.Stats().Calls["GET /inquiries/{id}"] }
+	for i := 0; i < 3; i++ {
+		if _, err := e.svc.Find(ctx, id); !errors.Is(err, db.ErrNotFound) {
+			t.Fatalf("find %d: %v, want not found", i+1, err)
+		}
+	}
+	if n := calls(); n != 1 {
+		t.Fatalf("%d Persona calls for three looks, want 1", n)
+	}
+	e.svc.changed(id) // what Apply and the reconciler call when they store a row
+	e.svc.Find(ctx, id)
+	if n := calls(); n != 2 {
+		t.Errorf("after the id was brought in, %d calls, want the miss forgotten (2)", n)
 	}
 }
