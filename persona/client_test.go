@@ -794,13 +794,14 @@ func TestInquiryTemplates(t *testing.T) {
 		c := newTestClient(t, func(w http.ResponseWriter, _ *http.Request) {
 			writeJSON(w, 404, `{"errors":[{"title":"Record not found"}]}`)
 		})
+		// A production key: the 404 is not blamed on Sandbox.
 		_, err := c.ListInquiryTemplates(context.Background())
-		if Explain(err) != templatesSandboxMessage || !IsNotFound(err) {
-			t.Errorf("err = %v / %q", err, Explain(err))
+		if x := Explain(err); !IsNotFound(err) || x == templatesSandboxMessage || !strings.Contains(x, "404") || !strings.Contains(x, "a production key") {
+			t.Errorf("err = %v / %q", err, x)
 		}
 		_, err = c.GetInquiryTemplate(context.Background(), "itmpl_missing")
-		if !IsNotFound(err) || Explain(err) == templatesSandboxMessage {
-			t.Errorf("a missing template was blamed on Sandbox: %v", err)
+		if x := Explain(err); !IsNotFound(err) || x != "Persona has no inquiry template itmpl_missing for this API key's organisation and environment (a production key). Check the id in Persona's dashboard." {
+			t.Errorf("a missing template: %v / %q", err, x)
 		}
 	})
 }
