@@ -24,13 +24,7 @@ var fieldLabels = map[string]string{
 // inquiry created elsewhere. It writes the error page itself and returns nil then.
 func (s *Server) loadInquiry(w http.ResponseWriter, r *http.Request) *db.Inquiry {
 	id := r.PathValue("id")
-	q, err := s.inq.Get(r.Context(), id)
-	if errors.Is(err, db.ErrNotFound) && strings.HasPrefix(id, "inq_") {
-		q, err = s.inq.Refresh(r.Context(), inquiry.System, id)
-		if persona.IsNotFound(err) {
-			err = db.ErrNotFound
-		}
-	}
+	q, err := s.inq.Find(r.Context(), id)
 	switch {
 	case errors.Is(err, db.ErrNotFound):
 		s.errorPage(w, r, http.StatusNotFound, "Inquiry not found", "There is no inquiry "+id+" here or at Persona. Check the id, or find the person in the list.")

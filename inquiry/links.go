@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/persona"
 )
 
 // ErrNoLinkNeeded means the inquiry is finished: the person has nothing left to do.
@@ -38,6 +39,12 @@ func (s *Service) issue(ctx context.Context, a Actor, q *db.Inquiry, l db.Link) 
 // status first: the unique inquiry link while it is created; a one-time link (Persona's advice
 // for email and SMS) while it is pending; resume first, then a one-time link, once it expired.
 func (s *Service) NewLink(ctx context.Context, a Actor, id string) (*db.Link, error) {
+	return s.newLink(ctx, a, id, "")
+}
+
+// newLink is NewLink whose Persona actions use the stored keys of requestKey (a form's key, or
+// "" for keys derived from the parameters), so a resubmitted form issues no second link.
+func (s *Service) newLink(ctx context.Context, a Actor, id, requestKey string) (*db.Link, error) {
 	ctx, cancel := staffCtx(ctx)
 	defer cancel()
 	c, err := s.Client()
@@ -52,7 +59,11 @@ func (s *Service) NewLink(ctx context.Context, a Actor, id string) (*db.Link, er
 	case "created":
 		return s.issue(ctx, a, q, db.Link{InquiryID: id, Kind: "inquiry", URL: s.inquiryURL(id), ExpiresAt: q.ExpiresAt})
 	case "expired":
-		p, _, err := c.ResumeInquiry(ctx, id)
+		var p *persona.Inquiry
+		err := s.keyedAction(ctx, id, "resume", requestKey, "", func(ctx context.Context) (err error) {
+			p, _, err = c.ResumeInquiry(ctx, id)
+			return err
+		})
 		if err != nil {
 			s.auditFailure(ctx, a.audit("link.issue", id, "resume", err))
 			return nil, err
@@ -63,7 +74,12 @@ func (s *Service) NewLink(ctx context.Context, a Actor, id string) (*db.Link, er
 		fallthrough
 	case "pending":
 		ttl := s.Settings().OneTimeLinkTTL
-		p, link, _, err := c.GenerateOneTimeLink(ctx, id, ttl)
+		var p *persona.Inquiry
+		var link string
+		err := s.keyedAction(ctx, id, "generate-one-time-link", requestKey, ttl.String(), func(ctx context.Context) (err error) {
+			p, link, _, err = c.GenerateOneTimeLink(ctx, id, ttl)
+			return err
+		})
 		if err == nil && !webURL(link) {
 			//lint:ignore ST1005 shown to people; Persona is a name
 			err = fmt.Errorf("Persona answered with an unusable one-time link %q; try again", link)

@@ -280,6 +280,10 @@ func (s *Service) linkEmail(a Actor, q *db.Inquiry, url string, expires, now tim
 // double click, a re-sent POST) returns the email it queued the first time.
 func (s *Service) Send(ctx context.Context, a Actor, inquiryID, recipient, key string) (*db.OutboxEmail, error) {
 	if key != "" {
+		// One send per form key at a time: a double click waits for the first and gets its
+		// email, instead of asking Persona for a second one-time link meanwhile.
+		unlock := s.keyLocks.lock("send\x00" + key)
+		defer unlock()
 		if e, err := s.db.EmailByRequestKey(ctx, key); err == nil {
 			return &e, nil
 		} else if !errors.Is(err, db.ErrNotFound) {
@@ -302,7 +306,7 @@ func (s *Service) send(ctx context.Context, a Actor, inquiryID, recipient, kind,
 	if errs := CheckEmailTemplates(t); errs != nil {
 		return nil, ErrEmailWording
 	}
-	l, err := s.linkForEmail(ctx, a, inquiryID)
+	l, err := s.linkForEmail(ctx, a, inquiryID, key)
 	if err != nil {
 		return nil, err
 	}
@@ -341,7 +345,7 @@ func (s *Service) send(ctx context.Context, a Actor, inquiryID, recipient, kind,
 // linkForEmail picks the link an email carries (see NewLink). Most emails go out before the
 // person started: then Persona is asked once, and the inquiry link already recorded is reused
 // rather than recorded again.
-func (s *Service) linkForEmail(ctx context.Context, a Actor, id string) (*db.Link, error) {
+func (s *Service) linkForEmail(ctx context.Context, a Actor, id, key string) (*db.Link, error) {
 	if q, err := s.db.GetInquiry(ctx, id); err == nil && q.Status == "created" {
 		if q, err = s.Refresh(ctx, a, id); err != nil {
 			return nil, err
@@ -356,7 +360,7 @@ func (s *Service) linkForEmail(ctx context.Context, a Actor, id string) (*db.Lin
 			}
 		}
 	}
-	return s.NewLink(ctx, a, id)
+	return s.newLink(ctx, a, id, key)
 }
 
 // Draft is the link email as it would be sent now, for the preview before sending, the

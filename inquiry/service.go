@@ -54,6 +54,9 @@ type Service struct {
 
 	events eventQueue // webhook events waiting to be stored and applied; see events.go
 	sync   syncState  // reconciler progress and Persona's reachability; see sync.go
+
+	keyLocks keyedMutex // one Persona action per stored key at a time; see actionkeys.go
+	misses   missCache  // ids Persona said it does not know; see Find
 }
 
 // New builds the service with settings already merged (see LoadSettings).
@@ -104,6 +107,7 @@ func (s *Service) OnChange(fn func(id string)) {
 }
 
 func (s *Service) changed(id string) {
+	s.misses.forget(id) // a webhook, a sync or a create brought it: no longer unknown
 	s.changeMu.RLock()
 	defer s.changeMu.RUnlock()
 	for _, fn := range s.onChanges {
@@ -200,6 +204,75 @@ func (s *Service) Get(ctx context.Context, id string) (*db.Inquiry, error) {
 	return s.db.GetInquiry(ctx, id)
 }
 
+// Find returns the cached inquiry, or adopts it from Persona when it was made elsewhere (an
+// inq_ id the cache does not know). An id Persona does not know either is remembered for a few
+// minutes, so anyone opening it again costs no Persona call; db.ErrNotFound then.
+func (s *Service) Find(ctx context.Context, id string) (*db.Inquiry, error) {
+	q, err := s.db.GetInquiry(ctx, id)
+	if !errors.Is(err, db.ErrNotFound) || !strings.HasPrefix(id, "inq_") {
+		return q, err
+	}
+	if s.misses.has(id, time.Now()) {
+		return nil, db.ErrNotFound
+	}
+	q, err = s.Refresh(ctx, System, id)
+	if persona.IsNotFound(err) {
+		s.misses.add(id, time.Now())
+		return nil, db.ErrNotFound
+	}
+	return q, err
+}
+
+// missCache remembers unknown inquiry ids for missTTL, at most missMax of them.
+type missCache struct {
+	mu sync.Mutex
+	m  map[string]time.Time // id → when it stops counting
+}
+
+const (
+	missTTL = 5 * time.Minute
+	missMax = 10000
+)
+
+func (c *missCache) has(id string, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	until, ok := c.m[id]
+	if ok && !now.Before(until) {
+		delete(c.m, id)
+		return false
+	}
+	return ok
+}
+
+func (c *missCache) add(id string, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]time.Time{}
+	}
+	if len(c.m) >= missMax {
+		for k, until := range c.m {
+			if !now.Before(until) {
+				delete(c.m, k)
+			}
+		}
+		for k := range c.m { // still full: make room by forgetting any one
+			if len(c.m) < missMax {
+				break
+			}
+			delete(c.m, k)
+		}
+	}
+	c.m[id] = now.Add(missTTL)
+}
+
+func (c *missCache) forget(id string) {
+	c.mu.Lock()
+	delete(c.m, id)
+	c.mu.Unlock()
+}
+
 // Refresh fetches the inquiry from Persona and updates the cache. It changes nothing in Persona.
 func (s *Service) Refresh(ctx context.Context, a Actor, id string) (*db.Inquiry, error) {
 	ctx, cancel := staffCtx(ctx)
@@ -234,15 +307,21 @@ func (s *Service) Decide(ctx context.Context, a Actor, id, action, comment strin
 	comment = strings.TrimSpace(comment)
 	var p *persona.Inquiry
 	switch action {
-	case "approve":
-		p, err = c.ApproveInquiry(ctx, id, comment)
-	case "decline":
-		p, err = c.DeclineInquiry(ctx, id, comment)
-	case "expire":
-		p, err = c.ExpireInquiry(ctx, id)
+	case "approve", "decline", "expire":
 	default:
 		return nil, fmt.Errorf("unknown action %q", action)
 	}
+	err = s.keyedAction(ctx, id, action, "", comment, func(ctx context.Context) (err error) {
+		switch action {
+		case "approve":
+			p, err = c.ApproveInquiry(ctx, id, comment)
+		case "decline":
+			p, err = c.DeclineInquiry(ctx, id, comment)
+		default:
+			p, err = c.ExpireInquiry(ctx, id)
+		}
+		return err
+	})
 	detail := comment
 	if err != nil {
 		s.auditFailure(ctx, a.audit("inquiry."+action, id, detail, err))

@@ -130,7 +130,7 @@ type SettingsInput struct {
 }
 
 // SupportedVersions are the Persona-Version values the client understands.
-var SupportedVersions = []string{"2023-01-05"}
+var SupportedVersions = persona.SupportedVersions
 
 // SaveSettings validates and stores an admin's changes and puts them in force at once. It
 // returns problems per field (keys: hosted_url, environment_id, version, company).

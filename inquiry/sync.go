@@ -127,6 +127,7 @@ func (s *Service) Reconcile(ctx context.Context, full bool, progress func(done i
 	}
 	list := func(p persona.ListInquiriesParams) error {
 		p.PageSize = 100
+		var cursors persona.CursorGuard
 		for {
 			page, err := c.ListInquiries(ctx, p)
 			res.Calls++
@@ -138,6 +139,9 @@ func (s *Service) Reconcile(ctx context.Context, full bool, progress func(done i
 			}
 			if page.NextAfter == "" || len(page.Inquiries) == 0 {
 				return nil
+			}
+			if err := cursors.Follow(p.After, page.NextAfter); err != nil {
+				return err
 			}
 			p.After = page.NextAfter
 		}

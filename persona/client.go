@@ -15,6 +15,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -30,6 +31,20 @@ const (
 	DefaultMaxRetryElapsed = 60 * time.Second
 	DefaultBackoffBase     = 5 * time.Second // 5, 10, 20, 40 s as Persona advises
 )
+
+// SupportedVersions are the Persona-Version values whose response shapes this client parses
+// (kebab keys, flattened PII attributes beside fields, a default included). 2025-10-27 changed
+// those shapes, so it is not here until the client reads it.
+var SupportedVersions = []string{"2023-01-05"}
+
+// CheckVersion returns an error in words unless v ("" for the default) is a supported version.
+func CheckVersion(v string) error {
+	if v == "" || slices.Contains(SupportedVersions, v) {
+		return nil
+	}
+	return fmt.Errorf("Persona-Version %q is not one Linkdesk understands: it reads only %s; leave the version unset or use one of those",
+		v, strings.Join(SupportedVersions, ", "))
+}
 
 // maxResponseBytes bounds what we read from Persona; real answers are a few KB.
 const maxResponseBytes = 16 << 20

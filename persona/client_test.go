@@ -336,8 +336,15 @@ func TestInquiryActions(t *testing.T) {
 			} else {
 				jsonEqual(t, r.Body, tc.body)
 			}
-			if got := r.Header.Get("Idempotency-Key"); got != tc.wantIdem {
+			// Every POST carries a key: the caller's, else a fresh one; other methods none.
+			got := r.Header.Get("Idempotency-Key")
+			switch {
+			case tc.wantIdem != "" && got != tc.wantIdem:
 				t.Errorf("Idempotency-Key = %q, want %q", got, tc.wantIdem)
+			case tc.wantIdem == "" && tc.method == "POST" && len(got) < 16:
+				t.Errorf("Idempotency-Key = %q, want a fresh random key", got)
+			case tc.method != "POST" && got != "":
+				t.Errorf("Idempotency-Key = %q on %s, want none", got, tc.method)
 			}
 		})
 	}
@@ -787,13 +794,14 @@ func TestInquiryTemplates(t *testing.T) {
 		c := newTestClient(t, func(w http.ResponseWriter, _ *http.Request) {
 			writeJSON(w, 404, `{"errors":[{"title":"Record not found"}]}`)
 		})
+		// A production key: the 404 is not blamed on Sandbox.
 		_, err := c.ListInquiryTemplates(context.Background())
-		if Explain(err) != templatesSandboxMessage || !IsNotFound(err) {
-			t.Errorf("err = %v / %q", err, Explain(err))
+		if x := Explain(err); !IsNotFound(err) || x == templatesSandboxMessage || !strings.Contains(x, "404") || !strings.Contains(x, "a production key") {
+			t.Errorf("err = %v / %q", err, x)
 		}
 		_, err = c.GetInquiryTemplate(context.Background(), "itmpl_missing")
-		if !IsNotFound(err) || Explain(err) == templatesSandboxMessage {
-			t.Errorf("a missing template was blamed on Sandbox: %v", err)
+		if x := Explain(err); !IsNotFound(err) || x != "Persona has no inquiry template itmpl_missing for this API key's organisation and environment (a production key). Check the id in Persona's dashboard." {
+			t.Errorf("a missing template: %v / %q", err, x)
 		}
 	})
 }

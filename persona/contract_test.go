@@ -302,14 +302,25 @@ func TestContractRetriesThroughFaults(t *testing.T) {
 	if _, retries := k.c.Stats(); retries == 0 {
 		t.Errorf("no retries at a 50%% error rate")
 	}
-	// An unkeyed POST is never retried: it could create twice.
+	// An action without a caller's key gets a fresh one and is retried with that same key.
 	k.sb.SetKnobs(sandbox.Knobs{ErrorRate: 1})
 	before, _ := k.c.Stats()
+	keysBefore := k.sb.Stats().IdempotencyKeys
 	if _, err := k.c.ApproveInquiry(ctx, "inq_any", ""); !persona.IsServerError(err) {
 		t.Errorf("approve at 100%% errors: %v", err)
 	}
-	if after, _ := k.c.Stats(); after-before != 1 {
-		t.Errorf("unkeyed POST sent %d times, want 1", after-before)
+	after, _ := k.c.Stats()
+	if after-before < 2 {
+		t.Errorf("approve sent %d times at 100%% errors, want it retried", after-before)
+	}
+	var fresh []int64
+	for key, n := range k.sb.Stats().IdempotencyKeys {
+		if _, old := keysBefore[key]; !old {
+			fresh = append(fresh, n)
+		}
+	}
+	if len(fresh) != 1 || fresh[0] != after-before {
+		t.Errorf("new keys seen with their counts %v, want one key on all %d tries", fresh, after-before)
 	}
 }
 

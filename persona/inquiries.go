@@ -2,6 +2,7 @@ package persona
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -186,7 +187,7 @@ func (c *Client) EachInquiry(ctx context.Context, p ListInquiriesParams, fn func
 	if p.PageSize <= 0 {
 		p.PageSize = 100
 	}
-	seen := map[string]bool{}
+	var cursors CursorGuard
 	for {
 		page, err := c.ListInquiries(ctx, p)
 		if err != nil {
@@ -200,12 +201,38 @@ func (c *Client) EachInquiry(ctx context.Context, p ListInquiriesParams, fn func
 		if page.NextAfter == "" {
 			return nil
 		}
-		if seen[page.NextAfter] {
-			return fmt.Errorf("persona: list inquiries: cursor %s repeated; stopping to avoid a loop", page.NextAfter)
+		if err := cursors.Follow(p.After, page.NextAfter); err != nil {
+			return err
 		}
-		seen[page.NextAfter] = true
 		p.After = page.NextAfter
 	}
+}
+
+// ErrCursorLoop means Persona's links.next pointed back at a page already read; following it
+// would repeat the same calls forever and use up the rate limit.
+var ErrCursorLoop = errors.New("persona: list inquiries: Persona's next-page link repeated a page already read")
+
+// CursorGuard is the one rule for walking Persona's list pages: a next cursor that does not
+// advance (equals the current one) or repeats an earlier one stops the walk. The zero value
+// is ready to use.
+type CursorGuard struct {
+	seen  map[string]bool
+	pages int
+}
+
+// Follow records that the walk moves from cursor cur ("" on the first page) to next, or
+// returns an error wrapping ErrCursorLoop when next was already followed.
+func (g *CursorGuard) Follow(cur, next string) error {
+	if g.seen == nil {
+		g.seen = map[string]bool{}
+	}
+	g.seen[cur] = true
+	g.pages++
+	if g.seen[next] {
+		return fmt.Errorf("%w (page[after]=%s after %d pages); stopping instead of asking again", ErrCursorLoop, next, g.pages)
+	}
+	g.seen[next] = true
+	return nil
 }
 
 // UpdateInquiryParams change an inquiry (PATCH). Nil or empty fields are not sent.
@@ -304,14 +331,19 @@ func (c *Client) RedactInquiry(ctx context.Context, id string) (*Inquiry, error)
 	return inquiryFromDoc(d)
 }
 
-// action POSTs to /inquiries/{id}/{name}. A key set with WithIdempotencyKey
-// is sent, which also makes the call retryable.
+// action POSTs to /inquiries/{id}/{name} with an Idempotency-Key, and so is retried like
+// create: the key set with WithIdempotencyKey (stored by the caller before the call, so a retry
+// after a crash reuses it), else a fresh one that covers this call's own retries.
 func (c *Client) action(ctx context.Context, name, id string, body any) (*document, error) {
 	eid, err := escapeID(name+" inquiry", id)
 	if err != nil {
 		return nil, err
 	}
-	return c.do(ctx, call{method: http.MethodPost, path: "/inquiries/" + eid + "/" + name, body: body})
+	key := idempotencyKeyFrom(ctx)
+	if key == "" {
+		key = rand.Text()
+	}
+	return c.do(ctx, call{method: http.MethodPost, path: "/inquiries/" + eid + "/" + name, body: body, idem: key})
 }
 
 func (c *Client) inquiryAction(ctx context.Context, name, id string, body any) (*Inquiry, error) {

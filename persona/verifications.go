@@ -121,7 +121,7 @@ func (c *Client) ListInquiryTemplates(ctx context.Context) ([]Template, error) {
 	for {
 		d, err := c.do(ctx, call{method: http.MethodGet, path: "/inquiry-templates", query: q})
 		if err != nil {
-			return nil, mapTemplatesError(err, true)
+			return nil, c.mapTemplatesError(err, "")
 		}
 		var items []json.RawMessage
 		if !isNull(d.Data) {
@@ -156,7 +156,7 @@ func (c *Client) GetInquiryTemplate(ctx context.Context, id string) (*Template, 
 	}
 	d, err := c.do(ctx, call{method: http.MethodGet, path: "/inquiry-templates/" + eid})
 	if err != nil {
-		return nil, mapTemplatesError(err, false)
+		return nil, c.mapTemplatesError(err, id)
 	}
 	t, err := templateFromJSON(d.Data)
 	if err != nil {
@@ -165,23 +165,41 @@ func (c *Client) GetInquiryTemplate(ctx context.Context, id string) (*Template, 
 	return t, nil
 }
 
-// mapTemplatesError turns Persona's refusal to show templates to a Sandbox
-// environment (whatever the key looks like) into the staff message. A 404 on
-// the list means the endpoint is hidden; on one template it may just be a
-// wrong id, so only a 403 that mentions Sandbox is mapped there.
-func mapTemplatesError(err error, list bool) error {
+// mapTemplatesError says in words why templates could not be read: a 403 that mentions
+// Sandbox is Persona hiding templates from a Sandbox environment; a 404 is reported as what it
+// is (for id, or for the list when id is ""), naming the kind of key, not guessed to be Sandbox.
+func (c *Client) mapTemplatesError(err error, id string) error {
 	var ae *APIError
 	if !errors.As(err, &ae) {
 		return err
 	}
-	mentionsSandbox := strings.Contains(strings.ToLower(ae.Title+" "+ae.Details), "sandbox")
-	if (list && ae.StatusCode == http.StatusNotFound) || (ae.StatusCode == http.StatusForbidden && mentionsSandbox) {
-		m := errTemplatesSandbox(ae.StatusCode)
-		m.RequestID = ae.RequestID
-		m.Errors = ae.Errors
-		return m
+	var m *APIError
+	switch mentionsSandbox := strings.Contains(strings.ToLower(ae.Title+" "+ae.Details), "sandbox"); {
+	case ae.StatusCode == http.StatusForbidden && mentionsSandbox:
+		m = errTemplatesSandbox(ae.StatusCode)
+	case ae.StatusCode == http.StatusNotFound && id != "":
+		m = &APIError{StatusCode: ae.StatusCode, Title: ae.Title, Details: ae.Details,
+			hint: fmt.Sprintf("Persona has no inquiry template %s for this API key's organisation and environment (%s). Check the id in Persona's dashboard.", id, c.keyKind())}
+	case ae.StatusCode == http.StatusNotFound:
+		m = &APIError{StatusCode: ae.StatusCode, Title: ae.Title, Details: ae.Details,
+			hint: fmt.Sprintf("Persona answered 404 (%s) when asked for the inquiry templates of this API key's organisation and environment (%s), so nothing was imported. "+
+				"Check the API URL (%s) and that the key may read inquiry templates, or add templates by id.", ae.Title, c.keyKind(), c.cfg.BaseURL)}
+	default:
+		return err
 	}
-	return err
+	m.RequestID, m.Errors = ae.RequestID, ae.Errors
+	return m
+}
+
+// keyKind names the environment the key's prefix points to, for messages.
+func (c *Client) keyKind() string {
+	switch {
+	case strings.HasPrefix(c.cfg.APIKey, "persona_production_"):
+		return "a production key"
+	case c.IsSandboxKey():
+		return "a sandbox key"
+	}
+	return "a key whose prefix names neither production nor sandbox"
 }
 
 func templateFromJSON(raw json.RawMessage) (*Template, error) {

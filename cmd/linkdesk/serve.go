@@ -19,6 +19,7 @@ import (
 	"github.com/linkdesk/linkdesk/handlers"
 	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/mail"
+	"github.com/linkdesk/linkdesk/persona"
 )
 
 type serveConfig struct {
@@ -52,6 +53,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	syncEvery := fs.Duration("sync-every", envDuration("SYNC_EVERY", 5*time.Minute), "how often the cache is reconciled with Persona's list of inquiries; 0 turns it off [LINKDESK_SYNC_EVERY]")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if err := persona.CheckVersion(c.persona.Version); err != nil {
+		return fmt.Errorf("serve: --persona-version: %w", err)
 	}
 	if hasPassword(c.smtpURL) {
 		return errors.New("serve: --smtp-url must not contain the password, which process listings would show: set the whole URL in LINKDESK_SMTP_URL instead")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/persona"
 )
 
 // runSync brings the cache up to date with Persona once, as the console's reconciler does on
@@ -22,6 +23,9 @@ func runSync(ctx context.Context, args []string, _ io.Reader, stdout io.Writer) 
 	full := fs.Bool("full", false, "read every inquiry Persona has (100 per call), not only the recent and open ones")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if err := persona.CheckVersion(st.Version); err != nil {
+		return fmt.Errorf("sync: --persona-version: %w", err)
 	}
 	st.APIKey = os.Getenv("LINKDESK_PERSONA_API_KEY")
 	if st.APIKey == "" {

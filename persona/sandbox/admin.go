@@ -19,10 +19,12 @@ type knobsJSON struct {
 	DuplicateWebhooks  bool    `json:"duplicate-webhooks"`
 	OutOfOrderWebhooks bool    `json:"out-of-order-webhooks"`
 	DropWebhooks       float64 `json:"drop-webhooks"`
+	StuckCursor        bool    `json:"stuck-cursor"`
+	Throttle           int     `json:"throttle"`
 }
 
 func toKnobsJSON(k Knobs) knobsJSON {
-	return knobsJSON{k.ErrorRate, k.RateLimitPerMinute, k.Latency.String(), k.DuplicateWebhooks, k.OutOfOrderWebhooks, k.DropWebhooks}
+	return knobsJSON{k.ErrorRate, k.RateLimitPerMinute, k.Latency.String(), k.DuplicateWebhooks, k.OutOfOrderWebhooks, k.DropWebhooks, k.StuckCursor, k.Throttle}
 }
 
 func adminJSON(w http.ResponseWriter, status int, v any) {
@@ -92,6 +94,10 @@ func (s *Sandbox) adminKnobs(w http.ResponseWriter, r *http.Request) {
 				err = json.Unmarshal(v, &k.OutOfOrderWebhooks)
 			case "drop-webhooks":
 				err = json.Unmarshal(v, &k.DropWebhooks)
+			case "stuck-cursor":
+				err = json.Unmarshal(v, &k.StuckCursor)
+			case "throttle":
+				err = json.Unmarshal(v, &k.Throttle)
 			default:
 				adminError(w, http.StatusBadRequest, "unknown knob "+key)
 				return

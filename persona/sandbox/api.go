@@ -183,6 +183,11 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.countCall(r.Method + " (unknown)")
 	}
+	if k := r.Header.Get("Idempotency-Key"); k != "" {
+		s.callsMu.Lock()
+		s.keys[k]++
+		s.callsMu.Unlock()
+	}
 
 	knobs := s.Knobs()
 	if knobs.Latency > 0 {
@@ -202,6 +207,9 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rs := s.rl.take(time.Now(), knobs.RateLimitPerMinute, true)
+	if s.takeThrottle() {
+		rs.allowed, rs.remaining, rs.reset = false, 0, 1 // a short burst: clear in a second
+	}
 	rs.set(h)
 	if !rs.allowed {
 		s.counters.rateLimited.Add(1)
@@ -970,6 +978,10 @@ func (s *Sandbox) apiListInquiries(c *apiCall) apiResult {
 	if after != "" && before != "" {
 		return badRequest("page[after] and page[before] cannot be used together")
 	}
+	stuck := s.Knobs().StuckCursor
+	if stuck {
+		after, before = "", ""
+	}
 
 	filters := map[string][]string{}
 	for key, vals := range c.q {
@@ -1124,7 +1136,7 @@ func (s *Sandbox) apiListInquiries(c *apiCall) apiResult {
 	if hasNewer && first != "" {
 		prev = link("page[before]", first)
 	}
-	if hasOlder && last != "" {
+	if (hasOlder || stuck) && last != "" {
 		next = link("page[after]", last)
 	}
 	data := make([]obj, 0, len(page))

@@ -57,6 +57,11 @@ type Knobs struct {
 	OutOfOrderWebhooks bool
 	// DropWebhooks is the fraction (0..1) of events never delivered.
 	DropWebhooks float64
+	// StuckCursor makes GET /inquiries ignore page[after] and page[before] and always offer a
+	// links.next, so a client that follows it blindly reads the same page forever.
+	StuckCursor bool
+	// Throttle answers the next Throttle API calls 429 (a burst), then counts down to 0.
+	Throttle int
 }
 
 // Template names a seeded inquiry template.
@@ -73,6 +78,7 @@ type Stats struct {
 	RateLimited       int64            // 429 answers
 	InjectedErrors    int64            // 5xx answers from Knobs.ErrorRate
 	IdempotentReplays int64            // answers replayed for a repeated Idempotency-Key
+	IdempotencyKeys   map[string]int64 // requests received per Idempotency-Key, whatever their answer
 	InquiriesCreated  int64
 	Events            int64 // webhook events emitted
 	WebhookAttempts   int64 // delivery attempts (first attempts, retries and duplicates)
@@ -118,6 +124,7 @@ type Sandbox struct {
 	}
 	callsMu sync.Mutex
 	calls   map[string]int64
+	keys    map[string]int64 // requests per Idempotency-Key
 
 	// mu guards everything below.
 	mu            sync.Mutex
@@ -153,6 +160,7 @@ func New(opts Options) *Sandbox {
 		tmplByID:      map[string]*tmplDef{},
 		tmplByVersion: map[string]*tmplDef{},
 		calls:         map[string]int64{},
+		keys:          map[string]int64{},
 		idem:          newIdempotencyStore(),
 	}
 	if s.apiKey == "" {
@@ -204,6 +212,7 @@ func sanitizeKnobs(k Knobs) Knobs {
 	if k.Latency < 0 {
 		k.Latency = 0
 	}
+	k.Throttle = max(k.Throttle, 0)
 	return k
 }
 
@@ -212,6 +221,17 @@ func (s *Sandbox) SetKnobs(k Knobs) {
 	s.knobsMu.Lock()
 	s.knobs = sanitizeKnobs(k)
 	s.knobsMu.Unlock()
+}
+
+// takeThrottle uses up one call of a Throttle burst.
+func (s *Sandbox) takeThrottle() bool {
+	s.knobsMu.Lock()
+	defer s.knobsMu.Unlock()
+	if s.knobs.Throttle <= 0 {
+		return false
+	}
+	s.knobs.Throttle--
+	return true
 }
 
 // Knobs returns the current fault-injection settings.
@@ -267,6 +287,10 @@ func (s *Sandbox) Stats() Stats {
 	s.callsMu.Lock()
 	for k, v := range s.calls {
 		st.Calls[k] = v
+	}
+	st.IdempotencyKeys = make(map[string]int64, len(s.keys))
+	for k, v := range s.keys {
+		st.IdempotencyKeys[k] = v
 	}
 	s.callsMu.Unlock()
 	return st
