@@ -41,7 +41,7 @@ func TestReceiveEventsConcurrently(t *testing.T) {
 	const inquiries = 60
 	for i := range inquiries {
 		for j, st := range statuses {
-			evs = append(evs, testEvent(t, fmt.Sprintf("evt_c%d_%d", i, j), fmt.Sprintf("inq_c%d", i), st, base.Add(time.Duration(j)*time.Second)))
+			evs = append(evs, testEvent(t, fmt.Sprintf("evt_c%dx%d", i, j), fmt.Sprintf("inq_c%d", i), st, base.Add(time.Duration(j)*time.Second)))
 		}
 	}
 	unique := len(evs)

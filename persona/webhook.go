@@ -194,6 +194,9 @@ func ParseEvent(rawBody []byte) (*Event, error) {
 	if doc.Data == nil || doc.Data.ID == "" {
 		return nil, errors.New("persona: parse webhook event: no event id")
 	}
+	if err := checkID("event id", doc.Data.ID, PrefixEvent); err != nil {
+		return nil, fmt.Errorf("persona: parse webhook event: %w", err)
+	}
 	a := doc.Data.Attributes
 	if a.Name == "" {
 		return nil, fmt.Errorf("persona: parse webhook event %s: no event name", doc.Data.ID)
@@ -217,6 +220,9 @@ func ParseEvent(rawBody []byte) (*Event, error) {
 	if err := decodeJSON(payload.Data, &r); err != nil {
 		return nil, fmt.Errorf("persona: parse webhook event %s: payload data: %w", ev.ID, err)
 	}
+	if err := checkPayloadID(r.Type, r.ID); err != nil {
+		return nil, fmt.Errorf("persona: parse webhook event %s: payload: %w", ev.ID, err)
+	}
 	ev.PayloadType, ev.PayloadID = r.Type, r.ID
 	if r.Type == "inquiry" {
 		inq, err := inquiryFromResource(&r, payload.Included)
@@ -226,6 +232,34 @@ func ParseEvent(rawBody []byte) (*Event, error) {
 		ev.Inquiry = inq
 	}
 	return ev, nil
+}
+
+// payloadPrefixes are the id prefixes of the payload types an event may carry. Other types
+// need only a well-formed id of some known prefix: they are kept but not acted on.
+var payloadPrefixes = map[string][]string{
+	"inquiry":         {PrefixInquiry},
+	"inquiry-session": {PrefixSession},
+	"account":         {PrefixAccount},
+	"case":            {"case_"},
+	"document":        {"doc_"},
+	"report":          {"rep_"},
+	"transaction":     {"txn_"},
+	"selfie":          {"self_"},
+	"verification":    {PrefixVerification},
+}
+
+func checkPayloadID(typ, id string) error {
+	if id == "" && typ != "inquiry" {
+		return nil
+	}
+	family, _, _ := strings.Cut(typ, "/") // verification/selfie, report/watchlist, ...
+	if prefixes, ok := payloadPrefixes[family]; ok {
+		return checkID(family+" id", id, prefixes...)
+	}
+	if !KnownID(id) {
+		return fmt.Errorf("id %s is malformed: Persona ids are a known prefix followed by 1 to %d letters and digits", quoteID(id), MaxIDChars)
+	}
+	return nil
 }
 
 // VerifyWebhook verifies the signature and then parses the event: the one
