@@ -172,6 +172,12 @@ type Event struct {
 	PayloadID   string
 	Inquiry     *Inquiry        // when the payload is an inquiry; nil otherwise
 	Payload     json.RawMessage // the raw payload document, for storage
+
+	// NotAfter is the latest time the event's timestamps are believed, set by VerifyWebhook:
+	// the verification time plus the signature tolerance (the clock skew allowed). A time
+	// beyond it, such as a created-at a year ahead, would otherwise win every later
+	// "is this newer" comparison. Zero when unverified or the tolerance check is off.
+	NotAfter time.Time
 }
 
 // ParseEvent decodes a webhook body. Malformed JSON or an event without id or
@@ -268,5 +274,15 @@ func VerifyWebhook(header string, rawBody []byte, secrets []string, tolerance ti
 	if err := VerifySignature(header, rawBody, secrets, tolerance, now); err != nil {
 		return nil, err
 	}
-	return ParseEvent(rawBody)
+	ev, err := ParseEvent(rawBody)
+	if err != nil {
+		return nil, err
+	}
+	if tolerance == 0 {
+		tolerance = DefaultWebhookTolerance
+	}
+	if tolerance > 0 {
+		ev.NotAfter = now.Add(tolerance)
+	}
+	return ev, nil
 }
