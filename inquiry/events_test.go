@@ -92,3 +92,41 @@ func TestReceiveEventsConcurrently(t *testing.T) {
 		}
 	}
 }
+
+// TestFutureEventVersionClamped: an event (or its payload's updated-at) dated a year ahead is
+// believed only up to the receive time plus the signature tolerance, on receipt and when a
+// stored event is applied after a restart.
+func TestFutureEventVersionClamped(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	year := time.Now().AddDate(1, 0, 0)
+	limit := time.Now().Add(persona.DefaultWebhookTolerance + time.Second)
+
+	ev := testEvent(t, "evt_fut1", "inq_fut1", "completed", year)
+	if _, err := e.svc.ReceiveEvent(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	// Stored as if the process stopped before applying: the payload alone is a year ahead.
+	p := testEvent(t, "evt_fut2", "inq_fut2", "completed", year)
+	if _, err := e.db.StoreWebhookEvents(ctx, []db.WebhookEvent{{ID: p.ID, Name: p.Name, InquiryID: p.PayloadID,
+		EventAt: time.Now(), ReceivedAt: time.Now(), Payload: string(p.Payload)}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.ApplyPending(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"inq_fut1", "inq_fut2"} {
+		deadline := time.Now().Add(10 * time.Second)
+		q, err := e.db.GetInquiry(ctx, id)
+		for err != nil && time.Now().Before(deadline) { // the first is applied just after receipt
+			time.Sleep(10 * time.Millisecond)
+			q, err = e.db.GetInquiry(ctx, id)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		if q.VersionAt.After(limit) {
+			t.Errorf("%s: version %s, beyond receipt plus tolerance", id, q.VersionAt)
+		}
+	}
+}
