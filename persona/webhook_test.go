@@ -250,8 +250,8 @@ func FuzzParseEvent(f *testing.F) {
 			_ = ev.Inquiry.Field("name-first")
 		}
 		if q, err := DecodeInquiry(body); err == nil {
-			if q.ID == "" {
-				t.Fatal("decoded an inquiry without id")
+			if !ValidID(PrefixInquiry, q.ID) {
+				t.Fatalf("decoded an inquiry with id %q", q.ID)
 			}
 			_ = q.Name()
 		}
