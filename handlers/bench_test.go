@@ -386,7 +386,7 @@ func BenchmarkWebhookIngestion(b *testing.B) {
 			}
 			for j, s := range steps {
 				at := base.Add(time.Duration(i)*time.Millisecond + time.Duration(j)*time.Second)
-				deliveries = append(deliveries, eventBody(fmt.Sprintf("evt_bench_%d_%d", i, j), id, s[0], s[1], at))
+				deliveries = append(deliveries, eventBody(fmt.Sprintf("evt_bench%dx%d", i, j), id, s[0], s[1], at))
 			}
 			final[id] = "approved"
 		}

@@ -46,9 +46,10 @@ type Server struct {
 	limiter *loginLimiter
 	secure  bool
 
-	lister    *db.Lister // the inquiry list's queries and counts (list.go)
-	listCache listCache  // the list's rendered pages and filter options (list.go)
-	hub       *hub       // live updates to open pages (live.go)
+	lister    *db.Lister   // the inquiry list's queries and counts (list.go)
+	listCache listCache    // the list's rendered pages and filter options (list.go)
+	hub       *hub         // live updates to open pages (live.go)
+	webhooks  webhookState // refused-delivery warnings and the endpoint's clock (webhooks.go)
 }
 
 // New builds the server, loading or creating the session keys.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
@@ -30,15 +32,17 @@ func (s *Server) receiveWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	if tooBig != nil || len(body) > maxWebhookBody {
 		s.inq.RejectEvent(db.VerdictMalformed, "body larger than 1 MiB")
-		s.log.Warn("webhook refused", "reason", "body too large", "remote", r.RemoteAddr)
+		s.webhooks.warn(s.log, "body too large", "remote", r.RemoteAddr)
 		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	ev, verdict, err := s.inq.VerifyWebhook(r.Header.Get("Persona-Signature"), body, s.cfg.WebhookSecrets, s.cfg.WebhookTolerance)
+	ev, verdict, err := s.inq.VerifyWebhook(r.Header.Get("Persona-Signature"), body, s.cfg.WebhookSecrets, s.cfg.WebhookTolerance, s.webhooks.now())
 	if err != nil {
-		s.log.Warn("webhook refused", "verdict", verdict, "reason", err.Error(), "remote", r.RemoteAddr)
+		s.webhooks.warn(s.log, verdict, "reason", err.Error(), "remote", r.RemoteAddr)
 		if verdict == db.VerdictMalformed {
-			http.Error(w, "malformed event", http.StatusBadRequest)
+			// The signature was good, so this is Persona (or its key holder) sending something
+			// we will not store: say what, so it shows in Persona's delivery log.
+			http.Error(w, "signature accepted, but the event is malformed: "+err.Error(), http.StatusBadRequest)
 			return
 		}
 		w.Header().Set("WWW-Authenticate", "Persona-Signature")
@@ -60,6 +64,63 @@ func (s *Server) receiveWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	io.WriteString(w, "ok\n")
+}
+
+// webhookState is the endpoint's own state; the zero value is ready to use.
+type webhookState struct {
+	mu     sync.Mutex
+	clock  func() time.Time // nil: time.Now; tests set it to move time on
+	warned map[string]*refusalWarnings
+}
+
+// refusalWarnings is one reason's warning line: when it was last written and how many refusals
+// for the same reason were left out of the log since.
+type refusalWarnings struct {
+	last       time.Time
+	suppressed int
+}
+
+// refusalWarnEvery is how often a refusal reason is logged: a flood of forged deliveries must
+// not flood the log (the Webhooks page counts every one).
+const refusalWarnEvery = time.Minute
+
+func (ws *webhookState) now() time.Time {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	if ws.clock == nil {
+		return time.Now()
+	}
+	return ws.clock()
+}
+
+// warn logs a refused delivery at most once per reason per refusalWarnEvery, saying how many
+// were held back since the previous line. reason must come from a fixed set (a verdict), never
+// from the request, so the map stays small.
+func (ws *webhookState) warn(log *slog.Logger, reason string, attrs ...any) {
+	now := ws.now()
+	ws.mu.Lock()
+	if ws.warned == nil {
+		ws.warned = map[string]*refusalWarnings{}
+	}
+	rw := ws.warned[reason]
+	if rw == nil {
+		rw = &refusalWarnings{}
+		ws.warned[reason] = rw
+	}
+	if !rw.last.IsZero() && now.Sub(rw.last) < refusalWarnEvery {
+		rw.suppressed++
+		ws.mu.Unlock()
+		return
+	}
+	suppressed, since := rw.suppressed, rw.last
+	rw.last, rw.suppressed = now, 0
+	ws.mu.Unlock()
+	attrs = append([]any{"verdict", reason}, attrs...)
+	if suppressed > 0 {
+		// "suppressed": refusals for the same reason left out of the log since that time.
+		attrs = append(attrs, "suppressed", suppressed, "since", since)
+	}
+	log.Warn("webhook refused", attrs...)
 }
 
 var webhookCounters = []struct{ key, label string }{

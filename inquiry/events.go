@@ -40,14 +40,20 @@ type Receipt struct {
 // ReceiveEvent stores a verified event and returns once it is durably stored (or known to be a
 // duplicate); applying it to the cache happens just after, off the caller's clock.
 func (s *Service) ReceiveEvent(ctx context.Context, ev *persona.Event) (Receipt, error) {
+	received := time.Now()
+	limit := ev.NotAfter
+	if limit.IsZero() {
+		limit = received.Add(persona.DefaultWebhookTolerance)
+	}
 	qe := &queuedEvent{done: make(chan error, 1), ev: db.WebhookEvent{
-		ID: ev.ID, Name: ev.Name, EventAt: ev.CreatedAt, ReceivedAt: time.Now(), Payload: string(ev.Payload),
+		ID: ev.ID, Name: ev.Name, EventAt: notAfter(ev.CreatedAt, limit), ReceivedAt: received, Payload: string(ev.Payload),
 	}}
 	if ev.PayloadType == "inquiry" {
 		qe.ev.InquiryID = ev.PayloadID
 	}
 	if ev.Inquiry != nil {
 		row := fromPersona(ev.Inquiry, ev.CreatedAt)
+		row.VersionAt = notAfter(row.VersionAt, limit)
 		qe.row = &row
 	}
 	if qe.ev.EventAt.IsZero() {
@@ -164,6 +170,9 @@ func (s *Service) ApplyPending(ctx context.Context) (int, error) {
 					s.log.Warn("stored webhook event has an unreadable payload", "event", e.ID, "err", err)
 				} else {
 					row := fromPersona(p, e.EventAt)
+					// As on receipt (the configured tolerance is not kept, so the default's;
+					// the stored event time is already clamped).
+					row.VersionAt = notAfter(row.VersionAt, maxTime(e.EventAt, e.ReceivedAt.Add(persona.DefaultWebhookTolerance)))
 					it.Row = &row
 				}
 			}
@@ -179,11 +188,27 @@ func (s *Service) ApplyPending(ctx context.Context) (int, error) {
 	}
 }
 
-// VerifyWebhook checks a delivery's signature against every configured secret and parses it;
-// refusals are counted with their reason. It returns the verdict for a refusal ("" when the
-// event is good) so the handler can log it.
-func (s *Service) VerifyWebhook(header string, body []byte, secrets []string, tolerance time.Duration) (*persona.Event, string, error) {
-	ev, err := persona.VerifyWebhook(header, body, secrets, tolerance, time.Now())
+// notAfter clamps an event's time or version to limit: a time from the future beyond the
+// allowed clock skew would pin the cached row against every later update.
+func notAfter(t, limit time.Time) time.Time {
+	if t.After(limit) {
+		return limit
+	}
+	return t
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// VerifyWebhook checks a delivery's signature against every configured secret at time now and
+// parses it; refusals are counted with their reason. It returns the verdict for a refusal (""
+// when the event is good) so the handler can log it.
+func (s *Service) VerifyWebhook(header string, body []byte, secrets []string, tolerance time.Duration, now time.Time) (*persona.Event, string, error) {
+	ev, err := persona.VerifyWebhook(header, body, secrets, tolerance, now)
 	if err == nil {
 		return ev, "", nil
 	}

@@ -41,7 +41,7 @@ func TestReceiveEventsConcurrently(t *testing.T) {
 	const inquiries = 60
 	for i := range inquiries {
 		for j, st := range statuses {
-			evs = append(evs, testEvent(t, fmt.Sprintf("evt_c%d_%d", i, j), fmt.Sprintf("inq_c%d", i), st, base.Add(time.Duration(j)*time.Second)))
+			evs = append(evs, testEvent(t, fmt.Sprintf("evt_c%dx%d", i, j), fmt.Sprintf("inq_c%d", i), st, base.Add(time.Duration(j)*time.Second)))
 		}
 	}
 	unique := len(evs)
@@ -71,7 +71,7 @@ func TestReceiveEventsConcurrently(t *testing.T) {
 	if dups != len(evs)-unique {
 		t.Fatalf("%d duplicates reported, want %d", dups, len(evs)-unique)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second) // generous: -race on a busy machine makes one apply pass slow
 	for {
 		st, err := e.db.WebhookStats(ctx)
 		if err != nil {
@@ -89,6 +89,44 @@ func TestReceiveEventsConcurrently(t *testing.T) {
 		q, err := e.db.GetInquiry(ctx, fmt.Sprintf("inq_c%d", i))
 		if err != nil || q.Status != "approved" {
 			t.Fatalf("inq_c%d: %v %+v", i, err, q)
+		}
+	}
+}
+
+// TestFutureEventVersionClamped: an event (or its payload's updated-at) dated a year ahead is
+// believed only up to the receive time plus the signature tolerance, on receipt and when a
+// stored event is applied after a restart.
+func TestFutureEventVersionClamped(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	year := time.Now().AddDate(1, 0, 0)
+	limit := time.Now().Add(persona.DefaultWebhookTolerance + time.Second)
+
+	ev := testEvent(t, "evt_fut1", "inq_fut1", "completed", year)
+	if _, err := e.svc.ReceiveEvent(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	// Stored as if the process stopped before applying: the payload alone is a year ahead.
+	p := testEvent(t, "evt_fut2", "inq_fut2", "completed", year)
+	if _, err := e.db.StoreWebhookEvents(ctx, []db.WebhookEvent{{ID: p.ID, Name: p.Name, InquiryID: p.PayloadID,
+		EventAt: time.Now(), ReceivedAt: time.Now(), Payload: string(p.Payload)}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.ApplyPending(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"inq_fut1", "inq_fut2"} {
+		deadline := time.Now().Add(10 * time.Second)
+		q, err := e.db.GetInquiry(ctx, id)
+		for err != nil && time.Now().Before(deadline) { // the first is applied just after receipt
+			time.Sleep(10 * time.Millisecond)
+			q, err = e.db.GetInquiry(ctx, id)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		if q.VersionAt.After(limit) {
+			t.Errorf("%s: version %s, beyond receipt plus tolerance", id, q.VersionAt)
 		}
 	}
 }

@@ -142,7 +142,10 @@ func inquiryFromResource(r *resource, included []json.RawMessage) (*Inquiry, err
 		return nil, errors.New("persona: decode inquiry: resource has no id")
 	}
 	if r.Type != "" && r.Type != "inquiry" {
-		return nil, fmt.Errorf("persona: decode inquiry: resource %s is a %q, not an inquiry", r.ID, r.Type)
+		return nil, fmt.Errorf("persona: decode inquiry: resource %s is a %q, not an inquiry", quoteID(r.ID), r.Type)
+	}
+	if err := checkID("inquiry id", r.ID, PrefixInquiry); err != nil {
+		return nil, fmt.Errorf("persona: decode inquiry: %w", err)
 	}
 	var attrs map[string]json.RawMessage
 	if !isNull(r.Attributes) {
@@ -188,7 +191,33 @@ func inquiryFromResource(r *resource, included []json.RawMessage) (*Inquiry, err
 		q.TemplateID = q.TemplateVersionID
 	}
 	q.TemplateName = includedName(included, q.TemplateID)
+	if err := q.checkRelatedIDs(); err != nil {
+		return nil, fmt.Errorf("persona: decode inquiry %s: %w", q.ID, err)
+	}
 	return q, nil
+}
+
+// checkRelatedIDs refuses an inquiry whose related ids (stored and shown) are malformed.
+func (q *Inquiry) checkRelatedIDs() error {
+	if q.TemplateID != "" {
+		if err := checkID("template id", q.TemplateID, templatePrefixes...); err != nil {
+			return err
+		}
+	}
+	if q.TemplateVersionID != "" {
+		if err := checkID("template version id", q.TemplateVersionID, PrefixTemplateVersion); err != nil {
+			return err
+		}
+	}
+	if q.AccountID != "" {
+		if err := checkID("account id", q.AccountID, PrefixAccount); err != nil {
+			return err
+		}
+	}
+	if err := checkIDs("verification id", q.VerificationIDs, PrefixVerification); err != nil {
+		return err
+	}
+	return checkIDs("session id", q.SessionIDs, PrefixSession)
 }
 
 // includedName finds the name attribute of the included resource with id.

@@ -50,6 +50,9 @@ func (c *Client) GetVerification(ctx context.Context, id string) (*Verification,
 	if r.ID == "" {
 		return nil, errors.New("persona: get verification: resource has no id")
 	}
+	if err := checkID("verification id", r.ID, PrefixVerification); err != nil {
+		return nil, fmt.Errorf("persona: get verification: %w", err)
+	}
 	var raw map[string]json.RawMessage
 	var attrs map[string]any
 	if !isNull(r.Attributes) {
@@ -68,6 +71,11 @@ func (c *Client) GetVerification(ctx context.Context, id string) (*Verification,
 		Checks:      decodeChecks(raw["checks"]),
 		InquiryID:   firstID(r.Relationships["inquiry"]),
 		Attributes:  attrs,
+	}
+	if v.InquiryID != "" {
+		if err := checkID("inquiry id", v.InquiryID, PrefixInquiry); err != nil {
+			return nil, fmt.Errorf("persona: get verification %s: %w", v.ID, err)
+		}
 	}
 	return v, nil
 }
@@ -213,14 +221,23 @@ func templateFromJSON(raw json.RawMessage) (*Template, error) {
 	if r.ID == "" {
 		return nil, errors.New("template has no id")
 	}
+	if err := checkID("template id", r.ID, PrefixInquiryTemplate, PrefixLegacyTemplate); err != nil {
+		return nil, err
+	}
 	var attrs map[string]json.RawMessage
 	if !isNull(r.Attributes) {
 		_ = decodeJSON(r.Attributes, &attrs)
 	}
-	return &Template{
+	t := &Template{
 		ID:              r.ID,
 		Name:            attrString(attrs, "name"),
 		Status:          attrString(attrs, "status"),
 		LatestVersionID: firstID(r.Relationships["latest-published-version"]),
-	}, nil
+	}
+	if t.LatestVersionID != "" {
+		if err := checkID("template version id", t.LatestVersionID, PrefixTemplateVersion); err != nil {
+			return nil, fmt.Errorf("template %s: %w", t.ID, err)
+		}
+	}
+	return t, nil
 }

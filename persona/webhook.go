@@ -172,6 +172,12 @@ type Event struct {
 	PayloadID   string
 	Inquiry     *Inquiry        // when the payload is an inquiry; nil otherwise
 	Payload     json.RawMessage // the raw payload document, for storage
+
+	// NotAfter is the latest time the event's timestamps are believed, set by VerifyWebhook:
+	// the verification time plus the signature tolerance (the clock skew allowed). A time
+	// beyond it, such as a created-at a year ahead, would otherwise win every later
+	// "is this newer" comparison. Zero when unverified or the tolerance check is off.
+	NotAfter time.Time
 }
 
 // ParseEvent decodes a webhook body. Malformed JSON or an event without id or
@@ -193,6 +199,9 @@ func ParseEvent(rawBody []byte) (*Event, error) {
 	}
 	if doc.Data == nil || doc.Data.ID == "" {
 		return nil, errors.New("persona: parse webhook event: no event id")
+	}
+	if err := checkID("event id", doc.Data.ID, PrefixEvent); err != nil {
+		return nil, fmt.Errorf("persona: parse webhook event: %w", err)
 	}
 	a := doc.Data.Attributes
 	if a.Name == "" {
@@ -217,6 +226,9 @@ func ParseEvent(rawBody []byte) (*Event, error) {
 	if err := decodeJSON(payload.Data, &r); err != nil {
 		return nil, fmt.Errorf("persona: parse webhook event %s: payload data: %w", ev.ID, err)
 	}
+	if err := checkPayloadID(r.Type, r.ID); err != nil {
+		return nil, fmt.Errorf("persona: parse webhook event %s: payload: %w", ev.ID, err)
+	}
 	ev.PayloadType, ev.PayloadID = r.Type, r.ID
 	if r.Type == "inquiry" {
 		inq, err := inquiryFromResource(&r, payload.Included)
@@ -228,11 +240,49 @@ func ParseEvent(rawBody []byte) (*Event, error) {
 	return ev, nil
 }
 
+// payloadPrefixes are the id prefixes of the payload types an event may carry. Other types
+// need only a well-formed id of some known prefix: they are kept but not acted on.
+var payloadPrefixes = map[string][]string{
+	"inquiry":         {PrefixInquiry},
+	"inquiry-session": {PrefixSession},
+	"account":         {PrefixAccount},
+	"case":            {"case_"},
+	"document":        {"doc_"},
+	"report":          {"rep_"},
+	"transaction":     {"txn_"},
+	"selfie":          {"self_"},
+	"verification":    {PrefixVerification},
+}
+
+func checkPayloadID(typ, id string) error {
+	if id == "" && typ != "inquiry" {
+		return nil
+	}
+	family, _, _ := strings.Cut(typ, "/") // verification/selfie, report/watchlist, ...
+	if prefixes, ok := payloadPrefixes[family]; ok {
+		return checkID(family+" id", id, prefixes...)
+	}
+	if !KnownID(id) {
+		return fmt.Errorf("id %s is malformed: Persona ids are a known prefix followed by 1 to %d letters and digits", quoteID(id), MaxIDChars)
+	}
+	return nil
+}
+
 // VerifyWebhook verifies the signature and then parses the event: the one
 // call a webhook handler needs.
 func VerifyWebhook(header string, rawBody []byte, secrets []string, tolerance time.Duration, now time.Time) (*Event, error) {
 	if err := VerifySignature(header, rawBody, secrets, tolerance, now); err != nil {
 		return nil, err
 	}
-	return ParseEvent(rawBody)
+	ev, err := ParseEvent(rawBody)
+	if err != nil {
+		return nil, err
+	}
+	if tolerance == 0 {
+		tolerance = DefaultWebhookTolerance
+	}
+	if tolerance > 0 {
+		ev.NotAfter = now.Add(tolerance)
+	}
+	return ev, nil
 }

@@ -230,6 +230,10 @@ func FuzzParseEvent(f *testing.F) {
 		eventInquiryCompleted, docCreateResponse, `{}`, `null`, `[]`, `{"data":null}`, `{"data":{"id":"evt_1","attributes":{"name":"x","payload":{"data":{}}}}}`,
 		`{"data":{"id":"e","attributes":{"name":"n","payload":{"data":{"type":"inquiry","id":"i","attributes":{"fields":{"a":1,"b":{"type":"x","value":[1,{"c":2}]}}},"relationships":{"verifications":{"data":{}},"account":{"data":[1]}}}}}}}`,
 		`{"data":{"id":"e","attributes":{"name":"n","created-at":"not a time","payload":{"data":{"type":"inquiry","id":"i","attributes":null}}}}}`,
+		eventWith("evt_1", "inq_1", "itmpl_1", "ver_1"), eventWith("evt_1", "inq_abc\nevent: new", "itmpl_1", "ver_1"),
+		eventWith("evt_1\r\n", "inq_1", "itmpl_1", "ver_1"), eventWith("evt_1", "inq_1", "itmpl_1\ndata: x", "ver_1\n"),
+		`{"data":{"id":"evt_2","attributes":{"name":"v","payload":{"data":{"type":"verification/selfie","id":"ver_9\n"}}}}}`,
+		`{"data":{"id":"evt_2","attributes":{"name":"v","payload":{"data":{"type":"thing","id":"x\u2028y"}}}}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -238,15 +242,45 @@ func FuzzParseEvent(f *testing.F) {
 		if err == nil && (ev.ID == "" || ev.Name == "") {
 			t.Fatalf("accepted an event without id or name: %+v", ev)
 		}
+		if err == nil {
+			checkAcceptedIDs(t, ev)
+		}
 		if ev != nil && ev.Inquiry != nil {
 			_ = ev.Inquiry.Name()
 			_ = ev.Inquiry.Field("name-first")
 		}
 		if q, err := DecodeInquiry(body); err == nil {
-			if q.ID == "" {
-				t.Fatal("decoded an inquiry without id")
+			if !ValidID(PrefixInquiry, q.ID) {
+				t.Fatalf("decoded an inquiry with id %q", q.ID)
 			}
 			_ = q.Name()
 		}
 	})
+}
+
+// checkAcceptedIDs: every id of an accepted event follows the id rule, so none can carry a line
+// break into an event-stream line, a URL or a page.
+func checkAcceptedIDs(t *testing.T, ev *Event) {
+	t.Helper()
+	ids := map[string][]string{"event": {ev.ID}}
+	if ev.PayloadID != "" {
+		ids["payload"] = []string{ev.PayloadID}
+	}
+	if q := ev.Inquiry; q != nil {
+		ids["inquiry"] = []string{q.ID}
+		ids["related"] = append(append([]string{q.TemplateID, q.TemplateVersionID, q.AccountID}, q.VerificationIDs...), q.SessionIDs...)
+	}
+	for what, list := range ids {
+		for _, id := range list {
+			if id == "" && what == "related" {
+				continue
+			}
+			if strings.ContainsAny(id, "\r\n") || !KnownID(id) {
+				t.Fatalf("accepted an event whose %s id %q breaks the id rule", what, id)
+			}
+		}
+	}
+	if !ValidID(PrefixEvent, ev.ID) || (ev.Inquiry != nil && !ValidID(PrefixInquiry, ev.Inquiry.ID)) {
+		t.Fatalf("accepted an event with ids %q / %v", ev.ID, ev.Inquiry)
+	}
 }
