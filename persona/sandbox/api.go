@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bytes"
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,85 +64,218 @@ const (
 	msgTemplateMissing = "You must pass in either template-id OR inquiry-template-id OR inquiry-template-version-id"
 )
 
+// apiRoute is one endpoint. Its pattern (method and path under /api/v1) is
+// also the key Stats.Calls counts it under.
 type apiRoute struct {
 	pattern string
 	handle  func(*Sandbox, *apiCall) apiResult
 }
 
-var inquiryActions = map[string]func(*Sandbox, *apiCall) apiResult{
-	"approve":                  (*Sandbox).apiApprove,
-	"decline":                  (*Sandbox).apiDecline,
-	"mark-for-review":          (*Sandbox).apiMarkForReview,
-	"expire":                   (*Sandbox).apiExpire,
-	"resume":                   (*Sandbox).apiResume,
-	"generate-one-time-link":   (*Sandbox).apiOneTimeLink,
-	"add-tag":                  (*Sandbox).apiAddTag,
-	"remove-tag":               (*Sandbox).apiRemoveTag,
-	"set-tags":                 (*Sandbox).apiSetTags,
-	"perform-simulate-actions": (*Sandbox).apiSimulate,
+// apiRoutes is the API's route table.
+var apiRoutes = []apiRoute{
+	{"GET /inquiries", (*Sandbox).apiListInquiries},
+	{"POST /inquiries", (*Sandbox).apiCreateInquiry},
+	{"GET /inquiries/{id}", (*Sandbox).apiRetrieveInquiry},
+	{"PATCH /inquiries/{id}", (*Sandbox).apiUpdateInquiry},
+	{"DELETE /inquiries/{id}", (*Sandbox).apiRedactInquiry},
+	{"POST /inquiries/{id}/approve", (*Sandbox).apiApprove},
+	{"POST /inquiries/{id}/decline", (*Sandbox).apiDecline},
+	{"POST /inquiries/{id}/mark-for-review", (*Sandbox).apiMarkForReview},
+	{"POST /inquiries/{id}/expire", (*Sandbox).apiExpire},
+	{"POST /inquiries/{id}/resume", (*Sandbox).apiResume},
+	{"POST /inquiries/{id}/generate-one-time-link", (*Sandbox).apiOneTimeLink},
+	{"POST /inquiries/{id}/add-tag", (*Sandbox).apiAddTag},
+	{"POST /inquiries/{id}/remove-tag", (*Sandbox).apiRemoveTag},
+	{"POST /inquiries/{id}/set-tags", (*Sandbox).apiSetTags},
+	{"POST /inquiries/{id}/perform-simulate-actions", (*Sandbox).apiSimulate},
+	{"GET /verifications/{id}", apiRetrieveVerification("")},
+	{"GET /verification/government-ids/{id}", apiRetrieveVerification("verification/government-id")},
+	{"GET /verification/selfies/{id}", apiRetrieveVerification("verification/selfie")},
+	{"GET /verification/databases/{id}", apiRetrieveVerification("verification/database")},
+	{"GET /inquiry-templates", (*Sandbox).apiListTemplates},
+	{"GET /inquiry-templates/{id}", (*Sandbox).apiRetrieveTemplate},
+	{"GET /inquiry-sessions/{id}", (*Sandbox).apiRetrieveSession},
+	{"GET /accounts/{id}", (*Sandbox).apiRetrieveAccount},
 }
 
-// route finds the handler for method and path segments (after /api/v1). With
-// no handler, allow lists the methods the path does support (nil: no such path).
-func route(method string, segs []string) (rt *apiRoute, id string, allow []string) {
-	type m = map[string]apiRoute
-	var methods m
-	n := len(segs)
-	switch {
-	case n == 1 && segs[0] == "inquiries":
-		methods = m{
-			"GET":  {"GET /inquiries", (*Sandbox).apiListInquiries},
-			"POST": {"POST /inquiries", (*Sandbox).apiCreateInquiry},
+// newAPIMux routes /api/v1 with every route, and every miss, inside
+// s.endpoint. ServeMux's own 405 and 404 are plain text, so a pattern with
+// no method answers the other methods of a known path, and "/" the rest.
+func (s *Sandbox) newAPIMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	methods := map[string][]string{} // path → the methods it serves
+	var paths []string
+	for _, rt := range apiRoutes {
+		method, path, _ := strings.Cut(rt.pattern, " ")
+		if methods[path] == nil {
+			paths = append(paths, path)
 		}
-	case n == 2 && segs[0] == "inquiries":
-		id = segs[1]
-		methods = m{
-			"GET":    {"GET /inquiries/{id}", (*Sandbox).apiRetrieveInquiry},
-			"PATCH":  {"PATCH /inquiries/{id}", (*Sandbox).apiUpdateInquiry},
-			"DELETE": {"DELETE /inquiries/{id}", (*Sandbox).apiRedactInquiry},
+		methods[path] = append(methods[path], method)
+		mux.Handle(method+" /api/v1"+path, s.endpoint(rt.pattern, rt.handle, nil))
+	}
+	for _, path := range paths {
+		allow := methods[path]
+		sort.Strings(allow)
+		h := s.endpoint("", nil, allow)
+		mux.Handle("/api/v1"+path, h)
+		// A GET pattern also matches HEAD, which the API does not serve.
+		if slices.Contains(allow, http.MethodGet) {
+			mux.Handle("HEAD /api/v1"+path, h)
 		}
-	case n == 3 && segs[0] == "inquiries":
-		if h, ok := inquiryActions[segs[2]]; ok {
-			id = segs[1]
-			methods = m{"POST": {"POST /inquiries/{id}/" + segs[2], h}}
-		}
-	case n == 2 && segs[0] == "verifications":
-		id = segs[1]
-		methods = m{"GET": {"GET /verifications/{id}", (*Sandbox).apiRetrieveVerification}}
-	case n == 3 && segs[0] == "verification":
-		if _, ok := typedVerificationPaths[segs[1]]; ok {
-			id = segs[2]
-			methods = m{"GET": {"GET /verification/" + segs[1] + "/{id}", (*Sandbox).apiRetrieveVerification}}
-		}
-	case n == 1 && segs[0] == "inquiry-templates":
-		methods = m{"GET": {"GET /inquiry-templates", (*Sandbox).apiListTemplates}}
-	case n == 2 && segs[0] == "inquiry-templates":
-		id = segs[1]
-		methods = m{"GET": {"GET /inquiry-templates/{id}", (*Sandbox).apiRetrieveTemplate}}
-	case n == 2 && segs[0] == "inquiry-sessions":
-		id = segs[1]
-		methods = m{"GET": {"GET /inquiry-sessions/{id}", (*Sandbox).apiRetrieveSession}}
-	case n == 2 && segs[0] == "accounts":
-		id = segs[1]
-		methods = m{"GET": {"GET /accounts/{id}", (*Sandbox).apiRetrieveAccount}}
 	}
-	if methods == nil {
-		return nil, "", nil
-	}
-	if r, ok := methods[method]; ok {
-		return &r, id, nil
-	}
-	for k := range methods {
-		allow = append(allow, k)
-	}
-	sort.Strings(allow)
-	return nil, id, allow
+	mux.Handle("/", s.endpoint("", nil, nil))
+	return mux
 }
 
-var typedVerificationPaths = map[string]string{
-	"government-ids": "verification/government-id",
-	"selfies":        "verification/selfie",
-	"databases":      "verification/database",
+// sentURLKey carries the request's URL, as sent, past routing.
+type sentURLKey struct{}
+
+// serveAPI routes /api/v1/... as Persona does: slashes at either end of the
+// path are ignored and the decoded path is split on "/" ("a%2Fb" is two
+// segments). ServeMux would redirect a path with an empty, "." or ".."
+// segment to its cleaned form, so segments reach it with their dots escaped,
+// and an empty one as "." (neither is the id of anything).
+func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
+	segs := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/api/v1"), "/"), "/")
+	for i, seg := range segs {
+		if seg == "" && len(segs) > 1 {
+			seg = "."
+		}
+		segs[i] = strings.ReplaceAll(url.PathEscape(seg), ".", "%2E")
+	}
+	u := *r.URL
+	u.RawPath = "/api/v1/" + strings.Join(segs, "/")
+	u.Path, _ = url.PathUnescape(u.RawPath)
+	routed := r.WithContext(context.WithValue(r.Context(), sentURLKey{}, r.URL))
+	routed.URL = &u
+	s.api.ServeHTTP(w, routed)
+}
+
+// endpoint wraps one route in the work every API call shares: headers,
+// call counting, latency, 401, 429, injected 5xx, body limits, then (with no
+// handle) 405 with allow or 404, then idempotency and the handler under s.mu.
+func (s *Sandbox) endpoint(pattern string, handle func(*Sandbox, *apiCall) apiResult, allow []string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if sent, ok := r.Context().Value(sentURLKey{}).(*url.URL); ok {
+			r.URL = sent // matched already: the rest sees the request as sent
+		}
+		s.counters.apiCalls.Add(1)
+		reqID := newID("req_")
+		h := w.Header()
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		h.Set("Cache-Control", "no-cache, no-store, max-age=0, must-revalidate")
+		h.Set("Pragma", "no-cache")
+		h.Set("Expires", "Fri, 01 Jan 1990 00:00:00 GMT")
+		h.Set("Request-Id", reqID)
+
+		if handle != nil {
+			s.countCall(pattern)
+		} else {
+			s.countCall(r.Method + " (unknown)")
+		}
+
+		knobs := s.Knobs()
+		if knobs.Latency > 0 {
+			t := time.NewTimer(knobs.Latency)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+
+		if !s.authorized(r) {
+			s.counters.unauthorized.Add(1)
+			s.rl.take(time.Now(), knobs.RateLimitPerMinute, false).set(h)
+			writeJSON(w, errResult(http.StatusUnauthorized, msgUnauthenticated, ""))
+			return
+		}
+		rs := s.rl.take(time.Now(), knobs.RateLimitPerMinute, true)
+		rs.set(h)
+		if !rs.allowed {
+			s.counters.rateLimited.Add(1)
+			writeJSON(w, errResult(http.StatusTooManyRequests, "Rate limit exceeded",
+				"You have hit your rate limit of "+itoa(rs.limit)+" requests / min. Please reach out to support@withpersona.com if you need this changed."))
+			return
+		}
+		if knobs.ErrorRate > 0 && rand.Float64() < knobs.ErrorRate {
+			s.counters.injected.Add(1)
+			status := http.StatusServiceUnavailable
+			if rand.IntN(2) == 0 {
+				status = http.StatusInternalServerError
+			}
+			writeJSON(w, errResult(status, "Service unavailable", ""))
+			return
+		}
+
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20+1))
+		if err != nil {
+			writeJSON(w, badRequest("The request body could not be read"))
+			return
+		}
+		if len(body) > 1<<20 {
+			writeJSON(w, errResult(http.StatusRequestEntityTooLarge, "Payload Too Large", "The request body must be under 1 MB"))
+			return
+		}
+		if handle == nil {
+			if allow != nil {
+				h.Set("Allow", strings.Join(allow, ", "))
+				writeJSON(w, errResult(http.StatusMethodNotAllowed, "Method Not Allowed", r.Method+" is not supported on "+r.URL.Path))
+				return
+			}
+			writeJSON(w, errResult(http.StatusNotFound, "Not Found", "No route matches "+r.Method+" "+r.URL.Path))
+			return
+		}
+
+		key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
+		idempotent := r.Method == http.MethodPost && key != ""
+		finished := false
+		if idempotent {
+			prev, outcome := s.idem.begin(key, fingerprint(r, body), time.Now())
+			switch outcome {
+			case idemReplay:
+				s.counters.replays.Add(1)
+				h.Set("Request-Id", prev.requestID)
+				w.WriteHeader(prev.status)
+				w.Write(prev.body)
+				return
+			case idemMismatch:
+				writeJSON(w, errResult(http.StatusUnprocessableEntity, "Unprocessable entity",
+					"Idempotency-Key "+strconv.Quote(key)+" was already used with different parameters; use a new key for a different request"))
+				return
+			case idemInFlight:
+				writeJSON(w, conflict("A request with this Idempotency-Key is still being processed; retry later"))
+				return
+			}
+			// A handler that panics leaves no answer: free the key for a retry.
+			defer func() {
+				if !finished {
+					s.idem.abandon(key)
+				}
+			}()
+		}
+
+		c := &apiCall{r: r, q: r.URL.Query(), id: r.PathValue("id"), base: s.baseURL(r)}
+		var res apiResult
+		if doc, bad := parseBody(body); bad != nil {
+			res = *bad
+		} else {
+			c.doc = doc
+			res = s.handleLocked(handle, c)
+		}
+		out, err := json.Marshal(res.body)
+		if err != nil {
+			writeJSON(w, errResult(http.StatusInternalServerError, "Service unavailable", ""))
+			return
+		}
+		if idempotent {
+			s.idem.finish(key, res.status, out, reqID)
+			finished = true
+		}
+		w.WriteHeader(res.status)
+		w.Write(out)
+	}
 }
 
 func (s *Sandbox) countCall(pattern string) {
@@ -159,139 +294,11 @@ func (s *Sandbox) authorized(r *http.Request) bool {
 	return subtle.ConstantTimeCompare([]byte(key), []byte(s.apiKey)) == 1
 }
 
-// serveAPI answers /api/v1/...: headers, latency, 401, 429, injected 5xx,
-// idempotency, then the handler.
-func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request) {
-	s.counters.apiCalls.Add(1)
-	reqID := newID("req_")
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-cache, no-store, max-age=0, must-revalidate")
-	h.Set("Pragma", "no-cache")
-	h.Set("Expires", "Fri, 01 Jan 1990 00:00:00 GMT")
-	h.Set("Request-Id", reqID)
-
-	path := strings.Trim(strings.TrimPrefix(r.URL.Path, "/api/v1"), "/")
-	var segs []string
-	if path != "" {
-		segs = strings.Split(path, "/")
-	}
-	rt, id, allow := route(r.Method, segs)
-	switch {
-	case rt != nil:
-		s.countCall(rt.pattern)
-	default:
-		s.countCall(r.Method + " (unknown)")
-	}
-
-	knobs := s.Knobs()
-	if knobs.Latency > 0 {
-		t := time.NewTimer(knobs.Latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
-	}
-
-	if !s.authorized(r) {
-		s.counters.unauthorized.Add(1)
-		s.rl.take(time.Now(), knobs.RateLimitPerMinute, false).set(h)
-		writeJSON(w, errResult(http.StatusUnauthorized, msgUnauthenticated, ""))
-		return
-	}
-	rs := s.rl.take(time.Now(), knobs.RateLimitPerMinute, true)
-	rs.set(h)
-	if !rs.allowed {
-		s.counters.rateLimited.Add(1)
-		writeJSON(w, errResult(http.StatusTooManyRequests, "Rate limit exceeded",
-			"You have hit your rate limit of "+itoa(rs.limit)+" requests / min. Please reach out to support@withpersona.com if you need this changed."))
-		return
-	}
-	if knobs.ErrorRate > 0 && rand.Float64() < knobs.ErrorRate {
-		s.counters.injected.Add(1)
-		status := http.StatusServiceUnavailable
-		if rand.IntN(2) == 0 {
-			status = http.StatusInternalServerError
-		}
-		writeJSON(w, errResult(status, "Service unavailable", ""))
-		return
-	}
-
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20+1))
-	if err != nil {
-		writeJSON(w, badRequest("The request body could not be read"))
-		return
-	}
-	if len(body) > 1<<20 {
-		writeJSON(w, errResult(http.StatusRequestEntityTooLarge, "Payload Too Large", "The request body must be under 1 MB"))
-		return
-	}
-	if rt == nil {
-		if allow != nil {
-			h.Set("Allow", strings.Join(allow, ", "))
-			writeJSON(w, errResult(http.StatusMethodNotAllowed, "Method Not Allowed", r.Method+" is not supported on "+r.URL.Path))
-			return
-		}
-		writeJSON(w, errResult(http.StatusNotFound, "Not Found", "No route matches "+r.Method+" "+r.URL.Path))
-		return
-	}
-
-	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
-	idempotent := r.Method == http.MethodPost && key != ""
-	finished := false
-	if idempotent {
-		prev, outcome := s.idem.begin(key, fingerprint(r, body), time.Now())
-		switch outcome {
-		case idemReplay:
-			s.counters.replays.Add(1)
-			h.Set("Request-Id", prev.requestID)
-			w.WriteHeader(prev.status)
-			w.Write(prev.body)
-			return
-		case idemMismatch:
-			writeJSON(w, errResult(http.StatusUnprocessableEntity, "Unprocessable entity",
-				"Idempotency-Key "+strconv.Quote(key)+" was already used with different parameters; use a new key for a different request"))
-			return
-		case idemInFlight:
-			writeJSON(w, conflict("A request with this Idempotency-Key is still being processed; retry later"))
-			return
-		}
-		// A handler that panics leaves no answer: free the key for a retry.
-		defer func() {
-			if !finished {
-				s.idem.abandon(key)
-			}
-		}()
-	}
-
-	c := &apiCall{r: r, q: r.URL.Query(), id: id, base: s.baseURL(r)}
-	var res apiResult
-	if doc, bad := parseBody(body); bad != nil {
-		res = *bad
-	} else {
-		c.doc = doc
-		res = s.handleLocked(rt, c)
-	}
-	out, err := json.Marshal(res.body)
-	if err != nil {
-		writeJSON(w, errResult(http.StatusInternalServerError, "Service unavailable", ""))
-		return
-	}
-	if idempotent {
-		s.idem.finish(key, res.status, out, reqID)
-		finished = true
-	}
-	w.WriteHeader(res.status)
-	w.Write(out)
-}
-
 // handleLocked runs a handler with s.mu held (released even if it panics).
-func (s *Sandbox) handleLocked(rt *apiRoute, c *apiCall) apiResult {
+func (s *Sandbox) handleLocked(handle func(*Sandbox, *apiCall) apiResult, c *apiCall) apiResult {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return rt.handle(s, c)
+	return handle(s, c)
 }
 
 func writeJSON(w http.ResponseWriter, res apiResult) {
@@ -1456,16 +1463,16 @@ func (s *Sandbox) apiSimulate(c *apiCall) apiResult {
 
 // ---- other objects ----
 
-func (s *Sandbox) apiRetrieveVerification(c *apiCall) apiResult {
-	v := s.verifs[c.id]
-	if v == nil {
-		return notFound()
+// apiRetrieveVerification answers GET /verifications/{id} (vtype "") and the
+// typed paths, which serve only verifications of their type.
+func apiRetrieveVerification(vtype string) func(*Sandbox, *apiCall) apiResult {
+	return func(s *Sandbox, c *apiCall) apiResult {
+		v := s.verifs[c.id]
+		if v == nil || vtype != "" && v.vtype != vtype {
+			return notFound()
+		}
+		return apiResult{http.StatusOK, obj{{"data", c.sparse(s.verificationResource(v))}}}
 	}
-	parts := strings.Split(strings.Trim(c.r.URL.Path, "/"), "/")
-	if len(parts) == 5 && parts[2] == "verification" && typedVerificationPaths[parts[3]] != v.vtype {
-		return notFound()
-	}
-	return apiResult{http.StatusOK, obj{{"data", c.sparse(s.verificationResource(v))}}}
 }
 
 const msgTemplatesHidden = "For security reasons, we do not expose organization-level resources like Inquiry Templates in Sandbox via API"
