@@ -105,24 +105,7 @@ func (s *Sandbox) apiCreateInquiry(c *apiCall) apiResult {
 		return *bad
 	}
 
-	// Fields: data.attributes.fields, plus top-level PII attributes (accepted
-	// before 2025-10-27).
-	rawFields := map[string]any{}
-	for _, f := range standardFields {
-		if v, ok := attrs[f.key]; ok {
-			rawFields[f.key] = v
-		}
-	}
-	if fv, ok := attrs["fields"]; ok && fv != nil {
-		fm, isObj := fv.(map[string]any)
-		if !isObj {
-			return badRequest("data.attributes.fields must be an object")
-		}
-		for k, v := range fm {
-			rawFields[k] = v
-		}
-	}
-	if in.fields, in.fieldOrder, bad = parseFields(rawFields, "/data/attributes/fields"); bad != nil {
+	if in.fields, in.fieldOrder, bad = attributeFields(attrs); bad != nil {
 		return *bad
 	}
 
@@ -212,22 +195,7 @@ func (s *Sandbox) apiUpdateInquiry(c *apiCall) apiResult {
 	if bad != nil {
 		return *bad
 	}
-	rawFields := map[string]any{}
-	for _, f := range standardFields {
-		if v, ok := attrs[f.key]; ok {
-			rawFields[f.key] = v
-		}
-	}
-	if fv, ok := attrs["fields"]; ok && fv != nil {
-		fm, isObj := fv.(map[string]any)
-		if !isObj {
-			return badRequest("data.attributes.fields must be an object")
-		}
-		for k, v := range fm {
-			rawFields[k] = v
-		}
-	}
-	fields, order, bad := parseFields(rawFields, "/data/attributes/fields")
+	fields, order, bad := attributeFields(attrs)
 	if bad != nil {
 		return *bad
 	}

@@ -183,6 +183,28 @@ func parseFields(raw map[string]any, pointer string) (map[string]field, []string
 	return out, order, nil
 }
 
+// attributeFields reads an inquiry's fields from data.attributes.fields and
+// from top-level PII attributes (accepted before 2025-10-27).
+func attributeFields(attrs map[string]any) (map[string]field, []string, *apiResult) {
+	raw := map[string]any{}
+	for _, f := range standardFields {
+		if v, ok := attrs[f.key]; ok {
+			raw[f.key] = v
+		}
+	}
+	if fv, ok := attrs["fields"]; ok && fv != nil {
+		fm, isObj := fv.(map[string]any)
+		if !isObj {
+			r := badRequest("data.attributes.fields must be an object")
+			return nil, nil, &r
+		}
+		for k, v := range fm {
+			raw[k] = v
+		}
+	}
+	return parseFields(raw, "/data/attributes/fields")
+}
+
 func fieldValue(k string, v any, pointer string) (field, *apiResult) {
 	if typ, std := isStandardField(k); std {
 		var sv string
