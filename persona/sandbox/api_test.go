@@ -730,3 +730,35 @@ func TestKeyInflectionOfRequests(t *testing.T) {
 		t.Errorf("inflected request: %s", r.raw)
 	}
 }
+
+// TestAttributeFieldsOnCreateAndUpdate: create and update read fields alike,
+// from data.attributes.fields and from top-level PII attributes.
+func TestAttributeFieldsOnCreateAndUpdate(t *testing.T) {
+	e := newEnv(t, Options{})
+	attrs := func(a map[string]any) map[string]any {
+		a["inquiry-template-id"] = TemplateKYC
+		return map[string]any{"data": map[string]any{"attributes": a}}
+	}
+	r := e.call("POST", "/inquiries", attrs(map[string]any{"fields": "Jane"}))
+	mustStatus(t, r, 400)
+	if d := r.str("errors.0.details"); d != "data.attributes.fields must be an object" {
+		t.Errorf("create: details %q", d)
+	}
+	r = e.call("POST", "/inquiries", attrs(map[string]any{"name_first": "Jane", "fields": map[string]any{"name-last": "Doe"}}))
+	mustStatus(t, r, 201)
+	id := r.str("data.id")
+	if jpath(r.doc, "data.attributes.fields.name-first.value") != "Jane" || jpath(r.doc, "data.attributes.fields.name-last.value") != "Doe" {
+		t.Errorf("create: fields %s", r.raw)
+	}
+	r = e.call("PATCH", "/inquiries/"+id, map[string]any{"data": map[string]any{"attributes": map[string]any{"fields": 1}}})
+	mustStatus(t, r, 400)
+	if d := r.str("errors.0.details"); d != "data.attributes.fields must be an object" {
+		t.Errorf("update: details %q", d)
+	}
+	r = e.call("PATCH", "/inquiries/"+id, map[string]any{"data": map[string]any{"attributes": map[string]any{
+		"nameFirst": "Janet", "fields": map[string]any{"birthdate": "1990-02-03"}}}})
+	mustStatus(t, r, 200)
+	if jpath(r.doc, "data.attributes.fields.name-first.value") != "Janet" || jpath(r.doc, "data.attributes.fields.birthdate.value") != "1990-02-03" {
+		t.Errorf("update: fields %s", r.raw)
+	}
+}

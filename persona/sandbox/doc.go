@@ -20,6 +20,9 @@
 //
 // # Routes
 //
+// The API's route table is apiRoutes (api.go); its handlers are in
+// api_inquiries.go, api_list.go, api_actions.go and api_objects.go.
+//
 //   - /api/v1/inquiries: list (GET), create (POST)
 //   - /api/v1/inquiries/{id}: retrieve (GET), update (PATCH), redact (DELETE)
 //   - /api/v1/inquiries/{id}/{approve, decline, mark-for-review, expire, resume,

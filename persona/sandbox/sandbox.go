@@ -114,6 +114,7 @@ type Sandbox struct {
 	hooks  *webhookSender
 	idem   *idempotencyStore
 	rl     rateLimiter
+	api    *http.ServeMux // /api/v1, see newAPIMux
 	ctx    context.Context
 	cancel context.CancelFunc
 
@@ -181,6 +182,7 @@ func New(opts Options) *Sandbox {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.timers = newTimerSet()
 	s.hooks = newWebhookSender(s)
+	s.api = s.newAPIMux()
 
 	seeded := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, t := range []*tmplDef{
