@@ -209,7 +209,7 @@ func (s *Service) Get(ctx context.Context, id string) (*db.Inquiry, error) {
 // minutes, so anyone opening it again costs no Persona call; db.ErrNotFound then.
 func (s *Service) Find(ctx context.Context, id string) (*db.Inquiry, error) {
 	q, err := s.db.GetInquiry(ctx, id)
-	if !errors.Is(err, db.ErrNotFound) || !strings.HasPrefix(id, "inq_") {
+	if !errors.Is(err, db.ErrNotFound) || !persona.ValidID("inq_", id) { // a malformed id costs no call
 		return q, err
 	}
 	if s.misses.has(id, time.Now()) {
