@@ -189,7 +189,14 @@ func (s *Server) createInquiry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if res.Guard != "" {
-		v := views.NewInquiry{Form: f, Key: in.Key, Guard: &views.GuardView{Kind: string(res.Guard), Existing: inquiryRow(res.Existing)}}
+		g := &views.GuardView{Kind: string(res.Guard), Existing: inquiryRow(res.Existing)}
+		if c := res.Claim; c != nil {
+			g.Existing.ReferenceID, g.ClaimedBy, g.ClaimedAt = c.ReferenceID, c.UserName, c.ClaimedAt
+			if c.UserID != 0 && c.UserID == currentUser(r).ID {
+				g.ClaimedBy = "you (in another tab or window)"
+			}
+		}
+		v := views.NewInquiry{Form: f, Key: in.Key, Guard: g}
 		s.renderNewInquiry(w, r, http.StatusConflict, v)
 		return
 	}
