@@ -214,8 +214,8 @@ func (d *DB) MarkInquiryRequestSent(ctx context.Context, key string) error {
 	return nil
 }
 
-// FinishInquiryRequest saves the created inquiry, links it to its request and audits it, in one
-// transaction.
+// FinishInquiryRequest saves the created inquiry, links it to its request, releases the
+// request's reference claim and audits it, in one transaction.
 func (d *DB) FinishInquiryRequest(ctx context.Context, key string, q Inquiry, audit AuditEntry) error {
 	return d.Tx(ctx, func(tx *sql.Tx) error {
 		if _, err := UpsertInquiry(ctx, tx, q); err != nil {
@@ -227,6 +227,10 @@ func (d *DB) FinishInquiryRequest(ctx context.Context, key string, q Inquiry, au
 			return fmt.Errorf("db: finish inquiry request: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE inquiry_requests SET inquiry_id = ? WHERE idempotency_key = ?`, q.ID, key); err != nil {
+			return fmt.Errorf("db: finish inquiry request: %w", err)
+		}
+		// The inquiry is cached now, so the duplicate guard sees it: the claim has done its work.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM reference_claims WHERE idempotency_key = ?`, key); err != nil {
 			return fmt.Errorf("db: finish inquiry request: %w", err)
 		}
 		return AddAudit(ctx, tx, audit)

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -78,6 +79,9 @@ func (s *Server) newInquiryForm(w http.ResponseWriter, r *http.Request) {
 	s.renderNewInquiry(w, r, http.StatusOK, v)
 }
 
+// maxTags bounds the tags one inquiry is created with: enough to sort by, not a store.
+const maxTags = 20
+
 var (
 	phoneRe = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 	tagRe   = regexp.MustCompile(`^[\p{L}\p{N} _.:/-]{1,64}$`)
@@ -148,15 +152,19 @@ func (s *Server) parseNewInquiry(r *http.Request) (inquiry.CreateInput, views.Fo
 	if len(in.Note) > 2000 {
 		f.Errors["note"] = "Use at most 2000 characters."
 	}
+	seen := map[string]bool{}
 	for _, t := range strings.Split(get("tags"), ",") {
-		if t = strings.TrimSpace(t); t == "" {
+		if t = strings.TrimSpace(t); t == "" || seen[t] {
 			continue
 		}
-		if !tagRe.MatchString(t) {
+		seen[t] = true
+		if !tagRe.MatchString(t) && f.Errors["tags"] == "" {
 			f.Errors["tags"] = "Tags may use letters, digits, spaces and - _ . : / (up to 64 characters each)."
-			break
 		}
 		in.Tags = append(in.Tags, t)
+	}
+	if len(in.Tags) > maxTags && f.Errors["tags"] == "" {
+		f.Errors["tags"] = fmt.Sprintf("Use at most %d tags (%d entered).", maxTags, len(in.Tags))
 	}
 	return in, f
 }
@@ -189,7 +197,14 @@ func (s *Server) createInquiry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if res.Guard != "" {
-		v := views.NewInquiry{Form: f, Key: in.Key, Guard: &views.GuardView{Kind: string(res.Guard), Existing: inquiryRow(res.Existing)}}
+		g := &views.GuardView{Kind: string(res.Guard), Existing: inquiryRow(res.Existing)}
+		if c := res.Claim; c != nil {
+			g.Existing.ReferenceID, g.ClaimedBy, g.ClaimedAt = c.ReferenceID, c.UserName, c.ClaimedAt
+			if c.UserID != 0 && c.UserID == currentUser(r).ID {
+				g.ClaimedBy = "you (in another tab or window)"
+			}
+		}
+		v := views.NewInquiry{Form: f, Key: in.Key, Guard: g}
 		s.renderNewInquiry(w, r, http.StatusConflict, v)
 		return
 	}

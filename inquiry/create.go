@@ -36,13 +36,21 @@ const (
 	GuardUseExisting Guard = "use-existing" // created: hand out its link instead
 	GuardResume      Guard = "resume"       // pending: resume it with a fresh link
 	GuardConfirm     Guard = "confirm"      // completed, approved or in review: ask first
+	GuardInProgress  Guard = "in-progress"  // another request is creating one right now: try again
 )
+
+// claimTTL is how long a reference claim keeps other creates for the same person away. A
+// create gives up after staffTimeout; the margin covers a call Persona was still answering
+// then. An older claim was left by a crash and is taken over (see db.ClaimReference).
+const claimTTL = staffTimeout + 40*time.Second
 
 // CreateResult is what Create did.
 type CreateResult struct {
 	Inquiry  *db.Inquiry // the inquiry created (or adopted after a retry)
 	Guard    Guard       // set when nothing was created
 	Existing *db.Inquiry // the inquiry the guard is about
+	// Claim is the other request creating an inquiry for this person (GuardInProgress).
+	Claim *db.ReferenceClaim
 	// Notice explains a creation that replaced an earlier inquiry (expired, failed, declined).
 	Notice string
 }
@@ -56,9 +64,12 @@ func NewKey() string {
 
 // Create makes a new Persona inquiry unless one for the same reference ID should be used
 // instead (Persona's advice: pre-create and reuse). The idempotency key is stored before
-// Persona is called, so nothing is created twice after a crash, a timeout or a double click.
+// Persona is called, so nothing is created twice after a crash, a timeout or a double click;
+// the reference ID is claimed before the guard looks, so two staff members creating for the
+// same person at once make one inquiry.
 func (s *Service) Create(ctx context.Context, a Actor, in CreateInput) (*CreateResult, error) {
-	ctx, cancel := staffCtx(ctx)
+	// Always bounded (even under a caller's longer deadline): claimTTL relies on it.
+	ctx, cancel := context.WithTimeout(ctx, staffTimeout)
 	defer cancel()
 	c, err := s.Client()
 	if err != nil {
@@ -81,10 +92,57 @@ func (s *Service) Create(ctx context.Context, a Actor, in CreateInput) (*CreateR
 	}
 	retry := req.Sent && req.Params == params
 	if req.Params != params {
-		// The same form came back with other values (after an error): a new request.
+		// The same form came back with other values (after an error): a new request, which
+		// replaces the old one, and its claim if an unclear failure left it behind.
+		if in.ReferenceID != "" {
+			if err := s.db.ReleaseReference(ctx, in.ReferenceID, in.Key); err != nil {
+				return nil, err
+			}
+		}
 		in.Key = NewKey()
 		if _, err := s.db.BeginInquiryRequest(ctx, db.InquiryRequest{Key: in.Key, ReferenceID: in.ReferenceID, TemplateID: in.TemplateID, Params: params, CreatedBy: a.ID}); err != nil {
 			return nil, err
+		}
+	}
+
+	// The claim is released on the way out unless Persona may have created the inquiry without
+	// our knowing (then it stays, so a retry with this key repeats the call and nobody else
+	// creates one meanwhile; past claimTTL it is recovered) or the inquiry was saved, which
+	// releases it.
+	keepClaim := true
+	defer func() {
+		if !keepClaim {
+			s.releaseClaim(ctx, in.ReferenceID, in.Key)
+		}
+	}()
+	if in.ReferenceID != "" {
+		now := time.Now()
+		held, taken, err := s.db.ClaimReference(ctx, db.ReferenceClaim{ReferenceID: in.ReferenceID, Key: in.Key, TemplateID: in.TemplateID,
+			UserID: a.ID, UserName: a.Name, ClaimedAt: now}, now.Add(-claimTTL))
+		if err != nil {
+			return nil, err
+		}
+		if held != nil {
+			return &CreateResult{Guard: GuardInProgress, Claim: held}, nil
+		}
+		keepClaim = false
+		if taken != nil {
+			// Its create may have reached Persona before the crash: the guard below looks the
+			// reference ID up there and adopts what it finds.
+			s.log.Warn("create inquiry: took over a claim left behind", "reference_id", in.ReferenceID,
+				"claimed_by", taken.UserName, "claimed_at", taken.ClaimedAt)
+		}
+		if retry {
+			// Read again now that the claim is ours: a takeover of this very request (past
+			// claimTTL) sends it through the guard instead, and a twin may have finished it.
+			if req, err = s.db.BeginInquiryRequest(ctx, db.InquiryRequest{Key: in.Key, ReferenceID: in.ReferenceID, TemplateID: in.TemplateID, Params: params, CreatedBy: a.ID}); err != nil {
+				return nil, err
+			}
+			if req.InquiryID != "" {
+				q, err := s.db.GetInquiry(ctx, req.InquiryID)
+				return &CreateResult{Inquiry: q}, err
+			}
+			retry = req.Sent
 		}
 	}
 
@@ -121,9 +179,12 @@ func (s *Service) Create(ctx context.Context, a Actor, in CreateInput) (*CreateR
 		Note: strings.TrimSpace(in.Note), Tags: in.Tags, IdempotencyKey: in.Key,
 	})
 	if err != nil {
+		// Refused: nothing was created, so the next try (anyone's) may go ahead.
+		keepClaim = !persona.IsRefused(err)
 		s.auditFailure(ctx, a.audit("inquiry.create", in.ReferenceID, "template "+in.TemplateID, err))
 		return nil, err
 	}
+	keepClaim = true // FinishInquiryRequest releases it with the saved row, or a crash leaves it
 	row := fromPersona(p, time.Time{})
 	row.CreatedBy = a.ID
 	detail := "template " + in.TemplateID
@@ -141,6 +202,17 @@ func (s *Service) Create(ctx context.Context, a Actor, in CreateInput) (*CreateR
 	}
 	q, err := s.db.GetInquiry(ctx, row.ID)
 	return &CreateResult{Inquiry: q, Notice: notice}, err
+}
+
+// releaseClaim gives up the request's claim on its reference ID. It runs on the way out, often
+// after the request's context ended, so it uses a context of its own; a failure is logged (the
+// claim then expires after claimTTL).
+func (s *Service) releaseClaim(ctx context.Context, ref, key string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := s.db.ReleaseReference(ctx, ref, key); err != nil {
+		s.log.Error("create inquiry: release reference claim", "reference_id", ref, "err", err)
+	}
 }
 
 // newestForReference finds the reference ID's newest inquiry: in the cache, and at Persona

@@ -24,9 +24,12 @@ type NewInquiry struct {
 
 // GuardView asks the staff member what to do about an existing inquiry for the reference ID.
 type GuardView struct {
-	Kind      string // use-existing, resume, confirm
+	Kind      string // use-existing, resume, confirm, in-progress
 	Existing  InquiryRow
 	CanCreate bool
+	// ClaimedBy and ClaimedAt say who started creating one for the person (in-progress).
+	ClaimedBy string
+	ClaimedAt time.Time
 }
 
 // InquiryRow is an inquiry in short.
