@@ -120,6 +120,7 @@ func (d *DB) SeedInquiries(ctx context.Context, o SeedOptions) error {
 		end := o.Now.UnixMilli()
 		step := o.Span.Milliseconds() / int64(o.N)
 		day := (24 * time.Hour).Milliseconds()
+		cust := 0
 		for i := range o.N {
 			created := end - int64(o.N-i)*step - rng.Int64N(max(step, 1))
 			age := end - created
@@ -162,10 +163,13 @@ func (d *DB) SeedInquiries(ctx context.Context, o SeedOptions) error {
 				}
 				updated = min(t+1, end)
 			}
-			// Most reference IDs are the customer number; some are another system's user ids.
-			ref := fmt.Sprintf("CUST-%07d", i+1)
+			// Most reference IDs are customer numbers, in order; some are another system's user ids.
+			var ref string
 			if rng.IntN(5) == 0 {
 				ref = fmt.Sprintf("usr_%X", rng.Uint64()>>24)
+			} else {
+				cust++
+				ref = fmt.Sprintf("CUST-%07d", cust)
 			}
 			fields := fmt.Sprintf(`{"name-first":%q,"name-last":%q,"email-address":%q}`, first, last, email)
 			if _, err := stmt.ExecContext(ctx, "inq_seed"+fmt.Sprintf("%021d", i+1), ref, tmpl, status, name, email, fields,
