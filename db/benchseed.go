@@ -28,16 +28,27 @@ var SeedTemplates = []Template{
 }
 
 var (
-	seedFirst = strings.Fields(`Ada Alan Alice Amara Ana Andre Anna Arjun Ava Ben Bea Boris Carla Carlos Chen Chloe
-		Dan Daria David Diego Elena Eli Emma Erik Eva Fatima Felix Finn Grace Hana Hugo Ian Ines Ivan Jack
-		Jan Jana Jose John Jonas Joao Julia Kai Karim Kate Kenji Lara Lea Leo Lina Liam Lucas Luis Maya Mia
-		Marco Maria Mark Marta Max Mei Mila Nadia Nina Noah Nora Olga Omar Oscar Paul Pedro Priya Rafael Rosa
-		Sam Sara Sofia Tariq Theo Tom Uma Victor Wei Yara Yusuf Zoe`)
-	seedLast = strings.Fields(`Adams Ahmed Alvarez Andersen Baker Becker Brown Campbell Chen Clark Costa Cruz Davis
-		Diaz Dubois Evans Fischer Garcia Gomez Gonzalez Green Hall Hansen Hernandez Hill Hoffmann Ito Jansen
-		Johnson Jones Kim Klein Kowalski Lee Lewis Lopez Martin Martinez Meyer Miller Moore Moreau Muller Nguyen
-		Novak Okafor Olsen Park Patel Perez Petrov Rossi Russo Sanchez Santos Schmidt Silva Singh Smith Suzuki
-		Tanaka Taylor Thomas Torres Walker Wang White Williams Wilson Wong Wright Young Zhang`)
+	seedFirst = strings.Fields(`Ada Alan Alice Amara Ana Andre Andrés Anna Arjun Ava Ben Bea Björn Boris Carla Carlos Chen
+		Chloé Dan Daria David Diego Elena Eli Emma Erik Eva Fatima Felix Finn François Grace Hana Hélène Hugo Ian
+		Inês Ivan Jack Jan Jana João John Jonas José Julia Jürgen Kai Karim Kate Kenji Lara Léa Leo Lina Liam
+		Lucas Luis María Maya Mia Marco Maria Mark Marta Max Mei Mila Nadia Nina Noah Noémie Nora Olga Omar
+		Oscar Paul Pedro Priya Rafael Ramón Renée Rosa Sam Sara Sofía Tariq Theo Tom Uma Victor Wei Yara Yusuf
+		Zoë`)
+	seedLast = strings.Fields(`Adams Ahmed Álvarez Andersen Baker Becker Brown Campbell Çelik Chen Clark Costa Côté Cruz
+		Davis Díaz Dubois Evans Fernández Fischer García Gómez González Green Hall Hansen Hernández Hill Hoffmann
+		Ito Jansen Jiménez Johnson Jones Kim Klein Kowalski Lee Lefèvre Lewis López Martin Martínez Meyer Miller
+		Moore Moreau Müller Nguyen Novak Núñez Okafor Olsen Öztürk Park Patel Peña Pérez Petrov Rossi Russo
+		Sánchez Santos Schmidt Schröder Silva Singh Smith Suzuki Tanaka Taylor Thomas Torres Walker Wang White
+		Williams Wilson Wong Wright Young Zhang`)
+	// One person in 200 has one of these, so each names a few hundred of a million.
+	seedRareLast = strings.Fields(`Abernathy Castañeda Ibáñez Oyelaran Quispe Thorvaldsen Villanueva Yamaguchi`)
+	// Mailbox providers and a few companies' own domains, most used first.
+	seedDomains = []string{"gmail.com", "outlook.com", "yahoo.com", "icloud.com", "hotmail.com", "proton.me",
+		"acme.example", "globex.example", "initech.example", "umbrella.example", "example.org"}
+	seedDomainWeights = []int{35, 15, 10, 8, 7, 3, 2, 2, 1, 1, 16}
+	// Email addresses are written without accents.
+	unaccent = strings.NewReplacer("á", "a", "é", "e", "í", "i", "ó", "o", "ú", "u", "à", "a", "è", "e", "ê", "e",
+		"ë", "e", "ç", "c", "ñ", "n", "ö", "o", "ü", "u", "ã", "a", "ô", "o", "Á", "A", "Ç", "C", "Ö", "O")
 )
 
 // SeedInquiries fills an empty cache with o.N synthetic inquiries spread over o.Span, with a
@@ -71,8 +82,13 @@ func (d *DB) SeedInquiries(ctx context.Context, o SeedOptions) error {
 			id, _ := res.LastInsertId()
 			users = append(users, id)
 		}
+		var before int64 // rows already indexed for search
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(max(rowid), 0) FROM inquiries`).Scan(&before); err != nil {
+			return fmt.Errorf("db: seed: %w", err)
+		}
 		// Building the indexes once at the end is several times faster than keeping them up to
-		// date row by row; the counts the triggers keep are rebuilt the same way.
+		// date row by row; the search index and the counts the triggers keep are rebuilt the
+		// same way.
 		var saved []string
 		rows, err := tx.QueryContext(ctx, `SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'inquiries' AND type IN ('index', 'trigger') AND sql IS NOT NULL`)
 		if err != nil {
@@ -104,12 +120,17 @@ func (d *DB) SeedInquiries(ctx context.Context, o SeedOptions) error {
 		end := o.Now.UnixMilli()
 		step := o.Span.Milliseconds() / int64(o.N)
 		day := (24 * time.Hour).Milliseconds()
+		cust := 0
 		for i := range o.N {
 			created := end - int64(o.N-i)*step - rng.Int64N(max(step, 1))
 			age := end - created
 			first, last := seedFirst[rng.IntN(len(seedFirst))], seedLast[rng.IntN(len(seedLast))]
+			if rng.IntN(200) == 0 {
+				last = seedRareLast[rng.IntN(len(seedRareLast))]
+			}
 			name := first + " " + last
-			email := strings.ToLower(first+"."+last) + fmt.Sprintf("%d@example.com", rng.IntN(1000))
+			email := strings.ToLower(unaccent.Replace(first+"."+last)) + fmt.Sprintf("%d@", rng.IntN(1000)) +
+				seedDomains[pickWeighted(rng, seedDomainWeights)]
 			tmpl := SeedTemplates[pickWeighted(rng, []int{60, 20, 10, 7, 3})].ID
 			var by any
 			if rng.IntN(10) > 0 {
@@ -142,12 +163,23 @@ func (d *DB) SeedInquiries(ctx context.Context, o SeedOptions) error {
 				}
 				updated = min(t+1, end)
 			}
-			ref := fmt.Sprintf("CUST-%07d", i+1)
+			// Most reference IDs are customer numbers, in order; some are another system's user ids.
+			var ref string
+			if rng.IntN(5) == 0 {
+				ref = fmt.Sprintf("usr_%X", rng.Uint64()>>24)
+			} else {
+				cust++
+				ref = fmt.Sprintf("CUST-%07d", cust)
+			}
 			fields := fmt.Sprintf(`{"name-first":%q,"name-last":%q,"email-address":%q}`, first, last, email)
 			if _, err := stmt.ExecContext(ctx, "inq_seed"+fmt.Sprintf("%021d", i+1), ref, tmpl, status, name, email, fields,
 				created, updated, started, completed, failed, decided, expired, created+day, updated, end, by); err != nil {
 				return fmt.Errorf("db: seed inquiry %d: %w", i, err)
 			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO inquiries_fts (rowid, reference_id, name, email)
+			SELECT * FROM inquiries_fts_source WHERE rowid > ?`, before); err != nil {
+			return fmt.Errorf("db: seed search index: %w", err)
 		}
 		for _, s := range append(saved,
 			`DELETE FROM inquiry_counts`,

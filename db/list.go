@@ -154,6 +154,16 @@ func (l *Lister) cappedCount(ctx context.Context, from string, args []any, limit
 	return n, nil
 }
 
+// searchCount counts up to limit full-text matches of an FTS5 expression.
+func (l *Lister) searchCount(ctx context.Context, match string, limit int) (int, error) {
+	var n int
+	err := l.queryRow(ctx, []any{&n}, "SELECT count(*) FROM (SELECT 1 FROM inquiries_fts WHERE inquiries_fts MATCH ? LIMIT "+strconv.Itoa(limit)+")", match)
+	if err != nil {
+		return 0, fmt.Errorf("db: list plan: %w", err)
+	}
+	return n, nil
+}
+
 // List returns one page of the inquiry list.
 func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 	f.normalize()

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -39,7 +38,7 @@ const countsTTL = 10 * time.Second
 
 // Counts returns the rows per status for the filter's other conditions. Equality filters alone
 // are answered exactly from the counts table; search, creation range and expiry count at most
-// CountCap rows through the narrowest index, and are kept for countsTTL.
+// CountCap rows (a search SearchCountCap) through the narrowest index, and are kept for countsTTL.
 func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error) {
 	f.normalize()
 	f.Statuses, f.After, f.Before, f.Sort = nil, Cursor{}, Cursor{}, SortCreated
@@ -70,26 +69,25 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 	limit := CountCap
 	inner := ""
 	switch {
-	case f.Search != "":
-		// One arm per searched column, each leaving out what an earlier arm found (a name and
-		// an email often share their start), read in turn until the cap.
-		limit = SearchCountCap
-		lo, hi := prefixRange(f.Search)
-		var all []string
-		var args []any
-		var prev []string
-		for _, col := range []string{"reference_id", "name", "email"} {
-			var a q
-			a.add("i."+col+" >= ? AND i."+col+" < ?", lo, hi)
-			for _, pc := range prev {
-				a.add("NOT (+i."+pc+" >= ? AND +i."+pc+" < ?)", lo, hi)
-			}
-			f.otherTerms(&a, "search", false)
-			all = append(all, "SELECT i.status FROM inquiries i"+a.where())
-			args = append(args, a.args...)
-			prev = append(prev, col)
+	case f.match != "":
+		// A search broad enough for a walk in sort order is counted through its matches too:
+		// they stop at the cap soonest. A narrower equality or expiry filter drives otherwise.
+		p, err := l.plan(ctx, &f)
+		if err != nil {
+			return nil, err
 		}
-		inner, b.args = strings.Join(all, " UNION ALL "), args
+		switch p.driver {
+		case "search", "order":
+			limit = SearchCountCap
+			f.searchTerm(&b, true)
+			f.otherTerms(&b, "search", false)
+			inner = "SELECT i.status FROM " + ftsFrom + b.where()
+		case "expiring":
+			b.add("i.status IN ('created', 'pending') AND i.expires_at >= ? AND i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli())
+			f.otherTerms(&b, "expiring", false)
+		default:
+			f.otherTerms(&b, p.driver, true)
+		}
 	case !f.ExpiringBefore.IsZero():
 		b.add("i.status IN ('created', 'pending') AND i.expires_at >= ? AND i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli())
 		f.otherTerms(&b, "expiring", false)

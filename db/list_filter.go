@@ -28,12 +28,15 @@ type ListFilter struct {
 	// ExpiringBefore keeps open inquiries whose link expires between Now and this time.
 	ExpiringBefore time.Time
 	Now            time.Time
-	// Search matches the start of the reference ID, the name or the email, ignoring ASCII case.
+	// Search finds people: every word must match the reference ID, the name or the email,
+	// ignoring case and accents (see ftsMatch for what a word matches).
 	Search string
 	Sort   string // SortCreated (default) or SortUpdated
 	// Keyset paging: After continues with older rows than the cursor, Before with newer ones.
 	After, Before Cursor
 	Limit         int
+
+	match string // the FTS5 expression of Search, set by normalize
 }
 
 // Cursor is a position in the list: the sort column's value and the id that breaks ties.
@@ -110,6 +113,7 @@ func (f *ListFilter) normalize() {
 		f.Now = time.Now()
 	}
 	f.Search = strings.TrimSpace(f.Search)
+	f.match = ftsMatch(f.Search)
 	slices.Sort(f.Statuses)
 	f.Statuses = slices.Compact(f.Statuses)
 }
@@ -143,6 +147,3 @@ func anys(ss []string) []any {
 	}
 	return out
 }
-
-// prefixRange returns the NOCASE range [lo, hi) of strings starting with p.
-func prefixRange(p string) (string, string) { return p, p + "\U0010FFFF" }

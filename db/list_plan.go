@@ -39,10 +39,8 @@ func (f *ListFilter) otherTerms(b *q, skip string, indexedRange bool) {
 	if !f.ExpiringBefore.IsZero() && skip != "expiring" {
 		b.add("+i.status IN ('created', 'pending') AND +i.expires_at >= ? AND +i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli())
 	}
-	if f.Search != "" && skip != "search" {
-		lo, hi := prefixRange(f.Search)
-		b.add("(+i.reference_id >= ? AND +i.reference_id < ? OR +i.name >= ? AND +i.name < ? OR +i.email >= ? AND +i.email < ?)",
-			lo, hi, lo, hi, lo, hi)
+	if f.match != "" && skip != "search" {
+		f.searchTerm(b, false)
 	}
 }
 
@@ -104,9 +102,10 @@ func (p plan) String() string {
 	return p.driver
 }
 
-// plan picks the way in: the narrowest of search and expiry when it matches few rows, else a
-// walk in sort order driven by the narrowest equality filter. SQLite's planner has no
-// statistics about prefixes and skew; the capped counts and the counts table are ours.
+// plan picks the way in: the narrowest of search (its full-text matches) and expiry when it
+// matches few rows, else a walk in sort order driven by the narrowest equality filter, the
+// search then checked row by row. SQLite's planner has no statistics about skew or about how
+// many rows a MATCH finds; the capped counts and the counts table are ours.
 func (l *Lister) plan(ctx context.Context, f *ListFilter) (plan, error) {
 	best, bestN := "", planCap
 	try := func(name, where string, args ...any) error {
@@ -119,10 +118,13 @@ func (l *Lister) plan(ctx context.Context, f *ListFilter) (plan, error) {
 		}
 		return nil
 	}
-	if f.Search != "" {
-		lo, hi := prefixRange(f.Search)
-		if err := try("search", " WHERE i.reference_id >= ? AND i.reference_id < ? OR i.name >= ? AND i.name < ? OR i.email >= ? AND i.email < ?", lo, hi, lo, hi, lo, hi); err != nil {
+	if f.match != "" {
+		n, err := l.searchCount(ctx, f.match, bestN)
+		if err != nil {
 			return plan{}, err
+		}
+		if n < bestN {
+			best, bestN = "search", n
 		}
 	}
 	if !f.ExpiringBefore.IsZero() {
@@ -202,6 +204,9 @@ func (f *ListFilter) keysQuery(p plan) (string, []any) {
 		build(&b)
 		f.keyset(&b)
 		from := "inquiries i"
+		if p.driver == "search" {
+			from = ftsFrom
+		}
 		if p.sortRange {
 			from = "inquiries i INDEXED BY " + createdIndex[p.driver]
 		}
@@ -211,14 +216,11 @@ func (f *ListFilter) keysQuery(p plan) (string, []any) {
 	rangeIndexed := f.Sort == SortCreated || p.sortRange
 	switch p.driver {
 	case "search":
-		lo, hi := prefixRange(f.Search)
-		for _, col := range []string{"reference_id", "name", "email"} {
-			arm(func(b *q) {
-				b.add("i."+col+" >= ? AND i."+col+" < ?", lo, hi)
-				f.statusTerm(b, false)
-				f.otherTerms(b, "search", false)
-			})
-		}
+		arm(func(b *q) {
+			f.searchTerm(b, true)
+			f.statusTerm(b, false)
+			f.otherTerms(b, "search", false)
+		})
 	case "expiring":
 		arm(func(b *q) {
 			b.add("i.status IN ('created', 'pending') AND i.expires_at >= ? AND i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli())
