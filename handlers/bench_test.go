@@ -127,11 +127,7 @@ func benchServer(b *testing.B, path string) (*Server, http.Handler, []*http.Cook
 	}
 	b.Cleanup(func() { d.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := New(ctx, Config{BaseURL: "http://127.0.0.1:1", WebhookSecrets: []string{"wbhsec_bench"}, LoginLimit: 1000}, d,
-		inquiry.New(d, inquiry.Settings{}, log), log)
-	if err != nil {
-		b.Fatal(err)
-	}
+	srv, _ := newServer(b, Config{BaseURL: "http://127.0.0.1:1", WebhookSecrets: []string{"wbhsec_bench"}, LoginLimit: 1000}, d, inquiry.Settings{}, log, wiring{})
 	h := srv.Handler()
 	form := url.Values{"email": {benchEmail}, "password": {benchPassword}}
 	req := httptest.NewRequest("POST", "/login", strings.NewReader(form.Encode()))

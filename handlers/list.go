@@ -151,13 +151,13 @@ func rowView(r db.ListRow, now time.Time) views.ListRow {
 // listCache keeps what the list page would otherwise rebuild on every view: the filter's
 // options (templates, staff) for a few seconds, and rendered pages until any inquiry changes.
 type listCache struct {
-	mu     sync.Mutex
-	gen    uint64 // bumped by every change to an inquiry (webhook, refresh, sync, staff action)
-	optAt  time.Time
-	tmpls  []views.Option
-	staff  []views.Option
-	pages  map[string]cachedPage
-	noPage bool // benchmarks measure the work itself
+	mu      sync.Mutex
+	version func() uint64 // the live hub's count of changes to inquiries (webhook, refresh, sync, staff action)
+	optAt   time.Time
+	tmpls   []views.Option
+	staff   []views.Option
+	pages   map[string]cachedPage
+	noPage  bool // benchmarks measure the work itself
 }
 
 type cachedPage struct {
@@ -174,26 +174,21 @@ const (
 	maxPages = 64
 )
 
-func (c *listCache) changed() {
-	c.mu.Lock()
-	c.gen++
-	c.mu.Unlock()
-}
-
 func (c *listCache) page(key string) ([]byte, uint64, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	p, ok := c.pages[key]
-	if !ok || c.noPage || p.gen != c.gen || time.Since(p.at) > pageTTL {
-		return nil, c.gen, false
+	gen := c.version()
+	if !ok || c.noPage || p.gen != gen || time.Since(p.at) > pageTTL {
+		return nil, gen, false
 	}
-	return p.body, c.gen, true
+	return p.body, gen, true
 }
 
 func (c *listCache) store(key string, gen uint64, body []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.noPage || gen != c.gen {
+	if c.noPage || gen != c.version() {
 		return
 	}
 	if c.pages == nil || len(c.pages) >= maxPages {

@@ -12,17 +12,17 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/a-h/templ"
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/live"
 	"github.com/linkdesk/linkdesk/views"
 )
 
-// The live hub: the inquiry service tells it which inquiry changed (webhook, refresh,
-// reconcile, staff action), and every open list or detail page that shows that inquiry gets
-// its row re-rendered over server-sent events within a moment.
+// Live updates: the hub (package live) hears which inquiry changed (webhook, refresh,
+// reconcile, staff action, email), and every open list or detail page that shows that inquiry
+// gets its row re-rendered over server-sent events within a moment.
 
 // keepAlive is how often an idle stream sends a comment, so proxies keep it open and a dead
 // client is noticed.
@@ -31,138 +31,9 @@ const keepAlive = 20 * time.Second
 // coalesce is how long a stream gathers changes before sending them.
 const coalesce = 50 * time.Millisecond
 
-// StreamLimits bounds the live-update streams: no viewer can exhaust the process's file
-// descriptors, and no revoked session keeps receiving. Zero values take the defaults.
-type StreamLimits struct {
-	PerSession int           // open streams per signed-in session; 0: 8
-	Total      int           // open streams in all; 0: 1000
-	Recheck    time.Duration // how often an open stream checks its session again; 0: 5 s
-	Lifetime   time.Duration // a stream ends after this long and the browser reconnects; 0: 30 min
-}
-
-func (l StreamLimits) withDefaults() StreamLimits {
-	if l.PerSession <= 0 {
-		l.PerSession = 8
-	}
-	if l.Total <= 0 {
-		l.Total = 1000
-	}
-	if l.Recheck <= 0 {
-		l.Recheck = 5 * time.Second
-	}
-	if l.Lifetime <= 0 {
-		l.Lifetime = 30 * time.Minute
-	}
-	return l
-}
-
-type hub struct {
-	limits StreamLimits
-	mu     sync.Mutex
-	subs   map[*subscriber]struct{}
-	open   map[string]int // open streams per session id
-	total  int
-	closed chan struct{} // closed when the server shuts down: every stream ends
-	once   sync.Once
-}
-
-// subscriber collects the changed ids a stream has not handled yet; publishing never blocks.
-type subscriber struct {
-	only    string // a detail stream cares about one inquiry
-	mu      sync.Mutex
-	pending map[string]struct{}
-	wake    chan struct{}
-}
-
-func newHub(limits StreamLimits) *hub {
-	return &hub{limits: limits.withDefaults(), subs: map[*subscriber]struct{}{}, open: map[string]int{}, closed: make(chan struct{})}
-}
-
-var (
-	errSessionStreams = errors.New("too many streams for this session")
-	errTotalStreams   = errors.New("too many streams in all")
-)
-
-// acquire takes a stream slot for session sid; release gives it back.
-func (h *hub) acquire(sid string) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	switch {
-	case h.open[sid] >= h.limits.PerSession:
-		return errSessionStreams
-	case h.total >= h.limits.Total:
-		return errTotalStreams
-	}
-	h.open[sid]++
-	h.total++
-	return nil
-}
-
-func (h *hub) release(sid string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.total--
-	if h.open[sid]--; h.open[sid] <= 0 {
-		delete(h.open, sid)
-	}
-}
-
-func (h *hub) subscribe(only string) *subscriber {
-	sub := &subscriber{only: only, pending: map[string]struct{}{}, wake: make(chan struct{}, 1)}
-	h.mu.Lock()
-	h.subs[sub] = struct{}{}
-	h.mu.Unlock()
-	return sub
-}
-
-func (h *hub) unsubscribe(sub *subscriber) {
-	h.mu.Lock()
-	delete(h.subs, sub)
-	h.mu.Unlock()
-}
-
-// publish is registered with the inquiry service's OnChange.
-func (h *hub) publish(id string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for sub := range h.subs {
-		if sub.only != "" && sub.only != id {
-			continue
-		}
-		sub.mu.Lock()
-		sub.pending[id] = struct{}{}
-		sub.mu.Unlock()
-		select {
-		case sub.wake <- struct{}{}:
-		default:
-		}
-	}
-}
-
-func (h *hub) close() { h.once.Do(func() { close(h.closed) }) }
-
-func (sub *subscriber) take() []string {
-	sub.mu.Lock()
-	defer sub.mu.Unlock()
-	ids := make([]string, 0, len(sub.pending))
-	for id := range sub.pending {
-		ids = append(ids, id)
-	}
-	clear(sub.pending)
-	slices.Sort(ids)
-	return ids
-}
-
-// inquiryChanged is told by the inquiry service of every changed inquiry.
-func (s *Server) inquiryChanged(id string) {
-	s.lister.Changed()
-	s.listCache.changed()
-	s.hub.publish(id)
-}
-
 // CloseStreams ends every open event stream; call it when the server shuts down (streams never
 // go idle, so http.Server.Shutdown would otherwise wait for them until its deadline).
-func (s *Server) CloseStreams() { s.hub.close() }
+func (s *Server) CloseStreams() { s.live.Close() }
 
 // viewer is who an open stream was opened for, to check again while it stays open.
 type viewer struct {
@@ -180,14 +51,14 @@ func (s *Server) admitStream(w http.ResponseWriter, r *http.Request) (viewer, bo
 		s.errorPage(w, r, http.StatusUnauthorized, "Signed out", "Your session has ended. Sign in again.")
 		return v, false
 	}
-	err := s.hub.acquire(sid)
+	err := s.live.Acquire(sid)
 	if err == nil {
 		return v, true
 	}
-	msg := fmt.Sprintf("This browser already has %d live-update connections open, the most one sign-in may have. Close some Linkdesk tabs; the pages still work, they just do not update by themselves.", s.hub.limits.PerSession)
-	if errors.Is(err, errTotalStreams) {
+	msg := fmt.Sprintf("This browser already has %d live-update connections open, the most one sign-in may have. Close some Linkdesk tabs; the pages still work, they just do not update by themselves.", s.live.Limits().PerSession)
+	if errors.Is(err, live.ErrTotalStreams) {
 		msg = "The console is serving as many live-update connections as it can. The pages still work; reload in a minute for live updates."
-		s.log.Warn("event stream refused: total cap reached", "cap", s.hub.limits.Total)
+		s.log.Warn("event stream refused: total cap reached", "cap", s.live.Limits().Total)
 	}
 	w.Header().Set("Retry-After", "30")
 	s.errorPage(w, r, http.StatusTooManyRequests, "Too many live connections", msg)
@@ -306,22 +177,22 @@ func renderBytes(ctx context.Context, c templ.Component) ([]byte, error) {
 
 // run waits for changes and keep-alive ticks until the client goes, the server stops, the
 // viewer's session no longer stands, or the stream has lived its lifetime.
-func (s *Server) run(ctx context.Context, st *stream, sub *subscriber, v viewer, handle func(ids []string) error) {
+func (s *Server) run(ctx context.Context, st *stream, sub *live.Subscriber, v viewer, handle func(ids []string) error) {
 	tick := time.NewTicker(keepAlive)
 	defer tick.Stop()
-	recheck := time.NewTicker(s.hub.limits.Recheck)
+	recheck := time.NewTicker(s.live.Limits().Recheck)
 	defer recheck.Stop()
 	// At the end of its life the stream closes and EventSource reconnects, through sign-in
 	// checks like any request. A little jitter keeps streams opened together from all
 	// reconnecting at once.
-	life := s.hub.limits.Lifetime
+	life := s.live.Limits().Lifetime
 	end := time.NewTimer(life - rand.N(life/10+1))
 	defer end.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-s.hub.closed:
+		case <-s.live.Closed():
 			return
 		case <-end.C:
 			return
@@ -333,7 +204,7 @@ func (s *Server) run(ctx context.Context, st *stream, sub *subscriber, v viewer,
 			if st.comment() != nil {
 				return
 			}
-		case <-sub.wake:
+		case <-sub.Wake():
 			// Changes come in bursts (a flow's steps, a sync page): gather them briefly.
 			select {
 			case <-time.After(coalesce):
@@ -344,7 +215,7 @@ func (s *Server) run(ctx context.Context, st *stream, sub *subscriber, v viewer,
 			if !s.stillSignedIn(ctx, v) {
 				return
 			}
-			if err := handle(sub.take()); err != nil {
+			if err := handle(sub.Take()); err != nil {
 				if !errors.Is(err, context.Canceled) {
 					s.log.Debug("event stream ended", "err", err)
 				}
@@ -373,9 +244,9 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	defer s.hub.release(v.sid)
-	sub := s.hub.subscribe("")
-	defer s.hub.unsubscribe(sub)
+	defer s.live.Release(v.sid)
+	sub := s.live.Subscribe("")
+	defer s.live.Unsubscribe(sub)
 	page, err := s.lister.List(ctx, lr.f)
 	if err != nil {
 		s.serverError(w, r, err)
@@ -487,9 +358,9 @@ func (s *Server) inquiryEvents(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	defer s.hub.release(v.sid)
-	sub := s.hub.subscribe(id)
-	defer s.hub.unsubscribe(sub)
+	defer s.live.Release(v.sid)
+	sub := s.live.Subscribe(id)
+	defer s.live.Unsubscribe(sub)
 	q, err := s.db.GetInquiry(ctx, id)
 	if errors.Is(err, db.ErrNotFound) {
 		s.notFound(w, r)

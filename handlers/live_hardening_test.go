@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/live"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
 
@@ -36,22 +36,13 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// newLiveEnv is the sandbox environment served by a second console (same database, same
-// inquiry service, same session keys) with the given stream limits; its log goes to the
+// newLiveEnv is the sandbox environment with the given stream limits; its log goes to the
 // returned buffer.
-func newLiveEnv(t *testing.T, limits StreamLimits) (*sandboxEnv, *lockedBuffer) {
+func newLiveEnv(t *testing.T, limits live.Limits) (*sandboxEnv, *lockedBuffer) {
 	t.Helper()
-	e := newSandboxEnv(t, sandbox.Knobs{}, nil)
 	logs := &lockedBuffer{}
-	cfg := e.srv.cfg
-	cfg.Streams = limits
-	srv, err := New(context.Background(), cfg, e.db, e.inq, slog.New(slog.NewTextHandler(logs, nil)))
-	noErr(t, err)
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { srv.CloseStreams(); ts.Close() })
-	le := *e
-	le.testEnv = &testEnv{t: t, db: e.db, srv: srv, ts: ts}
-	return &le, logs
+	e := newSandboxEnvWith(t, sandbox.Knobs{}, nil, wiring{limits: limits, log: slog.New(slog.NewTextHandler(logs, nil))})
+	return e, logs
 }
 
 // tryStream opens an event stream as EventSource would; a 200 stream stays open until close.
@@ -91,7 +82,7 @@ func waitEnded(t *testing.T, what string, ch <-chan sseEvent) {
 // TestLiveStreamsEndWhenSessionRevoked: an open stream stops once its session is signed out,
 // its account disabled, its role changed or its password reset; other sessions' streams stay.
 func TestLiveStreamsEndWhenSessionRevoked(t *testing.T) {
-	e, _ := newLiveEnv(t, StreamLimits{Recheck: 20 * time.Millisecond})
+	e, _ := newLiveEnv(t, live.Limits{Recheck: 20 * time.Millisecond})
 	ctx := context.Background()
 	res, err := e.inq.Create(ctx, agentActor, createInput("revoke", false))
 	noErr(t, err)
@@ -150,7 +141,7 @@ func TestLiveStreamsEndWhenSessionRevoked(t *testing.T) {
 // TestLiveStreamLifetime: a stream ends after its lifetime; the reconnect is checked again,
 // so it opens while signed in and is refused once signed out.
 func TestLiveStreamLifetime(t *testing.T) {
-	e, _ := newLiveEnv(t, StreamLimits{Lifetime: 300 * time.Millisecond})
+	e, _ := newLiveEnv(t, live.Limits{Lifetime: 300 * time.Millisecond})
 	e.addUser("viewer@example.com", db.RoleViewer, pw)
 	c := e.signIn("viewer@example.com", pw)
 	ch, stop := e.openSSE(c, "/events/inquiries")
@@ -174,7 +165,7 @@ func TestLiveStreamLifetime(t *testing.T) {
 // TestLiveStreamCaps: past the per-session and the total cap a stream gets 429 in words with
 // Retry-After; a closed stream frees its slot; the list page answers meanwhile.
 func TestLiveStreamCaps(t *testing.T) {
-	e, _ := newLiveEnv(t, StreamLimits{PerSession: 3, Total: 5})
+	e, _ := newLiveEnv(t, live.Limits{PerSession: 3, Total: 5})
 	ctx := context.Background()
 	res, err := e.inq.Create(ctx, agentActor, createInput("caps", false))
 	noErr(t, err)
@@ -290,7 +281,7 @@ func TestWriteEventRefusesUnsafeFields(t *testing.T) {
 // TestLiveStreamInjection: an inquiry id with line breaks (stored by whatever path) never
 // writes its own fields into the stream, and neither does a name with a bare CR in the data.
 func TestLiveStreamInjection(t *testing.T) {
-	e, logs := newLiveEnv(t, StreamLimits{})
+	e, logs := newLiveEnv(t, live.Limits{})
 	ctx := context.Background()
 	e.addUser("viewer@example.com", db.RoleViewer, pw)
 	c := e.signIn("viewer@example.com", pw)
@@ -317,9 +308,9 @@ func TestLiveStreamInjection(t *testing.T) {
 	go io.Copy(raw, sres.Body)
 
 	// All three rows are on the page; each changes and is published through the hub.
-	e.srv.inquiryChanged(bad)
-	e.srv.inquiryChanged(crName)
-	e.srv.inquiryChanged(bad)
+	e.srv.live.Publish(bad)
+	e.srv.live.Publish(crName)
+	e.srv.live.Publish(bad)
 	noErr(t, e.sb.Complete(good, true))
 	eventually(t, "the good row's event", 5*time.Second, func() bool {
 		return strings.Contains(raw.String(), "event: inq-"+good+"\n")

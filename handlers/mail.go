@@ -462,7 +462,7 @@ func (s *Server) sendTestEmail(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		ok = true
 		result = "The mail server accepted the test email to " + to + ". Look for it in that inbox"
-		if s.inq.Mailbox() != nil && s.cfg.Dev {
+		if s.catcher() != nil {
 			result += " (here: the Mailbox)"
 		}
 		result += "."
@@ -490,7 +490,7 @@ func (s *Server) catcher() *mail.Catcher {
 	if !s.cfg.Dev {
 		return nil
 	}
-	return s.inq.Mailbox()
+	return s.mailbox
 }
 
 var refuseLabels = map[mail.RefuseMode]string{

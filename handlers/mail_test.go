@@ -12,6 +12,7 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/live"
 	"github.com/linkdesk/linkdesk/mail"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
@@ -31,20 +32,22 @@ type mailTestEnv struct {
 // without smtp the worker has no sender (emails wait).
 func newMailTestEnv(t *testing.T, smtp bool) *mailTestEnv {
 	t.Helper()
-	se := newSandboxEnv(t, sandbox.Knobs{}, func(st *inquiry.Settings) { st.Company = "Acme" })
 	c, err := mail.StartCatcher("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	w := &mail.Worker{DB: se.db, Rate: -1, Backoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
-		Poll: 20 * time.Millisecond, Notify: se.inq.EmailChanged}
-	if smtp {
-		if w.Sender, err = mail.NewSender(mail.Config{URL: c.URL(), From: "Acme <verify@acme.example>", Timeout: 5 * time.Second}); err != nil {
-			t.Fatal(err)
+	var w *mail.Worker
+	se := newSandboxEnvWith(t, sandbox.Knobs{}, func(st *inquiry.Settings) { st.Company = "Acme" }, wiring{mail: func(d *db.DB, hub *live.Hub) (inquiry.MailSetup, *mail.Catcher) {
+		w = &mail.Worker{DB: d, Rate: -1, Backoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
+			Poll: 20 * time.Millisecond, Notify: hub.Publish}
+		if smtp {
+			if w.Sender, err = mail.NewSender(mail.Config{URL: c.URL(), From: "Acme <verify@acme.example>", Timeout: 5 * time.Second}); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	se.inq.SetMail(inquiry.MailSetup{Sender: w.Sender, Worker: w, Catcher: c})
+		return inquiry.MailSetup{Sender: w.Sender, Worker: w}, c
+	}})
 	wctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { w.Run(wctx); close(done) }()

@@ -17,6 +17,8 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/live"
+	"github.com/linkdesk/linkdesk/mail"
 	"github.com/linkdesk/linkdesk/static"
 )
 
@@ -32,7 +34,16 @@ type Config struct {
 	WebhookSecrets   []string      // Persona webhook secrets (several during rotation)
 	WebhookTolerance time.Duration // accepted age of a webhook signature; 0: 300 s
 
-	Streams StreamLimits // live-update streams (live.go); zero values: defaults
+}
+
+// Deps are the parts the console is wired to; cmd/linkdesk/serve.go builds them.
+type Deps struct {
+	DB        *db.DB
+	Inquiries *inquiry.Service
+	Live      *live.Hub     // changes to inquiries, published by the inquiry service and the outbox worker
+	Lister    *db.Lister    // the list's queries and counts; give the hub its Changed
+	Mailbox   *mail.Catcher // the dev mail catcher for the Mailbox page; nil outside development
+	Log       *slog.Logger
 }
 
 // Server holds the console's dependencies; its methods are the handlers.
@@ -46,14 +57,19 @@ type Server struct {
 	limiter *loginLimiter
 	secure  bool
 
-	lister    *db.Lister   // the inquiry list's queries and counts (list.go)
-	listCache listCache    // the list's rendered pages and filter options (list.go)
-	hub       *hub         // live updates to open pages (live.go)
-	webhooks  webhookState // refused-delivery warnings and the endpoint's clock (webhooks.go)
+	lister    *db.Lister    // the inquiry list's queries and counts (list.go)
+	listCache listCache     // the list's rendered pages and filter options (list.go)
+	live      *live.Hub     // live updates to open pages (live.go)
+	mailbox   *mail.Catcher // dev only (mail.go)
+	webhooks  webhookState  // refused-delivery warnings and the endpoint's clock (webhooks.go)
 }
 
 // New builds the server, loading or creating the session keys.
-func New(ctx context.Context, cfg Config, d *db.DB, inq *inquiry.Service, log *slog.Logger) (*Server, error) {
+func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
+	if deps.DB == nil || deps.Inquiries == nil || deps.Live == nil || deps.Lister == nil || deps.Log == nil {
+		return nil, fmt.Errorf("handlers: New needs DB, Inquiries, Live, Lister and Log")
+	}
+	d := deps.DB
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = 8 * time.Hour
 	}
@@ -82,16 +98,17 @@ func New(ctx context.Context, cfg Config, d *db.DB, inq *inquiry.Service, log *s
 	srv := &Server{
 		cfg:     cfg,
 		db:      d,
-		inq:     inq,
-		log:     log,
+		inq:     deps.Inquiries,
+		log:     deps.Log,
 		assets:  static.Load(),
 		cookies: store,
 		limiter: newLoginLimiter(cfg.LoginLimit, time.Minute),
 		secure:  u.Scheme == "https",
-		lister:  db.NewLister(d),
-		hub:     newHub(cfg.Streams),
+		lister:  deps.Lister,
+		live:    deps.Live,
+		mailbox: deps.Mailbox,
 	}
-	inq.OnChange(srv.inquiryChanged)
+	srv.listCache.version = deps.Live.Version
 	return srv, nil
 }
 

@@ -15,6 +15,8 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/live"
+	"github.com/linkdesk/linkdesk/mail"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -37,10 +39,7 @@ func newTestEnv(t testing.TB) *testEnv {
 	t.Cleanup(func() { d.Close() })
 	ts := httptest.NewUnstartedServer(nil)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := New(ctx, Config{BaseURL: "http://" + ts.Listener.Addr().String()}, d, inquiry.New(d, inquiry.Settings{}, log), log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, _ := newServer(t, Config{BaseURL: "http://" + ts.Listener.Addr().String()}, d, inquiry.Settings{}, log, wiring{})
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
@@ -115,9 +114,42 @@ type sandboxEnv struct {
 	secret string
 }
 
+// wiring is what a test varies in how the console is put together.
+type wiring struct {
+	limits live.Limits
+	log    *slog.Logger // nil: discarded
+	// mail, when set, builds the mail side around the hub (the worker publishes to it).
+	mail func(*db.DB, *live.Hub) (inquiry.MailSetup, *mail.Catcher)
+}
+
+// newServer wires the console as cmd/linkdesk/serve.go does: one hub that the inquiry service
+// (and the outbox worker) publish to and the server's pages subscribe to; each change makes the
+// list's counts recount.
+func newServer(t testing.TB, cfg Config, d *db.DB, st inquiry.Settings, log *slog.Logger, w wiring) (*Server, *inquiry.Service) {
+	t.Helper()
+	lister := db.NewLister(d)
+	hub := live.New(w.limits, lister.Changed)
+	var ms inquiry.MailSetup
+	var mailbox *mail.Catcher
+	if w.mail != nil {
+		ms, mailbox = w.mail(d, hub)
+	}
+	inq := inquiry.New(d, st, log, inquiry.Deps{Changes: hub, Mail: ms})
+	srv, err := New(context.Background(), cfg, Deps{DB: d, Inquiries: inq, Live: hub, Lister: lister, Mailbox: mailbox, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, inq
+}
+
 // newSandboxEnv starts the sandbox and the console; tweak, when not nil, adjusts the service's
 // settings (e.g. the client's rate limit) before it is built.
 func newSandboxEnv(t testing.TB, knobs sandbox.Knobs, tweak func(*inquiry.Settings)) *sandboxEnv {
+	t.Helper()
+	return newSandboxEnvWith(t, knobs, tweak, wiring{})
+}
+
+func newSandboxEnvWith(t testing.TB, knobs sandbox.Knobs, tweak func(*inquiry.Settings), w wiring) *sandboxEnv {
 	t.Helper()
 	ctx := context.Background()
 	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
@@ -125,7 +157,10 @@ func newSandboxEnv(t testing.TB, knobs sandbox.Knobs, tweak func(*inquiry.Settin
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := w.log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	ts := httptest.NewUnstartedServer(nil)
 	consoleURL := "http://" + ts.Listener.Addr().String()
 
@@ -141,12 +176,8 @@ func newSandboxEnv(t testing.TB, knobs sandbox.Knobs, tweak func(*inquiry.Settin
 	if tweak != nil {
 		tweak(&st)
 	}
-	inq := inquiry.New(d, st, log)
+	srv, inq := newServer(t, Config{BaseURL: consoleURL, WebhookSecrets: []string{secret}, Dev: true}, d, st, log, w)
 	if err := inq.RegisterTemplates(ctx, []db.Template{{ID: sandbox.TemplateKYC, Name: "KYC"}, {ID: sandbox.TemplateKYCManualReview, Name: "KYC with manual review"}}); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := New(ctx, Config{BaseURL: consoleURL, WebhookSecrets: []string{secret}, Dev: true}, d, inq, log)
-	if err != nil {
 		t.Fatal(err)
 	}
 	ts.Config.Handler = srv.Handler()

@@ -180,10 +180,7 @@ func TestWebhookRefusalWarningsRateLimited(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	ts := httptest.NewUnstartedServer(nil)
 	secret := "wbhsec_" + randomHex(8)
-	srv, err := New(ctx, Config{BaseURL: "http://" + ts.Listener.Addr().String(), WebhookSecrets: []string{secret}}, d, inquiry.New(d, inquiry.Settings{}, log), log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, _ := newServer(t, Config{BaseURL: "http://" + ts.Listener.Addr().String(), WebhookSecrets: []string{secret}}, d, inquiry.Settings{}, log, wiring{})
 	clk := &testClock{now: time.Now()}
 	srv.webhooks.clock = clk.Now
 	ts.Config.Handler = srv.Handler()

@@ -85,11 +85,12 @@ func (s *Service) RejectEvent(verdict, detail string) {
 }
 
 // kick starts the drainer unless it runs; call with events.mu held. The drainer lives only as
-// long as there is work, so nothing needs stopping.
+// long as there is work, so nothing needs stopping; it runs under Deps.Go, so the process waits
+// for it before closing the database.
 func (s *Service) kick() {
 	if !s.events.running {
 		s.events.running = true
-		go s.drainEvents()
+		s.spawn(s.drainEvents)
 	}
 }
 

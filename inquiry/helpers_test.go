@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,7 +38,7 @@ func newEnv(t *testing.T) *env {
 		APIKey: sandbox.DefaultAPIKey, APIBaseURL: ts.URL + "/api/v1", HostedURL: ts.URL, Dev: true,
 		EnvironmentID: sandbox.EnvironmentID, BackoffBase: time.Millisecond, MaxRetryElapsed: 2 * time.Second,
 	}
-	svc := New(d, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc := New(d, st, slog.New(slog.NewTextHandler(io.Discard, nil)), Deps{})
 	if err := svc.RegisterTemplates(context.Background(), []db.Template{{ID: sandbox.TemplateKYC, Name: "KYC"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -64,4 +65,25 @@ func dbAudit(target string) db.AuditFilter { return db.AuditFilter{Target: targe
 
 func dbRequest(key string, in CreateInput) db.InquiryRequest {
 	return db.InquiryRequest{Key: key, ReferenceID: in.ReferenceID, TemplateID: in.TemplateID, Params: createParams(in)}
+}
+
+// changeLog is a Publisher that records the ids it is told, in order.
+type changeLog struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (c *changeLog) Publish(id string) {
+	c.mu.Lock()
+	c.ids = append(c.ids, id)
+	c.mu.Unlock()
+}
+
+// take returns the ids recorded so far and forgets them.
+func (c *changeLog) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ids := c.ids
+	c.ids = nil
+	return ids
 }

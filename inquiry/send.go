@@ -6,37 +6,17 @@ import (
 	"fmt"
 	netmail "net/mail"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/mail"
 )
 
-// MailSetup is how the service reaches the mail side. Every part may be nil: without a Sender
-// emails wait in the outbox; the Catcher exists only in development.
+// MailSetup is how the service reaches the mail side. Either part may be nil: without a Sender
+// emails wait in the outbox.
 type MailSetup struct {
-	Sender  *mail.Sender  // the company's SMTP relay
-	Worker  *mail.Worker  // woken after an email is queued
-	Catcher *mail.Catcher // the dev mail catcher, for the Mailbox page
-}
-
-type mailDeps struct {
-	mu sync.RWMutex
-	MailSetup
-}
-
-// SetMail tells the service about the mail side; call it once at start, before serving.
-func (s *Service) SetMail(m MailSetup) {
-	s.mail.mu.Lock()
-	s.mail.MailSetup = m
-	s.mail.mu.Unlock()
-}
-
-func (s *Service) mailSetup() MailSetup {
-	s.mail.mu.RLock()
-	defer s.mail.mu.RUnlock()
-	return s.mail.MailSetup
+	Sender *mail.Sender // the company's SMTP relay
+	Worker *mail.Worker // woken after an email is queued
 }
 
 // MailStatus describes the mail settings for the pages, without the password.
@@ -52,7 +32,7 @@ var ErrMailNotConfigured = errors.New("no mail server is configured: an admin mu
 
 // MailStatus reports whether emails can leave and through which server.
 func (s *Service) MailStatus() MailStatus {
-	m := s.mailSetup()
+	m := s.mail
 	if m.Sender == nil {
 		return MailStatus{}
 	}
@@ -60,19 +40,16 @@ func (s *Service) MailStatus() MailStatus {
 	return MailStatus{Configured: true, Summary: c.Summary(), From: c.From, ReplyTo: c.ReplyTo}
 }
 
-// Mailbox returns the dev mail catcher, or nil outside development.
-func (s *Service) Mailbox() *mail.Catcher { return s.mailSetup().Catcher }
-
-// EmailChanged tells the change listeners that an email of the inquiry moved (the worker's
-// Notify), so open pages refresh. Emails of no inquiry (tests) change no page.
-func (s *Service) EmailChanged(inquiryID string) {
+// emailChanged tells the change listeners that an email of the inquiry moved, so open pages
+// refresh (the worker tells the same listeners itself). Emails of no inquiry change no page.
+func (s *Service) emailChanged(inquiryID string) {
 	if inquiryID != "" {
 		s.changed(inquiryID)
 	}
 }
 
 func (s *Service) wakeWorker() {
-	if w := s.mailSetup().Worker; w != nil {
+	if w := s.mail.Worker; w != nil {
 		w.Wake()
 	}
 }
@@ -325,7 +302,7 @@ func (s *Service) send(ctx context.Context, a Actor, inquiryID, recipient, kind,
 		// the email is due at once either way.
 		QueuedAt: now, NextAttemptAt: time.Now(), RequestKey: key,
 	}
-	if m := s.mailSetup(); m.Sender != nil {
+	if m := s.mail; m.Sender != nil {
 		e.MessageID = m.Sender.NewMessageID()
 	}
 	detail := fmt.Sprintf("%s email to %s with a %s link: %q", kind, recipient, l.Kind, subject)
@@ -414,7 +391,7 @@ func (s *Service) SendTest(ctx context.Context, a Actor, recipient string) error
 	if err := ValidRecipient(recipient); err != nil {
 		return err
 	}
-	m := s.mailSetup()
+	m := s.mail
 	if m.Sender == nil {
 		return ErrMailNotConfigured
 	}
@@ -478,7 +455,7 @@ func (s *Service) RetryEmail(ctx context.Context, a Actor, id int64) (db.OutboxE
 		return e, err
 	}
 	s.wakeWorker()
-	s.EmailChanged(e.InquiryID)
+	s.emailChanged(e.InquiryID)
 	return e, nil
 }
 
@@ -493,6 +470,6 @@ func (s *Service) CancelEmail(ctx context.Context, a Actor, id int64) (db.Outbox
 	if err := s.db.StaffCancelEmail(ctx, id, a.audit("email.cancel", target, detail, nil)); err != nil {
 		return e, err
 	}
-	s.EmailChanged(e.InquiryID)
+	s.emailChanged(e.InquiryID)
 	return e, nil
 }

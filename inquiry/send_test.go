@@ -28,6 +28,7 @@ type mailEnv struct {
 	sbURL   string
 	catcher *mail.Catcher
 	worker  *mail.Worker
+	changes *changeLog // what the service and the worker told their listeners
 }
 
 var mailStaff = Actor{ID: 1, Name: "Ann Agent"}
@@ -52,12 +53,6 @@ func newMailEnv(t *testing.T) *mailEnv {
 	t.Cleanup(func() { hs.Close(); sb.Close() })
 
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := New(d, Settings{APIKey: sandbox.DefaultAPIKey, APIBaseURL: sbURL + "/api/v1", HostedURL: sbURL,
-		EnvironmentID: sandbox.EnvironmentID, Company: "Acme", Dev: true}, log)
-	if err := svc.RegisterTemplates(ctx, []db.Template{{ID: sandbox.TemplateKYC, Name: "KYC"}}); err != nil {
-		t.Fatal(err)
-	}
-
 	c, err := mail.StartCatcher("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -67,14 +62,21 @@ func newMailEnv(t *testing.T) *mailEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// As serve wires it: the worker tells the same listeners as the service.
+	changes := &changeLog{}
 	w := &mail.Worker{DB: d, Sender: sender, Rate: -1, Backoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
-		Poll: 20 * time.Millisecond, Notify: svc.EmailChanged}
-	svc.SetMail(MailSetup{Sender: sender, Worker: w, Catcher: c})
+		Poll: 20 * time.Millisecond, Notify: changes.Publish}
+	svc := New(d, Settings{APIKey: sandbox.DefaultAPIKey, APIBaseURL: sbURL + "/api/v1", HostedURL: sbURL,
+		EnvironmentID: sandbox.EnvironmentID, Company: "Acme", Dev: true}, log, Deps{Changes: changes, Mail: MailSetup{Sender: sender, Worker: w}})
+	if err := svc.RegisterTemplates(ctx, []db.Template{{ID: sandbox.TemplateKYC, Name: "KYC"}}); err != nil {
+		t.Fatal(err)
+	}
+
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { w.Run(wctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return &mailEnv{t: t, svc: svc, db: d, sb: sb, sbURL: sbURL, catcher: c, worker: w}
+	return &mailEnv{t: t, svc: svc, db: d, sb: sb, sbURL: sbURL, catcher: c, worker: w, changes: changes}
 }
 
 // create makes an inquiry for Pat at the sandbox.
@@ -129,8 +131,7 @@ func TestSendDeliversLinkEmail(t *testing.T) {
 	e := newMailEnv(t)
 	ctx := context.Background()
 	q := e.create("cust-1")
-	var notified []string
-	e.svc.OnChange(func(id string) { notified = append(notified, id) })
+	e.changes.take() // what the create told
 
 	m, err := e.svc.Send(ctx, mailStaff, q.ID, "pat@example.com", "")
 	if err != nil {
@@ -172,7 +173,7 @@ func TestSendDeliversLinkEmail(t *testing.T) {
 	if got.To[0] != "pat@example.com" {
 		t.Errorf("to %v", got.To)
 	}
-	if len(notified) == 0 || notified[0] != q.ID {
+	if notified := e.changes.take(); len(notified) == 0 || notified[0] != q.ID {
 		t.Errorf("change listeners told %v", notified)
 	}
 }

@@ -47,10 +47,9 @@ type Service struct {
 	settings Settings
 	client   *persona.Client
 
-	changeMu  sync.RWMutex
-	onChanges []func(id string)
-
-	mail mailDeps // SMTP sender, outbox worker and dev catcher; see SetMail in send.go
+	changes Publisher // told of every changed inquiry; see Deps
+	mail    MailSetup // SMTP sender and outbox worker; see send.go
+	spawn   func(func())
 
 	events eventQueue // webhook events waiting to be stored and applied; see events.go
 	sync   syncState  // reconciler progress and Persona's reachability; see sync.go
@@ -59,9 +58,26 @@ type Service struct {
 	misses   missCache  // ids Persona said it does not know; see Find
 }
 
+// Publisher is told the id of every inquiry whose cached row changed (the live hub).
+type Publisher interface {
+	Publish(inquiryID string)
+}
+
+// Deps are what the service is wired to besides the database; each may be zero.
+type Deps struct {
+	Changes Publisher // nil: nobody listens
+	Mail    MailSetup
+	// Go runs the service's own background work (the webhook drainer, which lives only while
+	// deliveries wait), so the caller can wait for it before closing the database; nil: go f().
+	Go func(f func())
+}
+
 // New builds the service with settings already merged (see LoadSettings).
-func New(d *db.DB, st Settings, log *slog.Logger) *Service {
-	s := &Service{db: d, log: log}
+func New(d *db.DB, st Settings, log *slog.Logger, deps Deps) *Service {
+	s := &Service{db: d, log: log, changes: deps.Changes, mail: deps.Mail, spawn: deps.Go}
+	if s.spawn == nil {
+		s.spawn = func(f func()) { go f() }
+	}
 	s.apply(st)
 	return s
 }
@@ -98,25 +114,12 @@ func (s *Service) Client() (*persona.Client, error) {
 	return s.client, nil
 }
 
-// OnChange registers fn to be told the id of every inquiry whose cached row changed (the live
-// hub, the reminder scheduler).
-func (s *Service) OnChange(fn func(id string)) {
-	s.changeMu.Lock()
-	s.onChanges = append(s.onChanges, fn)
-	s.changeMu.Unlock()
-}
-
 func (s *Service) changed(id string) {
 	s.misses.forget(id) // a webhook, a sync or a create brought it: no longer unknown
-	s.changeMu.RLock()
-	defer s.changeMu.RUnlock()
-	for _, fn := range s.onChanges {
-		fn(id)
+	if s.changes != nil {
+		s.changes.Publish(id)
 	}
 }
-
-// DB exposes the database for read queries the pages need.
-func (s *Service) DB() *db.DB { return s.db }
 
 // fromPersona converts Persona's inquiry into the cached row. version orders it against what
 // is cached: Persona's updated-at, or the event time where it is newer.

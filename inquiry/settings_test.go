@@ -29,7 +29,7 @@ func TestImportTemplates404SaysWhatHappened(t *testing.T) {
 	t.Cleanup(func() { ts.Close(); sb.Close() })
 	// An API URL one segment off: the sandbox answers 404 in Persona's error shape.
 	base := ts.URL + "/api/v1/wrong"
-	svc := New(d, Settings{APIKey: key, APIBaseURL: base}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc := New(d, Settings{APIKey: key, APIBaseURL: base}, slog.New(slog.NewTextHandler(io.Discard, nil)), Deps{})
 	_, err = svc.ImportTemplates(ctx, agent)
 	msg := persona.Explain(err)
 	if !persona.IsNotFound(err) || strings.Contains(msg, "only with a production API key") {
@@ -41,7 +41,7 @@ func TestImportTemplates404SaysWhatHappened(t *testing.T) {
 		}
 	}
 	// With the right URL the same key imports the templates.
-	svc = New(d, Settings{APIKey: key, APIBaseURL: ts.URL + "/api/v1"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc = New(d, Settings{APIKey: key, APIBaseURL: ts.URL + "/api/v1"}, slog.New(slog.NewTextHandler(io.Discard, nil)), Deps{})
 	if n, err := svc.ImportTemplates(ctx, agent); err != nil || n == 0 {
 		t.Errorf("import with the right URL: %d, %v", n, err)
 	}

@@ -35,7 +35,7 @@ const (
 // offers no way to ask a server whether it already has a message, so no client can close it.
 type Worker struct {
 	DB     *db.DB
-	Sender *Sender // nil: SMTP is not configured and emails wait in the outbox; see SetSender
+	Sender *Sender // nil: SMTP is not configured and emails wait in the outbox
 	// Rate is the most emails sent per second; 0 means DefaultRate, negative means no limit.
 	Rate float64
 	// MaxAttempts is how many tries before a transiently failing email is given up; 0 means
@@ -57,10 +57,8 @@ type Worker struct {
 	// changes state, so open pages can refresh. It must not block. May be nil.
 	Notify func(inquiryID string)
 
-	mu       sync.Mutex
-	wake     chan struct{}
-	override *Sender
-	set      bool
+	mu   sync.Mutex
+	wake chan struct{}
 }
 
 // Wake makes a running worker look at the outbox now rather than at its next poll; call it
@@ -79,24 +77,6 @@ func (w *Worker) wakeCh() chan struct{} {
 		w.wake = make(chan struct{}, 1)
 	}
 	return w.wake
-}
-
-// SetSender replaces the Sender while the worker runs (the admin changed the SMTP settings);
-// nil pauses delivery. It wakes the worker.
-func (w *Worker) SetSender(s *Sender) {
-	w.mu.Lock()
-	w.override, w.set = s, true
-	w.mu.Unlock()
-	w.Wake()
-}
-
-func (w *Worker) sender() *Sender {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.set {
-		return w.override
-	}
-	return w.Sender
 }
 
 func (w *Worker) logger() *slog.Logger {
@@ -173,7 +153,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	warnedNoSender := false
 	for {
 		more := false
-		if s := w.sender(); s != nil {
+		if s := w.Sender; s != nil {
 			warnedNoSender = false
 			more, err = w.runBatch(ctx, s, &p)
 			if ctx.Err() != nil {
@@ -190,7 +170,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			continue
 		}
 		wait := poll
-		if s := w.sender(); s != nil {
+		if s := w.Sender; s != nil {
 			if at, ok, err := w.DB.NextEmailDue(ctx); err == nil && ok {
 				wait = min(wait, max(time.Until(at), time.Millisecond))
 			}

@@ -12,12 +12,12 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/handlers"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/live"
 	"github.com/linkdesk/linkdesk/mail"
 	"github.com/linkdesk/linkdesk/persona"
 )
@@ -104,24 +104,50 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	if err != nil {
 		return err
 	}
-	inq := inquiry.New(d, settings, log)
+	sender, err := mailSender(c, dev, log)
+	if err != nil {
+		return err
+	}
+
+	// Every background loop runs in this group; it stops after the HTTP server and before the
+	// database closes (deferred in that order: HTTP shutdown below, loops, dev stack, db).
+	loops := newGroup(ctx, log)
+	defer loops.stop(30 * time.Second)
+
+	// The path of a change, from a webhook (or a sync, a staff action, an email) to the open
+	// list page: the inquiry service and the outbox worker publish the inquiry's id to the live
+	// hub; the hub has the list's counts recounted and wakes every open page's stream.
+	lister := db.NewLister(d)
+	hub := live.New(live.Limits{}, lister.Changed)
+	worker := &mail.Worker{DB: d, Sender: sender, Logger: log, Notify: hub.Publish}
+	inq := inquiry.New(d, settings, log, inquiry.Deps{
+		Changes: hub,
+		Mail:    inquiry.MailSetup{Sender: sender, Worker: worker},
+		Go:      loops.Go, // the webhook drainer
+	})
+	var mailbox *mail.Catcher // the Mailbox page's, in dev mode only
 	if dev != nil {
+		mailbox = dev.catcher
 		if err := inq.RegisterTemplates(ctx, dev.templates()); err != nil {
 			return err
 		}
 	}
-	stopMail, err := startMail(ctx, c, d, inq, dev, log)
-	if err != nil {
-		return err
-	}
-	defer stopMail()
 	srv, err := handlers.New(ctx, handlers.Config{
 		BaseURL: c.baseURL, SessionKeys: keys, IdleTimeout: c.idle, MaxLifetime: c.lifetime, Dev: c.dev,
 		WebhookSecrets: secrets, WebhookTolerance: c.webhookTolerance,
-	}, d, inq, log)
+	}, handlers.Deps{DB: d, Inquiries: inq, Live: hub, Lister: lister, Mailbox: mailbox, Log: log})
 	if err != nil {
 		return err
 	}
+
+	loops.Loop(func(ctx context.Context) {
+		if err := worker.Run(ctx); err != nil {
+			log.Error("mail: worker", "err", err)
+		}
+	})
+	loops.Loop(func(ctx context.Context) { inq.RunReminders(ctx, c.reminderEvery) })
+	loops.Loop(func(ctx context.Context) { inq.RunReconciler(ctx, *syncEvery) })
+	loops.Loop(func(ctx context.Context) { expireSessions(ctx, d, c.idle, c.lifetime, log) })
 
 	hs := &http.Server{
 		Handler:           srv.Handler(),
@@ -130,12 +156,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 		IdleTimeout:       2 * time.Minute,
 		// No WriteTimeout: server-sent event streams stay open; handlers bound their own work.
 	}
-	hs.RegisterOnShutdown(srv.CloseStreams) // live streams never go idle by themselves
-	// Background loops end with ctx; waiting for them here runs before the database closes.
-	var bg sync.WaitGroup
-	defer bg.Wait()
-	bg.Go(func() { inq.RunReconciler(ctx, *syncEvery) })
-	bg.Go(func() { expireSessions(ctx, d, c.idle, c.lifetime, log) })
+	hs.RegisterOnShutdown(hub.Close) // live streams never go idle by themselves
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 
@@ -192,10 +213,9 @@ func hasPassword(rawURL string) bool {
 	return ok
 }
 
-// startMail starts the outbox worker (and the reminder loop) and tells the service about them.
-// Without an SMTP URL the worker runs without a sender: emails wait in the outbox. In dev mode
-// emails go to the built-in catcher. The returned stop lets the email being sent finish.
-func startMail(ctx context.Context, c serveConfig, d *db.DB, inq *inquiry.Service, dev *devStack, log *slog.Logger) (stop func(), err error) {
+// mailSender is the SMTP sender, or nil without an SMTP URL: emails then wait in the outbox.
+// In dev mode emails go to the built-in catcher.
+func mailSender(c serveConfig, dev *devStack, log *slog.Logger) (*mail.Sender, error) {
 	smtpURL, from := c.smtpURL, c.mailFrom
 	if dev != nil {
 		smtpURL = dev.catcher.URL()
@@ -203,45 +223,20 @@ func startMail(ctx context.Context, c serveConfig, d *db.DB, inq *inquiry.Servic
 			from = "Linkdesk <linkdesk@localhost>"
 		}
 	}
-	var sender *mail.Sender
-	if smtpURL != "" {
-		cfg, err := mail.ParseConfig(smtpURL, from, c.mailReplyTo)
-		if err != nil {
-			return nil, fmt.Errorf("serve: SMTP settings: %w", err)
-		}
-		if sender, err = mail.NewSender(cfg); err != nil {
-			return nil, fmt.Errorf("serve: SMTP settings: %w", err)
-		}
-		log.Info("mail: sending through", "smtp", cfg) // Config.LogValue leaves the password out
-	} else {
+	if smtpURL == "" {
 		log.Warn("mail: no SMTP server configured (LINKDESK_SMTP_URL, LINKDESK_MAIL_FROM); emails wait in the outbox")
+		return nil, nil
 	}
-	w := &mail.Worker{DB: d, Sender: sender, Logger: log, Notify: inq.EmailChanged}
-	ms := inquiry.MailSetup{Sender: sender, Worker: w}
-	if dev != nil {
-		ms.Catcher = dev.catcher
+	cfg, err := mail.ParseConfig(smtpURL, from, c.mailReplyTo)
+	if err != nil {
+		return nil, fmt.Errorf("serve: SMTP settings: %w", err)
 	}
-	inq.SetMail(ms)
-
-	// Not canceled by the shutdown signal itself: requests still being served may queue
-	// emails, so the worker stops after the HTTP server (stop, deferred).
-	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := w.Run(bg); err != nil {
-			log.Error("mail: worker", "err", err)
-		}
-	}()
-	go inq.RunReminders(bg, c.reminderEvery)
-	return func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			log.Warn("mail: the worker did not stop in time; an email mid-send is sent again at the next start")
-		}
-	}, nil
+	sender, err := mail.NewSender(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("serve: SMTP settings: %w", err)
+	}
+	log.Info("mail: sending through", "smtp", cfg) // Config.LogValue leaves the password out
+	return sender, nil
 }
 
 // expireSessions deletes sessions past their idle timeout or lifetime, so the table does not

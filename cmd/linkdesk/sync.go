@@ -40,7 +40,7 @@ func runSync(ctx context.Context, args []string, _ io.Reader, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
-	inq := inquiry.New(d, settings, newLogger(io.Discard))
+	inq := inquiry.New(d, settings, newLogger(io.Discard), inquiry.Deps{})
 	start := time.Now()
 	progress := func(done int) {
 		fmt.Fprintf(stdout, "\rSynced %d inquiries (%s)", done, time.Since(start).Round(time.Second))
