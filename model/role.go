@@ -27,3 +27,16 @@ func (r Role) Valid() bool {
 	_, ok := ParseRole(string(r))
 	return ok
 }
+
+// Level orders roles for access checks: viewer 1, agent 2, admin 3; an unknown role 0.
+func (r Role) Level() int {
+	switch r {
+	case Admin:
+		return 3
+	case Agent:
+		return 2
+	case Viewer:
+		return 1
+	}
+	return 0
+}
