@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/linkdesk/linkdesk/model"
 )
 
 // Inquiry is the cached copy of a Persona inquiry plus what the console knows about it.
@@ -15,7 +17,7 @@ type Inquiry struct {
 	ID          string
 	ReferenceID string
 	TemplateID  string
-	Status      string
+	Status      model.Status
 	Name        string
 	Email       string
 	Fields      map[string]string
@@ -39,16 +41,6 @@ type Inquiry struct {
 	// Joined for display.
 	CreatedByName string
 	TemplateName  string
-}
-
-// Final reports whether Persona will not change the status by itself any more (only staff
-// decisions or redaction can).
-func Final(status string) bool {
-	switch status {
-	case "approved", "declined", "failed", "expired":
-		return true
-	}
-	return false
 }
 
 const inquiryCols = `i.id, i.reference_id, i.template_id, i.status, i.name, i.email, i.fields, i.note, i.tags,
@@ -108,7 +100,8 @@ func (d *DB) InquiriesByReference(ctx context.Context, ref string) ([]Inquiry, e
 	return out, rows.Err()
 }
 
-// UpsertInquiry stores q unless the cached row is newer (VersionAt), keeping the console's own
+// UpsertInquiry stores q if it is newer than the cached row by model.Version.Newer (the one
+// freshness rule: version_at, then the stored stage on a tie), keeping the console's own
 // columns (created_by) of an existing row. It reports whether the row was written.
 func UpsertInquiry(ctx context.Context, x execer, q Inquiry) (bool, error) {
 	fields, _ := json.Marshal(q.Fields)
@@ -124,20 +117,21 @@ func UpsertInquiry(ctx context.Context, x execer, q Inquiry) (bool, error) {
 	}
 	res, err := x.ExecContext(ctx, `INSERT INTO inquiries (id, reference_id, template_id, status, name, email, fields, note, tags,
 		created_at, updated_at, started_at, completed_at, failed_at, decided_at, expired_at, redacted_at, expires_at,
-		version_at, synced_at, created_by)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		version_at, synced_at, created_by, stage)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET reference_id = excluded.reference_id, template_id = excluded.template_id,
 			status = excluded.status, name = excluded.name, email = excluded.email, fields = excluded.fields,
 			note = excluded.note, tags = excluded.tags, created_at = excluded.created_at, updated_at = excluded.updated_at,
 			started_at = excluded.started_at, completed_at = excluded.completed_at, failed_at = excluded.failed_at,
 			decided_at = excluded.decided_at, expired_at = excluded.expired_at, redacted_at = excluded.redacted_at,
 			expires_at = excluded.expires_at, version_at = excluded.version_at, synced_at = excluded.synced_at,
-			created_by = COALESCE(inquiries.created_by, excluded.created_by)
-		WHERE excluded.version_at >= inquiries.version_at`,
+			created_by = COALESCE(inquiries.created_by, excluded.created_by), stage = excluded.stage
+		WHERE excluded.version_at > inquiries.version_at
+			OR (excluded.version_at = inquiries.version_at AND excluded.stage > inquiries.stage)`,
 		q.ID, q.ReferenceID, q.TemplateID, q.Status, q.Name, q.Email, string(fields), q.Note, string(tags),
 		q.CreatedAt.UnixMilli(), q.UpdatedAt.UnixMilli(), ms(q.StartedAt), ms(q.CompletedAt), ms(q.FailedAt),
 		ms(q.DecidedAt), ms(q.ExpiredAt), ms(q.RedactedAt), ms(q.ExpiresAt), q.VersionAt.UnixMilli(),
-		q.SyncedAt.UnixMilli(), nullID(q.CreatedBy))
+		q.SyncedAt.UnixMilli(), nullID(q.CreatedBy), q.Status.Stage())
 	if err != nil {
 		return false, fmt.Errorf("db: upsert inquiry %s: %w", q.ID, err)
 	}

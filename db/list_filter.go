@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/linkdesk/linkdesk/model"
 )
 
 // Sort orders of the inquiry list (always newest first).
@@ -15,8 +17,13 @@ const (
 	SortUpdated = "updated"
 )
 
-// OpenStatuses are the statuses in which the person still has something to do.
-var OpenStatuses = []string{"created", "pending"}
+// PersonWorkStatuses are the statuses in which the person still has something to do
+// (model.Status.PersonHasWork): the list's "open", not the reconciler's (MayChange).
+var PersonWorkStatuses = model.Strings(model.PersonWorkStatuses)
+
+// personWorkIn is PersonWorkStatuses as a literal SQL list: the partial index on expires_at is
+// declared with literals, and only a literal IN lets the planner use it.
+var personWorkIn = "('" + strings.Join(PersonWorkStatuses, "', '") + "')"
 
 // ListFilter selects and pages the inquiry list. Zero values mean "any".
 type ListFilter struct {

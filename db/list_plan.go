@@ -37,7 +37,7 @@ func (f *ListFilter) otherTerms(b *q, skip string, indexedRange bool) {
 		b.add(plus(indexedRange)+"i.created_at < ?", f.CreatedTo.UnixMilli())
 	}
 	if !f.ExpiringBefore.IsZero() && skip != "expiring" {
-		b.add("+i.status IN ('created', 'pending') AND +i.expires_at >= ? AND +i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli())
+		b.add("+i.status IN "+personWorkIn+" AND +i.expires_at >= ? AND +i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli())
 	}
 	if f.match != "" && skip != "search" {
 		f.searchTerm(b, false)
@@ -128,7 +128,7 @@ func (l *Lister) plan(ctx context.Context, f *ListFilter) (plan, error) {
 		}
 	}
 	if !f.ExpiringBefore.IsZero() {
-		if err := try("expiring", " WHERE i.status IN ('created', 'pending') AND i.expires_at >= ? AND i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli()); err != nil {
+		if err := try("expiring", " WHERE i.status IN "+personWorkIn+" AND i.expires_at >= ? AND i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli()); err != nil {
 			return plan{}, err
 		}
 	}
@@ -223,7 +223,7 @@ func (f *ListFilter) keysQuery(p plan) (string, []any) {
 		})
 	case "expiring":
 		arm(func(b *q) {
-			b.add("i.status IN ('created', 'pending') AND i.expires_at >= ? AND i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli())
+			b.add("i.status IN "+personWorkIn+" AND i.expires_at >= ? AND i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli())
 			f.statusTerm(b, false)
 			f.otherTerms(b, "expiring", false)
 		})

@@ -80,7 +80,7 @@ func expected(all []plainRow, f ListFilter) []string {
 			f.CreatedBy != 0 && r.creator != f.CreatedBy,
 			!f.CreatedFrom.IsZero() && r.created < f.CreatedFrom.UnixMilli(),
 			!f.CreatedTo.IsZero() && r.created >= f.CreatedTo.UnixMilli(),
-			!f.ExpiringBefore.IsZero() && !(slices.Contains(OpenStatuses, r.status) && r.expires >= f.Now.UnixMilli() && r.expires < f.ExpiringBefore.UnixMilli()),
+			!f.ExpiringBefore.IsZero() && !(slices.Contains(PersonWorkStatuses, r.status) && r.expires >= f.Now.UnixMilli() && r.expires < f.ExpiringBefore.UnixMilli()),
 			!searchMatches(r, f.Search):
 			continue
 		}

@@ -559,7 +559,7 @@ func (d *DB) ReminderCandidates(ctx context.Context) ([]ReminderCandidate, error
 		FROM outbox o
 		JOIN inquiries i ON i.id = o.inquiry_id
 		JOIN templates t ON t.id = i.template_id
-		WHERE o.kind = 'link' AND o.state = 'sent' AND i.status IN ('created', 'pending')
+		WHERE o.kind = 'link' AND o.state = 'sent' AND i.status IN `+personWorkIn+` -- remindable
 			AND i.redacted_at IS NULL AND t.reminder_days != ''
 		GROUP BY o.inquiry_id`)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/linkdesk/linkdesk/model"
 )
 
 // searchDB is a cache of a few people, written as webhooks and the UI write them.
@@ -26,9 +28,9 @@ func searchDB(t *testing.T) (*DB, time.Time) {
 		{"inq_ana", "CUST-0002002", "Ana Smithers", "ana@example.org"},
 	} {
 		at := now.Add(time.Duration(i) * time.Minute)
-		status := "approved"
+		status := model.Approved
 		if i%2 == 1 {
-			status = "pending"
+			status = model.Pending
 		}
 		q := Inquiry{ID: p[0], ReferenceID: p[1], Name: p[2], Email: p[3], Status: status, CreatedAt: at, UpdatedAt: at, VersionAt: at}
 		if _, err := UpsertInquiry(ctx, d.W, q); err != nil {

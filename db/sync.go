@@ -7,15 +7,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
+
+	"github.com/linkdesk/linkdesk/model"
 )
 
-// finalStatuses are those Persona will not change by itself (see Final).
-var finalStatuses = []string{"approved", "declined", "failed", "expired"}
-
-// OpenInquiries returns the ids of cached inquiries that are not final (an unknown status
-// counts as open), oldest first, with the oldest one's creation time.
+// OpenInquiries returns the ids of cached inquiries Persona may still change
+// (model.Status.MayChange; an unknown status counts), oldest first, with the oldest one's creation time.
 func (d *DB) OpenInquiries(ctx context.Context) (ids []string, oldest time.Time, err error) {
 	// The counts table names every status present, so the IN list can use the status index.
 	rows, err := d.R.QueryContext(ctx, `SELECT DISTINCT status FROM inquiry_counts WHERE n > 0`)
@@ -29,7 +27,7 @@ func (d *DB) OpenInquiries(ctx context.Context) (ids []string, oldest time.Time,
 			rows.Close()
 			return nil, time.Time{}, fmt.Errorf("db: open inquiries: %w", err)
 		}
-		if !slices.Contains(finalStatuses, s) {
+		if model.Status(s).MayChange() {
 			open = append(open, s)
 		}
 	}
@@ -57,25 +55,23 @@ func (d *DB) OpenInquiries(ctx context.Context) (ids []string, oldest time.Time,
 }
 
 // SaveSynced stores rows fetched from Persona in one transaction, each only if newer than the
-// cached one, and marks them all synced at at. It returns the ids that changed and, among
+// cached one (UpsertInquiry's freshness rule), and marks them all synced at at. It returns the ids that changed and, among
 // them, those the cache did not know.
 func (d *DB) SaveSynced(ctx context.Context, rows []Inquiry, at time.Time) (changed, discovered []string, err error) {
 	err = d.Tx(ctx, func(tx *sql.Tx) error {
 		changed, discovered = changed[:0], discovered[:0]
 		for _, r := range rows {
-			var version int64
-			err := tx.QueryRowContext(ctx, `SELECT version_at FROM inquiries WHERE id = ?`, r.ID).Scan(&version)
+			var one int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM inquiries WHERE id = ?`, r.ID).Scan(&one)
 			known := err == nil
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("db: save synced %s: %w", r.ID, err)
 			}
 			r.SyncedAt = at
-			ok := false
-			// The same version again is nothing new: only the sync time moves.
-			if !known || r.VersionAt.UnixMilli() > version {
-				if ok, err = UpsertInquiry(ctx, tx, r); err != nil {
-					return err
-				}
+			// Nothing new (the same version again) writes nothing: only the sync time moves.
+			ok, err := UpsertInquiry(ctx, tx, r)
+			if err != nil {
+				return err
 			}
 			if ok {
 				changed = append(changed, r.ID)

@@ -7,13 +7,16 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/linkdesk/linkdesk/model"
 )
 
-// Roles, from most to least powerful.
+// Roles, from most to least powerful: the names model's roles had here before it existed,
+// kept so callers and tests read the same.
 const (
-	RoleAdmin  = "admin"
-	RoleAgent  = "agent"
-	RoleViewer = "viewer"
+	RoleAdmin  = model.Admin
+	RoleAgent  = model.Agent
+	RoleViewer = model.Viewer
 )
 
 // ErrEmailTaken is returned when another user already has the email address.
@@ -27,7 +30,7 @@ type User struct {
 	ID           int64
 	Email        string
 	Name         string
-	Role         string
+	Role         model.Role
 	PasswordHash string
 	Disabled     bool
 	CreatedAt    time.Time
@@ -136,7 +139,7 @@ func (d *DB) ListUsers(ctx context.Context) ([]User, error) {
 type UserUpdate struct {
 	Name         *string
 	Email        *string
-	Role         *string
+	Role         *model.Role
 	PasswordHash *string
 	Disabled     *bool
 }

@@ -95,28 +95,10 @@ type EventApply struct {
 	Row     *Inquiry
 }
 
-// statusRank orders statuses along Persona's lifecycle, to break ties between updates with the
-// same timestamp: the later stage wins.
-func statusRank(s string) int {
-	switch s {
-	case "created":
-		return 1
-	case "pending":
-		return 2
-	case "completed", "failed", "expired":
-		return 3
-	case "needs_review":
-		return 4
-	case "approved", "declined":
-		return 5
-	}
-	return 0
-}
-
 // ApplyWebhookEvents applies stored events to the cache in one transaction: each row is
-// written only if it is newer than the cached one (version_at, then lifecycle stage), so
+// written only if it is newer than the cached one (UpsertInquiry's freshness rule), so
 // duplicates and late deliveries never move a status backwards; an inquiry never seen is
-// adopted. It returns the verdict of each event and the ids of the rows that changed.
+// adopted. An event that writes nothing is stale. It returns the verdict of each event and the ids of the rows that changed.
 func (d *DB) ApplyWebhookEvents(ctx context.Context, items []EventApply) (verdicts []string, changed []string, err error) {
 	verdicts = make([]string, len(items))
 	err = d.Tx(ctx, func(tx *sql.Tx) error {
@@ -135,29 +117,14 @@ func (d *DB) ApplyWebhookEvents(ctx context.Context, items []EventApply) (verdic
 			}
 			v := VerdictIgnored
 			if it.Row != nil {
-				var version int64
-				var status string
-				err := tx.QueryRowContext(ctx, `SELECT version_at, status FROM inquiries WHERE id = ?`, it.Row.ID).Scan(&version, &status)
-				newer := true
-				switch {
-				case errors.Is(err, sql.ErrNoRows):
-				case err != nil:
-					return fmt.Errorf("db: apply webhook event %s: %w", it.EventID, err)
-				case it.Row.VersionAt.UnixMilli() < version:
-					newer = false
-				case it.Row.VersionAt.UnixMilli() == version:
-					newer = statusRank(it.Row.Status) >= statusRank(status)
+				ok, err := UpsertInquiry(ctx, tx, *it.Row)
+				if err != nil {
+					return err
 				}
 				v = VerdictStale
-				if newer {
+				if ok {
 					v = VerdictApplied
-					ok, err := UpsertInquiry(ctx, tx, *it.Row)
-					if err != nil {
-						return err
-					}
-					if ok {
-						changed = append(changed, it.Row.ID)
-					}
+					changed = append(changed, it.Row.ID)
 				}
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE webhook_events SET verdict = ? WHERE id = ?`, v, it.EventID); err != nil {

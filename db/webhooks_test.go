@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/linkdesk/linkdesk/model"
 )
 
 func TestWebhookStoreAndApply(t *testing.T) {
@@ -16,7 +18,7 @@ func TestWebhookStoreAndApply(t *testing.T) {
 	defer d.Close()
 	t0 := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
 	row := func(status string, at time.Time) *Inquiry {
-		return &Inquiry{ID: "inq_1", Status: status, CreatedAt: t0, UpdatedAt: at, VersionAt: at}
+		return &Inquiry{ID: "inq_1", Status: model.Status(status), CreatedAt: t0, UpdatedAt: at, VersionAt: at}
 	}
 	ev := func(id string) WebhookEvent {
 		return WebhookEvent{ID: id, Name: "inquiry.x", InquiryID: "inq_1", EventAt: t0, ReceivedAt: time.Now(), Payload: "{}"}
@@ -44,7 +46,7 @@ func TestWebhookStoreAndApply(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return q.Status
+		return string(q.Status)
 	}
 
 	if f := store("evt_a", "evt_b", "evt_c", "evt_d", "evt_e"); !f[0] || !f[4] {

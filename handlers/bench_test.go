@@ -536,7 +536,7 @@ func BenchmarkWebhookIngestion(b *testing.B) {
 		wrong := 0
 		for id, want := range final {
 			q, err := srv.db.GetInquiry(context.Background(), id)
-			if err != nil || q.Status != want {
+			if err != nil || string(q.Status) != want {
 				wrong++
 			}
 		}

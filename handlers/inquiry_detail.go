@@ -8,6 +8,7 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona"
 	"github.com/linkdesk/linkdesk/views"
 )
@@ -52,10 +53,10 @@ func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (vie
 	me := currentUser(r)
 	v := views.InquiryDetail{
 		Inquiry: inquiryRow(q), Note: q.Note, Tags: q.Tags, SyncedAt: q.SyncedAt, Error: errText,
-		CanLink:   roleAccess(me.Role) >= Agent && linkable(q.Status),
+		CanLink:   roleAccess(me.Role) >= Agent && q.Status.Linkable(),
 		CanDecide: roleAccess(me.Role) >= Admin,
-		Decidable: q.Status != "approved" && q.Status != "declined" && q.RedactedAt.IsZero(),
-		Expirable: q.Status == "created" || q.Status == "pending",
+		Decidable: q.Status.Decidable() && q.RedactedAt.IsZero(),
+		Expirable: q.Status.PersonHasWork(),
 	}
 	v.Facts = []views.Fact{
 		{Label: "Reference ID", Value: q.ReferenceID},
@@ -94,12 +95,12 @@ func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (vie
 	if err != nil {
 		return v, err
 	}
-	switch {
-	case !linkable(q.Status):
+	switch k := model.LinkFor(q.Status); {
+	case k == model.LinkNone:
 		v.LinkNote = "This inquiry is " + strings.ToLower(views.StatusText(q.Status)) + ": the person has nothing left to do, so no link is needed."
 	case cur != nil:
 		v.Link = &views.LinkView{Kind: cur.Kind, URL: cur.URL, ExpiresAt: cur.ExpiresAt}
-	case q.Status == "pending" || q.Status == "expired":
+	case k.Fresh():
 		v.LinkNote = "The person has started, so their first link no longer opens the flow. Issue a new link: a one-time link that continues where they stopped."
 	default:
 		v.LinkNote = "No current link. Issue a new one."
@@ -124,11 +125,6 @@ func (s *Server) renderDetail(w http.ResponseWriter, r *http.Request, status int
 	p := s.page(r, "Inquiry "+q.ID, "inquiries")
 	s.takeFlash(w, r, &p)
 	s.render(w, r, status, views.InquiryDetailPage(p, v), nil)
-}
-
-// linkable reports whether the person still has something to do.
-func linkable(status string) bool {
-	return status == "created" || status == "pending" || status == "expired"
 }
 
 func orDash(s string) string {

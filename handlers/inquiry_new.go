@@ -246,7 +246,7 @@ func inquiryRow(q *db.Inquiry) views.InquiryRow {
 	if tmpl == "" {
 		tmpl = q.TemplateID
 	}
-	return views.InquiryRow{ID: q.ID, ReferenceID: q.ReferenceID, Name: q.Name, Email: q.Email, Status: q.Status,
+	return views.InquiryRow{ID: q.ID, ReferenceID: q.ReferenceID, Name: q.Name, Email: q.Email, Status: string(q.Status),
 		Template: tmpl, CreatedAt: q.CreatedAt, ExpiresAt: q.ExpiresAt, CreatedBy: q.CreatedByName}
 }
 

@@ -14,12 +14,13 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona"
 	"github.com/linkdesk/linkdesk/views"
 )
 
 // knownStatuses are offered in the Status filter, in lifecycle order.
-var knownStatuses = []string{"created", "pending", "completed", "needs_review", "approved", "declined", "failed", "expired"}
+var knownStatuses = model.Strings(model.Statuses)
 
 // maxStatuses bounds the statuses one filter may name.
 const maxStatuses = 16
@@ -139,10 +140,10 @@ func rowView(r db.ListRow, now time.Time) views.ListRow {
 	if r.CreatedBy != 0 && v.CreatedBy == "" {
 		v.CreatedBy = "staff #" + strconv.FormatInt(r.CreatedBy, 10)
 	}
-	switch r.Status {
-	case "created", "pending":
+	switch st := model.Status(r.Status); {
+	case st.PersonHasWork():
 		v.Expiry = views.Until(r.ExpiresAt, now)
-	case "expired":
+	case st == model.Expired:
 		v.Expiry = "expired"
 	}
 	return v
@@ -334,7 +335,7 @@ func (s *Server) listNotices(r *http.Request, st inquiry.SyncStatus, all *db.Sta
 		out = append(out, "Persona cannot be reached since "+views.When(st.FailingSince)+" ("+views.Ago(st.FailingSince, now)+
 			"), so this list shows what Linkdesk knew then; it catches up by itself once Persona answers. "+st.LastError)
 	}
-	if open := all.Total(db.OpenStatuses); open > 0 {
+	if open := all.Total(db.PersonWorkStatuses); open > 0 {
 		last, err := s.db.LastWebhookAt(r.Context())
 		if err != nil {
 			s.log.Warn("last webhook", "err", err)

@@ -180,7 +180,7 @@ func TestExportCSV(t *testing.T) {
 	}
 	q, err := e.db.GetInquiry(context.Background(), recs[1][0])
 	noErr(t, err)
-	if recs[1][1] != q.ReferenceID || recs[1][2] != q.Status || recs[1][3] != q.Name || recs[1][4] != q.Email || recs[1][5] != "KYC" && recs[1][6] == db.SeedTemplates[0].ID ||
+	if recs[1][1] != q.ReferenceID || recs[1][2] != string(q.Status) || recs[1][3] != q.Name || recs[1][4] != q.Email || recs[1][5] != "KYC" && recs[1][6] == db.SeedTemplates[0].ID ||
 		recs[1][7] != q.CreatedAt.UTC().Format(time.RFC3339) {
 		t.Errorf("row %v does not match %+v", recs[1], q)
 	}

@@ -375,7 +375,7 @@ func (s *Server) inquiryEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	send := func(q *db.Inquiry) error {
-		b, err := renderBytes(ctx, views.LiveStatus(q.Status))
+		b, err := renderBytes(ctx, views.LiveStatus(string(q.Status)))
 		if err != nil {
 			return err
 		}

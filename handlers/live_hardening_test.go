@@ -106,11 +106,11 @@ func TestLiveStreamsEndWhenSessionRevoked(t *testing.T) {
 			return res
 		}},
 		{"role change", "/events/inquiries", func(_ *http.Client, uid int64) *http.Response {
-			res, _ := e.do(admin, "POST", fmt.Sprintf("/staff/%d", uid), url.Values{"role": {db.RoleAgent}})
+			res, _ := e.do(admin, "POST", fmt.Sprintf("/staff/%d", uid), url.Values{"role": {string(db.RoleAgent)}})
 			return res
 		}},
 		{"password reset", "/events/inquiries/" + id, func(_ *http.Client, uid int64) *http.Response {
-			res, _ := e.do(admin, "POST", fmt.Sprintf("/staff/%d", uid), url.Values{"role": {db.RoleViewer}, "password": {"a-brand-new-password"}})
+			res, _ := e.do(admin, "POST", fmt.Sprintf("/staff/%d", uid), url.Values{"role": {string(db.RoleViewer)}, "password": {"a-brand-new-password"}})
 			return res
 		}},
 	}

@@ -47,7 +47,7 @@ func emailRow(e db.OutboxEmail) views.EmailRow {
 func (s *Server) emailPanel(r *http.Request, q *db.Inquiry) (*views.EmailPanel, error) {
 	ctx := r.Context()
 	staff := roleAccess(currentUser(r).Role) >= Agent
-	e := &views.EmailPanel{InquiryID: q.ID, CanAct: staff, CanSend: staff && linkable(q.Status), Recipient: defaultRecipient(q)}
+	e := &views.EmailPanel{InquiryID: q.ID, CanAct: staff, CanSend: staff && q.Status.Linkable(), Recipient: defaultRecipient(q)}
 	if err := s.fillEmailLog(ctx, q.ID, e); err != nil {
 		return nil, err
 	}

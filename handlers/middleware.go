@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/model"
 )
 
 type ctxKey int
@@ -22,11 +23,11 @@ func currentUser(r *http.Request) *db.User {
 	return u
 }
 
-func roleAccess(role string) Access {
+func roleAccess(role model.Role) Access {
 	switch role {
-	case db.RoleAdmin:
+	case model.Admin:
 		return Admin
-	case db.RoleAgent:
+	case model.Agent:
 		return Agent
 	default:
 		return Viewer
@@ -60,7 +61,7 @@ func (s *Server) authorize(need Access, next http.Handler) http.Handler {
 			return
 		}
 		if roleAccess(u.Role) < need {
-			s.errorPage(w, r, http.StatusForbidden, "Not allowed", "Your role ("+u.Role+") cannot open this page. Ask an admin if you need it.")
+			s.errorPage(w, r, http.StatusForbidden, "Not allowed", "Your role ("+string(u.Role)+") cannot open this page. Ask an admin if you need it.")
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -17,6 +17,7 @@ import (
 	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/live"
 	"github.com/linkdesk/linkdesk/mail"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -47,7 +48,7 @@ func newTestEnv(t testing.TB) *testEnv {
 }
 
 // addUser creates a staff account with a cheap hash (the cost is not what is under test).
-func (e *testEnv) addUser(email, role, password string) int64 {
+func (e *testEnv) addUser(email string, role model.Role, password string) int64 {
 	e.t.Helper()
 	h, _ := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
 	id, err := e.db.CreateUser(context.Background(), db.User{Email: email, Name: strings.Split(email, "@")[0], Role: role, PasswordHash: string(h)})

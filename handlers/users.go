@@ -7,17 +7,19 @@ import (
 	"strings"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/views"
 )
 
 type staffInput struct {
-	Name, Email, Role, Password string
+	Name, Email, Password string
+	Role                  model.Role
 }
 
 // validate trims the input and reports problems per field; needPassword is false when editing.
 func (in *staffInput) validate(needPassword bool) views.Form {
-	in.Name, in.Email, in.Role = strings.TrimSpace(in.Name), strings.TrimSpace(in.Email), strings.TrimSpace(in.Role)
-	f := views.Form{Values: map[string]string{"name": in.Name, "email": in.Email, "role": in.Role}, Errors: map[string]string{}}
+	in.Name, in.Email, in.Role = strings.TrimSpace(in.Name), strings.TrimSpace(in.Email), model.Role(strings.TrimSpace(string(in.Role)))
+	f := views.Form{Values: map[string]string{"name": in.Name, "email": in.Email, "role": string(in.Role)}, Errors: map[string]string{}}
 	if in.Name == "" {
 		f.Errors["name"] = "Enter a name."
 	} else if len(in.Name) > 200 {
@@ -26,7 +28,7 @@ func (in *staffInput) validate(needPassword bool) views.Form {
 	if !ValidEmail(in.Email) {
 		f.Errors["email"] = "Enter an email address like name@example.com."
 	}
-	if in.Role != db.RoleAdmin && in.Role != db.RoleAgent && in.Role != db.RoleViewer {
+	if !in.Role.Valid() {
 		f.Errors["role"] = "Choose admin, agent or viewer."
 	}
 	if needPassword || in.Password != "" {
@@ -47,7 +49,7 @@ func (s *Server) staffRows(r *http.Request) ([]views.StaffRow, error) {
 	me := currentUser(r)
 	rows := make([]views.StaffRow, len(users))
 	for i, u := range users {
-		rows[i] = views.StaffRow{ID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role, Disabled: u.Disabled, Self: u.ID == me.ID}
+		rows[i] = views.StaffRow{ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role), Disabled: u.Disabled, Self: u.ID == me.ID}
 	}
 	return rows, nil
 }
@@ -71,7 +73,7 @@ func (s *Server) renderStaffEdit(w http.ResponseWriter, r *http.Request, status 
 	p := s.page(r, "Staff", "staff")
 	s.takeFlash(w, r, &p)
 	if add.Values == nil {
-		add.Values = map[string]string{"role": db.RoleAgent}
+		add.Values = map[string]string{"role": string(model.Agent)}
 	}
 	s.render(w, r, status, views.StaffPage(p, rows, add), nil)
 }
@@ -81,7 +83,7 @@ func (s *Server) staffPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) staffAdd(w http.ResponseWriter, r *http.Request) {
-	in := staffInput{Name: r.PostFormValue("name"), Email: r.PostFormValue("email"), Role: r.PostFormValue("role"), Password: r.PostFormValue("password")}
+	in := staffInput{Name: r.PostFormValue("name"), Email: r.PostFormValue("email"), Role: model.Role(r.PostFormValue("role")), Password: r.PostFormValue("password")}
 	f := in.validate(true)
 	if len(f.Errors) > 0 {
 		s.renderStaff(w, r, http.StatusUnprocessableEntity, f)
@@ -104,8 +106,8 @@ func (s *Server) staffAdd(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	s.audit(r, db.AuditEntry{UserID: me.ID, Actor: me.Name, Action: "user.add", Target: in.Email, Detail: "role " + in.Role})
-	s.flash(w, r, "Added "+in.Name+" as "+in.Role+".")
+	s.audit(r, db.AuditEntry{UserID: me.ID, Actor: me.Name, Action: "user.add", Target: in.Email, Detail: "role " + string(in.Role)})
+	s.flash(w, r, "Added "+in.Name+" as "+string(in.Role)+".")
 	redirect(w, r, "/staff")
 }
 
@@ -136,14 +138,14 @@ func (s *Server) staffUpdate(w http.ResponseWriter, r *http.Request) {
 		up.Disabled = &dis
 		what = append(what, r.PostFormValue("action")+"d")
 	default:
-		role := strings.TrimSpace(r.PostFormValue("role"))
+		role := model.Role(strings.TrimSpace(r.PostFormValue("role")))
 		if role != u.Role {
-			if role != db.RoleAdmin && role != db.RoleAgent && role != db.RoleViewer {
+			if !role.Valid() {
 				s.renderStaffEdit(w, r, http.StatusUnprocessableEntity, views.Form{}, u.ID, "Choose admin, agent or viewer.")
 				return
 			}
 			up.Role = &role
-			what = append(what, "role "+u.Role+" → "+role)
+			what = append(what, "role "+string(u.Role)+" → "+string(role))
 		}
 		if pw := r.PostFormValue("password"); pw != "" {
 			hash, err := HashPassword(pw)

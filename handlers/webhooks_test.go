@@ -70,7 +70,7 @@ func (e *sandboxEnv) cachedStatus(id string) string {
 	if err != nil {
 		return ""
 	}
-	return q.Status
+	return string(q.Status)
 }
 
 func TestWebhookSignatures(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona"
 )
 
@@ -156,11 +157,11 @@ func (s *Service) Create(ctx context.Context, a Actor, in CreateInput) (*CreateR
 		}
 		if existing != nil {
 			switch existing.Status {
-			case "created":
+			case model.Created:
 				return &CreateResult{Guard: GuardUseExisting, Existing: existing}, nil
-			case "pending":
+			case model.Pending:
 				return &CreateResult{Guard: GuardResume, Existing: existing}, nil
-			case "completed", "approved", "needs_review":
+			case model.Completed, model.Approved, model.NeedsReview:
 				if !in.Confirm {
 					return &CreateResult{Guard: GuardConfirm, Existing: existing}, nil
 				}
@@ -195,7 +196,7 @@ func (s *Service) Create(ctx context.Context, a Actor, in CreateInput) (*CreateR
 		return nil, err
 	}
 	s.changed(row.ID)
-	if row.Status == "created" {
+	if model.LinkFor(row.Status) == model.LinkInquiry {
 		if _, err := s.issue(ctx, a, &row, db.Link{InquiryID: row.ID, Kind: "inquiry", URL: s.inquiryURL(row.ID), ExpiresAt: row.ExpiresAt}); err != nil {
 			return nil, err
 		}
@@ -267,16 +268,16 @@ func createParams(in CreateInput) string {
 }
 
 // statusWords says a status in plain words.
-func statusWords(status string) string {
+func statusWords(status model.Status) string {
 	switch status {
-	case "needs_review":
+	case model.NeedsReview:
 		return "waiting for review"
-	case "created":
+	case model.Created:
 		return "not started yet"
-	case "pending":
+	case model.Pending:
 		return "started but not finished"
 	}
-	return status
+	return string(status)
 }
 
 // IsPersonaError reports whether err came from Persona (as opposed to the console itself).

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona"
 )
 
@@ -55,10 +56,10 @@ func (s *Service) newLink(ctx context.Context, a Actor, id, requestKey string) (
 	if err != nil {
 		return nil, err
 	}
-	switch q.Status {
-	case "created":
+	switch model.LinkFor(q.Status) {
+	case model.LinkInquiry:
 		return s.issue(ctx, a, q, db.Link{InquiryID: id, Kind: "inquiry", URL: s.inquiryURL(id), ExpiresAt: q.ExpiresAt})
-	case "expired":
+	case model.LinkResumeOneTime:
 		var p *persona.Inquiry
 		err := s.keyedAction(ctx, id, "resume", requestKey, "", func(ctx context.Context) (err error) {
 			p, _, err = c.ResumeInquiry(ctx, id)
@@ -72,7 +73,7 @@ func (s *Service) newLink(ctx context.Context, a Actor, id, requestKey string) (
 			return nil, err
 		}
 		fallthrough
-	case "pending":
+	case model.LinkOneTime:
 		ttl := s.Settings().OneTimeLinkTTL
 		var p *persona.Inquiry
 		var link string
@@ -110,7 +111,7 @@ func (s *Service) CurrentLink(ctx context.Context, q *db.Inquiry) (*db.Link, err
 		return nil, err
 	}
 	for _, l := range links {
-		if l.Kind == "inquiry" && q.Status != "created" {
+		if l.Kind == "inquiry" && model.LinkFor(q.Status) != model.LinkInquiry {
 			continue
 		}
 		if l.ExpiresAt.IsZero() || l.ExpiresAt.After(time.Now()) {

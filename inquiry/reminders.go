@@ -34,7 +34,7 @@ func ParseReminderDays(s string) []int {
 // remindable reports whether the person still has something to do, so a reminder makes sense.
 // An expired inquiry is not reminded: that would resume it, which is staff's call.
 func remindable(q *db.Inquiry) bool {
-	return (q.Status == "created" || q.Status == "pending") && q.RedactedAt.IsZero()
+	return q.Status.Remindable() && q.RedactedAt.IsZero()
 }
 
 // dueDay is the latest scheduled day that has come at now, and when it came; ok is false

@@ -10,6 +10,7 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/mail"
+	"github.com/linkdesk/linkdesk/model"
 )
 
 // MailSetup is how the service reaches the mail side. Either part may be nil: without a Sender
@@ -323,11 +324,11 @@ func (s *Service) send(ctx context.Context, a Actor, inquiryID, recipient, kind,
 // person started: then Persona is asked once, and the inquiry link already recorded is reused
 // rather than recorded again.
 func (s *Service) linkForEmail(ctx context.Context, a Actor, id, key string) (*db.Link, error) {
-	if q, err := s.db.GetInquiry(ctx, id); err == nil && q.Status == "created" {
+	if q, err := s.db.GetInquiry(ctx, id); err == nil && model.LinkFor(q.Status) == model.LinkInquiry {
 		if q, err = s.Refresh(ctx, a, id); err != nil {
 			return nil, err
 		}
-		if q.Status == "created" {
+		if model.LinkFor(q.Status) == model.LinkInquiry {
 			cur, err := s.CurrentLink(ctx, q)
 			if err != nil {
 				return nil, err
@@ -361,10 +362,10 @@ func (s *Service) Preview(ctx context.Context, a Actor, q *db.Inquiry) (*Draft, 
 		return nil, err
 	}
 	d := &Draft{}
-	switch q.Status {
-	case "created":
+	switch k := model.LinkFor(q.Status); {
+	case k == model.LinkInquiry:
 		d.Link = &db.Link{InquiryID: q.ID, Kind: "inquiry", URL: s.inquiryURL(q.ID), ExpiresAt: q.ExpiresAt}
-	case "pending", "expired":
+	case k.Fresh():
 		d.Fresh = true
 		if d.Link, err = s.CurrentLink(ctx, q); err != nil {
 			return nil, err

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona"
 )
 
@@ -125,7 +126,7 @@ func (s *Service) changed(id string) {
 // is cached: Persona's updated-at, or the event time where it is newer.
 func fromPersona(p *persona.Inquiry, version time.Time) db.Inquiry {
 	q := db.Inquiry{
-		ID: p.ID, ReferenceID: p.ReferenceID, TemplateID: p.TemplateID, Status: p.Status,
+		ID: p.ID, ReferenceID: p.ReferenceID, TemplateID: p.TemplateID, Status: model.Status(p.Status),
 		Name: p.Name(), Email: p.Field("email-address"), Note: p.Note, Tags: p.Tags,
 		Fields: map[string]string{}, SyncedAt: time.Now(),
 	}

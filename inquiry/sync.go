@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona"
 )
 
@@ -70,8 +72,17 @@ const (
 	eventRetention = 30 * 24 * time.Hour
 )
 
-// openStatuses are the statuses Persona may still change by itself.
-const openStatuses = "created,pending,completed,needs_review"
+// mayChangeFilter asks Persona's list for the known statuses it may still change by itself
+// (model.Status.MayChange), comma-separated.
+var mayChangeFilter = func() string {
+	var out []string
+	for _, st := range model.Statuses {
+		if st.MayChange() {
+			out = append(out, string(st))
+		}
+	}
+	return strings.Join(out, ",")
+}()
 
 // Reconcile runs one pass. full walks every inquiry Persona has; otherwise it reads those
 // created since the last good pass (whatever their status), those still open at Persona, and
@@ -164,7 +175,7 @@ func (s *Service) Reconcile(ctx context.Context, full bool, progress func(done i
 			return res, err
 		}
 		if !oldest.IsZero() && oldest.Before(since) {
-			if err := list(persona.ListInquiriesParams{Status: openStatuses, CreatedAfter: oldest, CreatedBefore: since}); err != nil {
+			if err := list(persona.ListInquiriesParams{Status: mayChangeFilter, CreatedAfter: oldest, CreatedBefore: since}); err != nil {
 				return res, err
 			}
 		}

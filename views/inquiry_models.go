@@ -3,6 +3,8 @@ package views
 import (
 	"fmt"
 	"time"
+
+	"github.com/linkdesk/linkdesk/model"
 )
 
 // Option is a value and its label for a select.
@@ -162,28 +164,29 @@ type EmailPreview struct {
 }
 
 // StatusText is a status in words for people; unknown statuses are shown as they are.
-func StatusText(s string) string {
-	switch s {
-	case "created":
+// It takes any string type because verifications' statuses share the badge.
+func StatusText[S ~string](s S) string {
+	switch model.Status(s) {
+	case model.Created:
 		return "Created"
-	case "pending":
+	case model.Pending:
 		return "Pending"
-	case "completed":
+	case model.Completed:
 		return "Completed"
-	case "failed":
+	case model.Failed:
 		return "Failed"
-	case "expired":
+	case model.Expired:
 		return "Expired"
-	case "needs_review":
+	case model.NeedsReview:
 		return "Needs review"
-	case "approved":
+	case model.Approved:
 		return "Approved"
-	case "declined":
+	case model.Declined:
 		return "Declined"
 	case "":
 		return "Unknown"
 	}
-	return s
+	return string(s)
 }
 
 // When formats a time for tables; zero is "—".

@@ -2,6 +2,8 @@
 // database, no requests.
 package views
 
+import "github.com/linkdesk/linkdesk/model"
+
 // Me is the signed-in staff member as the layout shows them.
 type Me struct {
 	ID    int64
@@ -15,8 +17,7 @@ func (m *Me) Can(role string) bool {
 	if m == nil {
 		return false
 	}
-	rank := map[string]int{"viewer": 1, "agent": 2, "admin": 3}
-	return rank[m.Role] >= rank[role]
+	return model.Role(m.Role).Level() >= model.Role(role).Level()
 }
 
 // Page is what every full page needs from the layout.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/handlers"
+	"github.com/linkdesk/linkdesk/model"
 )
 
 func runMigrate(ctx context.Context, args []string, _ io.Reader, stdout io.Writer) error {
@@ -73,7 +74,8 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 	if *name == "" || !handlers.ValidEmail(*email) {
 		return errors.New("user add: --name and a valid --email are required")
 	}
-	if *role != db.RoleAdmin && *role != db.RoleAgent && *role != db.RoleViewer {
+	r, ok := model.ParseRole(*role)
+	if !ok {
 		return errors.New("user add: --role must be admin, agent or viewer")
 	}
 	hash, err := handlers.HashPassword(pw)
@@ -85,7 +87,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 		return err
 	}
 	defer d.Close()
-	if _, err := d.CreateUser(ctx, db.User{Email: *email, Name: *name, Role: *role, PasswordHash: hash}); err != nil {
+	if _, err := d.CreateUser(ctx, db.User{Email: *email, Name: *name, Role: r, PasswordHash: hash}); err != nil {
 		return fmt.Errorf("user add: %w", err)
 	}
 	d.Audit(ctx, db.AuditEntry{Actor: "command line", Action: "user.add", Target: *email, Detail: "role " + *role})

@@ -1,0 +1,42 @@
+package model
+
+// Role is a staff member's role.
+type Role string
+
+// Roles, from most to least powerful.
+const (
+	Admin  Role = "admin"
+	Agent  Role = "agent"
+	Viewer Role = "viewer"
+)
+
+// Roles are the known roles, most powerful first.
+var Roles = []Role{Admin, Agent, Viewer}
+
+// ParseRole reads a role from a form or the command line; ok is false for anything else.
+func ParseRole(s string) (Role, bool) {
+	switch r := Role(s); r {
+	case Admin, Agent, Viewer:
+		return r, true
+	}
+	return "", false
+}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	_, ok := ParseRole(string(r))
+	return ok
+}
+
+// Level orders roles for access checks: viewer 1, agent 2, admin 3; an unknown role 0.
+func (r Role) Level() int {
+	switch r {
+	case Admin:
+		return 3
+	case Agent:
+		return 2
+	case Viewer:
+		return 1
+	}
+	return 0
+}
