@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -39,12 +41,31 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not-a-real-password"), bc
 // ValidEmail reports whether s is one plain email address, by the same rule the email sender uses.
 func ValidEmail(s string) bool { return inquiry.ValidRecipient(s) == nil }
 
-// safeNext keeps only local paths, so a crafted sign-in link cannot send people elsewhere.
+// safeNext keeps only local paths, so a crafted sign-in link cannot send people elsewhere. The
+// rule is checked on the path as it will be sent: http.Redirect cleans it (so "/./\evil"
+// would become "/\evil"), and browsers read a backslash as a slash and drop tabs and newlines,
+// so any of those, or a path that is not one slash and then a local segment, goes home instead.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n\t") {
-		return "/inquiries"
+	const home = "/inquiries"
+	if len(next) > 2048 || strings.ContainsRune(next, '\\') || strings.IndexFunc(next, func(c rune) bool { return c <= ' ' || c == 0x7f }) >= 0 {
+		return home
 	}
-	return next
+	p, rest := next, ""
+	if i := strings.IndexAny(next, "?#"); i >= 0 {
+		p, rest = next[:i], next[i:]
+	}
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+		return home
+	}
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	out := clean + rest
+	if u, err := url.Parse(out); err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || strings.HasPrefix(out, "//") {
+		return home
+	}
+	return out
 }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
