@@ -189,3 +189,59 @@ func TestAbortedExportQuiet(t *testing.T) {
 		t.Errorf("%d error lines for downloads the client cancelled:\n%s", n, logs.String())
 	}
 }
+
+// bigForm is a form just over the body limit.
+func bigForm(fields url.Values, key string) url.Values {
+	fields.Set(key, strings.Repeat("a", maxBody))
+	return fields
+}
+
+// An email-wording post over the limit is refused in words and leaves the stored wording as it was.
+func TestOversizedEmailWordingRefused(t *testing.T) {
+	e := newTestEnv(t)
+	e.addUser("admin@example.com", db.RoleAdmin, pw)
+	c := e.signIn("admin@example.com", pw)
+	wording := url.Values{"subject": {"Please verify with Acme, {{.FirstName}}"}, "text": {"Open {{.Link}} to verify."}, "html": {`<p><a href="{{.Link}}">Verify</a></p>`}}
+	if res, body := e.do(c, "POST", "/settings/email", wording); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("saving the wording: %d %s", res.StatusCode, body)
+	}
+	res, body := e.do(c, "POST", "/settings/email", bigForm(url.Values{"subject": {"x"}}, "text"))
+	if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, "This form is too large") || !strings.Contains(body, "nothing was saved") {
+		t.Fatalf("oversized wording: %d, want 413 with the reason in words: %.300s", res.StatusCode, body)
+	}
+	got, err := e.srv.inq.EmailTemplates(t.Context())
+	noErr(t, err)
+	if got.Subject != wording.Get("subject") || got.Text != wording.Get("text") {
+		t.Fatalf("stored wording changed to %+v", got)
+	}
+	// htmx gets the message as a fragment, with the same status.
+	res, body = e.request(c, "POST", "/settings/email", bigForm(url.Values{}, "html"), true)
+	if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, "This form is too large") || strings.Contains(body, "<nav") {
+		t.Fatalf("htmx oversized wording: %d: %.300s", res.StatusCode, body)
+	}
+}
+
+// Every route that takes a form refuses one over the limit, before acting on it.
+func TestOversizedFormsRefusedEverywhere(t *testing.T) {
+	e := newTestEnv(t)
+	e.addUser("admin@example.com", db.RoleAdmin, pw)
+	c := e.signIn("admin@example.com", pw)
+	for _, rt := range e.srv.Routes() {
+		method, path, _ := strings.Cut(rt.Pattern, " ")
+		if method != "POST" || path == "/webhooks/persona" {
+			continue
+		}
+		path = strings.NewReplacer("{id}", "1").Replace(path)
+		res, body := e.do(c, method, path, bigForm(url.Values{"name": {"Eve"}, "email": {"eve@example.com"}, "role": {"admin"}, "password": {"eve's long password"}, "action": {"save"}}, "note"))
+		if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, "This form is too large") {
+			t.Errorf("POST %s with an oversized form: %d, want 413 in words", path, res.StatusCode)
+		}
+	}
+	if _, err := e.db.UserByEmail(t.Context(), "eve@example.com"); err == nil {
+		t.Error("an oversized Add staff form created the account")
+	}
+	// Still signed in: the oversized POST /logout did nothing either.
+	if res, _ := e.do(c, "GET", "/staff", nil); res.StatusCode != http.StatusOK {
+		t.Errorf("after the oversized posts /staff gave %d", res.StatusCode)
+	}
+}
