@@ -66,7 +66,7 @@ func TestSignInThrottled(t *testing.T) {
 		t.Fatalf("status %d, body lacks the throttle message", res.StatusCode)
 	}
 	// A minute later it works again.
-	e.srv.limiter.now = func() time.Time { return time.Now().Add(61 * time.Second) }
+	e.srv.limiter.setClock(func() time.Time { return time.Now().Add(61 * time.Second) })
 	res, _ = e.do(c, "POST", "/login", url.Values{"email": {"ada@example.com"}, "password": {pw}})
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("after the window: status %d", res.StatusCode)
