@@ -180,3 +180,20 @@ func TestParseTrustedProxies(t *testing.T) {
 		t.Fatalf("bad entry: %v", err)
 	}
 }
+
+// "disabled" is said only to someone who knows the password.
+func TestDisabledNotRevealedWithoutThePassword(t *testing.T) {
+	e := newTestEnv(t)
+	e.addUser("admin@example.com", db.RoleAdmin, pw)
+	id := e.addUser("ada@example.com", db.RoleAgent, pw)
+	dis := true
+	noErr(t, e.db.UpdateUser(t.Context(), id, db.UserUpdate{Disabled: &dis}, db.AuditEntry{Action: "test"}))
+	st, body := signInAs(e, e.client(), "ada@example.com", "not her password", nil)
+	if st != http.StatusUnprocessableEntity || strings.Contains(body, "disabled") || !strings.Contains(body, "The email or password is not right.") {
+		t.Fatalf("wrong password on a disabled account: %d, disabled revealed: %v", st, strings.Contains(body, "disabled"))
+	}
+	st, body = signInAs(e, e.client(), "ada@example.com", pw, nil)
+	if st != http.StatusUnprocessableEntity || !strings.Contains(body, "This account is disabled") {
+		t.Fatalf("right password on a disabled account: %d, want it told it is disabled", st)
+	}
+}
