@@ -7,7 +7,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"net/netip"
+	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -39,12 +43,31 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not-a-real-password"), bc
 // ValidEmail reports whether s is one plain email address, by the same rule the email sender uses.
 func ValidEmail(s string) bool { return inquiry.ValidRecipient(s) == nil }
 
-// safeNext keeps only local paths, so a crafted sign-in link cannot send people elsewhere.
+// safeNext keeps only local paths, so a crafted sign-in link cannot send people elsewhere. The
+// rule is checked on the path as it will be sent: http.Redirect cleans it (so "/./\evil"
+// would become "/\evil"), and browsers read a backslash as a slash and drop tabs and newlines,
+// so any of those, or a path that is not one slash and then a local segment, goes home instead.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n\t") {
-		return "/inquiries"
+	const home = "/inquiries"
+	if len(next) > 2048 || strings.ContainsRune(next, '\\') || strings.IndexFunc(next, func(c rune) bool { return c <= ' ' || c == 0x7f }) >= 0 {
+		return home
 	}
-	return next
+	p, rest := next, ""
+	if i := strings.IndexAny(next, "?#"); i >= 0 {
+		p, rest = next[:i], next[i:]
+	}
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+		return home
+	}
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	out := clean + rest
+	if u, err := url.Parse(out); err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || strings.HasPrefix(out, "//") {
+		return home
+	}
+	return out
 }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -74,11 +97,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusUnprocessableEntity, "Enter your email and password.")
 		return
 	}
-	ip := clientIP(r)
+	ip := s.clientIP(r)
 	if wait := s.limiter.blocked(ip, strings.ToLower(email)); wait > 0 {
 		s.log.Warn("sign-in throttled", "ip", ip)
-		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
-		fail(http.StatusTooManyRequests, fmt.Sprintf("Too many attempts. Try again in %d s.", int(wait.Seconds())+1))
+		secs := int(math.Ceil(wait.Seconds()))
+		w.Header().Set("Retry-After", fmt.Sprint(secs))
+		fail(http.StatusTooManyRequests, fmt.Sprintf("Too many attempts. Try again in %d s.", secs))
 		return
 	}
 	u, err := s.db.UserByEmail(r.Context(), email)
@@ -105,6 +129,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
+	s.limiter.succeeded(strings.ToLower(email))
 	s.audit(r, db.AuditEntry{UserID: u.ID, Actor: u.Name, Action: "user.sign-in", Target: u.Email})
 	redirect(w, r, safeNext(next))
 }
@@ -245,33 +270,69 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 }
 
 // --- sign-in throttling ---
+//
+// Failures are counted per client address and per account. Each gets LoginLimit free failures;
+// after that every further attempt must wait twice as long as the one before it (loginBase, then
+// 2x, 4x... up to loginCap), counted from the last failure, and a count is forgotten after
+// loginForget without failures.
+//
+// An account's back-off applies only to addresses that have themselves failed on that account.
+// Someone guessing from elsewhere therefore cannot lock the owner out (the owner's address has
+// not failed on it and gets straight through), while a guesser is slowed twice: by their own
+// address's back-off, and, on every address that already guessed wrong, by the account's. An
+// attack spread over many addresses gets one unthrottled guess per fresh address, no more. A
+// correct password clears the account's count but not the address's, so signing in to one's own
+// account does not buy more guesses at someone else's.
 
-// loginLimiter counts failed sign-ins per account and per address in a sliding window.
+const (
+	loginBase    = 30 * time.Second
+	loginCap     = 15 * time.Minute
+	loginForget  = time.Hour
+	maxAcctAddrs = 1000 // addresses remembered per account; the oldest go first
+)
+
+type backoff struct {
+	fails int
+	last  time.Time
+	addrs map[string]time.Time // accounts only: the addresses that failed on it
+}
+
 type loginLimiter struct {
-	mu     sync.Mutex
-	limit  int
-	window time.Duration
-	fails  map[string][]time.Time
-	now    func() time.Time
+	mu    sync.Mutex
+	free  int
+	ips   map[string]*backoff
+	accts map[string]*backoff
+	now   func() time.Time
 }
 
-func newLoginLimiter(limit int, window time.Duration) *loginLimiter {
-	return &loginLimiter{limit: limit, window: window, fails: map[string][]time.Time{}, now: time.Now}
+func newLoginLimiter(free int) *loginLimiter {
+	return &loginLimiter{free: free, ips: map[string]*backoff{}, accts: map[string]*backoff{}, now: time.Now}
 }
 
-func (l *loginLimiter) recent(key string, now time.Time) []time.Time {
-	ts := l.fails[key]
-	i := 0
-	for i < len(ts) && now.Sub(ts[i]) >= l.window {
-		i++
+// setClock replaces the clock (tests).
+func (l *loginLimiter) setClock(now func() time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.now = now
+}
+
+// liveCount returns key's live count, dropping a forgotten one.
+func liveCount(m map[string]*backoff, key string, now time.Time) *backoff {
+	b := m[key]
+	if b != nil && now.Sub(b.last) >= loginForget {
+		delete(m, key)
+		return nil
 	}
-	ts = ts[i:]
-	if len(ts) == 0 {
-		delete(l.fails, key)
-	} else {
-		l.fails[key] = ts
+	return b
+}
+
+// wait is how long b still holds off the next attempt.
+func (l *loginLimiter) wait(b *backoff, now time.Time) time.Duration {
+	if b == nil || b.fails < l.free {
+		return 0
 	}
-	return ts
+	d := min(loginBase<<min(b.fails-l.free, 16), loginCap)
+	return max(0, b.last.Add(d).Sub(now))
 }
 
 // blocked returns how long the caller must wait, or 0.
@@ -279,10 +340,10 @@ func (l *loginLimiter) blocked(ip, account string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	var wait time.Duration
-	for _, k := range []string{"ip:" + ip, "acct:" + account} {
-		if ts := l.recent(k, now); len(ts) >= l.limit {
-			wait = max(wait, l.window-now.Sub(ts[len(ts)-l.limit]))
+	wait := l.wait(liveCount(l.ips, ip, now), now)
+	if a := liveCount(l.accts, account, now); a != nil {
+		if _, failedHere := a.addrs[ip]; failedHere {
+			wait = max(wait, l.wait(a, now))
 		}
 	}
 	return wait
@@ -292,24 +353,103 @@ func (l *loginLimiter) fail(ip, account string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	// Keys are pruned when used again; a sweep now and then drops those never seen again, so
-	// a stream of made-up emails cannot grow the map without bound.
-	if len(l.fails) > 10000 {
-		for k := range l.fails {
-			l.recent(k, now)
+	// Counts are pruned when used again; a sweep now and then drops those never seen again, so
+	// a stream of made-up emails cannot grow the maps without bound.
+	if len(l.ips)+len(l.accts) > 10000 {
+		for _, m := range []map[string]*backoff{l.ips, l.accts} {
+			for k := range m {
+				liveCount(m, k, now)
+			}
 		}
 	}
-	for _, k := range []string{"ip:" + ip, "acct:" + account} {
-		l.fails[k] = append(l.recent(k, now), now)
+	b := liveCount(l.ips, ip, now)
+	if b == nil {
+		b = &backoff{}
+		l.ips[ip] = b
+	}
+	b.fails, b.last = b.fails+1, now
+	a := liveCount(l.accts, account, now)
+	if a == nil {
+		a = &backoff{addrs: map[string]time.Time{}}
+		l.accts[account] = a
+	}
+	a.fails, a.last = a.fails+1, now
+	a.addrs[ip] = now
+	if len(a.addrs) > maxAcctAddrs {
+		oldest := ip
+		for k, t := range a.addrs {
+			if t.Before(a.addrs[oldest]) {
+				oldest = k
+			}
+		}
+		delete(a.addrs, oldest)
 	}
 }
 
-// clientIP is the connection's address; behind a proxy every request shares it, which makes
-// the per-address limit stricter, never looser.
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i > 0 {
-		host = host[:i]
+// succeeded clears the account's count after a correct password.
+func (l *loginLimiter) succeeded(account string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.accts, account)
+}
+
+// ParseTrustedProxies reads a comma-separated list of IP addresses and CIDR ranges.
+func ParseTrustedProxies(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+		} else if a, err := netip.ParseAddr(f); err == nil {
+			a = a.Unmap()
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+		} else {
+			return nil, fmt.Errorf("trusted proxy %q is neither an IP address (10.0.0.5) nor a CIDR range (10.0.0.0/8)", f)
+		}
 	}
-	return host
+	return out, nil
+}
+
+func (s *Server) trustedProxy(a netip.Addr) bool {
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientIP is the address sign-in limits are counted against: the connection's address, unless
+// that is a trusted proxy; then the right-most X-Forwarded-For address that is not a trusted
+// proxy itself (addresses left of it were written by the client and prove nothing). Untrusted
+// peers' X-Forwarded-For is ignored. Behind an unlisted proxy every request shares the proxy's
+// address, which makes the per-address limit stricter, never looser.
+func (s *Server) clientIP(r *http.Request) string {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	addr := ap.Addr().Unmap()
+	if !s.trustedProxy(addr) {
+		return addr.String()
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		h := strings.TrimSpace(hops[i])
+		a, err := netip.ParseAddr(h)
+		if err != nil {
+			ap, perr := netip.ParseAddrPort(h)
+			if perr != nil {
+				break // not an address: stop at the last hop we could trust
+			}
+			a = ap.Addr()
+		}
+		if a = a.Unmap(); !s.trustedProxy(a) {
+			return a.String()
+		}
+		addr = a
+	}
+	return addr.String()
 }

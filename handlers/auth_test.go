@@ -66,7 +66,7 @@ func TestSignInThrottled(t *testing.T) {
 		t.Fatalf("status %d, body lacks the throttle message", res.StatusCode)
 	}
 	// A minute later it works again.
-	e.srv.limiter.now = func() time.Time { return time.Now().Add(61 * time.Second) }
+	e.srv.limiter.setClock(func() time.Time { return time.Now().Add(61 * time.Second) })
 	res, _ = e.do(c, "POST", "/login", url.Values{"email": {"ada@example.com"}, "password": {pw}})
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("after the window: status %d", res.StatusCode)
@@ -145,12 +145,26 @@ func TestOpenRedirectRefused(t *testing.T) {
 		"//evil.example/x":     "/inquiries",
 		"https://evil.example": "/inquiries",
 		"/\\evil.example":      "/inquiries",
+		"/./\\evil.example":    "/inquiries",
+		"/.//evil.example":     "/evil.example", // cleaned: a path on this site
+		"/%2F%2Fevil.example":  "/%2F%2Fevil.example",
+		"/a/../staff":          "/staff",
 		"":                     "/inquiries",
 	} {
 		c := e.client()
 		res, _ := e.do(c, "POST", "/login", url.Values{"email": {"ada@example.com"}, "password": {pw}, "next": {next}})
 		if got := res.Header.Get("Location"); got != want {
 			t.Errorf("next=%q: redirected to %q, want %q", next, got, want)
+		}
+		// htmx sign-in follows HX-Redirect instead.
+		res, _ = e.request(e.client(), "POST", "/login", url.Values{"email": {"ada@example.com"}, "password": {pw}, "next": {next}}, true)
+		if got := res.Header.Get("HX-Redirect"); got != want {
+			t.Errorf("htmx next=%q: HX-Redirect %q, want %q", next, got, want)
+		}
+		// Already signed in, GET /login?next= redirects at once.
+		res, _ = e.do(c, "GET", "/login?next="+url.QueryEscape(next), nil)
+		if got := res.Header.Get("Location"); got != want {
+			t.Errorf("signed in, GET /login?next=%q: redirected to %q, want %q", next, got, want)
 		}
 	}
 }

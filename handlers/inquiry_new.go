@@ -177,6 +177,9 @@ func (s *Server) createInquiry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.inq.Create(r.Context(), actor(r), in)
+	if err != nil && s.clientGone(r, err) {
+		return
+	}
 	if err != nil {
 		// The form keeps its key, so submitting it again repeats the same request and cannot
 		// create a second inquiry, unless Persona refused it: Persona keeps its answer to a key,

@@ -435,6 +435,9 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request) {
 	rows := 0
 	for {
 		page, err := s.lister.List(r.Context(), f)
+		if err != nil && s.clientGone(r, err) {
+			return
+		}
 		if err != nil {
 			if rows == 0 {
 				h.Del("Content-Disposition")

@@ -3,7 +3,9 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -39,7 +41,9 @@ func roleAccess(role model.Role) Access {
 func (s *Server) authorize(need Access, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if need == Public {
-			next.ServeHTTP(w, r)
+			if s.parseForm(w, r) {
+				next.ServeHTTP(w, r)
+			}
 			return
 		}
 		u := currentUser(r)
@@ -64,7 +68,9 @@ func (s *Server) authorize(need Access, next http.Handler) http.Handler {
 			s.errorPage(w, r, http.StatusForbidden, "Not allowed", "Your role ("+string(u.Role)+") cannot open this page. Ask an admin if you need it.")
 			return
 		}
-		next.ServeHTTP(w, r)
+		if s.parseForm(w, r) {
+			next.ServeHTTP(w, r)
+		}
 	})
 }
 
@@ -117,6 +123,44 @@ func securityHeaders(next http.Handler) http.Handler {
 
 // maxBody caps request bodies; forms are small, and the webhook endpoint sets its own cap.
 const maxBody = 1 << 20
+
+// parseForm reads a posted form before any handler sees it, for every route, so the handlers'
+// r.PostFormValue calls (which drop the parse error) only ever read a form that arrived whole:
+// a body over maxBody, or one that cannot be read, is answered here in words and the handler
+// never runs, instead of acting on an empty form (e.g. saving empty email wording as defaults).
+// Other bodies (the webhook's JSON) are left for their handler.
+func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var err error
+	switch ct {
+	case "application/x-www-form-urlencoded":
+		err = r.ParseForm()
+	case "multipart/form-data":
+		err = r.ParseMultipartForm(maxBody)
+	default:
+		return true
+	}
+	if err == nil {
+		return true
+	}
+	if s.clientGone(r, err) {
+		return false
+	}
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		s.log.Info("form too large", "method", r.Method, "path", r.URL.Path)
+		s.errorPage(w, r, http.StatusRequestEntityTooLarge, "Form too large",
+			fmt.Sprintf("This form is too large: Linkdesk accepts up to %d KiB, so nothing was saved or sent. Shorten what you typed or pasted and try again.", maxBody>>10))
+		return false
+	}
+	s.log.Info("form not readable", "method", r.Method, "path", r.URL.Path, "err", err)
+	s.errorPage(w, r, http.StatusBadRequest, "Form not readable",
+		"Linkdesk could not read this form, so nothing was saved or sent. Reload the page and try again.")
+	return false
+}
 
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

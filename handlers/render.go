@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"net/http"
 
 	"github.com/a-h/templ"
@@ -30,31 +32,68 @@ func isFragment(r *http.Request) bool {
 // render writes full for normal requests and fragment (when not nil) for htmx requests. It
 // renders into a buffer first so a template error becomes a clean 500, not half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, full, fragment templ.Component) {
-	c := full
-	if fragment != nil && isFragment(r) {
-		c = fragment
-	}
 	var buf bytes.Buffer
-	if err := c.Render(r.Context(), &buf); err != nil {
+	if err := pick(r, full, fragment).Render(r.Context(), &buf); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
+	writePage(w, status, buf.Bytes())
+}
+
+func pick(r *http.Request, full, fragment templ.Component) templ.Component {
+	if fragment != nil && isFragment(r) {
+		return fragment
+	}
+	return full
+}
+
+func writePage(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Add("Vary", "HX-Request")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(body)
 }
 
-// errorPage renders a styled error page (or just its body for htmx).
+// clientGone reports whether the request failed only because its client went away (a closed
+// tab, an aborted download): nobody is left to read an answer, and nothing is wrong here.
+func (s *Server) clientGone(r *http.Request, err error) bool {
+	if r.Context().Err() == nil && !errors.Is(err, context.Canceled) {
+		return false
+	}
+	s.log.Debug("client went away", "method", r.Method, "path", r.URL.Path, "err", err)
+	return true
+}
+
+// errorPage renders a styled error page (or just its body for htmx). It never goes back
+// through render or serverError, so a failure here cannot loop: if the page itself does not
+// render, the answer is the same words in plain text.
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, heading, message string) {
+	if r.Context().Err() != nil {
+		s.clientGone(r, r.Context().Err())
+		return
+	}
 	e := views.ErrorPage{Status: status, Heading: heading, Message: message}
-	s.render(w, r, status, views.ErrorView(s.page(r, heading, ""), e), views.ErrorBody(e))
+	var buf bytes.Buffer
+	if err := pick(r, views.ErrorView(s.page(r, heading, ""), e), views.ErrorBody(e)).Render(r.Context(), &buf); err != nil {
+		if s.clientGone(r, err) {
+			return
+		}
+		s.log.Error("render error page", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Cache-Control", "no-store")
+		http.Error(w, heading+". "+message, status)
+		return
+	}
+	writePage(w, status, buf.Bytes())
 }
 
-// serverError logs the detail and shows the person a page in words.
+// serverError logs the detail and shows the person a page in words; a client that has gone
+// away gets neither an error line nor a page.
 func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	if s.clientGone(r, err) {
+		return
+	}
 	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	s.errorPage(w, r, http.StatusInternalServerError, "Something went wrong", "The console could not finish this request. Nothing was lost; try again in a moment, and tell an admin if it keeps happening.")
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -29,7 +30,10 @@ type Config struct {
 	IdleTimeout time.Duration // sign out after this long without a request
 	MaxLifetime time.Duration // sign out after this long regardless
 	Dev         bool          // dev-only pages (Mailbox)
-	LoginLimit  int           // failed sign-ins per minute per account and per address
+	LoginLimit  int           // free failed sign-ins per account and per address before the back-off
+
+	// TrustedProxies are reverse proxies whose X-Forwarded-For names the client (sign-in limits).
+	TrustedProxies []netip.Prefix
 
 	WebhookSecrets   []string      // Persona webhook secrets (several during rotation)
 	WebhookTolerance time.Duration // accepted age of a webhook signature; 0: 300 s
@@ -102,7 +106,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 		log:     deps.Log,
 		assets:  static.Load(),
 		cookies: store,
-		limiter: newLoginLimiter(cfg.LoginLimit, time.Minute),
+		limiter: newLoginLimiter(cfg.LoginLimit),
 		secure:  u.Scheme == "https",
 		lister:  deps.Lister,
 		live:    deps.Live,

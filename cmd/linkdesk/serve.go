@@ -50,12 +50,17 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	fs.StringVar(&c.mailFrom, "mail-from", env("MAIL_FROM", ""), `From of the emails, e.g. "Acme Verification <verify@acme.example>" [LINKDESK_MAIL_FROM]`)
 	fs.StringVar(&c.mailReplyTo, "mail-reply-to", env("MAIL_REPLY_TO", ""), "Reply-To of the emails (optional) [LINKDESK_MAIL_REPLY_TO]")
 	fs.DurationVar(&c.reminderEvery, "reminder-check", envDuration("REMINDER_CHECK", 10*time.Minute), "how often due reminder emails are looked for [LINKDESK_REMINDER_CHECK]")
+	trustedProxy := fs.String("trusted-proxy", env("TRUSTED_PROXY", ""), "reverse proxies whose X-Forwarded-For names the client, as IP addresses or CIDR ranges, comma-separated, e.g. 10.0.0.0/8 (sign-in limits count per client) [LINKDESK_TRUSTED_PROXY]")
 	syncEvery := fs.Duration("sync-every", envDuration("SYNC_EVERY", 5*time.Minute), "how often the cache is reconciled with Persona's list of inquiries; 0 turns it off [LINKDESK_SYNC_EVERY]")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if err := persona.CheckVersion(c.persona.Version); err != nil {
 		return fmt.Errorf("serve: --persona-version: %w", err)
+	}
+	proxies, err := handlers.ParseTrustedProxies(*trustedProxy)
+	if err != nil {
+		return fmt.Errorf("serve: --trusted-proxy: %w", err)
 	}
 	if hasPassword(c.smtpURL) {
 		return errors.New("serve: --smtp-url must not contain the password, which process listings would show: set the whole URL in LINKDESK_SMTP_URL instead")
@@ -134,7 +139,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	}
 	srv, err := handlers.New(ctx, handlers.Config{
 		BaseURL: c.baseURL, SessionKeys: keys, IdleTimeout: c.idle, MaxLifetime: c.lifetime, Dev: c.dev,
-		WebhookSecrets: secrets, WebhookTolerance: c.webhookTolerance,
+		WebhookSecrets: secrets, WebhookTolerance: c.webhookTolerance, TrustedProxies: proxies,
 	}, handlers.Deps{DB: d, Inquiries: inq, Live: hub, Lister: lister, Mailbox: mailbox, Log: log})
 	if err != nil {
 		return err
