@@ -5,47 +5,28 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/internal/testkit"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
-
-// lockedBuffer collects log output written from server goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // newLiveEnv is the sandbox environment served by a second console (same database, same
 // inquiry service, same session keys) with the given stream limits; its log goes to the
 // returned buffer.
-func newLiveEnv(t *testing.T, limits StreamLimits) (*sandboxEnv, *lockedBuffer) {
+func newLiveEnv(t *testing.T, limits StreamLimits) (*sandboxEnv, *testkit.Logs) {
 	t.Helper()
 	e := newSandboxEnv(t, sandbox.Knobs{}, nil)
-	logs := &lockedBuffer{}
+	logs := &testkit.Logs{}
 	cfg := e.srv.cfg
 	cfg.Streams = limits
-	srv, err := New(context.Background(), cfg, e.db, e.inq, slog.New(slog.NewTextHandler(logs, nil)))
+	srv, err := New(context.Background(), cfg, e.db, e.inq, logs.Logger())
 	noErr(t, err)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { srv.CloseStreams(); ts.Close() })
@@ -313,7 +294,7 @@ func TestLiveStreamInjection(t *testing.T) {
 	if sres.StatusCode != http.StatusOK {
 		t.Fatalf("stream: %d", sres.StatusCode)
 	}
-	raw := &lockedBuffer{}
+	raw := &testkit.Logs{}
 	go io.Copy(raw, sres.Body)
 
 	// All three rows are on the page; each changes and is published through the hub.

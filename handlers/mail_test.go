@@ -12,6 +12,7 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/internal/testkit"
 	"github.com/linkdesk/linkdesk/mail"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
@@ -92,20 +93,7 @@ func (e *mailTestEnv) send(q *db.Inquiry, to string) db.OutboxEmail {
 
 func (e *mailTestEnv) waitState(id int64, state string) db.OutboxEmail {
 	e.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		m, err := e.db.GetEmail(context.Background(), id)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		if m.State == state {
-			return m
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("email %d is %s (%q), want %s", id, m.State, m.LastError, state)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return testkit.WaitEmail(e.t, e.db, id, state)
 }
 
 // page gets a page as the admin and fails unless it answers 200.

@@ -3,20 +3,18 @@ package handlers
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/internal/testkit"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // testEnv is the real route table over a real SQLite file.
@@ -30,13 +28,9 @@ type testEnv struct {
 func newTestEnv(t testing.TB) *testEnv {
 	t.Helper()
 	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := testkit.OpenDB(t)
 	ts := httptest.NewUnstartedServer(nil)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := testkit.Discard()
 	srv, err := New(ctx, Config{BaseURL: "http://" + ts.Listener.Addr().String()}, d, inquiry.New(d, inquiry.Settings{}, log), log)
 	if err != nil {
 		t.Fatal(err)
@@ -47,15 +41,10 @@ func newTestEnv(t testing.TB) *testEnv {
 	return &testEnv{t: t, db: d, srv: srv, ts: ts}
 }
 
-// addUser creates a staff account with a cheap hash (the cost is not what is under test).
+// addUser creates a staff account with a cheap hash.
 func (e *testEnv) addUser(email, role, password string) int64 {
 	e.t.Helper()
-	h, _ := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
-	id, err := e.db.CreateUser(context.Background(), db.User{Email: email, Name: strings.Split(email, "@")[0], Role: role, PasswordHash: string(h)})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return id
+	return testkit.AddUser(e.t, e.db, email, role, password)
 }
 
 // client is a browser-like client: cookies kept, redirects not followed, same-origin headers.
@@ -120,12 +109,8 @@ type sandboxEnv struct {
 func newSandboxEnv(t testing.TB, knobs sandbox.Knobs, tweak func(*inquiry.Settings)) *sandboxEnv {
 	t.Helper()
 	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d := testkit.OpenDB(t)
+	log := testkit.Discard()
 	ts := httptest.NewUnstartedServer(nil)
 	consoleURL := "http://" + ts.Listener.Addr().String()
 
@@ -159,11 +144,5 @@ func newSandboxEnv(t testing.TB, knobs sandbox.Knobs, tweak func(*inquiry.Settin
 // eventually polls cond until it holds or the time is up.
 func eventually(t *testing.T, what string, within time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, within)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.Eventually(t, what, within, cond)
 }
