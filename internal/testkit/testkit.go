@@ -83,7 +83,7 @@ func WaitEmail(t testing.TB, d *db.DB, id int64, state string) db.OutboxEmail {
 			return e
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("email %d is %s (%q), want %s", id, e.State, e.LastError, state)
+			t.Fatalf("email %d is %s (last error %q), want %s", id, e.State, e.LastError, state)
 		}
 		time.Sleep(pollEvery)
 	}
