@@ -96,6 +96,20 @@ func (e *mailTestEnv) waitState(id int64, state string) db.OutboxEmail {
 	return testkit.WaitEmail(e.t, e.db, id, state)
 }
 
+// outboxSettled fails unless no email is queued or mid-send. An email is marked sent only after
+// the catcher accepted it, and claimed (sending) before it is sent, so with none in either state
+// the catcher's count is final: nothing more can arrive.
+func (e *mailTestEnv) outboxSettled() {
+	e.t.Helper()
+	counts, err := e.db.CountEmailsByState(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if counts[db.EmailQueued] != 0 || counts[db.EmailSending] != 0 {
+		e.t.Fatalf("outbox: %v, want none queued or sending", counts)
+	}
+}
+
 // page gets a page as the admin and fails unless it answers 200.
 func (e *mailTestEnv) page(path string) string {
 	e.t.Helper()
@@ -196,7 +210,7 @@ func TestEmailTemporaryRefusalRetriedOnce(t *testing.T) {
 	if sent.Attempts != 3 {
 		t.Errorf("attempts %d, want 3", sent.Attempts)
 	}
-	time.Sleep(50 * time.Millisecond)
+	e.outboxSettled()
 	if n := e.catcher.Count(); n != 1 {
 		t.Fatalf("caught %d, want 1", n)
 	}
@@ -303,7 +317,7 @@ func TestReminderScheduleStopsOnCompletion(t *testing.T) {
 	if n, err := e.inq.SendDueReminders(ctx, first.SentAt.Add(3*inquiry.ReminderDay+time.Minute)); n != 0 || err != nil {
 		t.Fatalf("day 3 after completion: %d %v", n, err)
 	}
-	time.Sleep(50 * time.Millisecond)
+	e.outboxSettled()
 	if n := e.catcher.Count(); n != 2 {
 		t.Fatalf("caught %d emails, want 2", n)
 	}
