@@ -12,11 +12,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/linkdesk/linkdesk/internal/testkit"
 	"github.com/playwright-community/playwright-go"
 )
 
@@ -87,24 +86,7 @@ func run(m *testing.M) int {
 type console struct {
 	URL      string
 	SetupURL string
-	out      *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	out      *testkit.Logs
 }
 
 var (
@@ -122,7 +104,7 @@ func startConsole(t *testing.T, extraEnv ...string) *console {
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 10 * time.Second
 	stdout, _ := cmd.StdoutPipe()
-	c := &console{out: &syncBuffer{}}
+	c := &console{out: &testkit.Logs{}}
 	cmd.Stderr = c.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

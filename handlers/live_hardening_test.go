@@ -5,43 +5,24 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/internal/testkit"
 	"github.com/linkdesk/linkdesk/live"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
 
-// lockedBuffer collects log output written from server goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // newLiveEnv is the sandbox environment with the given stream limits; its log goes to the
 // returned buffer.
-func newLiveEnv(t *testing.T, limits live.Limits) (*sandboxEnv, *lockedBuffer) {
+func newLiveEnv(t *testing.T, limits live.Limits) (*sandboxEnv, *testkit.Logs) {
 	t.Helper()
-	logs := &lockedBuffer{}
-	e := newSandboxEnvWith(t, sandbox.Knobs{}, nil, wiring{limits: limits, log: slog.New(slog.NewTextHandler(logs, nil))})
+	logs := &testkit.Logs{}
+	e := newSandboxEnvWith(t, sandbox.Knobs{}, nil, wiring{limits: limits, log: logs.Logger()})
 	return e, logs
 }
 
@@ -304,7 +285,7 @@ func TestLiveStreamInjection(t *testing.T) {
 	if sres.StatusCode != http.StatusOK {
 		t.Fatalf("stream: %d", sres.StatusCode)
 	}
-	raw := &lockedBuffer{}
+	raw := &testkit.Logs{}
 	go io.Copy(raw, sres.Body)
 
 	// All three rows are on the page; each changes and is published through the hub.

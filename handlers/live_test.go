@@ -103,7 +103,8 @@ func TestLiveStreams(t *testing.T) {
 	defer stopApproved()
 	detail, stopDetail := e.openSSE(c, "/events/inquiries/"+ids[0])
 	defer stopDetail()
-	time.Sleep(50 * time.Millisecond) // the streams are subscribed once their headers arrive
+	// No wait needed: a stream subscribes to the hub before it sends its headers, and openSSE
+	// returns once they arrive.
 
 	// The person completes the flow: the row on the open list turns approved.
 	noErr(t, e.sb.Complete(ids[0], true))

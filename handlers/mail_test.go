@@ -12,6 +12,7 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/internal/testkit"
 	"github.com/linkdesk/linkdesk/live"
 	"github.com/linkdesk/linkdesk/mail"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
@@ -95,19 +96,20 @@ func (e *mailTestEnv) send(q *db.Inquiry, to string) db.OutboxEmail {
 
 func (e *mailTestEnv) waitState(id int64, state string) db.OutboxEmail {
 	e.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		m, err := e.db.GetEmail(context.Background(), id)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		if m.State == state {
-			return m
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("email %d is %s (%q), want %s", id, m.State, m.LastError, state)
-		}
-		time.Sleep(5 * time.Millisecond)
+	return testkit.WaitEmail(e.t, e.db, id, state)
+}
+
+// outboxSettled fails unless no email is queued or mid-send. An email is marked sent only after
+// the catcher accepted it, and claimed (sending) before it is sent, so with none in either state
+// the catcher's count is final: nothing more can arrive.
+func (e *mailTestEnv) outboxSettled() {
+	e.t.Helper()
+	counts, err := e.db.CountEmailsByState(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if counts[db.EmailQueued] != 0 || counts[db.EmailSending] != 0 {
+		e.t.Fatalf("outbox: %v, want none queued or sending", counts)
 	}
 }
 
@@ -211,7 +213,7 @@ func TestEmailTemporaryRefusalRetriedOnce(t *testing.T) {
 	if sent.Attempts != 3 {
 		t.Errorf("attempts %d, want 3", sent.Attempts)
 	}
-	time.Sleep(50 * time.Millisecond)
+	e.outboxSettled()
 	if n := e.catcher.Count(); n != 1 {
 		t.Fatalf("caught %d, want 1", n)
 	}
@@ -318,7 +320,7 @@ func TestReminderScheduleStopsOnCompletion(t *testing.T) {
 	if n, err := e.inq.SendDueReminders(ctx, first.SentAt.Add(3*inquiry.ReminderDay+time.Minute)); n != 0 || err != nil {
 		t.Fatalf("day 3 after completion: %d %v", n, err)
 	}
-	time.Sleep(50 * time.Millisecond)
+	e.outboxSettled()
 	if n := e.catcher.Count(); n != 2 {
 		t.Fatalf("caught %d emails, want 2", n)
 	}

@@ -8,18 +8,17 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/internal/testkit"
 	"github.com/linkdesk/linkdesk/live"
 	"github.com/linkdesk/linkdesk/mail"
 	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // testEnv is the real route table over a real SQLite file.
@@ -32,14 +31,9 @@ type testEnv struct {
 
 func newTestEnv(t testing.TB) *testEnv {
 	t.Helper()
-	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := testkit.OpenDB(t)
 	ts := httptest.NewUnstartedServer(nil)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := testkit.Discard()
 	srv, _ := newServer(t, Config{BaseURL: "http://" + ts.Listener.Addr().String()}, d, inquiry.Settings{}, log, wiring{})
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
@@ -50,12 +44,7 @@ func newTestEnv(t testing.TB) *testEnv {
 // addUser creates a staff account with a cheap hash (the cost is not what is under test).
 func (e *testEnv) addUser(email string, role model.Role, password string) int64 {
 	e.t.Helper()
-	h, _ := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
-	id, err := e.db.CreateUser(context.Background(), db.User{Email: email, Name: strings.Split(email, "@")[0], Role: role, PasswordHash: string(h)})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return id
+	return testkit.AddUser(e.t, e.db, email, role, password)
 }
 
 // client is a browser-like client: cookies kept, redirects not followed, same-origin headers.
@@ -153,14 +142,10 @@ func newSandboxEnv(t testing.TB, knobs sandbox.Knobs, tweak func(*inquiry.Settin
 func newSandboxEnvWith(t testing.TB, knobs sandbox.Knobs, tweak func(*inquiry.Settings), w wiring) *sandboxEnv {
 	t.Helper()
 	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := testkit.OpenDB(t)
 	log := w.log
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		log = testkit.Discard()
 	}
 	ts := httptest.NewUnstartedServer(nil)
 	consoleURL := "http://" + ts.Listener.Addr().String()
@@ -191,11 +176,5 @@ func newSandboxEnvWith(t testing.TB, knobs sandbox.Knobs, tweak func(*inquiry.Se
 // eventually polls cond until it holds or the time is up.
 func eventually(t *testing.T, what string, within time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, within)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.Eventually(t, what, within, cond)
 }

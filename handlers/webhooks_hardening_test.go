@@ -3,10 +3,8 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/internal/testkit"
 	"github.com/linkdesk/linkdesk/persona"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
@@ -143,41 +142,12 @@ func TestWebhookFutureEventDoesNotPin(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log destination safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) lines(substr string) []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for _, l := range strings.Split(s.b.String(), "\n") {
-		if strings.Contains(l, substr) {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
 // TestWebhookRefusalWarningsRateLimited: every forged delivery once wrote a warning, so a flood
 // of them flooded the log. One line per reason per minute, and the next says how many it held back.
 func TestWebhookRefusalWarningsRateLimited(t *testing.T) {
-	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	var logs syncBuffer
-	log := slog.New(slog.NewTextHandler(&logs, nil))
+	d := testkit.OpenDB(t)
+	var logs testkit.Logs
+	log := logs.Logger()
 	ts := httptest.NewUnstartedServer(nil)
 	secret := "wbhsec_" + randomHex(8)
 	srv, _ := newServer(t, Config{BaseURL: "http://" + ts.Listener.Addr().String(), WebhookSecrets: []string{secret}}, d, inquiry.Settings{}, log, wiring{})
@@ -195,7 +165,7 @@ func TestWebhookRefusalWarningsRateLimited(t *testing.T) {
 			t.Fatalf("request %d: status %d, want 401", i, res.StatusCode)
 		}
 	}
-	if got := logs.lines(`msg="webhook refused"`); len(got) != 1 {
+	if got := logs.Lines(`msg="webhook refused"`); len(got) != 1 {
 		t.Fatalf("100 forged deliveries wrote %d warnings, want 1:\n%s", len(got), strings.Join(got, "\n"))
 	}
 
@@ -204,7 +174,7 @@ func TestWebhookRefusalWarningsRateLimited(t *testing.T) {
 	if res, _ := e.deliver(bad, persona.SignWebhook(secret, clk.Now(), bad)); res.StatusCode != http.StatusBadRequest {
 		t.Fatalf("malformed: status %d", res.StatusCode)
 	}
-	if got := logs.lines(`msg="webhook refused" verdict=malformed`); len(got) != 1 {
+	if got := logs.Lines(`msg="webhook refused" verdict=malformed`); len(got) != 1 {
 		t.Fatalf("malformed warnings: %d, want 1", len(got))
 	}
 
@@ -213,7 +183,7 @@ func TestWebhookRefusalWarningsRateLimited(t *testing.T) {
 	if res, _ := e.deliver(body, persona.SignWebhook("wbhsec_wrong", clk.Now(), body)); res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("status %d", res.StatusCode)
 	}
-	got := logs.lines(`msg="webhook refused" verdict=bad_signature`)
+	got := logs.Lines(`msg="webhook refused" verdict=bad_signature`)
 	if len(got) != 2 || !strings.Contains(got[1], "suppressed=99") {
 		t.Fatalf("warnings after a minute:\n%s\nwant a second line with suppressed=99", strings.Join(got, "\n"))
 	}

@@ -27,7 +27,7 @@ func TestCreateSavesInquiryAndLink(t *testing.T) {
 	if err != nil || l == nil {
 		t.Fatalf("no link recorded: %v", err)
 	}
-	if want := e.ts.URL + "/verify?inquiry-id=" + q.ID; l.URL != want || l.Kind != "inquiry" {
+	if want := e.url + "/verify?inquiry-id=" + q.ID; l.URL != want || l.Kind != "inquiry" {
 		t.Errorf("link %s %q, want inquiry %q", l.Kind, l.URL, want)
 	}
 	audit, _ := e.db.ListAudit(context.Background(), dbAudit(q.ID))

@@ -2,15 +2,13 @@ package inquiry
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/internal/testkit"
+	"github.com/linkdesk/linkdesk/internal/testkit/sandboxkit"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
 
@@ -19,30 +17,24 @@ type env struct {
 	svc *Service
 	db  *db.DB
 	sb  *sandbox.Sandbox
-	ts  *httptest.Server
+	url string // the sandbox's base URL
 }
 
 var agent = Actor{ID: 0, Name: "Ann Agent"}
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	sb := sandbox.New(sandbox.Options{RetryScale: 0.001})
-	ts := httptest.NewServer(sb)
-	t.Cleanup(func() { ts.Close(); sb.Close() })
+	d := testkit.OpenDB(t)
+	sb, url := sandboxkit.Start(t, sandbox.Options{RetryScale: 0.001})
 	st := Settings{
-		APIKey: sandbox.DefaultAPIKey, APIBaseURL: ts.URL + "/api/v1", HostedURL: ts.URL, Dev: true,
+		APIKey: sandbox.DefaultAPIKey, APIBaseURL: url + "/api/v1", HostedURL: url, Dev: true,
 		EnvironmentID: sandbox.EnvironmentID, BackoffBase: time.Millisecond, MaxRetryElapsed: 2 * time.Second,
 	}
-	svc := New(d, st, slog.New(slog.NewTextHandler(io.Discard, nil)), Deps{})
+	svc := New(d, st, testkit.Discard(), Deps{})
 	if err := svc.RegisterTemplates(context.Background(), []db.Template{{ID: sandbox.TemplateKYC, Name: "KYC"}}); err != nil {
 		t.Fatal(err)
 	}
-	return &env{svc: svc, db: d, sb: sb, ts: ts}
+	return &env{svc: svc, db: d, sb: sb, url: url}
 }
 
 func alexander(key string) CreateInput {

@@ -5,15 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/internal/testkit"
+	"github.com/linkdesk/linkdesk/internal/testkit/sandboxkit"
 	"github.com/linkdesk/linkdesk/mail"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
@@ -36,23 +35,14 @@ var mailStaff = Actor{ID: 1, Name: "Ann Agent"}
 func newMailEnv(t *testing.T) *mailEnv {
 	t.Helper()
 	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := testkit.OpenDB(t)
 	if _, err := d.CreateUser(ctx, db.User{Email: "ann@example.com", Name: mailStaff.Name, Role: db.RoleAgent, PasswordHash: "x"}); err != nil {
 		t.Fatal(err)
 	}
 
-	hs := httptest.NewUnstartedServer(nil)
-	sbURL := "http://" + hs.Listener.Addr().String()
-	sb := sandbox.New(sandbox.Options{PublicURL: sbURL})
-	hs.Config.Handler = sb
-	hs.Start()
-	t.Cleanup(func() { hs.Close(); sb.Close() })
+	sb, sbURL := sandboxkit.Start(t, sandbox.Options{})
 
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := testkit.Discard()
 	c, err := mail.StartCatcher("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -108,23 +98,9 @@ func (e *mailEnv) simulate(id, action string) {
 	}
 }
 
-// waitState polls until email id is in state (a guard against hanging, not a timing assertion).
 func (e *mailEnv) waitState(id int64, state string) db.OutboxEmail {
 	e.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		m, err := e.db.GetEmail(context.Background(), id)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		if m.State == state {
-			return m
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("email %d is %s (%q), want %s", id, m.State, m.LastError, state)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return testkit.WaitEmail(e.t, e.db, id, state)
 }
 
 func TestSendDeliversLinkEmail(t *testing.T) {

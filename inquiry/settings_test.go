@@ -2,14 +2,11 @@ package inquiry
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/internal/testkit"
+	"github.com/linkdesk/linkdesk/internal/testkit/sandboxkit"
 	"github.com/linkdesk/linkdesk/persona"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
@@ -18,19 +15,13 @@ import (
 // that a production key is needed.
 func TestImportTemplates404SaysWhatHappened(t *testing.T) {
 	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := testkit.OpenDB(t)
 	const key = "persona_production_test"
-	sb := sandbox.New(sandbox.Options{APIKey: key})
-	ts := httptest.NewServer(sb)
-	t.Cleanup(func() { ts.Close(); sb.Close() })
+	_, url := sandboxkit.Start(t, sandbox.Options{APIKey: key})
 	// An API URL one segment off: the sandbox answers 404 in Persona's error shape.
-	base := ts.URL + "/api/v1/wrong"
-	svc := New(d, Settings{APIKey: key, APIBaseURL: base}, slog.New(slog.NewTextHandler(io.Discard, nil)), Deps{})
-	_, err = svc.ImportTemplates(ctx, agent)
+	base := url + "/api/v1/wrong"
+	svc := New(d, Settings{APIKey: key, APIBaseURL: base}, testkit.Discard(), Deps{})
+	_, err := svc.ImportTemplates(ctx, agent)
 	msg := persona.Explain(err)
 	if !persona.IsNotFound(err) || strings.Contains(msg, "only with a production API key") {
 		t.Fatalf("import: %v / %q, want a 404 not blamed on the key", err, msg)
@@ -41,7 +32,7 @@ func TestImportTemplates404SaysWhatHappened(t *testing.T) {
 		}
 	}
 	// With the right URL the same key imports the templates.
-	svc = New(d, Settings{APIKey: key, APIBaseURL: ts.URL + "/api/v1"}, slog.New(slog.NewTextHandler(io.Discard, nil)), Deps{})
+	svc = New(d, Settings{APIKey: key, APIBaseURL: url + "/api/v1"}, testkit.Discard(), Deps{})
 	if n, err := svc.ImportTemplates(ctx, agent); err != nil || n == 0 {
 		t.Errorf("import with the right URL: %d, %v", n, err)
 	}

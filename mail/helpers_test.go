@@ -3,21 +3,16 @@ package mail
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/internal/testkit"
 )
 
 func newTestDB(t testing.TB) *db.DB {
 	t.Helper()
-	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
+	return testkit.OpenDB(t)
 }
 
 func newTestCatcher(t testing.TB) *Catcher {
@@ -98,27 +93,10 @@ func startWorker(t testing.TB, w *Worker) (stop func()) {
 	return stop
 }
 
-// waitEmail polls until email id is in state (a guard against hanging, not a timing assertion).
+// waitEmail polls until email id is in state.
 func waitEmail(t testing.TB, d *db.DB, id int64, state string) db.OutboxEmail {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		e, err := d.GetEmail(context.Background(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e.State == state {
-			return e
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("email %d is %s (last error %q), want %s", id, e.State, e.LastError, state)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return testkit.WaitEmail(t, d, id, state)
 }
 
-func waitCtx(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func waitCtx(t testing.TB) context.Context { return testkit.Context(t) }

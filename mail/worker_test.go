@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/internal/testkit"
 )
 
 // testWorker is a worker with test-sized timings: millisecond backoff, no rate limit.
@@ -31,6 +32,21 @@ func deliveredOnce(t *testing.T, c *Catcher, ids ...string) {
 	}
 	if c.Count() != len(ids) || len(seen) != len(ids) {
 		t.Errorf("catcher has %d messages with %d distinct Message-IDs, want %d and %d", c.Count(), len(seen), len(ids), len(ids))
+	}
+}
+
+// settle stops the worker (stop waits for the send in flight to be recorded) and checks that no
+// email is left queued or mid-send: with nothing a worker could send again, the catcher's
+// copies are final and deliveredOnce can count them.
+func settle(t *testing.T, d *db.DB, stop func()) {
+	t.Helper()
+	stop()
+	counts, err := d.CountEmailsByState(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[db.EmailQueued] != 0 || counts[db.EmailSending] != 0 {
+		t.Fatalf("after the worker stopped: %v (want none queued or sending)", counts)
 	}
 }
 
@@ -72,12 +88,12 @@ func TestWorkerTemporaryRefusalThenDelivered(t *testing.T) {
 			d, c := newTestDB(t), newTestCatcher(t)
 			c.SetRefuseFor(2, mode)
 			id := queueTest(t, d, db.OutboxEmail{})
-			startWorker(t, testWorker(d, newTestSender(t, c)))
+			stop := startWorker(t, testWorker(d, newTestSender(t, c)))
 			e := waitEmail(t, d, id, db.EmailSent)
 			if e.Attempts != 3 {
 				t.Errorf("attempts %d, want 3 (two refusals, then accepted)", e.Attempts)
 			}
-			time.Sleep(50 * time.Millisecond) // a duplicate would have time to arrive
+			settle(t, d, stop)
 			deliveredOnce(t, c, e.MessageID)
 		})
 	}
@@ -182,12 +198,12 @@ func TestWorkerDropMidSendThenDelivered(t *testing.T) {
 	d, c := newTestDB(t), newTestCatcher(t)
 	c.SetDropMidSend(2)
 	id := queueTest(t, d, db.OutboxEmail{})
-	startWorker(t, testWorker(d, newTestSender(t, c)))
+	stop := startWorker(t, testWorker(d, newTestSender(t, c)))
 	e := waitEmail(t, d, id, db.EmailSent)
 	if e.Attempts != 3 {
 		t.Errorf("attempts %d, want 3", e.Attempts)
 	}
-	time.Sleep(50 * time.Millisecond)
+	settle(t, d, stop)
 	deliveredOnce(t, c, e.MessageID)
 }
 
@@ -217,7 +233,7 @@ func TestWorkerKilledMidBatch(t *testing.T) {
 	}
 	t.Logf("stopped after %d of %d", counts[db.EmailSent], n)
 
-	startWorker(t, testWorker(d, s))
+	stop = startWorker(t, testWorker(d, s))
 	var msgIDs []string
 	for _, id := range ids {
 		e := waitEmail(t, d, id, db.EmailSent)
@@ -226,7 +242,7 @@ func TestWorkerKilledMidBatch(t *testing.T) {
 		}
 		msgIDs = append(msgIDs, e.MessageID)
 	}
-	time.Sleep(50 * time.Millisecond)
+	settle(t, d, stop)
 	deliveredOnce(t, c, msgIDs...)
 }
 
@@ -243,12 +259,12 @@ func TestWorkerRecoversCrashedClaims(t *testing.T) {
 	if err != nil || len(claimed) != n {
 		t.Fatalf("claimed %d: %v", len(claimed), err)
 	}
-	startWorker(t, testWorker(d, newTestSender(t, c)))
+	stop := startWorker(t, testWorker(d, newTestSender(t, c)))
 	var msgIDs []string
 	for _, id := range ids {
 		msgIDs = append(msgIDs, waitEmail(t, d, id, db.EmailSent).MessageID)
 	}
-	time.Sleep(50 * time.Millisecond)
+	settle(t, d, stop)
 	deliveredOnce(t, c, msgIDs...)
 }
 
@@ -270,10 +286,15 @@ func TestWorkerWake(t *testing.T) {
 func TestWorkerWithoutSenderKeepsEmailsQueued(t *testing.T) {
 	d := newTestDB(t)
 	w := testWorker(d, nil) // SMTP not configured
-	startWorker(t, w)
+	w.Poll = time.Hour
+	var logs testkit.Logs
+	w.Logger = logs.Logger()
 	id := queueTest(t, d, db.OutboxEmail{})
-	w.Wake()
-	time.Sleep(50 * time.Millisecond)
+	startWorker(t, w)
+	// The warning is written on the worker's first pass, which saw the queued email.
+	testkit.Eventually(t, "the no-sender warning", 10*time.Second, func() bool {
+		return len(logs.Lines("SMTP is not configured")) == 1
+	})
 	if e, _ := d.GetEmail(context.Background(), id); e.State != db.EmailQueued {
 		t.Fatalf("sent without a sender: %+v", e)
 	}
@@ -286,9 +307,9 @@ func TestWorkerCanceledEmailNotSent(t *testing.T) {
 	if err := d.CancelEmail(context.Background(), drop); err != nil {
 		t.Fatal(err)
 	}
-	startWorker(t, testWorker(d, newTestSender(t, c)))
+	stop := startWorker(t, testWorker(d, newTestSender(t, c)))
 	e := waitEmail(t, d, keep, db.EmailSent)
-	time.Sleep(50 * time.Millisecond)
+	settle(t, d, stop)
 	deliveredOnce(t, c, e.MessageID)
 	if e, _ := d.GetEmail(context.Background(), drop); e.State != db.EmailCanceled {
 		t.Fatalf("canceled email is %s", e.State)
@@ -325,11 +346,7 @@ func BenchmarkWorkerThroughput(b *testing.B) {
 // finds nothing to send again and the catcher holds exactly one copy.
 func TestWorkerRecordsSentBeforeQuit(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "t.db")
-	d, err := db.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := testkit.OpenDBAt(t, path)
 	c := newTestCatcher(t)
 	c.SetQuitDelay(time.Hour)
 	s, err := NewSender(Config{URL: c.URL(), From: "verify@acme.example", Timeout: time.Minute})
@@ -361,11 +378,7 @@ func TestWorkerRecordsSentBeforeQuit(t *testing.T) {
 	}
 
 	// The process dies here and starts again on the same file: nothing is sent twice.
-	d2, err := db.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d2.Close() })
+	d2 := testkit.OpenDBAt(t, path)
 	if n, err := d2.RecoverClaims(context.Background()); err != nil || n != 0 {
 		t.Fatalf("restart recovered %d claims (%v), want 0", n, err)
 	}

@@ -15,23 +15,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkdesk/linkdesk/internal/testkit/sandboxkit"
 	"github.com/linkdesk/linkdesk/persona"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
 
 type contract struct {
-	sb *sandbox.Sandbox
-	ts *httptest.Server
-	c  *persona.Client
+	sb  *sandbox.Sandbox
+	url string // the sandbox's base URL
+	c   *persona.Client
 }
 
 func newContract(t *testing.T, opts sandbox.Options) *contract {
 	t.Helper()
 	opts.RetryScale = 0.001
-	sb := sandbox.New(opts)
-	ts := httptest.NewServer(sb)
-	t.Cleanup(func() { ts.Close(); sb.Close() })
-	return &contract{sb: sb, ts: ts, c: client(ts.URL, sandbox.DefaultAPIKey)}
+	sb, url := sandboxkit.Start(t, opts)
+	return &contract{sb: sb, url: url, c: client(url, sandbox.DefaultAPIKey)}
 }
 
 func client(base, key string) *persona.Client {
@@ -74,7 +73,7 @@ func TestContractCreateAndRetrieve(t *testing.T) {
 	}
 	// The older reference-id attribute is accepted too and lands in the same place.
 	body := `{"data":{"attributes":{"inquiry-template-id":"` + sandbox.TemplateKYC + `","reference-id":"usr_old"}}}`
-	req, _ := http.NewRequest("POST", k.ts.URL+"/api/v1/inquiries", strings.NewReader(body))
+	req, _ := http.NewRequest("POST", k.url+"/api/v1/inquiries", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+sandbox.DefaultAPIKey)
 	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
@@ -96,7 +95,7 @@ func TestContractCreateAndRetrieve(t *testing.T) {
 
 func TestContractErrors(t *testing.T) {
 	k := newContract(t, sandbox.Options{})
-	_, err := client(k.ts.URL, "persona_sandbox_wrong").GetInquiry(ctx, "inq_x")
+	_, err := client(k.url, "persona_sandbox_wrong").GetInquiry(ctx, "inq_x")
 	if !persona.IsUnauthorized(err) || !strings.Contains(persona.Explain(err), "API key") {
 		t.Errorf("wrong key: %v", err)
 	}
@@ -386,10 +385,8 @@ func TestContractWebhooksSigned(t *testing.T) {
 // over loopback HTTP, with the rate limit raised on both sides (the client honours the
 // sandbox's RateLimit-* headers, which default to Persona's 300 a minute).
 func BenchmarkClientAgainstSandbox(b *testing.B) {
-	sb := sandbox.New(sandbox.Options{Knobs: sandbox.Knobs{RateLimitPerMinute: 1 << 30}})
-	ts := httptest.NewServer(sb)
-	defer func() { ts.Close(); sb.Close() }()
-	c := persona.New(persona.Config{BaseURL: ts.URL + "/api/v1", APIKey: sandbox.DefaultAPIKey, RateLimit: 1 << 30})
+	_, url := sandboxkit.Start(b, sandbox.Options{Knobs: sandbox.Knobs{RateLimitPerMinute: 1 << 30}})
+	c := persona.New(persona.Config{BaseURL: url + "/api/v1", APIKey: sandbox.DefaultAPIKey, RateLimit: 1 << 30})
 	q, err := c.CreateInquiry(ctx, persona.CreateInquiryParams{TemplateID: sandbox.TemplateKYC, IdempotencyKey: "bench"})
 	if err != nil {
 		b.Fatal(err)

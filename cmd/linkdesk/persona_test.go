@@ -3,12 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/linkdesk/linkdesk/internal/testkit/sandboxkit"
 	"github.com/linkdesk/linkdesk/persona"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
@@ -43,17 +43,15 @@ func TestPersonaVersionRefusedAtStart(t *testing.T) {
 // linkdesk sync stops on a list whose links.next never advances, with the reason in words,
 // after a bounded number of calls.
 func TestSyncStopsOnRepeatingCursor(t *testing.T) {
-	sb := sandbox.New(sandbox.Options{})
-	ts := httptest.NewServer(sb)
-	t.Cleanup(func() { ts.Close(); sb.Close() })
-	c := persona.New(persona.Config{BaseURL: ts.URL + "/api/v1", APIKey: sandbox.DefaultAPIKey})
+	sb, sbURL := sandboxkit.Start(t, sandbox.Options{})
+	c := persona.New(persona.Config{BaseURL: sbURL + "/api/v1", APIKey: sandbox.DefaultAPIKey})
 	if _, err := c.CreateInquiry(context.Background(), persona.CreateInquiryParams{TemplateID: sandbox.TemplateKYC, IdempotencyKey: "k1"}); err != nil {
 		t.Fatal(err)
 	}
 	sb.SetKnobs(sandbox.Knobs{StuckCursor: true})
 	t.Setenv("LINKDESK_PERSONA_API_KEY", sandbox.DefaultAPIKey)
 	var out bytes.Buffer
-	err := runSync(context.Background(), []string{"--db", filepath.Join(t.TempDir(), "l.db"), "--persona-api-url", ts.URL + "/api/v1", "--full"}, nil, &out)
+	err := runSync(context.Background(), []string{"--db", filepath.Join(t.TempDir(), "l.db"), "--persona-api-url", sbURL + "/api/v1", "--full"}, nil, &out)
 	calls := sb.Stats().Calls["GET /inquiries"]
 	if err == nil || !strings.Contains(err.Error(), "next-page link repeated a page already read") {
 		t.Fatalf("sync: %v after %d list calls, want the repeated-cursor error", err, calls)

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/linkdesk/linkdesk/internal/testkit"
 )
 
 // env is a sandbox served by httptest.
@@ -312,6 +314,17 @@ func (rc *receiver) waitFor(t *testing.T, what string, cond func([]hookReq) bool
 			t.Fatalf("timed out waiting for %s; got %d requests", what, len(rc.all()))
 		}
 	}
+}
+
+// waitSettled waits until every event emitted so far has been delivered, abandoned, skipped or
+// dropped: no first attempt or retry is left to come, so what a receiver holds is final (with
+// DuplicateWebhooks off: each event is then one delivery).
+func (e *env) waitSettled() {
+	e.t.Helper()
+	testkit.Eventually(e.t, "webhook deliveries settled", 10*time.Second, func() bool {
+		st := e.sb.Stats()
+		return st.WebhooksDelivered+st.WebhooksAbandoned+st.WebhooksSkipped+st.WebhooksDropped >= st.Events
+	})
 }
 
 func eventName(t *testing.T, h hookReq) string {

@@ -1,16 +1,15 @@
 package sandbox
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/linkdesk/linkdesk/internal/testkit"
 )
 
 func TestKnobErrorRate(t *testing.T) {
@@ -103,7 +102,7 @@ func TestKnobDropWebhooks(t *testing.T) {
 	e := newEnv(t, Options{WebhookURL: rc.srv.URL, Knobs: Knobs{DropWebhooks: 1}})
 	id := e.create(TemplateKYC, "", nil)
 	e.sb.Complete(id, true)
-	time.Sleep(200 * time.Millisecond)
+	e.waitSettled()
 	if n := len(rc.all()); n != 0 {
 		t.Errorf("%d webhooks delivered with DropWebhooks 1", n)
 	}
@@ -209,34 +208,15 @@ func TestStatsCountCalls(t *testing.T) {
 	}
 }
 
-// syncBuffer is a concurrency-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestRun(t *testing.T) {
-	var logs syncBuffer
-	log := slog.New(slog.NewTextHandler(&logs, nil))
+	var logs testkit.Logs
+	log := logs.Logger()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, "127.0.0.1:0", Options{}, log) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(logs.String(), "KYC with manual review") && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.Eventually(t, "the start-up log", 5*time.Second, func() bool {
+		return strings.Contains(logs.String(), "KYC with manual review")
+	})
 	out := logs.String()
 	for _, want := range []string{TemplateKYC, TemplateKYCManualReview, "name=KYC", "api_base_url=http://127.0.0.1:"} {
 		if !strings.Contains(out, want) {

@@ -52,7 +52,7 @@ func TestWebhookEvents(t *testing.T) {
 		"inquiry.transitioned", "inquiry.completed", "inquiry.approved",
 	}
 	rc.waitFor(t, "7 events", func(rs []hookReq) bool { return len(rs) >= len(want) })
-	time.Sleep(50 * time.Millisecond)
+	e.waitSettled()
 	rs := rc.all()
 	if got := names(t, rs); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("events %v, want %v", got, want)
@@ -134,7 +134,7 @@ func TestWebhookRetries(t *testing.T) {
 	e := newEnv(t, Options{WebhookURL: rc.srv.URL, WebhookSecret: "s", RetryScale: 0.001})
 	e.create(TemplateKYC, "", nil)
 	rc.waitFor(t, "4 attempts", func(rs []hookReq) bool { return len(rs) >= 4 })
-	time.Sleep(200 * time.Millisecond)
+	e.waitSettled()
 	rs := rc.all()
 	if len(rs) != 4 {
 		t.Fatalf("%d attempts, want 4 (stop after a 204)", len(rs))
@@ -169,11 +169,7 @@ func TestWebhookGivesUpAfterEightAttempts(t *testing.T) {
 	e := newEnv(t, Options{WebhookURL: rc.srv.URL, WebhookSecret: "s", RetryScale: 0.000001})
 	e.create(TemplateKYC, "", nil)
 	rc.waitFor(t, "8 attempts", func(rs []hookReq) bool { return len(rs) >= 8 })
-	deadline := time.Now().Add(3 * time.Second)
-	for e.sb.Stats().WebhooksAbandoned == 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	time.Sleep(100 * time.Millisecond)
+	e.waitSettled()
 	if n := len(rc.all()); n != 8 {
 		t.Errorf("%d attempts, want 1 + 7 retries", n)
 	}
@@ -216,7 +212,7 @@ func TestSetWebhookLater(t *testing.T) {
 	e.create(TemplateKYC, "", nil)
 	rs := rc.waitFor(t, "one event", func(rs []hookReq) bool { return len(rs) >= 1 })
 	verifySignature(t, rs[0].header.Get("Persona-Signature"), "later", rs[0].body)
-	time.Sleep(50 * time.Millisecond)
+	e.waitSettled()
 	if n := len(rc.all()); n != 1 {
 		t.Errorf("%d events, want 1", n)
 	}
