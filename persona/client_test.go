@@ -598,15 +598,16 @@ func TestRetries(t *testing.T) {
 func TestRetryGivesUpWithLastError(t *testing.T) {
 	var rc recorder
 	c := newTestClient(t, rc.handler(replySequence(503)), func(cfg *Config) {
-		cfg.BackoffBase = 5 * time.Millisecond
-		cfg.MaxRetryElapsed = 60 * time.Millisecond
+		cfg.BackoffBase = 50 * time.Millisecond
+		cfg.MaxRetryElapsed = 575 * time.Millisecond
 	})
 	_, err := c.GetInquiry(context.Background(), "inq_1")
 	var ae *APIError
 	if !errors.As(err, &ae) || ae.StatusCode != 503 {
 		t.Fatalf("err = %v, want the last 503", err)
 	}
-	// 5, 10, 20 ms fit in 60 ms, 40 more does not: 4 attempts (jitter ≤ 20% cannot change that).
+	// 50, 100, 200 ms fit in 575 ms, 400 more does not: 4 attempts. Jitter (≤ 20%) cannot change
+	// that, and the three requests themselves may take up to 155 ms on a loaded machine.
 	if reqs, retries := c.Stats(); reqs != 4 || retries != 3 {
 		t.Errorf("Stats() = %d, %d; want 4 requests, 3 retries", reqs, retries)
 	}
