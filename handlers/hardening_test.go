@@ -128,8 +128,13 @@ func TestHungUpClientsLeaveConsoleAlive(t *testing.T) {
 	sent := 0
 	for i := range 40 {
 		hangUp(t, addr, rawGet("/login", ""))
-		// An unknown email costs a full bcrypt comparison, so the hang-up is seen before the page renders.
-		hangUp(t, addr, rawPost("/login", "", url.Values{"email": {fmt.Sprintf("nobody%d@example.com", i)}, "password": {"wrong wrong wrong"}}))
+		// The hang-up is seen while the password is checked (a few with unknown emails, which cost
+		// a full bcrypt comparison; the rest cheaply, so the race detector's run stays short).
+		email := "ada@example.com"
+		if i%10 == 0 {
+			email = fmt.Sprintf("nobody%d@example.com", i)
+		}
+		hangUp(t, addr, rawPost("/login", "", url.Values{"email": {email}, "password": {"wrong wrong wrong"}}))
 		sent += 2
 	}
 	hangUp(t, addr, rawGet("/no/such/page", ""))
@@ -140,7 +145,7 @@ func TestHungUpClientsLeaveConsoleAlive(t *testing.T) {
 	sent += 4
 
 	// Every request is done once its access-log line is written.
-	eventually(t, "all hung-up requests handled", 20*time.Second, func() bool {
+	eventually(t, "all hung-up requests handled", time.Minute, func() bool {
 		return strings.Count(logs.String(), "msg=request ")-before >= sent
 	})
 	if res, body := e.do(e.client(), "GET", "/healthz", nil); res.StatusCode != http.StatusOK {
