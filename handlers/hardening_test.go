@@ -8,9 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -18,7 +16,6 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
-	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
 
@@ -52,39 +49,12 @@ func (l *logBuf) String() string {
 	return l.buf.String()
 }
 
-// newLoggedEnv is the sandbox environment with the console's log kept (at debug level) and
-// cfg's fields applied to the console's Config.
+// newLoggedEnv is the sandbox environment with the console's log kept, at debug level.
 func newLoggedEnv(t *testing.T, knobs sandbox.Knobs, cfg func(*Config)) (*sandboxEnv, *logBuf) {
 	t.Helper()
-	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
 	logs := &logBuf{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ts := httptest.NewUnstartedServer(nil)
-	consoleURL := "http://" + ts.Listener.Addr().String()
-	secret := "wbhsec_test_" + randomHex(8)
-	sbs := httptest.NewUnstartedServer(nil)
-	sbURL := "http://" + sbs.Listener.Addr().String()
-	sb := sandbox.New(sandbox.Options{PublicURL: sbURL, WebhookURL: consoleURL + "/webhooks/persona", WebhookSecret: secret, RetryScale: 0.001, Knobs: knobs})
-	sbs.Config.Handler = sb
-	sbs.Start()
-	c := Config{BaseURL: consoleURL, WebhookSecrets: []string{secret}, Dev: true}
-	if cfg != nil {
-		cfg(&c)
-	}
-	srv, inq := newServer(t, c, d, inquiry.Settings{APIKey: sandbox.DefaultAPIKey, APIBaseURL: sbURL + "/api/v1", HostedURL: sbURL,
-		EnvironmentID: sandbox.EnvironmentID, Dev: true, BackoffBase: 10 * time.Millisecond, MaxRetryElapsed: 5 * time.Second}, log, wiring{log: log})
-	if err := inq.RegisterTemplates(ctx, []db.Template{{ID: sandbox.TemplateKYC, Name: "KYC"}}); err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = srv.Handler()
-	ts.Start()
-	t.Cleanup(func() { sb.Close(); sbs.Close(); srv.CloseStreams(); ts.Close() })
-	return &sandboxEnv{testEnv: &testEnv{t: t, db: d, srv: srv, ts: ts}, inq: inq, sb: sb, sbURL: sbURL, secret: secret}, logs
+	return newSandboxEnvWith(t, knobs, nil, wiring{log: log, config: cfg}), logs
 }
 
 // hangUp writes one raw HTTP request and closes the socket at once, as a closed tab does.

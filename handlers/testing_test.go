@@ -106,6 +106,7 @@ type sandboxEnv struct {
 
 // wiring is what a test varies in how the console is put together.
 type wiring struct {
+	config func(*Config) // adjusts the console's Config before it is built
 	limits live.Limits
 	log    *slog.Logger // nil: discarded
 	// mail, when set, builds the mail side around the hub (the worker publishes to it).
@@ -162,7 +163,11 @@ func newSandboxEnvWith(t testing.TB, knobs sandbox.Knobs, tweak func(*inquiry.Se
 	if tweak != nil {
 		tweak(&st)
 	}
-	srv, inq := newServer(t, Config{BaseURL: consoleURL, WebhookSecrets: []string{secret}, Dev: true}, d, st, log, w)
+	c := Config{BaseURL: consoleURL, WebhookSecrets: []string{secret}, Dev: true}
+	if w.config != nil {
+		w.config(&c)
+	}
+	srv, inq := newServer(t, c, d, st, log, w)
 	if err := inq.RegisterTemplates(ctx, []db.Template{{ID: sandbox.TemplateKYC, Name: "KYC"}, {ID: sandbox.TemplateKYCManualReview, Name: "KYC with manual review"}}); err != nil {
 		t.Fatal(err)
 	}
