@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/url"
 	"runtime"
 	"sort"
@@ -95,7 +96,10 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Migrate applies the embedded migrations newer than PRAGMA user_version, each in its own
 // transaction, in file-name order.
-func (d *DB) Migrate(ctx context.Context) error {
+func (d *DB) Migrate(ctx context.Context) error { return d.migrate(ctx, math.MaxInt) }
+
+// migrate applies the pending migrations numbered up to upTo (tests build old schemas with it).
+func (d *DB) migrate(ctx context.Context, upTo int) error {
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
 		return fmt.Errorf("db: list migrations: %w", err)
@@ -111,7 +115,7 @@ func (d *DB) Migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("db: migration %s: name must start with a number", base)
 		}
-		if v <= current {
+		if v <= current || v > upTo {
 			continue
 		}
 		body, err := migrations.ReadFile(name)

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -202,25 +203,26 @@ func TestSearchFollowsWrites(t *testing.T) {
 // TestSearchMigrationBackfills opens a cache written before migration 008: its rows are found.
 func TestSearchMigrationBackfills(t *testing.T) {
 	ctx := context.Background()
-	d, err := Open(ctx, filepath.Join(t.TempDir(), "old.db"))
+	path := filepath.Join(t.TempDir(), "old.db")
+	w, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := &DB{W: w}
+	if err := old.migrate(ctx, 7); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UnixMilli()
+	if _, err := w.ExecContext(ctx, `INSERT INTO inquiries (id, reference_id, name, status, created_at, updated_at, version_at, synced_at)
+		VALUES ('inq_old', 'usr_OLD42', 'Renée Lefèvre', 'approved', ?, ?, ?, ?)`, now, now, now, now); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	d, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	// Back to before 008, with rows the triggers never saw.
-	for _, s := range []string{`DROP TRIGGER inquiries_fts_insert`, `DROP TRIGGER inquiries_fts_update`, `DROP TRIGGER inquiries_fts_delete`,
-		`DROP VIEW inquiries_fts_source`, `DROP TABLE inquiries_fts`, `PRAGMA user_version = 7`} {
-		if _, err := d.W.ExecContext(ctx, s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	now := time.Now()
-	if _, err := UpsertInquiry(ctx, d.W, Inquiry{ID: "inq_old", ReferenceID: "usr_OLD42", Name: "Renée Lefèvre", Status: "approved", CreatedAt: now, UpdatedAt: now, VersionAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	if got := searchIDs(t, NewLister(d), ListFilter{Search: "lefevre"}); !slices.Equal(got, []string{"inq_old"}) {
 		t.Errorf("backfilled row: %v", got)
 	}

@@ -213,7 +213,7 @@ func TestWebhooksFromSandbox(t *testing.T) {
 			noErr(t, e.sb.Complete(id, false))
 		}
 	}
-	eventually(t, "cache follows the sandbox", 10*time.Second, func() bool {
+	eventually(t, "cache follows the sandbox", 30*time.Second, func() bool {
 		for _, id := range ids {
 			want, _ := e.sb.Inquiry(id)
 			if e.cachedStatus(id) != want {
