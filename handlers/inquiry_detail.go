@@ -58,7 +58,7 @@ func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (vie
 		Expirable: q.Status == "created" || q.Status == "pending",
 	}
 	v.Facts = []views.Fact{
-		{Label: "Reference ID", Value: q.ReferenceID},
+		{Label: "Reference ID", Value: orDash(q.ReferenceID), Href: personHref(q.ReferenceID)},
 		{Label: "Template", Value: v.Inquiry.Template},
 		{Label: "Created", Value: views.When(q.CreatedAt)},
 		{Label: "Created by", Value: orDash(q.CreatedByName)},
