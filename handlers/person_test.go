@@ -82,7 +82,8 @@ func TestPersonPage(t *testing.T) {
 	mustContain(t, "prefilled form", form, `value="usr_P1"`, `value="pat.doe@example.com"`, `value="1980-02-03"`)
 	post := want
 	post.Set("key", keyRe.FindStringSubmatch(form)[1])
-	if res, _ := e.do(e.admin, "POST", "/inquiries", post); res.StatusCode != http.StatusConflict {
+	res, guard := e.do(e.admin, "POST", "/inquiries", post)
+	if res.StatusCode != http.StatusConflict {
 		t.Fatalf("create from the person's page: %d, want the duplicate guard (409)", res.StatusCode)
 	}
 
@@ -105,7 +106,7 @@ func TestPersonPage(t *testing.T) {
 	// Reference IDs lead here: from the list row, the detail page and the guard.
 	_, list := e.do(e.admin, "GET", "/inquiries?q=usr_P1", nil)
 	_, detail := e.do(e.admin, "GET", "/inquiries/"+first.ID, nil)
-	for what, b := range map[string]string{"list": list, "detail page": detail} {
+	for what, b := range map[string]string{"list": list, "detail page": detail, "duplicate guard": guard} {
 		mustContain(t, what, b, `<a href="/people/usr_P1">usr_P1</a>`)
 	}
 }
