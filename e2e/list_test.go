@@ -75,7 +75,7 @@ func TestListLiveUpdate(t *testing.T) {
 	must(t, "downloaded file", err)
 	body, err := os.ReadFile(path)
 	must(t, "read CSV", err)
-	if !strings.HasPrefix(string(body), "inquiry_id,reference_id,status") || !strings.Contains(string(body), "usr_LIST1,approved") {
+	if !strings.HasPrefix(string(body), "\ufeffinquiry_id,reference_id,status") || !strings.Contains(string(body), "usr_LIST1,approved") {
 		t.Fatalf("CSV:\n%s", body)
 	}
 
