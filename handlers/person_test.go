@@ -106,6 +106,13 @@ func TestPersonPage(t *testing.T) {
 	// Reference IDs lead here: from the list row, the detail page and the guard.
 	_, list := e.do(e.admin, "GET", "/inquiries?q=usr_P1", nil)
 	_, detail := e.do(e.admin, "GET", "/inquiries/"+first.ID, nil)
+	// The flow read another name from the ID: the detail page shows both; search finds both.
+	mustContain(t, "detail page", detail, "<dt>Name typed</dt><dd>Pat Doe</dd>", "<dt>Name on the ID</dt>")
+	for _, q := range []string{"Pat", "Sample"} {
+		if _, b := e.do(e.admin, "GET", "/inquiries?q="+q, nil); !strings.Contains(b, first.ID) {
+			t.Errorf("search %q does not find the completed inquiry", q)
+		}
+	}
 	for what, b := range map[string]string{"list": list, "detail page": detail, "duplicate guard": guard} {
 		mustContain(t, what, b, `<a href="/people/usr_P1">usr_P1</a>`)
 	}
