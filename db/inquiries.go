@@ -18,7 +18,8 @@ type Inquiry struct {
 	ReferenceID string
 	TemplateID  string
 	Status      model.Status
-	Name        string
+	Name        string // as staff typed it (or the first name Persona gave, for an adopted inquiry)
+	IDName      string // the name read from the ID, when it differs from Name; set by UpsertInquiry
 	Email       string
 	Fields      map[string]string
 	Note        string
@@ -46,7 +47,7 @@ type Inquiry struct {
 const inquiryCols = `i.id, i.reference_id, i.template_id, i.status, i.name, i.email, i.fields, i.note, i.tags,
 	i.created_at, i.updated_at, i.started_at, i.completed_at, i.failed_at, i.decided_at, i.expired_at,
 	i.redacted_at, i.expires_at, i.version_at, i.synced_at, COALESCE(i.created_by, 0),
-	COALESCE(u.name, ''), COALESCE(t.name, '')`
+	COALESCE(u.name, ''), COALESCE(t.name, ''), i.id_name`
 
 const inquiryFrom = ` FROM inquiries i LEFT JOIN users u ON u.id = i.created_by LEFT JOIN templates t ON t.id = i.template_id`
 
@@ -57,7 +58,7 @@ func scanInquiry(row interface{ Scan(...any) error }) (*Inquiry, error) {
 	var started, completed, failed, decided, expired, redacted, expires sql.NullInt64
 	err := row.Scan(&q.ID, &q.ReferenceID, &q.TemplateID, &q.Status, &q.Name, &q.Email, &fields, &q.Note, &tags,
 		&created, &updated, &started, &completed, &failed, &decided, &expired, &redacted, &expires, &version, &synced,
-		&q.CreatedBy, &q.CreatedByName, &q.TemplateName)
+		&q.CreatedBy, &q.CreatedByName, &q.TemplateName, &q.IDName)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -103,6 +104,10 @@ func (d *DB) InquiriesByReference(ctx context.Context, ref string) ([]Inquiry, e
 // UpsertInquiry stores q if it is newer than the cached row by model.Version.Newer (the one
 // freshness rule: version_at, then the stored stage on a tie), keeping the console's own
 // columns (created_by) of an existing row. It reports whether the row was written.
+//
+// q.Name is Persona's name, which becomes the name read from the ID once the flow is done: a
+// cached name is kept (it is what staff typed) and a different one is stored as id_name, so
+// searching the typed name keeps working. Redaction clears both.
 func UpsertInquiry(ctx context.Context, x execer, q Inquiry) (bool, error) {
 	fields, _ := json.Marshal(q.Fields)
 	if q.Fields == nil {
@@ -120,7 +125,11 @@ func UpsertInquiry(ctx context.Context, x execer, q Inquiry) (bool, error) {
 		version_at, synced_at, created_by, stage)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET reference_id = excluded.reference_id, template_id = excluded.template_id,
-			status = excluded.status, name = excluded.name, email = excluded.email, fields = excluded.fields,
+			status = excluded.status,
+			name = CASE WHEN inquiries.name = '' OR excluded.redacted_at IS NOT NULL THEN excluded.name ELSE inquiries.name END,
+			id_name = CASE WHEN excluded.redacted_at IS NOT NULL OR inquiries.name = '' OR excluded.name = '' THEN ''
+				WHEN excluded.name = inquiries.name THEN '' ELSE excluded.name END,
+			email = excluded.email, fields = excluded.fields,
 			note = excluded.note, tags = excluded.tags, created_at = excluded.created_at, updated_at = excluded.updated_at,
 			started_at = excluded.started_at, completed_at = excluded.completed_at, failed_at = excluded.failed_at,
 			decided_at = excluded.decided_at, expired_at = excluded.expired_at, redacted_at = excluded.redacted_at,

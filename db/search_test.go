@@ -144,11 +144,15 @@ func TestSearchFollowsWrites(t *testing.T) {
 	if _, err := UpsertInquiry(ctx, d.W, *q); err != nil {
 		t.Fatal(err)
 	}
-	if got := find("garcia"); len(got) != 0 {
-		t.Errorf("old name still found: %v", got)
+	// Both names are found: the one staff typed, kept, and the one read from the ID.
+	if got := find("garcia"); !slices.Equal(got, []string{"inq_maria"}) {
+		t.Errorf("typed name after the flow: %v", got)
 	}
 	if got := find("sample"); !slices.Equal(got, []string{"inq_maria"}) {
-		t.Errorf("new name: %v", got)
+		t.Errorf("name from the ID: %v", got)
+	}
+	if got, _ := d.GetInquiry(ctx, "inq_maria"); got.Name != "María García" || got.IDName != "Alexander J Sample" {
+		t.Errorf("stored names %q / %q, want the typed one and the ID's", got.Name, got.IDName)
 	}
 	// A stale update is not written, so it does not reach the index either.
 	stale := *q
@@ -171,7 +175,7 @@ func TestSearchFollowsWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	for search, want := range map[string][]string{
-		"smith": {"inq_ana"}, "abc123": nil, "smythe": {"inq_john"}, "xyz789": {"inq_john"},
+		"smith": {"inq_ana", "inq_john"}, "abc123": nil, "smythe": {"inq_john"}, "xyz789": {"inq_john"},
 		"zoe ozturk": {"inq_new"}, "9999": {"inq_new"},
 	} {
 		if got := find(search); !slices.Equal(got, want) {
@@ -225,5 +229,29 @@ func TestSearchMigrationBackfills(t *testing.T) {
 	defer d.Close()
 	if got := searchIDs(t, NewLister(d), ListFilter{Search: "lefevre"}); !slices.Equal(got, []string{"inq_old"}) {
 		t.Errorf("backfilled row: %v", got)
+	}
+}
+
+// TestRedactionClearsBothNames: a redacted inquiry keeps neither the typed name nor the ID's.
+func TestRedactionClearsBothNames(t *testing.T) {
+	d, now := searchDB(t)
+	ctx := context.Background()
+	q, _ := d.GetInquiry(ctx, "inq_maria")
+	q.Name, q.VersionAt = "Alexander J Sample", now.Add(time.Hour)
+	if _, err := UpsertInquiry(ctx, d.W, *q); err != nil {
+		t.Fatal(err)
+	}
+	q.Name, q.Email, q.RedactedAt, q.VersionAt = "", "", now, now.Add(2*time.Hour)
+	if _, err := UpsertInquiry(ctx, d.W, *q); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := d.GetInquiry(ctx, "inq_maria")
+	if got.Name != "" || got.IDName != "" {
+		t.Errorf("after redaction: %q / %q, want both empty", got.Name, got.IDName)
+	}
+	for _, s := range []string{"garcia", "sample"} {
+		if ids := searchIDs(t, NewLister(d), ListFilter{Search: s}); len(ids) != 0 {
+			t.Errorf("%q still finds %v after redaction", s, ids)
+		}
 	}
 }

@@ -26,8 +26,8 @@ func TestListLiveUpdate(t *testing.T) {
 	row := p.Locator("tbody tr", playwright.PageLocatorOptions{HasText: "usr_LIST1"})
 	must(t, "row listed", expect.Locator(row).ToHaveCount(1))
 	must(t, "row created", expect.Locator(row).ToContainText("Created"))
-	must(t, "reference links to the detail page", expect.Locator(row.GetByRole(lnk, playwright.LocatorGetByRoleOptions{Name: "usr_LIST1"})).
-		ToHaveAttribute("href", regexp.MustCompile(`^/inquiries/inq_`)))
+	must(t, "reference links to the person's page", expect.Locator(row.GetByRole(lnk, playwright.LocatorGetByRoleOptions{Name: "usr_LIST1"})).
+		ToHaveAttribute("href", "/people/usr_LIST1"))
 	must(t, "expiry shown", expect.Locator(row).ToContainText(regexp.MustCompile(`expires in \d+ h`)))
 	// A marker that a reload would wipe out.
 	_, err := p.Evaluate(`() => { window.__noReload = true }`)
@@ -75,7 +75,7 @@ func TestListLiveUpdate(t *testing.T) {
 	must(t, "downloaded file", err)
 	body, err := os.ReadFile(path)
 	must(t, "read CSV", err)
-	if !strings.HasPrefix(string(body), "inquiry_id,reference_id,status") || !strings.Contains(string(body), "usr_LIST1,approved") {
+	if !strings.HasPrefix(string(body), "\ufeffinquiry_id,reference_id,status") || !strings.Contains(string(body), "usr_LIST1,approved") {
 		t.Fatalf("CSV:\n%s", body)
 	}
 

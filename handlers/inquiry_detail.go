@@ -59,10 +59,13 @@ func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (vie
 		Expirable: q.Status.PersonHasWork(),
 	}
 	v.Facts = []views.Fact{
-		{Label: "Reference ID", Value: q.ReferenceID},
+		{Label: "Reference ID", Value: orDash(q.ReferenceID), Href: personHref(q.ReferenceID)},
 		{Label: "Template", Value: v.Inquiry.Template},
 		{Label: "Created", Value: views.When(q.CreatedAt)},
 		{Label: "Created by", Value: orDash(q.CreatedByName)},
+	}
+	if q.IDName != "" { // set only when it differs from the name staff typed
+		v.Facts = append(v.Facts, views.Fact{Label: "Name typed", Value: orDash(q.Name)}, views.Fact{Label: "Name on the ID", Value: q.IDName})
 	}
 	for _, t := range []struct {
 		label string

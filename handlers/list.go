@@ -392,6 +392,9 @@ func (s *Server) listCounts(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, views.ListCounts(v), nil)
 }
 
+// utf8BOM starts an export so that spreadsheets read it as UTF-8.
+const utf8BOM = "\ufeff"
+
 // csvSafe keeps a spreadsheet from running a cell as a formula. It applies to every cell
 // (writeCSV): names and emails are typed by people outside the company, and ids and statuses
 // arrive from webhooks and the API.
@@ -430,7 +433,10 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	rc := http.NewResponseController(w)
 	cw := csv.NewWriter(w)
-	writeCSV(cw, "inquiry_id", "reference_id", "status", "name", "email", "template", "template_id",
+	// Excel reads a CSV without a byte-order mark in the machine's ANSI code page, turning
+	// "María García" into "MarÃ­a GarcÃ­a"; with one, it reads UTF-8. The mark goes through the
+	// writer's buffer (not straight to w), so an error before the first page still gets a page.
+	writeCSV(cw, utf8BOM+"inquiry_id", "reference_id", "status", "name", "email", "template", "template_id",
 		"created_at", "updated_at", "expires_at", "last_email_state", "created_by", "synced_at")
 	rows := 0
 	for {

@@ -170,7 +170,7 @@ func TestExportCSV(t *testing.T) {
 		!strings.Contains(res.Header.Get("Content-Disposition"), "attachment") {
 		t.Fatalf("export: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
-	recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\ufeff"))).ReadAll()
 	noErr(t, err)
 	if strings.Join(recs[0], ",") != "inquiry_id,reference_id,status,name,email,template,template_id,created_at,updated_at,expires_at,last_email_state,created_by,synced_at" {
 		t.Fatalf("header row: %v", recs[0])
@@ -212,7 +212,7 @@ func TestExportCSVNeutralisesFormulasInEveryColumn(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("export: %d\n%s", res.StatusCode, body)
 	}
-	recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\ufeff"))).ReadAll()
 	noErr(t, err)
 	if len(recs) != 2 {
 		t.Fatalf("%d records, want the header and one row:\n%s", len(recs), body)
@@ -340,5 +340,24 @@ func TestReconcileWithinRateLimit(t *testing.T) {
 	}
 	if calls := after.APICalls - before.APICalls; calls > n/100+2 {
 		t.Errorf("%d Persona calls for %d inquiries", calls, n)
+	}
+}
+
+// TestExportCSVOpensInExcel: the export starts with a UTF-8 byte-order mark, so Excel shows
+// "María García" rather than "MarÃ­a GarcÃ­a", and the mark is the only thing before the header.
+func TestExportCSVOpensInExcel(t *testing.T) {
+	e := newTestEnv(t)
+	e.addUser("viewer@example.com", db.RoleViewer, pw)
+	c := e.signIn("viewer@example.com", pw)
+	now := time.Now().UnixMilli()
+	_, err := e.db.W.Exec(`INSERT INTO inquiries (id, reference_id, status, name, email, created_at, updated_at, synced_at)
+		VALUES ('inq_bom', 'usr_BOM', 'created', 'María García', 'maria@example.com', ?, ?, ?)`, now, now, now)
+	noErr(t, err)
+	res, body := e.do(c, "GET", "/inquiries/export", nil)
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(body, "\xef\xbb\xbfinquiry_id,reference_id,") {
+		t.Fatalf("export: %d, starts %q; want the UTF-8 byte-order mark, then the header", res.StatusCode, body[:min(len(body), 20)])
+	}
+	if !strings.Contains(body, "\ninq_bom,usr_BOM,created,María García,") {
+		t.Errorf("the accented name is not exported as UTF-8:\n%s", body)
 	}
 }

@@ -47,6 +47,7 @@ func (s *Server) Routes() []Route {
 		{"GET /inquiries/{id}", Viewer, s.inquiryDetail},
 		{"POST /inquiries/{id}/refresh", Viewer, s.refreshInquiry},
 		{"GET /inquiries/{id}/verifications", Viewer, s.inquiryVerifications},
+		{"GET /people/{ref...}", Viewer, s.personPage},
 		{"POST /inquiries/{id}/links", Agent, s.newLink},
 		{"POST /inquiries/{id}/decision", Admin, s.decideInquiry},
 		{"GET /inquiries/{id}/email", Agent, s.emailForm},

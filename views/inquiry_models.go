@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/model"
+	"github.com/a-h/templ"
 )
 
 // Option is a value and its label for a select.
@@ -50,6 +51,7 @@ type InquiryRow struct {
 // Fact is one labelled value on the detail page.
 type Fact struct {
 	Label, Value string
+	Href         templ.SafeURL // when set, the value is a link to it
 }
 
 // LinkView is a link handed out.
