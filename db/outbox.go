@@ -307,47 +307,23 @@ func (d *DB) ReleaseEmails(ctx context.Context, ids []int64) error {
 	return nil
 }
 
-// RetryEmailTx puts failed email id back in the queue, due now, with a fresh count of attempts
-// (a staff action). Only a failed email can be retried. Use it to write the staff member's audit
-// entry in the same transaction.
-func RetryEmailTx(ctx context.Context, tx *sql.Tx, id int64) error {
-	res, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'queued', attempts = 0,
-		next_attempt_at = ?, claimed_at = NULL WHERE id = ? AND state = 'failed'`, Now(), id)
-	if err == nil {
-		if n, _ := res.RowsAffected(); n == 0 {
-			err = emailStateError(ctx, tx, id, EmailFailed)
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("db: retry email %d: %w", id, err)
-	}
-	return nil
+// RetryEmail puts failed email id back in the queue, due now, with a fresh count of attempts
+// (a staff action), and writes the staff member's audit entry in the same transaction. Only a
+// failed email can be retried (ErrEmailState).
+func (d *DB) RetryEmail(ctx context.Context, id int64, audit AuditEntry) error {
+	return d.emailTransition(ctx, "retry", id, EmailFailed,
+		`UPDATE outbox SET state = 'queued', attempts = 0, next_attempt_at = ?, claimed_at = NULL
+		WHERE id = ? AND state = ?`,
+		[]any{Now()}, func(tx *sql.Tx) error { return AddAudit(ctx, tx, audit) })
 }
 
-// RetryEmail is RetryEmailTx in a transaction of its own.
-func (d *DB) RetryEmail(ctx context.Context, id int64) error {
-	return d.Tx(ctx, func(tx *sql.Tx) error { return RetryEmailTx(ctx, tx, id) })
-}
-
-// CancelEmailTx cancels queued email id. An email already being sent, sent, failed or canceled
-// cannot be canceled (ErrEmailState). Use it to write the staff member's audit entry in the same
-// transaction.
-func CancelEmailTx(ctx context.Context, tx *sql.Tx, id int64) error {
-	res, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'canceled' WHERE id = ? AND state = 'queued'`, id)
-	if err == nil {
-		if n, _ := res.RowsAffected(); n == 0 {
-			err = emailStateError(ctx, tx, id, EmailQueued)
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("db: cancel email %d: %w", id, err)
-	}
-	return nil
-}
-
-// CancelEmail is CancelEmailTx in a transaction of its own.
-func (d *DB) CancelEmail(ctx context.Context, id int64) error {
-	return d.Tx(ctx, func(tx *sql.Tx) error { return CancelEmailTx(ctx, tx, id) })
+// CancelEmail cancels queued email id (a staff action) and writes the staff member's audit
+// entry in the same transaction. An email already being sent, sent, failed or canceled cannot
+// be canceled (ErrEmailState).
+func (d *DB) CancelEmail(ctx context.Context, id int64, audit AuditEntry) error {
+	return d.emailTransition(ctx, "cancel", id, EmailQueued,
+		`UPDATE outbox SET state = 'canceled' WHERE id = ? AND state = ?`,
+		nil, func(tx *sql.Tx) error { return AddAudit(ctx, tx, audit) })
 }
 
 // RecoveredNote is the last_error RecoverClaims leaves on the rows it hands back.
@@ -516,26 +492,6 @@ func (d *DB) EmailByRequestKey(ctx context.Context, key string) (OutboxEmail, er
 		return OutboxEmail{}, fmt.Errorf("db: email by request key: %w", err)
 	}
 	return d.GetEmail(ctx, id)
-}
-
-// StaffRetryEmail is RetryEmailTx with the staff member's audit entry in the same transaction.
-func (d *DB) StaffRetryEmail(ctx context.Context, id int64, audit AuditEntry) error {
-	return d.Tx(ctx, func(tx *sql.Tx) error {
-		if err := RetryEmailTx(ctx, tx, id); err != nil {
-			return err
-		}
-		return AddAudit(ctx, tx, audit)
-	})
-}
-
-// StaffCancelEmail is CancelEmailTx with the staff member's audit entry in the same transaction.
-func (d *DB) StaffCancelEmail(ctx context.Context, id int64, audit AuditEntry) error {
-	return d.Tx(ctx, func(tx *sql.Tx) error {
-		if err := CancelEmailTx(ctx, tx, id); err != nil {
-			return err
-		}
-		return AddAudit(ctx, tx, audit)
-	})
 }
 
 // ReminderCandidate is an inquiry that may be due a reminder: still created or pending, not

@@ -29,7 +29,7 @@ func (s *Service) RetryEmail(ctx context.Context, a Actor, id int64) (db.OutboxE
 		return e, err
 	}
 	detail := fmt.Sprintf("%s email %d to %s", e.Kind, id, e.Recipient)
-	if err := s.db.StaffRetryEmail(ctx, id, a.audit("email.retry", target, detail, nil)); err != nil {
+	if err := s.db.RetryEmail(ctx, id, a.audit("email.retry", target, detail, nil)); err != nil {
 		return e, err
 	}
 	s.wakeWorker()
@@ -45,7 +45,7 @@ func (s *Service) CancelEmail(ctx context.Context, a Actor, id int64) (db.Outbox
 		return e, err
 	}
 	detail := fmt.Sprintf("%s email %d to %s", e.Kind, id, e.Recipient)
-	if err := s.db.StaffCancelEmail(ctx, id, a.audit("email.cancel", target, detail, nil)); err != nil {
+	if err := s.db.CancelEmail(ctx, id, a.audit("email.cancel", target, detail, nil)); err != nil {
 		return e, err
 	}
 	s.emailChanged(e.InquiryID)
