@@ -217,13 +217,7 @@ func (s *Server) sendEmail(w http.ResponseWriter, r *http.Request) {
 	recipient := strings.TrimSpace(r.PostFormValue("recipient"))
 	m, err := s.inq.Send(r.Context(), actor(r), q.ID, recipient, r.PostFormValue("key"))
 	if err == nil {
-		msg := "Email to " + m.Recipient + " is in the outbox"
-		if s.inq.MailStatus().Configured {
-			msg += " and goes out in a moment."
-		} else {
-			msg += ". It waits there until a mail server is configured."
-		}
-		s.flash(w, r, msg)
+		s.flash(w, r, views.EmailQueuedFlash(m.Recipient, s.inq.MailStatus().Configured))
 		redirect(w, r, "/inquiries/"+q.ID)
 		return
 	}

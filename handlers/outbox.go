@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
@@ -42,15 +41,14 @@ func (s *Server) emailAction(w http.ResponseWriter, r *http.Request, action stri
 			s.serverError(w, r, gerr)
 			return
 		}
-		verb := map[string]string{"retry": "tried again", "cancel": "canceled"}[action]
-		s.flash(w, r, "The email to "+now.Recipient+" cannot be "+verb+": it is "+strings.ToLower(views.EmailStateText(now.State))+" now.")
+		s.flash(w, r, views.EmailActionRefusedFlash(now.Recipient, action, now.State))
 	case err != nil:
 		s.serverError(w, r, err)
 		return
 	case action == "retry":
-		s.flash(w, r, "The email to "+e.Recipient+" will be tried again now.")
+		s.flash(w, r, views.EmailRetriedFlash(e.Recipient))
 	default:
-		s.flash(w, r, "The email to "+e.Recipient+" was canceled; it will not go out.")
+		s.flash(w, r, views.EmailCanceledFlash(e.Recipient))
 	}
 	redirect(w, r, back)
 }

@@ -106,11 +106,7 @@ func (s *Server) sendTestEmail(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		ok = true
-		result = "The mail server accepted the test email to " + to + ". Look for it in that inbox"
-		if s.catcher() != nil {
-			result += " (here: the Mailbox)"
-		}
-		result += "."
+		result = views.TestEmailAcceptedResult(to, s.catcher() != nil)
 	case errors.Is(err, inquiry.ErrInvalidRecipient):
 		status = http.StatusUnprocessableEntity
 		test.Errors["test_to"] = "Enter one email address, like name@example.com."
