@@ -218,8 +218,10 @@ func TestOutboxOutcomes(t *testing.T) {
 func TestOutboxCancelAndRetryRules(t *testing.T) {
 	ctx := context.Background()
 	d := outboxTestDB(t)
+	cancel := AuditEntry{Actor: "Pat", Action: "email.cancel"}
+	retry := AuditEntry{Actor: "Pat", Action: "email.retry"}
 	queued := queueTestEmail(t, d, OutboxEmail{})
-	if err := d.CancelEmail(ctx, queued); err != nil {
+	if err := d.CancelEmail(ctx, queued, cancel); err != nil {
 		t.Fatalf("cancel queued: %v", err)
 	}
 	if e, _ := d.GetEmail(ctx, queued); e.State != EmailCanceled {
@@ -247,12 +249,12 @@ func TestOutboxCancelAndRetryRules(t *testing.T) {
 		{"failed", failed, "it is failed"},
 		{"canceled", queued, "it is canceled"},
 	} {
-		err := d.CancelEmail(ctx, tc.id)
+		err := d.CancelEmail(ctx, tc.id, cancel)
 		if !errors.Is(err, ErrEmailState) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("cancel %s: %v, want ErrEmailState saying %q", tc.name, err, tc.want)
 		}
 	}
-	if err := d.CancelEmail(ctx, 999); !errors.Is(err, ErrNotFound) {
+	if err := d.CancelEmail(ctx, 999, cancel); !errors.Is(err, ErrNotFound) {
 		t.Errorf("cancel missing: %v", err)
 	}
 
@@ -260,11 +262,11 @@ func TestOutboxCancelAndRetryRules(t *testing.T) {
 		name string
 		id   int64
 	}{{"sending", sending}, {"sent", sent}, {"canceled", queued}} {
-		if err := d.RetryEmail(ctx, tc.id); !errors.Is(err, ErrEmailState) {
+		if err := d.RetryEmail(ctx, tc.id, retry); !errors.Is(err, ErrEmailState) {
 			t.Errorf("retry %s: %v, want ErrEmailState", tc.name, err)
 		}
 	}
-	if err := d.RetryEmail(ctx, failed); err != nil {
+	if err := d.RetryEmail(ctx, failed, retry); err != nil {
 		t.Fatalf("retry failed: %v", err)
 	}
 	e, _ := d.GetEmail(ctx, failed)
@@ -276,16 +278,16 @@ func TestOutboxCancelAndRetryRules(t *testing.T) {
 		t.Fatalf("after retry claimed %v, want [%d]", emailIDs(got), failed)
 	}
 
-	// The Tx forms let the caller add its audit entry atomically.
-	q2 := queueTestEmail(t, d, OutboxEmail{})
-	err := d.Tx(ctx, func(tx *sql.Tx) error {
-		if err := CancelEmailTx(ctx, tx, q2); err != nil {
-			return err
+	// The staff member's entry is written with each change that happened, and with none that
+	// was refused.
+	for action, want := range map[string]int{"email.cancel": 1, "email.retry": 1} {
+		entries, err := d.ListAudit(ctx, AuditFilter{Action: action})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return AddAudit(ctx, tx, AuditEntry{UserID: 7, Action: "email.cancel"})
-	})
-	if err != nil {
-		t.Fatal(err)
+		if len(entries) != want || entries[0].Actor != "Pat" {
+			t.Errorf("%s audit entries: %+v, want %d by Pat", action, entries, want)
+		}
 	}
 }
 
@@ -378,7 +380,7 @@ func TestOutboxList(t *testing.T) {
 		}
 		made = append(made, queueTestEmail(t, d, OutboxEmail{InquiryID: inq, QueuedBy: 7}))
 	}
-	d.CancelEmail(ctx, made[4])
+	d.CancelEmail(ctx, made[4], AuditEntry{Action: "email.cancel"})
 	for _, tc := range []struct {
 		name string
 		f    OutboxFilter

@@ -332,8 +332,7 @@ func contains(list []string, s string) bool {
 func (s *Server) listNotices(r *http.Request, st inquiry.SyncStatus, all *db.StatusCounts, now time.Time) []string {
 	var out []string
 	if !st.FailingSince.IsZero() {
-		out = append(out, "Persona cannot be reached since "+views.When(st.FailingSince)+" ("+views.Ago(st.FailingSince, now)+
-			"), so this list shows what Linkdesk knew then; it catches up by itself once Persona answers. "+st.LastError)
+		out = append(out, views.PersonaUnreachableNotice(st.FailingSince, now, st.LastError))
 	}
 	if open := all.Total(db.PersonWorkStatuses); open > 0 {
 		last, err := s.db.LastWebhookAt(r.Context())
@@ -342,12 +341,7 @@ func (s *Server) listNotices(r *http.Request, st inquiry.SyncStatus, all *db.Sta
 			return out
 		}
 		if now.Sub(last) > webhookSilence {
-			since := "no webhook from Persona has arrived yet"
-			if !last.IsZero() {
-				since = "no webhook from Persona has arrived since " + views.When(last) + " (" + views.Ago(last, now) + ")"
-			}
-			out = append(out, strings.ToUpper(since[:1])+since[1:]+", while "+views.Thousands(open)+
-				" inquiries are open: statuses may be behind until the next sync. An admin can check the Webhooks page and the webhook in Persona's dashboard.")
+			out = append(out, views.WebhookSilenceNotice(last, now, open))
 		}
 	}
 	return out

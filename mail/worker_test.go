@@ -162,7 +162,7 @@ func TestWorkerPermanentRefusalFails(t *testing.T) {
 			}
 			// Staff retry once the mailbox is fixed.
 			c.SetRefuse(RefuseNone)
-			if err := d.RetryEmail(context.Background(), id); err != nil {
+			if err := d.RetryEmail(context.Background(), id, db.AuditEntry{Actor: "Pat", Action: "email.retry"}); err != nil {
 				t.Fatal(err)
 			}
 			e = waitEmail(t, d, id, db.EmailSent)
@@ -304,7 +304,7 @@ func TestWorkerCanceledEmailNotSent(t *testing.T) {
 	d, c := newTestDB(t), newTestCatcher(t)
 	keep := queueTest(t, d, db.OutboxEmail{})
 	drop := queueTest(t, d, db.OutboxEmail{})
-	if err := d.CancelEmail(context.Background(), drop); err != nil {
+	if err := d.CancelEmail(context.Background(), drop, db.AuditEntry{Actor: "Pat", Action: "email.cancel"}); err != nil {
 		t.Fatal(err)
 	}
 	stop := startWorker(t, testWorker(d, newTestSender(t, c)))

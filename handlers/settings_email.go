@@ -1,0 +1,125 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/views"
+)
+
+// --- Settings: the email wording and a test email ---
+
+// emailSettingsView builds the Email section; form and test carry typed values and errors, or
+// are empty for the stored wording.
+func (s *Server) emailSettingsView(r *http.Request, form, test views.Form) (views.EmailSettingsView, error) {
+	if form.Values == nil {
+		t, err := s.inq.EmailTemplates(r.Context())
+		if err != nil {
+			return views.EmailSettingsView{}, err
+		}
+		form.Values = map[string]string{"subject": t.Subject, "text": t.Text, "html": t.HTML}
+	}
+	return views.EmailSettingsView{
+		Mail: mailServer(s.inq.MailStatus()), Form: form, Test: test,
+		Preview: s.templatePreview(r, form),
+	}, nil
+}
+
+func (s *Server) templatePreview(r *http.Request, form views.Form) views.EmailPreview {
+	t := inquiry.EmailTemplates{Subject: form.V("subject"), Text: form.V("text"), HTML: form.V("html")}
+	p, err := s.inq.PreviewTemplates(actor(r), t)
+	if err != nil {
+		return views.EmailPreview{Error: sentence(err.Error())}
+	}
+	return views.EmailPreview{Subject: p.Subject, Text: p.Text, HTML: p.HTML}
+}
+
+// settingsWithEmail is the whole Settings page with the Email section as its children.
+func (s *Server) settingsWithEmail(r *http.Request, p views.Page, v views.SettingsView) templ.Component {
+	return s.settingsPageWith(r, p, v, views.Form{}, views.Form{}, nil)
+}
+
+func (s *Server) settingsPageWith(r *http.Request, p views.Page, v views.SettingsView, form, test views.Form, edit func(*views.EmailSettingsView)) templ.Component {
+	ev, err := s.emailSettingsView(r, form, test)
+	if err != nil {
+		return templ.ComponentFunc(func(context.Context, io.Writer) error { return err })
+	}
+	if edit != nil {
+		edit(&ev)
+	}
+	return views.SettingsWithEmail(p, v, ev)
+}
+
+func emailTemplateForm(r *http.Request) views.Form {
+	return views.Form{Values: map[string]string{
+		"subject": r.PostFormValue("subject"), "text": r.PostFormValue("text"), "html": r.PostFormValue("html"),
+	}}
+}
+
+func (s *Server) saveEmailSettings(w http.ResponseWriter, r *http.Request) {
+	a := actor(r)
+	if r.PostFormValue("action") == "reset" {
+		if err := s.inq.ResetEmailTemplates(r.Context(), a); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		s.flash(w, r, "The email wording is back to Linkdesk's default.")
+		redirect(w, r, "/settings#email-settings")
+		return
+	}
+	form := emailTemplateForm(r)
+	errs, err := s.inq.SaveEmailTemplates(r.Context(), a, inquiry.EmailTemplates{Subject: form.V("subject"), Text: form.V("text"), HTML: form.V("html")})
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if len(errs) > 0 {
+		form.Errors = errs
+		form.Error = "The email wording was not saved; see the messages next to the fields."
+		p := s.page(r, "Settings", "settings")
+		s.render(w, r, http.StatusUnprocessableEntity, s.settingsPageWith(r, p, s.settingsView(views.Form{}), form, views.Form{}, nil), nil)
+		return
+	}
+	s.flash(w, r, "Email wording saved.")
+	redirect(w, r, "/settings#email-settings")
+}
+
+// emailSettingsPreview answers the live preview while an admin types.
+func (s *Server) emailSettingsPreview(w http.ResponseWriter, r *http.Request) {
+	form := emailTemplateForm(r)
+	pv := views.EmailTemplatePreview(s.templatePreview(r, form))
+	p := s.page(r, "Settings", "settings")
+	s.render(w, r, http.StatusOK, s.settingsPageWith(r, p, s.settingsView(views.Form{}), form, views.Form{}, nil), pv)
+}
+
+func (s *Server) sendTestEmail(w http.ResponseWriter, r *http.Request) {
+	to := strings.TrimSpace(r.PostFormValue("test_to"))
+	test := views.Form{Values: map[string]string{"test_to": to}, Errors: map[string]string{}}
+	status, result, ok := http.StatusOK, "", false
+	err := s.inq.SendTest(r.Context(), actor(r), to)
+	var te *inquiry.SendTestError
+	switch {
+	case err == nil:
+		ok = true
+		result = views.TestEmailAcceptedResult(to, s.catcher() != nil)
+	case errors.Is(err, inquiry.ErrInvalidRecipient):
+		status = http.StatusUnprocessableEntity
+		test.Errors["test_to"] = "Enter one email address, like name@example.com."
+	case errors.Is(err, inquiry.ErrMailNotConfigured):
+		status, result = http.StatusConflict, sentence(err.Error())
+	case errors.As(err, &te):
+		status, result = http.StatusBadGateway, "The test email was not sent. "+te.Words
+	default:
+		s.serverError(w, r, err)
+		return
+	}
+	p := s.page(r, "Settings", "settings")
+	s.render(w, r, status, s.settingsPageWith(r, p, s.settingsView(views.Form{}), views.Form{}, test, func(ev *views.EmailSettingsView) {
+		ev.TestResult, ev.TestOK = result, ok
+	}), nil)
+}

@@ -1,0 +1,62 @@
+package views
+
+import (
+	"strings"
+	"time"
+)
+
+// The sentences handlers show in flashes and notices, kept here with the rest of the words
+// people read.
+
+// PersonaUnreachableNotice warns above the list that Persona has not answered since since, so
+// the list shows what Linkdesk knew then; lastErr is the failure in words.
+func PersonaUnreachableNotice(since, now time.Time, lastErr string) string {
+	return "Persona cannot be reached since " + When(since) + " (" + Ago(since, now) +
+		"), so this list shows what Linkdesk knew then; it catches up by itself once Persona answers. " + lastErr
+}
+
+// WebhookSilenceNotice warns above the list that no webhook has arrived since last (zero: ever)
+// while open inquiries wait on Persona.
+func WebhookSilenceNotice(last, now time.Time, open int64) string {
+	since := "no webhook from Persona has arrived yet"
+	if !last.IsZero() {
+		since = "no webhook from Persona has arrived since " + When(last) + " (" + Ago(last, now) + ")"
+	}
+	return strings.ToUpper(since[:1]) + since[1:] + ", while " + Thousands(open) +
+		" inquiries are open: statuses may be behind until the next sync. An admin can check the Webhooks page and the webhook in Persona's dashboard."
+}
+
+// EmailQueuedFlash confirms a link email went to the outbox, and when it leaves.
+func EmailQueuedFlash(recipient string, mailConfigured bool) string {
+	msg := "Email to " + recipient + " is in the outbox"
+	if mailConfigured {
+		return msg + " and goes out in a moment."
+	}
+	return msg + ". It waits there until a mail server is configured."
+}
+
+// EmailRetriedFlash and EmailCanceledFlash confirm a staff member's retry or cancel.
+func EmailRetriedFlash(recipient string) string {
+	return "The email to " + recipient + " will be tried again now."
+}
+
+func EmailCanceledFlash(recipient string) string {
+	return "The email to " + recipient + " was canceled; it will not go out."
+}
+
+// EmailActionRefusedFlash says why a retry or cancel (action "retry" or "cancel") did not
+// happen: the email moved on to state while the page was open.
+func EmailActionRefusedFlash(recipient, action, state string) string {
+	verb := map[string]string{"retry": "tried again", "cancel": "canceled"}[action]
+	return "The email to " + recipient + " cannot be " + verb + ": it is " + strings.ToLower(EmailStateText(state)) + " now."
+}
+
+// TestEmailAcceptedResult reports a test email the mail server accepted; inMailbox says the dev
+// Mailbox caught it.
+func TestEmailAcceptedResult(to string, inMailbox bool) string {
+	result := "The mail server accepted the test email to " + to + ". Look for it in that inbox"
+	if inMailbox {
+		result += " (here: the Mailbox)"
+	}
+	return result + "."
+}
