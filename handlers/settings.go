@@ -9,7 +9,6 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
-	"github.com/linkdesk/linkdesk/persona"
 	"github.com/linkdesk/linkdesk/views"
 )
 
@@ -133,11 +132,12 @@ func (s *Server) deleteTemplate(w http.ResponseWriter, r *http.Request) {
 func (s *Server) importTemplates(w http.ResponseWriter, r *http.Request) {
 	n, err := s.inq.ImportTemplates(r.Context(), actor(r))
 	if err != nil {
-		if !inquiry.IsPersonaError(err) {
+		p := inquiry.ProblemOf(err)
+		if p == nil {
 			s.serverError(w, r, err)
 			return
 		}
-		s.renderTemplates(w, r, http.StatusBadGateway, views.Form{Error: persona.Explain(err)})
+		s.renderTemplates(w, r, http.StatusBadGateway, views.Form{Error: p.Words})
 		return
 	}
 	s.flash(w, r, "Imported "+strconv.Itoa(n)+" templates from Persona.")
