@@ -1,6 +1,7 @@
 // Package handlers is the console's HTTP layer: one route table, middleware, and one file per
-// area. Handlers parse and validate requests, call the inquiry package and the db package's
-// read queries, and render views; they never write SQL or call Persona themselves.
+// area. Handlers parse and validate requests, call the inquiry and staff packages (which do
+// every write) and the db package's read queries, and render views; they never write the
+// database or call Persona themselves.
 package handlers
 
 import (
