@@ -17,10 +17,10 @@ type Session struct {
 	LastSeenAt time.Time
 }
 
-// CreateSession stores a new session.
-func (d *DB) CreateSession(ctx context.Context, id string, userID int64) error {
+// InsertSession stores a new session as part of tx.
+func InsertSession(ctx context.Context, tx *sql.Tx, id string, userID int64) error {
 	now := Now()
-	_, err := d.W.ExecContext(ctx, `INSERT INTO sessions (id, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)`, id, userID, now, now)
+	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)`, id, userID, now, now)
 	if err != nil {
 		return fmt.Errorf("db: create session: %w", err)
 	}
@@ -58,8 +58,12 @@ func (d *DB) TouchSession(ctx context.Context, id string) error {
 
 // DeleteSession ends one session.
 func (d *DB) DeleteSession(ctx context.Context, id string) error {
-	_, err := d.W.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
-	if err != nil {
+	return RemoveSession(ctx, d.W, id)
+}
+
+// RemoveSession ends one session; pass a *sql.Tx to make it part of a larger change.
+func RemoveSession(ctx context.Context, x execer, id string) error {
+	if _, err := x.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id); err != nil {
 		return fmt.Errorf("db: delete session: %w", err)
 	}
 	return nil

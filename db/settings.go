@@ -73,9 +73,9 @@ func (d *DB) SettingOrInit(ctx context.Context, key string, init func() (string,
 	return d.Setting(ctx, key)
 }
 
-// DeleteSetting removes key.
-func (d *DB) DeleteSetting(ctx context.Context, key string) error {
-	if _, err := d.W.ExecContext(ctx, `DELETE FROM settings WHERE key = ?`, key); err != nil {
+// RemoveSetting removes key as part of tx.
+func RemoveSetting(ctx context.Context, tx *sql.Tx, key string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM settings WHERE key = ?`, key); err != nil {
 		return fmt.Errorf("db: delete setting %s: %w", key, err)
 	}
 	return nil

@@ -56,10 +56,21 @@ func isUniqueViolation(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
-// CreateUser inserts u and returns its id.
+// CreateUser inserts u on its own (the command line and tests); the console's staff service
+// uses InsertUser inside the transaction that also writes the audit entry.
 func (d *DB) CreateUser(ctx context.Context, u User) (int64, error) {
+	var id int64
+	err := d.Tx(ctx, func(tx *sql.Tx) (err error) {
+		id, err = InsertUser(ctx, tx, u)
+		return err
+	})
+	return id, err
+}
+
+// InsertUser inserts u as part of tx and returns its id.
+func InsertUser(ctx context.Context, tx *sql.Tx, u User) (int64, error) {
 	now := Now()
-	res, err := d.W.ExecContext(ctx,
+	res, err := tx.ExecContext(ctx,
 		`INSERT INTO users (email, name, role, password_hash, disabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		strings.TrimSpace(u.Email), u.Name, u.Role, u.PasswordHash, u.Disabled, now, now)
 	if isUniqueViolation(err) {
@@ -71,11 +82,11 @@ func (d *DB) CreateUser(ctx context.Context, u User) (int64, error) {
 	return res.LastInsertId()
 }
 
-// CreateFirstAdmin inserts u only if no user exists yet, atomically, so two setup requests
-// racing cannot both create an admin. It reports whether it created one.
-func (d *DB) CreateFirstAdmin(ctx context.Context, u User) (int64, bool, error) {
+// InsertFirstAdmin inserts u as an admin only if no user exists yet, as part of tx, so two
+// setup requests racing cannot both create an admin. It reports whether it created one.
+func InsertFirstAdmin(ctx context.Context, tx *sql.Tx, u User) (int64, bool, error) {
 	now := Now()
-	res, err := d.W.ExecContext(ctx,
+	res, err := tx.ExecContext(ctx,
 		`INSERT INTO users (email, name, role, password_hash, disabled, created_at, updated_at)
 		 SELECT ?, ?, 'admin', ?, 0, ?, ? WHERE NOT EXISTS (SELECT 1 FROM users)`,
 		strings.TrimSpace(u.Email), u.Name, u.PasswordHash, now, now)

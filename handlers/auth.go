@@ -1,10 +1,6 @@
 package handlers
 
 import (
-	"context"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -16,29 +12,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/model"
+	"github.com/linkdesk/linkdesk/staff"
 	"github.com/linkdesk/linkdesk/views"
-	"golang.org/x/crypto/bcrypt"
 )
-
-// MinPasswordLength is enforced for every password set through the console or the CLI.
-const MinPasswordLength = 12
-
-// HashPassword hashes a password for storage.
-func HashPassword(pw string) (string, error) {
-	if len(pw) < MinPasswordLength {
-		return "", fmt.Errorf("the password must be at least %d characters", MinPasswordLength)
-	}
-	if len(pw) > 72 {
-		return "", errors.New("the password must be at most 72 bytes")
-	}
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
-	return string(h), err
-}
-
-// dummyHash keeps sign-in for unknown emails as slow as for known ones.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not-a-real-password"), bcrypt.DefaultCost)
 
 // ValidEmail reports whether s is one plain email address, by the same rule the email sender uses.
 func ValidEmail(s string) bool { return inquiry.ValidRecipient(s) == nil }
@@ -105,46 +83,39 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusTooManyRequests, fmt.Sprintf("Too many attempts. Try again in %d s.", secs))
 		return
 	}
-	u, err := s.db.UserByEmail(r.Context(), email)
-	if err != nil && !errors.Is(err, db.ErrNotFound) {
-		s.serverError(w, r, err)
-		return
-	}
-	hash := dummyHash
-	if u != nil {
-		hash = []byte(u.PasswordHash)
-	}
-	ok := bcrypt.CompareHashAndPassword(hash, []byte(pw)) == nil && u != nil
-	if !ok || u.Disabled {
+	_, sid, err := s.staff.SignIn(r.Context(), email, pw, s.sessionID(r))
+	if errors.Is(err, staff.ErrWrongPassword) || errors.Is(err, staff.ErrDisabled) {
 		s.limiter.fail(ip, strings.ToLower(email))
 		s.log.Info("sign-in failed", "ip", ip)
 		msg := "The email or password is not right."
-		if ok && u.Disabled {
+		if errors.Is(err, staff.ErrDisabled) {
 			msg = "This account is disabled. Ask an admin to enable it."
 		}
 		fail(http.StatusUnprocessableEntity, msg)
 		return
 	}
-	if err := s.startSession(w, r, u); err != nil {
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if err := s.saveSession(w, r, sid); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
 	s.limiter.succeeded(strings.ToLower(email))
-	s.audit(r, db.AuditEntry{UserID: u.ID, Actor: u.Name, Action: "user.sign-in", Target: u.Email})
 	redirect(w, r, safeNext(next))
 }
 
-// startSession rotates the session: any id the browser brought is dropped and a fresh one
-// issued, so a planted cookie cannot be fixed onto the signed-in user.
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *db.User) error {
+// sessionID is the session id the browser brought, or "".
+func (s *Server) sessionID(r *http.Request) string {
 	sess, _ := s.cookies.Get(r, sessionCookie)
-	if old, _ := sess.Values["sid"].(string); old != "" {
-		s.db.DeleteSession(r.Context(), old)
-	}
-	sid := randomHex(32)
-	if err := s.db.CreateSession(r.Context(), sid, u.ID); err != nil {
-		return err
-	}
+	sid, _ := sess.Values["sid"].(string)
+	return sid
+}
+
+// saveSession puts a freshly started session into the cookie, replacing whatever it held.
+func (s *Server) saveSession(w http.ResponseWriter, r *http.Request, sid string) error {
+	sess, _ := s.cookies.Get(r, sessionCookie)
 	sess.Values = map[any]any{"sid": sid}
 	return sess.Save(r, w)
 }
@@ -156,7 +127,7 @@ func (s *Server) logoutForm(w http.ResponseWriter, r *http.Request) {
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	sess, _ := s.cookies.Get(r, sessionCookie)
 	if sid, _ := sess.Values["sid"].(string); sid != "" {
-		if err := s.db.DeleteSession(r.Context(), sid); err != nil {
+		if err := s.staff.EndSession(r.Context(), sid); err != nil {
 			s.serverError(w, r, err)
 			return
 		}
@@ -168,32 +139,6 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 // --- first-run setup ---
-
-const setupTokenKey = "setup_token_sha256"
-
-// SetupToken makes a new one-time setup token when no user exists yet, stores its hash and
-// returns it; it returns "" once someone has set Linkdesk up.
-func SetupToken(ctx context.Context, d *db.DB) (string, error) {
-	n, err := d.UserCount(ctx)
-	if err != nil || n > 0 {
-		return "", err
-	}
-	tok := randomHex(24)
-	sum := sha256.Sum256([]byte(tok))
-	if err := d.SetSettings(ctx, map[string]string{setupTokenKey: hex.EncodeToString(sum[:])}, db.AuditEntry{}); err != nil {
-		return "", err
-	}
-	return tok, nil
-}
-
-func (s *Server) validSetupToken(ctx context.Context, tok string) bool {
-	want, err := s.db.Setting(ctx, setupTokenKey)
-	if err != nil || tok == "" {
-		return false
-	}
-	sum := sha256.Sum256([]byte(tok))
-	return subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(want)) == 1
-}
 
 func (s *Server) setupUnavailable(w http.ResponseWriter, r *http.Request) bool {
 	n, err := s.db.UserCount(r.Context())
@@ -213,7 +158,7 @@ func (s *Server) setupForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok := r.URL.Query().Get("token")
-	if !s.validSetupToken(r.Context(), tok) {
+	if !s.staff.ValidSetupToken(r.Context(), tok) {
 		s.errorPage(w, r, http.StatusForbidden, "Setup link not valid", "This setup link is wrong or old. Use the newest link that `linkdesk serve` printed in its terminal.")
 		return
 	}
@@ -225,43 +170,34 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok := r.PostFormValue("token")
-	if !s.validSetupToken(r.Context(), tok) {
+	if !s.staff.ValidSetupToken(r.Context(), tok) {
 		s.errorPage(w, r, http.StatusForbidden, "Setup link not valid", "This setup link is wrong or old. Use the newest link that `linkdesk serve` printed in its terminal.")
 		return
 	}
-	in := staffInput{Name: r.PostFormValue("name"), Email: r.PostFormValue("email"), Role: db.RoleAdmin, Password: r.PostFormValue("password")}
+	in := staffInput{Name: r.PostFormValue("name"), Email: r.PostFormValue("email"), Role: model.Admin, Password: r.PostFormValue("password")}
 	f := in.validate(true)
-	var hash string
-	if len(f.Errors) == 0 {
-		var err error
-		if hash, err = HashPassword(in.Password); err != nil {
-			f.Errors["password"] = err.Error()
-		}
-	}
 	if len(f.Errors) > 0 {
 		s.render(w, r, http.StatusUnprocessableEntity, views.SetupPage(s.page(r, "Set up Linkdesk", ""), f, tok), nil)
 		return
 	}
-	id, created, err := s.db.CreateFirstAdmin(r.Context(), db.User{Email: in.Email, Name: in.Name, PasswordHash: hash})
-	if err != nil {
-		s.serverError(w, r, err)
+	u, sid, err := s.staff.Setup(r.Context(), tok, in.Name, in.Email, in.Password, s.sessionID(r))
+	var pe *staff.PasswordError
+	switch {
+	case errors.As(err, &pe):
+		f.Errors["password"] = pe.Error()
+		s.render(w, r, http.StatusUnprocessableEntity, views.SetupPage(s.page(r, "Set up Linkdesk", ""), f, tok), nil)
 		return
-	}
-	if !created {
+	case errors.Is(err, staff.ErrSetupDone):
 		s.setupUnavailable(w, r)
 		return
-	}
-	if err := s.db.DeleteSetting(r.Context(), setupTokenKey); err != nil {
-		// Harmless: the token stops working anyway once an admin exists.
-		s.log.Warn("delete setup token", "err", err)
-	}
-	u, err := s.db.UserByID(r.Context(), id)
-	if err != nil {
+	case errors.Is(err, staff.ErrSetupToken):
+		s.errorPage(w, r, http.StatusForbidden, "Setup link not valid", "This setup link is wrong or old. Use the newest link that `linkdesk serve` printed in its terminal.")
+		return
+	case err != nil:
 		s.serverError(w, r, err)
 		return
 	}
-	s.audit(r, db.AuditEntry{UserID: u.ID, Actor: u.Name, Action: "user.setup", Target: u.Email, Detail: "first admin created"})
-	if err := s.startSession(w, r, u); err != nil {
+	if err := s.saveSession(w, r, sid); err != nil {
 		s.serverError(w, r, err)
 		return
 	}

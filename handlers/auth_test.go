@@ -211,7 +211,7 @@ func TestSecurityHeaders(t *testing.T) {
 
 func TestFirstRunSetup(t *testing.T) {
 	e := newTestEnv(t)
-	tok, err := SetupToken(t.Context(), e.db)
+	tok, err := e.srv.staff.SetupToken(t.Context())
 	if err != nil || tok == "" {
 		t.Fatalf("token %q err %v", tok, err)
 	}
@@ -234,7 +234,7 @@ func TestFirstRunSetup(t *testing.T) {
 	if res, _ := e.do(e.client(), "GET", "/setup?token="+tok, nil); res.StatusCode != http.StatusNotFound {
 		t.Fatalf("setup after setup: %d", res.StatusCode)
 	}
-	if again, _ := SetupToken(t.Context(), e.db); again != "" {
+	if again, _ := e.srv.staff.SetupToken(t.Context()); again != "" {
 		t.Fatal("a new setup token was made although an admin exists")
 	}
 }

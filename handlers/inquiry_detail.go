@@ -9,7 +9,6 @@ import (
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/model"
-	"github.com/linkdesk/linkdesk/persona"
 	"github.com/linkdesk/linkdesk/views"
 )
 
@@ -30,8 +29,8 @@ func (s *Server) loadInquiry(w http.ResponseWriter, r *http.Request) *db.Inquiry
 	case errors.Is(err, db.ErrNotFound):
 		s.errorPage(w, r, http.StatusNotFound, "Inquiry not found", "There is no inquiry "+id+" here or at Persona. Check the id, or find the person in the list.")
 		return nil
-	case err != nil && inquiry.IsPersonaError(err):
-		s.errorPage(w, r, http.StatusBadGateway, "Inquiry not cached", "Inquiry "+id+" is not in Linkdesk's cache and Persona could not be asked: "+persona.Explain(err))
+	case inquiry.ProblemOf(err) != nil:
+		s.errorPage(w, r, http.StatusBadGateway, "Inquiry not cached", "Inquiry "+id+" is not in Linkdesk's cache and Persona could not be asked: "+inquiry.ProblemOf(err).Words)
 		return nil
 	case err != nil:
 		s.serverError(w, r, err)
@@ -147,18 +146,21 @@ func auditRows(es []db.AuditEntry) []views.AuditRow {
 
 // personaFailure shows a Persona error in words on the detail page, keeping the person there.
 func (s *Server) personaFailure(w http.ResponseWriter, r *http.Request, q *db.Inquiry, err error) {
-	if !inquiry.IsPersonaError(err) && !errors.Is(err, inquiry.ErrNoLinkNeeded) {
+	p := inquiry.ProblemOf(err)
+	if p == nil && !errors.Is(err, inquiry.ErrNoLinkNeeded) {
 		s.serverError(w, r, err)
 		return
 	}
 	s.log.Warn("persona call failed", "inquiry", q.ID, "err", err)
-	msg := persona.Explain(err)
-	if errors.Is(err, inquiry.ErrNoLinkNeeded) {
-		msg = err.Error() + "."
+	msg, status := "", http.StatusBadGateway
+	if p != nil {
+		msg = p.Words
+		if p.Rejected() {
+			status = http.StatusConflict
+		}
 	}
-	status := http.StatusBadGateway
-	if persona.IsConflict(err) || persona.IsUnprocessable(err) || errors.Is(err, inquiry.ErrNoLinkNeeded) {
-		status = http.StatusConflict
+	if errors.Is(err, inquiry.ErrNoLinkNeeded) {
+		msg, status = err.Error()+".", http.StatusConflict
 	}
 	s.renderDetail(w, r, status, q, msg)
 }
@@ -242,11 +244,12 @@ func (s *Server) inquiryVerifications(w http.ResponseWriter, r *http.Request) {
 	ps, err := s.inq.Verifications(r.Context(), id)
 	errText := ""
 	if err != nil {
-		if !inquiry.IsPersonaError(err) {
+		p := inquiry.ProblemOf(err)
+		if p == nil {
 			s.serverError(w, r, err)
 			return
 		}
-		errText = persona.Explain(err)
+		errText = p.Words
 	}
 	vs := make([]*views.Verification, len(ps))
 	for i, p := range ps {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
-	"github.com/linkdesk/linkdesk/persona"
 	"github.com/linkdesk/linkdesk/views"
 )
 
@@ -233,10 +232,10 @@ func (s *Server) sendEmail(w http.ResponseWriter, r *http.Request) {
 		s.renderCompose(w, r, http.StatusConflict, q, recipient, func(e *views.EmailPanel) {
 			e.FormError = "Nothing was sent: " + err.Error() + "."
 		})
-	case inquiry.IsPersonaError(err):
+	case inquiry.ProblemOf(err) != nil:
 		s.log.Warn("email link: no link from Persona", "inquiry", q.ID, "err", err)
 		s.renderCompose(w, r, http.StatusBadGateway, q, recipient, func(e *views.EmailPanel) {
-			e.FormError = "Nothing was sent: Persona could not issue a link. " + persona.Explain(err)
+			e.FormError = "Nothing was sent: Persona could not issue a link. " + inquiry.ProblemOf(err).Words
 		})
 	default:
 		s.serverError(w, r, err)

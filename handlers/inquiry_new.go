@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
-	"github.com/linkdesk/linkdesk/persona"
 	"github.com/linkdesk/linkdesk/views"
 )
 
@@ -185,16 +183,17 @@ func (s *Server) createInquiry(w http.ResponseWriter, r *http.Request) {
 		// create a second inquiry, unless Persona refused it: Persona keeps its answer to a key,
 		// so a corrected form must go out under a new one.
 		key, status := in.Key, http.StatusBadGateway
-		if persona.IsRefused(err) {
+		p := inquiry.ProblemOf(err)
+		if p != nil && !p.Retryable {
 			key, status = "", http.StatusUnprocessableEntity
 		}
-		if !inquiry.IsPersonaError(err) {
+		if p == nil {
 			s.log.Error("create inquiry", "err", err)
 			f.Error = "The inquiry may or may not have been created: Linkdesk could not finish. Press Create inquiry again; it will not make a second one."
 		} else {
 			s.log.Warn("create inquiry: persona", "err", err)
-			f.Error = persona.Explain(err)
-			placePersonaError(err, &f)
+			f.Error = p.Words
+			placeProblem(p, &f)
 		}
 		s.renderNewInquiry(w, r, status, views.NewInquiry{Form: f, Key: key})
 		return
@@ -219,24 +218,21 @@ func (s *Server) createInquiry(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, "/inquiries/"+res.Inquiry.ID)
 }
 
-// placePersonaError puts a 422's details next to the field its pointer names, when it does.
-func placePersonaError(err error, f *views.Form) {
-	var apiErr *persona.APIError
-	if !errors.As(err, &apiErr) {
-		return
-	}
-	for _, item := range apiErr.Errors {
-		p := item.Pointer
-		key := p[strings.LastIndexByte(p, '/')+1:]
+// placeProblem puts Persona's complaints next to the fields they name, when they do.
+func placeProblem(p *inquiry.Problem, f *views.Form) {
+	for key, msg := range p.Fields {
 		if key == "inquiry-template-id" || key == "inquiry-template-version-id" {
-			key = "template_id"
+			continue
 		}
-		if _, ok := f.Values[key]; ok || key == "template_id" {
-			msg := item.Details
-			if msg == "" {
-				msg = item.Title
-			}
+		if _, ok := f.Values[key]; ok {
 			f.Errors[key] = "Persona: " + msg
+		}
+	}
+	// Both template attributes are the form's one template field; the version, when Persona
+	// names it, is the more precise complaint.
+	for _, key := range []string{"inquiry-template-id", "inquiry-template-version-id"} {
+		if msg, ok := p.Fields[key]; ok {
+			f.Errors["template_id"] = "Persona: " + msg
 		}
 	}
 }

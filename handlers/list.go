@@ -15,7 +15,6 @@ import (
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/model"
-	"github.com/linkdesk/linkdesk/persona"
 	"github.com/linkdesk/linkdesk/views"
 )
 
@@ -488,8 +487,8 @@ func (s *Server) refreshRow(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(rerr, inquiry.ErrNotConfigured):
 			v.Error = rerr.Error() + "."
-		case inquiry.IsPersonaError(rerr):
-			v.Error = persona.Explain(rerr)
+		case inquiry.ProblemOf(rerr) != nil:
+			v.Error = inquiry.ProblemOf(rerr).Words
 		default:
 			v.Error = "Could not refresh. Try again in a moment."
 		}

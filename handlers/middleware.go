@@ -95,13 +95,13 @@ func (s *Server) loadSession(next http.Handler) http.Handler {
 		}
 		now := time.Now()
 		if u.Disabled || now.Sub(row.LastSeenAt) > s.cfg.IdleTimeout || now.Sub(row.CreatedAt) > s.cfg.MaxLifetime {
-			s.db.DeleteSession(r.Context(), sid)
+			s.staff.EndSession(r.Context(), sid)
 			next.ServeHTTP(w, r)
 			return
 		}
 		// One write a minute at most keeps the idle timer honest without a write per request.
 		if now.Sub(row.LastSeenAt) > time.Minute {
-			if err := s.db.TouchSession(r.Context(), sid); err != nil {
+			if err := s.staff.TouchSession(r.Context(), sid); err != nil {
 				s.log.Warn("touch session", "err", err)
 			}
 		}

@@ -7,7 +7,6 @@ import (
 	"net/http"
 
 	"github.com/a-h/templ"
-	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/views"
 )
 
@@ -106,13 +105,6 @@ func redirect(w http.ResponseWriter, r *http.Request, to string) {
 		return
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
-}
-
-// audit records e; the action already happened, so a failure to record is logged, not shown.
-func (s *Server) audit(r *http.Request, e db.AuditEntry) {
-	if err := s.db.Audit(r.Context(), e); err != nil {
-		s.log.Error("audit", "action", e.Action, "target", e.Target, "err", err)
-	}
 }
 
 // flash keeps a one-time message for the next page.

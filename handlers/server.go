@@ -1,6 +1,7 @@
 // Package handlers is the console's HTTP layer: one route table, middleware, and one file per
-// area. Handlers parse and validate requests, call the inquiry package and the db package's
-// read queries, and render views; they never write SQL or call Persona themselves.
+// area. Handlers parse and validate requests, call the inquiry and staff packages (which do
+// every write) and the db package's read queries, and render views; they never write the
+// database or call Persona themselves.
 package handlers
 
 import (
@@ -12,7 +13,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -20,6 +20,7 @@ import (
 	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/live"
 	"github.com/linkdesk/linkdesk/mail"
+	"github.com/linkdesk/linkdesk/staff"
 	"github.com/linkdesk/linkdesk/static"
 )
 
@@ -44,9 +45,10 @@ type Config struct {
 type Deps struct {
 	DB        *db.DB
 	Inquiries *inquiry.Service
-	Live      *live.Hub     // changes to inquiries, published by the inquiry service and the outbox worker
-	Lister    *db.Lister    // the list's queries and counts; give the hub its Changed
-	Mailbox   *mail.Catcher // the dev mail catcher for the Mailbox page; nil outside development
+	Live      *live.Hub      // changes to inquiries, published by the inquiry service and the outbox worker
+	Lister    *db.Lister     // the list's queries and counts; give the hub its Changed
+	Mailbox   *mail.Catcher  // the dev mail catcher for the Mailbox page; nil outside development
+	Staff     *staff.Service // staff accounts, sessions, setup and templates: every write of them
 	Log       *slog.Logger
 }
 
@@ -55,6 +57,7 @@ type Server struct {
 	cfg     Config
 	db      *db.DB
 	inq     *inquiry.Service
+	staff   *staff.Service
 	log     *slog.Logger
 	assets  *static.Assets
 	cookies *sessions.CookieStore
@@ -70,8 +73,8 @@ type Server struct {
 
 // New builds the server, loading or creating the session keys.
 func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
-	if deps.DB == nil || deps.Inquiries == nil || deps.Live == nil || deps.Lister == nil || deps.Log == nil {
-		return nil, fmt.Errorf("handlers: New needs DB, Inquiries, Live, Lister and Log")
+	if deps.DB == nil || deps.Inquiries == nil || deps.Live == nil || deps.Lister == nil || deps.Staff == nil || deps.Log == nil {
+		return nil, fmt.Errorf("handlers: New needs DB, Inquiries, Live, Lister, Staff and Log")
 	}
 	d := deps.DB
 	if cfg.IdleTimeout == 0 {
@@ -87,7 +90,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("handlers: base URL %q must be absolute, like http://127.0.0.1:8080", cfg.BaseURL)
 	}
-	keys, err := sessionKeys(ctx, d, cfg.SessionKeys)
+	keys, err := deps.Staff.CookieKeys(ctx, cfg.SessionKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -103,6 +106,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 		cfg:     cfg,
 		db:      d,
 		inq:     deps.Inquiries,
+		staff:   deps.Staff,
 		log:     deps.Log,
 		assets:  static.Load(),
 		cookies: store,
@@ -114,33 +118,6 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 	}
 	srv.listCache.version = deps.Live.Version
 	return srv, nil
-}
-
-// sessionKeys returns the cookie keys as pairs of (authentication, encryption) keys. Configured
-// keys win (several allow rotation: the first signs, all verify); otherwise a pair is generated
-// once and kept in the database so a restart keeps people signed in.
-func sessionKeys(ctx context.Context, d *db.DB, configured []string) ([][]byte, error) {
-	if len(configured) == 0 {
-		v, err := d.SettingOrInit(ctx, "session_keys", func() (string, error) {
-			return randomHex(64) + "," + randomHex(32), nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("handlers: session keys: %w", err)
-		}
-		configured = strings.Split(v, ",")
-	}
-	var keys [][]byte
-	for _, k := range configured {
-		b, err := hex.DecodeString(strings.TrimSpace(k))
-		if err != nil || (len(b) != 32 && len(b) != 64) {
-			return nil, fmt.Errorf("handlers: LINKDESK_SESSION_KEYS: each key must be 32 or 64 bytes in hex")
-		}
-		keys = append(keys, b)
-	}
-	if len(keys)%2 == 1 {
-		keys = append(keys, nil) // last key authenticates only
-	}
-	return keys, nil
 }
 
 func randomHex(n int) string {

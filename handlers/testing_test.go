@@ -19,6 +19,7 @@ import (
 	"github.com/linkdesk/linkdesk/mail"
 	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
+	"github.com/linkdesk/linkdesk/staff"
 )
 
 // testEnv is the real route table over a real SQLite file.
@@ -126,7 +127,7 @@ func newServer(t testing.TB, cfg Config, d *db.DB, st inquiry.Settings, log *slo
 		ms, mailbox = w.mail(d, hub)
 	}
 	inq := inquiry.New(d, st, log, inquiry.Deps{Changes: hub, Mail: ms})
-	srv, err := New(context.Background(), cfg, Deps{DB: d, Inquiries: inq, Live: hub, Lister: lister, Mailbox: mailbox, Log: log})
+	srv, err := New(context.Background(), cfg, Deps{DB: d, Inquiries: inq, Live: hub, Lister: lister, Mailbox: mailbox, Staff: staff.New(d), Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

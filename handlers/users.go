@@ -8,6 +8,7 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/model"
+	"github.com/linkdesk/linkdesk/staff"
 	"github.com/linkdesk/linkdesk/views"
 )
 
@@ -32,7 +33,7 @@ func (in *staffInput) validate(needPassword bool) views.Form {
 		f.Errors["role"] = "Choose admin, agent or viewer."
 	}
 	if needPassword || in.Password != "" {
-		if len(in.Password) < MinPasswordLength {
+		if len(in.Password) < staff.MinPasswordLength {
 			f.Errors["password"] = "Use at least 12 characters."
 		} else if len(in.Password) > 72 {
 			f.Errors["password"] = "Use at most 72 characters."
@@ -89,24 +90,21 @@ func (s *Server) staffAdd(w http.ResponseWriter, r *http.Request) {
 		s.renderStaff(w, r, http.StatusUnprocessableEntity, f)
 		return
 	}
-	hash, err := HashPassword(in.Password)
-	if err != nil {
-		f.Errors["password"] = err.Error()
-		s.renderStaff(w, r, http.StatusUnprocessableEntity, f)
-		return
-	}
-	me := currentUser(r)
-	_, err = s.db.CreateUser(r.Context(), db.User{Email: in.Email, Name: in.Name, Role: in.Role, PasswordHash: hash})
-	if errors.Is(err, db.ErrEmailTaken) {
+	_, err := s.staff.AddUser(r.Context(), actor(r), staff.NewUser{Name: in.Name, Email: in.Email, Role: in.Role, Password: in.Password})
+	var pe *staff.PasswordError
+	switch {
+	case errors.Is(err, db.ErrEmailTaken):
 		f.Errors["email"] = "A staff member with this email already exists."
 		s.renderStaff(w, r, http.StatusUnprocessableEntity, f)
 		return
-	}
-	if err != nil {
+	case errors.As(err, &pe):
+		f.Errors["password"] = pe.Error()
+		s.renderStaff(w, r, http.StatusUnprocessableEntity, f)
+		return
+	case err != nil:
 		s.serverError(w, r, err)
 		return
 	}
-	s.audit(r, db.AuditEntry{UserID: me.ID, Actor: me.Name, Action: "user.add", Target: in.Email, Detail: "role " + string(in.Role)})
 	s.flash(w, r, "Added "+in.Name+" as "+string(in.Role)+".")
 	redirect(w, r, "/staff")
 }
@@ -126,57 +124,43 @@ func (s *Server) staffUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	me := currentUser(r)
-	var up db.UserUpdate
-	var what []string
-	switch r.PostFormValue("action") {
-	case "disable", "enable":
-		if u.ID == me.ID {
-			s.renderStaffEdit(w, r, http.StatusUnprocessableEntity, views.Form{}, u.ID, "You cannot disable your own account.")
-			return
-		}
-		dis := r.PostFormValue("action") == "disable"
-		up.Disabled = &dis
-		what = append(what, r.PostFormValue("action")+"d")
-	default:
-		role := model.Role(strings.TrimSpace(r.PostFormValue("role")))
-		if role != u.Role {
-			if !role.Valid() {
-				s.renderStaffEdit(w, r, http.StatusUnprocessableEntity, views.Form{}, u.ID, "Choose admin, agent or viewer.")
-				return
-			}
-			up.Role = &role
-			what = append(what, "role "+string(u.Role)+" → "+string(role))
-		}
-		if pw := r.PostFormValue("password"); pw != "" {
-			hash, err := HashPassword(pw)
-			if err != nil {
-				s.renderStaffEdit(w, r, http.StatusUnprocessableEntity, views.Form{}, u.ID, "Nothing was saved: "+err.Error()+".")
-				return
-			}
-			up.PasswordHash = &hash
-			what = append(what, "password reset")
-		}
+	var ch staff.Change
+	if a := r.PostFormValue("action"); a == "disable" || a == "enable" {
+		dis := a == "disable"
+		ch.Disabled = &dis
+	} else {
+		ch.Role, ch.Password = model.Role(strings.TrimSpace(r.PostFormValue("role"))), r.PostFormValue("password")
+	}
+	what, err := s.staff.UpdateUser(r.Context(), actor(r), *u, ch)
+	var pe *staff.PasswordError
+	switch {
+	case errors.Is(err, staff.ErrOwnAccount):
+		s.renderStaffEdit(w, r, http.StatusUnprocessableEntity, views.Form{}, u.ID, "You cannot disable your own account.")
+		return
+	case errors.Is(err, staff.ErrInvalidRole):
+		s.renderStaffEdit(w, r, http.StatusUnprocessableEntity, views.Form{}, u.ID, "Choose admin, agent or viewer.")
+		return
+	case errors.As(err, &pe):
+		s.renderStaffEdit(w, r, http.StatusUnprocessableEntity, views.Form{}, u.ID, "Nothing was saved: "+pe.Error()+".")
+		return
+	case errors.Is(err, db.ErrLastAdmin):
+		// Keep at least one admin who can sign in.
+		s.renderStaffEdit(w, r, http.StatusUnprocessableEntity, views.Form{}, u.ID, u.Name+" is the last active admin. Make someone else an admin first.")
+		return
+	case err != nil:
+		s.serverError(w, r, err)
+		return
 	}
 	if len(what) == 0 {
 		s.flash(w, r, "Nothing to change for "+u.Name+".")
 		redirect(w, r, "/staff")
 		return
 	}
-	audit := db.AuditEntry{UserID: me.ID, Actor: me.Name, Action: "user.update", Target: u.Email, Detail: strings.Join(what, ", ")}
-	if err := s.db.UpdateUser(r.Context(), u.ID, up, audit); errors.Is(err, db.ErrLastAdmin) {
-		// Keep at least one admin who can sign in.
-		s.renderStaffEdit(w, r, http.StatusUnprocessableEntity, views.Form{}, u.ID, u.Name+" is the last active admin. Make someone else an admin first.")
-		return
-	} else if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	msg := "Saved " + u.Name + ": " + strings.Join(what, ", ") + "."
-	if up.Role != nil || up.PasswordHash != nil || up.Disabled != nil {
-		msg += " Their sessions were ended."
-	}
-	if u.ID == me.ID && (up.Role != nil || up.PasswordHash != nil) {
-		// Their own sessions just ended too; send them to sign in again.
+	// Every change (role, password, the disabled flag) ends the account's sessions.
+	msg := "Saved " + u.Name + ": " + strings.Join(what, ", ") + ". Their sessions were ended."
+	if u.ID == me.ID {
+		// Their own sessions just ended too (a role or password change: disabling oneself is
+		// refused); send them to sign in again.
 		redirect(w, r, "/login")
 		return
 	}

@@ -9,8 +9,9 @@ import (
 	"strings"
 
 	"github.com/linkdesk/linkdesk/db"
-	"github.com/linkdesk/linkdesk/handlers"
+	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/model"
+	"github.com/linkdesk/linkdesk/staff"
 )
 
 func runMigrate(ctx context.Context, args []string, _ io.Reader, stdout io.Writer) error {
@@ -71,15 +72,14 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 		return fmt.Errorf("user add: read password: %w", err)
 	}
 	pw := strings.TrimRight(line, "\r\n")
-	if *name == "" || !handlers.ValidEmail(*email) {
+	if *name == "" || inquiry.ValidRecipient(*email) != nil {
 		return errors.New("user add: --name and a valid --email are required")
 	}
 	r, ok := model.ParseRole(*role)
 	if !ok {
 		return errors.New("user add: --role must be admin, agent or viewer")
 	}
-	hash, err := handlers.HashPassword(pw)
-	if err != nil {
+	if err := staff.CheckPasswordRules(pw); err != nil {
 		return fmt.Errorf("user add: %w", err)
 	}
 	d, err := db.Open(ctx, *dbPath)
@@ -87,10 +87,9 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 		return err
 	}
 	defer d.Close()
-	if _, err := d.CreateUser(ctx, db.User{Email: *email, Name: *name, Role: r, PasswordHash: hash}); err != nil {
+	if _, err := staff.New(d).AddUser(ctx, inquiry.Actor{Name: "command line"}, staff.NewUser{Name: *name, Email: *email, Role: r, Password: pw}); err != nil {
 		return fmt.Errorf("user add: %w", err)
 	}
-	d.Audit(ctx, db.AuditEntry{Actor: "command line", Action: "user.add", Target: *email, Detail: "role " + *role})
 	fmt.Fprintf(stdout, "Added %s <%s> as %s.\n", *name, *email, *role)
 	return nil
 }

@@ -71,3 +71,26 @@ func TestHelpOnEverySubcommand(t *testing.T) {
 		}
 	}
 }
+
+// TestUserAddAuditedOrNotAdded: the command line adds an account and its audit entry together,
+// so an audit log that refuses entries leaves no unaudited account behind.
+func TestUserAddAuditedOrNotAdded(t *testing.T) {
+	ctx := context.Background()
+	dbPath := filepath.Join(t.TempDir(), "l.db")
+	d, err := db.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.W.ExecContext(ctx, `CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log refused'); END`); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	err = runUser(ctx, []string{"add", "--db", dbPath, "--email", "ada@example.com", "--name", "Ada", "--password-stdin"}, strings.NewReader("a long enough password\n"), &out)
+	if err == nil || !strings.Contains(err.Error(), "audit log refused") {
+		t.Errorf("user add with the audit log refusing: err %v, output %q; want the refusal", err, out.String())
+	}
+	if n, _ := d.UserCount(ctx); n != 0 {
+		t.Errorf("%d accounts added without their audit entry", n)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/linkdesk/linkdesk/live"
 	"github.com/linkdesk/linkdesk/mail"
 	"github.com/linkdesk/linkdesk/persona"
+	"github.com/linkdesk/linkdesk/staff"
 )
 
 type serveConfig struct {
@@ -137,10 +138,11 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 			return err
 		}
 	}
+	staffSvc := staff.New(d) // staff accounts, sessions, setup and templates
 	srv, err := handlers.New(ctx, handlers.Config{
 		BaseURL: c.baseURL, SessionKeys: keys, IdleTimeout: c.idle, MaxLifetime: c.lifetime, Dev: c.dev,
 		WebhookSecrets: secrets, WebhookTolerance: c.webhookTolerance, TrustedProxies: proxies,
-	}, handlers.Deps{DB: d, Inquiries: inq, Live: hub, Lister: lister, Mailbox: mailbox, Log: log})
+	}, handlers.Deps{DB: d, Inquiries: inq, Live: hub, Lister: lister, Mailbox: mailbox, Staff: staffSvc, Log: log})
 	if err != nil {
 		return err
 	}
@@ -166,7 +168,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	go func() { errc <- hs.Serve(ln) }()
 
 	fmt.Fprintf(stdout, "\nLinkdesk is running at %s/\n", c.baseURL)
-	tok, err := handlers.SetupToken(ctx, d)
+	tok, err := staffSvc.SetupToken(ctx)
 	if err != nil {
 		return err
 	}

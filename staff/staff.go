@@ -1,0 +1,67 @@
+// Package staff owns the console's staff accounts, their sessions, first-run setup and the
+// inquiry templates staff keep: every write of these goes through Service, with its audit entry
+// in the same transaction as the change. It knows nothing of HTTP or HTML.
+package staff
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/inquiry"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Service writes staff accounts, sessions, the setup token and templates.
+type Service struct {
+	db *db.DB
+}
+
+// New returns the staff service over d.
+func New(d *db.DB) *Service { return &Service{db: d} }
+
+// MinPasswordLength is enforced for every password set through the console or the CLI.
+const MinPasswordLength = 12
+
+// PasswordError is a password the rules refuse; its text says why, for the person typing it.
+type PasswordError struct{ Reason string }
+
+func (e *PasswordError) Error() string { return e.Reason }
+
+// CheckPasswordRules returns a *PasswordError when pw is too short or too long (bcrypt reads
+// at most 72 bytes), else nil.
+func CheckPasswordRules(pw string) error {
+	if len(pw) < MinPasswordLength {
+		return &PasswordError{fmt.Sprintf("the password must be at least %d characters", MinPasswordLength)}
+	}
+	if len(pw) > 72 {
+		return &PasswordError{"the password must be at most 72 bytes"}
+	}
+	return nil
+}
+
+// HashPassword hashes a password for storage, refusing one the rules refuse.
+func HashPassword(pw string) (string, error) {
+	if err := CheckPasswordRules(pw); err != nil {
+		return "", err
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	return string(h), err
+}
+
+// CheckPassword reports whether pw matches hash.
+func CheckPassword(hash, pw string) bool {
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) == nil
+}
+
+// audit is the entry for an action by a staff member (or the system, ID 0).
+func audit(by inquiry.Actor, action, target, detail string) db.AuditEntry {
+	return db.AuditEntry{UserID: by.ID, Actor: by.Name, Action: action, Target: target, Detail: detail}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
