@@ -329,7 +329,7 @@ func (s *Server) inquiryList(w http.ResponseWriter, r *http.Request) {
 func quickFilters(current url.Values, me int64, window time.Duration) []views.QuickFilter {
 	cur := current.Encode()
 	out := []views.QuickFilter{
-		{Label: "Created by me", URL: "created_by=" + strconv.FormatInt(me, 10)},
+		{Label: "Created by me", URL: "created_by=" + strconv.FormatInt(me, 10), Title: "Inquiries you created"},
 		{Label: "Needs review", URL: "status=needs_review", Title: "Persona asks a person to review these"},
 		{Label: "Started, not finished", URL: "status=pending", Title: "The person began the flow and stopped"},
 		{Label: "Expiring soon", URL: "expiring=1", Title: "Open, and the link expires within " + views.Span(window)},
