@@ -128,6 +128,10 @@ func (l *Lister) Changed() {
 // changedGrace is how stale counts may be after a change; call with mu held.
 const changedGrace = 250 * time.Millisecond
 
+// CountsSettle is how long after a change Counts is sure to count it (a count asked sooner may
+// be the one from just before the change).
+const CountsSettle = changedGrace
+
 func (l *Lister) fresh(at time.Time, ttl time.Duration) bool {
 	age := time.Since(at)
 	return age < ttl && (at.After(l.changedAt) || age < changedGrace)

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/model"
@@ -36,9 +38,13 @@ type listRequest struct {
 	query url.Values
 }
 
-func parseList(r *http.Request, now time.Time) listRequest {
+// defaultExpiringWindow is "Expiring soon" when Config.ExpiringWindow is unset: a few hours,
+// what a team can still act on today (links live for days, so 24 h matched nearly every open one).
+const defaultExpiringWindow = 4 * time.Hour
+
+func parseList(r *http.Request, now time.Time, window time.Duration) listRequest {
 	in := r.URL.Query()
-	lr := listRequest{query: url.Values{}, echo: views.ListFilter{Errors: map[string]string{}}}
+	lr := listRequest{query: url.Values{}, echo: views.ListFilter{Errors: map[string]string{}, Window: views.Span(window)}}
 	lr.f.Now = now
 	set := func(k, v string) {
 		if v != "" {
@@ -96,7 +102,7 @@ func parseList(r *http.Request, now time.Time) listRequest {
 	}
 	if in.Get("expiring") != "" {
 		lr.echo.Expiring = true
-		lr.f.ExpiringBefore = now.Add(24 * time.Hour)
+		lr.f.ExpiringBefore = now.Add(window)
 		set("expiring", "1")
 	}
 	if in.Get("sort") == db.SortUpdated {
@@ -108,6 +114,13 @@ func parseList(r *http.Request, now time.Time) listRequest {
 		lr.f.Before = db.Cursor{}
 	}
 	return lr
+}
+
+func (s *Server) expiringWindow() time.Duration {
+	if s.cfg.ExpiringWindow > 0 {
+		return s.cfg.ExpiringWindow
+	}
+	return defaultExpiringWindow
 }
 
 func listURL(query url.Values, extra ...string) string {
@@ -225,7 +238,7 @@ func (s *Server) listOptions(r *http.Request) (tmpls, staff []views.Option, err 
 
 func (s *Server) inquiryList(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
-	lr := parseList(r, now)
+	lr := parseList(r, now, s.expiringWindow())
 	p := s.page(r, "Inquiries", "inquiries")
 	s.takeFlash(w, r, &p)
 	u := currentUser(r)
@@ -292,9 +305,11 @@ func (s *Server) inquiryList(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
+	v.Quick = quickFilters(lr.query, u.ID, s.expiringWindow())
+	v.Summary = filterSummary(lr.echo, v.Templates, v.Staff)
 	c := views.ListPage(p, v)
 	if frag {
-		c = views.ListResults(v)
+		c = templ.Join(views.ListResults(v), views.ListFilterSummaryOOB(v))
 	}
 	var buf bytes.Buffer
 	if err := c.Render(r.Context(), &buf); err != nil {
@@ -305,6 +320,65 @@ func (s *Server) inquiryList(w http.ResponseWriter, r *http.Request) {
 		s.listCache.store(key, gen, buf.Bytes())
 	}
 	writeHTML(w, buf.Bytes())
+}
+
+// quickFilters are the one-click filters a team triages with every day; one is marked current
+// when the list shows exactly it.
+func quickFilters(current url.Values, me int64, window time.Duration) []views.QuickFilter {
+	cur := current.Encode()
+	out := []views.QuickFilter{
+		{Label: "Created by me", URL: "created_by=" + strconv.FormatInt(me, 10), Title: "Inquiries you created"},
+		{Label: "Needs review", URL: "status=needs_review", Title: "Persona asks a person to review these"},
+		{Label: "Started, not finished", URL: "status=pending", Title: "The person began the flow and stopped"},
+		{Label: "Expiring soon", URL: "expiring=1", Title: "Open, and the link expires within " + views.Span(window)},
+	}
+	for i := range out {
+		out[i].Active = cur == out[i].URL
+		out[i].URL = "/inquiries?" + out[i].URL
+	}
+	return out
+}
+
+// filterSummary is the filter in one line of parts, for the folded filter panel.
+func filterSummary(f views.ListFilter, tmpls, staff []views.Option) []string {
+	var out []string
+	label := func(opts []views.Option, v string) string {
+		for _, o := range opts {
+			if o.Value == v {
+				return o.Label
+			}
+		}
+		return v
+	}
+	if len(f.Statuses) > 0 {
+		names := make([]string, len(f.Statuses))
+		for i, st := range f.Statuses {
+			names[i] = views.StatusText(st)
+		}
+		out = append(out, "Status: "+strings.Join(names, ", "))
+	}
+	if f.Template != "" {
+		out = append(out, "Template: "+label(tmpls, f.Template))
+	}
+	if f.CreatedBy != "" {
+		out = append(out, "Created by: "+label(staff, f.CreatedBy))
+	}
+	switch from, to := f.From, f.To; {
+	case f.Errors["from"] != "" || f.Errors["to"] != "":
+	case from != "" && to != "":
+		out = append(out, "Created: "+from+" to "+to)
+	case from != "":
+		out = append(out, "Created from "+from)
+	case to != "":
+		out = append(out, "Created to "+to)
+	}
+	if f.Expiring {
+		out = append(out, "Link expires within "+f.Window)
+	}
+	if f.Sort == db.SortUpdated {
+		out = append(out, "Recently updated first")
+	}
+	return out
 }
 
 // writeHTML answers a rendered page as render does.
@@ -348,11 +422,20 @@ func (s *Server) listNotices(r *http.Request, st inquiry.SyncStatus, all *db.Sta
 
 // listCounts answers the per-status summary that the list loads after its rows.
 func (s *Server) listCounts(w http.ResponseWriter, r *http.Request) {
-	lr := parseList(r, time.Now())
-	c, err := s.lister.Counts(r.Context(), lr.f)
+	v, err := s.countsView(r.Context(), parseList(r, time.Now(), s.expiringWindow()))
 	if err != nil {
 		s.serverError(w, r, err)
 		return
+	}
+	s.render(w, r, http.StatusOK, views.ListCounts(v), nil)
+}
+
+// countsView counts the filter's inquiries per status; the counts request and the live stream
+// (which sends it again as inquiries change) share it.
+func (s *Server) countsView(ctx context.Context, lr listRequest) (views.CountsView, error) {
+	c, err := s.lister.Counts(ctx, lr.f)
+	if err != nil {
+		return views.CountsView{}, err
 	}
 	num := func(n int64) string {
 		if c.Capped {
@@ -382,7 +465,7 @@ func (s *Server) listCounts(w http.ResponseWriter, r *http.Request) {
 		v.Items = append(v.Items, views.StatusCount{Status: st, Label: views.StatusText(st), N: num(n),
 			URL: "/inquiries?" + q.Encode(), Active: len(lr.f.Statuses) == 1 && lr.f.Statuses[0] == st})
 	}
-	s.render(w, r, http.StatusOK, views.ListCounts(v), nil)
+	return v, nil
 }
 
 // utf8BOM starts an export so that spreadsheets read it as UTF-8.
@@ -417,7 +500,7 @@ func csvTime(t time.Time) string {
 // large export neither waits nor holds the whole result in memory.
 func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
-	lr := parseList(r, now)
+	lr := parseList(r, now, s.expiringWindow())
 	f := lr.f
 	f.After, f.Before, f.Limit = db.Cursor{}, db.Cursor{}, db.MaxListLimit
 	h := w.Header()

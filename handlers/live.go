@@ -177,7 +177,9 @@ func renderBytes(ctx context.Context, c templ.Component) ([]byte, error) {
 
 // run waits for changes and keep-alive ticks until the client goes, the server stops, the
 // viewer's session no longer stands, or the stream has lived its lifetime.
-func (s *Server) run(ctx context.Context, st *stream, sub *live.Subscriber, v viewer, handle func(ids []string) error) {
+// settle, when not nil, is the stream's own timer: settled runs when it fires.
+func (s *Server) run(ctx context.Context, st *stream, sub *live.Subscriber, v viewer, handle func(ids []string) error,
+	settle <-chan time.Time, settled func() error) {
 	tick := time.NewTicker(keepAlive)
 	defer tick.Stop()
 	recheck := time.NewTicker(s.live.Limits().Recheck)
@@ -202,6 +204,10 @@ func (s *Server) run(ctx context.Context, st *stream, sub *live.Subscriber, v vi
 			}
 		case <-tick.C:
 			if st.comment() != nil {
+				return
+			}
+		case <-settle:
+			if settled() != nil {
 				return
 			}
 		case <-sub.Wake():
@@ -238,7 +244,7 @@ func catchUpFrom(r *http.Request) int64 {
 // page a new or newly matching inquiry is sent as "new", to be put on top.
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
-	lr := parseList(r, now)
+	lr := parseList(r, now, s.expiringWindow())
 	ctx := r.Context()
 	v, ok := s.admitStream(w, r)
 	if !ok {
@@ -282,8 +288,21 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		return st.send(event, b)
 	}
+	// The per-status counts follow the changes too: the page's counts element listens for them.
+	sendCounts := func() error {
+		cv, err := s.countsView(ctx, lr)
+		if err != nil {
+			return err
+		}
+		b, err := renderBytes(ctx, views.ListCounts(cv))
+		if err != nil {
+			return err
+		}
+		return st.send("counts", b)
+	}
 	// Catch up with what changed between rendering the page (or the last event received,
 	// after a reconnect) and opening this stream.
+	caught := false
 	if since := catchUpFrom(r); since > 0 {
 		for i := len(page.Rows) - 1; i >= 0; i-- {
 			row := page.Rows[i]
@@ -292,13 +311,28 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 				err = sendRow("new", &row)
 			case row.SyncedAt.UnixMilli() > since:
 				err = sendRow("inq-"+row.ID, &row)
+			default:
+				continue
 			}
 			if err != nil {
 				return
 			}
+			caught = true
 		}
 	}
+	if caught && sendCounts() != nil {
+		return
+	}
+	// Counts asked right after a change may predate it (db.CountsSettle): send them at once,
+	// and once more when the last change of a burst has settled.
+	settle := time.NewTimer(time.Hour)
+	settle.Stop()
+	defer settle.Stop()
 	s.run(ctx, st, sub, v, func(ids []string) error {
+		if err := sendCounts(); err != nil {
+			return err
+		}
+		settle.Reset(db.CountsSettle)
 		var fresh []*db.ListRow
 		for _, id := range ids {
 			row, err := s.db.ListRowByID(ctx, id)
@@ -345,7 +379,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		return nil
-	})
+	}, settle.C, sendCounts)
 }
 
 // inquiryEvents streams one inquiry's changes for its detail page: the event "status" carries
@@ -395,5 +429,5 @@ func (s *Server) inquiryEvents(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		return send(q)
-	})
+	}, nil, nil)
 }

@@ -39,6 +39,8 @@ type Config struct {
 	WebhookSecrets   []string      // Persona webhook secrets (several during rotation)
 	WebhookTolerance time.Duration // accepted age of a webhook signature; 0: 300 s
 
+	ExpiringWindow time.Duration // the list's "Expiring soon": links expiring within this; 0: 4 h
+
 }
 
 // Deps are the parts the console is wired to; cmd/linkdesk/serve.go builds them.

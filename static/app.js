@@ -38,3 +38,23 @@ document.addEventListener("htmx:sendError", () => {
   p.textContent = "Linkdesk could not be reached. Check your connection and try again.";
   flash.replaceChildren(p);
 });
+// Times: the server writes UTC into <time datetime=... data-local>; show them in the viewer's own
+// time zone, relative while recent ("3 min ago"), with UTC kept in the title.
+(() => {
+  const fmt = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  const rel = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+  const show = (el) => {
+    const t = new Date(el.getAttribute("datetime"));
+    if (isNaN(t)) return;
+    const min = Math.round((t - Date.now()) / 60000);
+    if (Math.abs(min) < 1) el.textContent = "just now";
+    else if (Math.abs(min) < 60) el.textContent = rel.format(min, "minute");
+    else if (Math.abs(min) < 24 * 60) el.textContent = rel.format(Math.round(min / 60), "hour");
+    else el.textContent = fmt.format(t);
+  };
+  const all = (root) => root.querySelectorAll && root.querySelectorAll("time[data-local]").forEach(show);
+  // htmx:load fires for the page and for every fragment swapped in (filters, live rows).
+  document.addEventListener("htmx:load", (ev) => all(ev.detail.elt));
+  document.addEventListener("DOMContentLoaded", () => all(document));
+  setInterval(() => all(document), 60000);
+})();

@@ -15,6 +15,8 @@ type ListFilter struct {
 	Sort      string // created, updated
 	Expiring  bool
 	Errors    map[string]string // per field: from, to
+	// Window is the "Expiring soon" triage window in words ("4 h").
+	Window string
 }
 
 // HasStatus reports whether the status is selected.
@@ -43,6 +45,20 @@ type ListRow struct {
 	Error       string // why a refresh failed, in words
 }
 
+// Label is what the row is known by: its reference ID, or the inquiry id when it has none.
+func (r ListRow) Label() string {
+	if r.ReferenceID != "" {
+		return r.ReferenceID
+	}
+	return r.ID
+}
+
+// QuickFilter is one of the one-click filters above the list.
+type QuickFilter struct {
+	Label, URL, Title string
+	Active            bool
+}
+
 // ListView is the inquiry list page.
 type ListView struct {
 	Filter    ListFilter
@@ -60,6 +76,10 @@ type ListView struct {
 	Since     int64 // when the page was rendered (unix ms), for the live stream to catch up
 	FirstPage bool  // new inquiries appear live only on the first page
 	Notices   []string
+	Quick     []QuickFilter
+	// Summary is the filters in one line ("Status: Created, Pending", "Template: KYC"), shown
+	// while the filter form is folded.
+	Summary []string
 }
 
 // StatusCount is one status with how many inquiries match the rest of the filter.
@@ -101,6 +121,18 @@ type WebhooksView struct {
 	Events       []WebhookEventRow
 	Sync         string // the reconciler's state in words
 	Now          time.Time
+}
+
+// Span says a duration in words: "4 h", "90 min", "2 days".
+func Span(d time.Duration) string {
+	switch {
+	case d < time.Hour || d%time.Hour != 0 && d < 10*time.Hour:
+		return strconv.Itoa(int(d.Minutes())) + " min"
+	case d < 48*time.Hour || d%(24*time.Hour) != 0:
+		return strconv.Itoa(int(d.Hours())) + " h"
+	default:
+		return strconv.Itoa(int(d.Hours()/24)) + " days"
+	}
 }
 
 func dash(s string) string {

@@ -52,12 +52,16 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	fs.StringVar(&c.mailReplyTo, "mail-reply-to", env("MAIL_REPLY_TO", ""), "Reply-To of the emails (optional) [LINKDESK_MAIL_REPLY_TO]")
 	fs.DurationVar(&c.reminderEvery, "reminder-check", envDuration("REMINDER_CHECK", 10*time.Minute), "how often due reminder emails are looked for [LINKDESK_REMINDER_CHECK]")
 	trustedProxy := fs.String("trusted-proxy", env("TRUSTED_PROXY", ""), "reverse proxies whose X-Forwarded-For names the client, as IP addresses or CIDR ranges, comma-separated, e.g. 10.0.0.0/8 (sign-in limits count per client) [LINKDESK_TRUSTED_PROXY]")
+	expiringWindow := fs.Duration("expiring-window", envDuration("EXPIRING_WINDOW", 4*time.Hour), `the list's "Expiring soon": open inquiries whose link expires within this [LINKDESK_EXPIRING_WINDOW]`)
 	syncEvery := fs.Duration("sync-every", envDuration("SYNC_EVERY", 5*time.Minute), "how often the cache is reconciled with Persona's list of inquiries; 0 turns it off [LINKDESK_SYNC_EVERY]")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if err := persona.CheckVersion(c.persona.Version); err != nil {
 		return fmt.Errorf("serve: --persona-version: %w", err)
+	}
+	if *expiringWindow <= 0 {
+		return fmt.Errorf("--expiring-window must be a positive duration like 4h, not %s", *expiringWindow)
 	}
 	proxies, err := handlers.ParseTrustedProxies(*trustedProxy)
 	if err != nil {
@@ -142,6 +146,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	srv, err := handlers.New(ctx, handlers.Config{
 		BaseURL: c.baseURL, SessionKeys: keys, IdleTimeout: c.idle, MaxLifetime: c.lifetime, Dev: c.dev,
 		WebhookSecrets: secrets, WebhookTolerance: c.webhookTolerance, TrustedProxies: proxies,
+		ExpiringWindow: *expiringWindow,
 	}, handlers.Deps{DB: d, Inquiries: inq, Live: hub, Lister: lister, Mailbox: mailbox, Staff: staffSvc, Log: log})
 	if err != nil {
 		return err
