@@ -122,9 +122,67 @@ func (s *Server) renderDetail(w http.ResponseWriter, r *http.Request, status int
 		s.serverError(w, r, err)
 		return
 	}
-	p := s.page(r, "Inquiry "+q.ID, "inquiries")
+	p := s.page(r, views.PersonTitle(v.Inquiry), "inquiries")
 	s.takeFlash(w, r, &p)
 	s.render(w, r, status, views.InquiryDetailPage(p, v), nil)
+}
+
+// inquiryLive answers an open detail page that heard its inquiry change: every part that
+// depends on the inquiry, rendered afresh. An Email form being filled in stays open with its
+// recipient while a link can still be sent; seen is the status the page's decision buttons
+// were made for, so the page can say the inquiry changed.
+func (s *Server) inquiryLive(w http.ResponseWriter, r *http.Request) {
+	if !isFragment(r) {
+		http.Redirect(w, r, "/inquiries/"+r.PathValue("id"), http.StatusSeeOther)
+		return
+	}
+	q := s.loadInquiry(w, r)
+	if q == nil {
+		return
+	}
+	v, err := s.detailView(r, q, "")
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	query := r.URL.Query()
+	seen := query.Get("seen")
+	v.Changed = seen != "" && seen != string(q.Status)
+	if query.Has("recipient") && v.Email != nil && v.Email.CanSend {
+		s.fillCompose(r, q, v.Email, strings.TrimSpace(query.Get("recipient")))
+	}
+	c := views.InquiryDetailUpdate(v, views.PersonTitle(v.Inquiry), seen)
+	s.render(w, r, http.StatusOK, c, c)
+}
+
+// staleAction says in words why an action the page offered no longer fits the inquiry (the
+// page was open while it changed), or "" when it still does. It is checked against the cache,
+// which webhooks, refreshes and syncs keep current, before anything is sent to Persona.
+func staleAction(q *db.Inquiry, seen, action string) string {
+	now := strings.ToLower(views.StatusText(q.Status))
+	changed := ""
+	if seen != "" && seen != string(q.Status) {
+		changed = "This inquiry changed from " + strings.ToLower(views.StatusText(model.Status(seen))) + " to " + now + " while the page was open. "
+	}
+	switch action {
+	case "approve", "decline":
+		if !q.Status.Decidable() || !q.RedactedAt.IsZero() {
+			return changed + "It is " + now + ", so it can no longer be " + action + "d. Nothing was sent to Persona."
+		}
+	case "expire":
+		if !q.Status.PersonHasWork() {
+			return changed + "It is " + now + ", so there is nothing left to expire. Nothing was sent to Persona."
+		}
+	case "link":
+		if !q.Status.Linkable() {
+			return changed + "It is " + now + ": the person has nothing left to do, so no new link was issued."
+		}
+		return ""
+	}
+	if changed != "" {
+		return changed + "Nothing was sent to Persona: look at it again and decide."
+	}
+	return ""
 }
 
 func orDash(s string) string {
@@ -184,6 +242,10 @@ func (s *Server) newLink(w http.ResponseWriter, r *http.Request) {
 	if q == nil {
 		return
 	}
+	if msg := staleAction(q, r.PostFormValue("seen"), "link"); msg != "" {
+		s.renderDetail(w, r, http.StatusConflict, q, msg)
+		return
+	}
 	l, err := s.inq.NewLink(r.Context(), actor(r), q.ID)
 	if err != nil {
 		if nq, _ := s.inq.Get(r.Context(), q.ID); nq != nil {
@@ -219,6 +281,10 @@ func (s *Server) decideInquiry(w http.ResponseWriter, r *http.Request) {
 	comment := strings.TrimSpace(r.PostFormValue("comment"))
 	if len(comment) > 1000 {
 		comment = comment[:1000]
+	}
+	if msg := staleAction(q, r.PostFormValue("seen"), action); msg != "" {
+		s.renderDetail(w, r, http.StatusConflict, q, msg)
+		return
 	}
 	if r.PostFormValue("confirmed") != "yes" {
 		d := views.Decision{Inquiry: inquiryRow(q), Action: action, Comment: comment}

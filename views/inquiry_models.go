@@ -89,6 +89,23 @@ type InquiryDetail struct {
 	Expirable bool
 	Error     string // a Persona error in words, from the last action
 	Email     *EmailPanel
+	// Changed: the inquiry is no longer in the status the page's decision buttons were made
+	// for (a live update says so beside the comment).
+	Changed bool
+}
+
+// PersonTitle names the person an inquiry is for, as the detail page's heading and tab do:
+// "Alexander Sample · usr_ABC123", or whichever of the two is known, else the inquiry id.
+func PersonTitle(q InquiryRow) string {
+	switch {
+	case q.Name != "" && q.ReferenceID != "":
+		return q.Name + " · " + q.ReferenceID
+	case q.Name != "":
+		return q.Name
+	case q.ReferenceID != "":
+		return q.ReferenceID
+	}
+	return "Inquiry " + q.ID
 }
 
 // EmailPanel is the "Email link" part of the detail page.
