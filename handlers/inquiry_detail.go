@@ -315,7 +315,7 @@ func (s *Server) inquiryVerifications(w http.ResponseWriter, r *http.Request) {
 	for i, p := range ps {
 		v := &views.Verification{ID: p.ID, Type: p.Type, Status: p.Status}
 		for _, c := range p.Checks {
-			v.Checks = append(v.Checks, views.Check{Name: c.Name, Status: c.Status, Reasons: c.Reasons})
+			v.Checks = append(v.Checks, views.Check{Name: c.Name, Status: c.Status, Reasons: c.Reasons, Required: c.Requirement == "required"})
 		}
 		vs[i] = v
 	}

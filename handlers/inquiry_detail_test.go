@@ -155,3 +155,26 @@ func TestDetailHeadingNamesPerson(t *testing.T) {
 	mustContain(t, "detail", body, "<title>Pat Doe · usr_named · Linkdesk</title>", "<h1>Pat Doe · usr_named</h1>",
 		`id="inquiry-id"`, `value="`+q.ID+`"`, ">Copy inquiry ID<")
 }
+
+// Verification cards are headed by their type and a status badge in words (not raw template
+// text), check names and reasons are in words, and failed checks come first, marked.
+func TestVerificationCardsInWords(t *testing.T) {
+	e := newMailTestEnv(t, false)
+	q := e.create("usr_cards")
+	if err := e.sb.Complete(q.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	res, body := e.hx(e.admin, "GET", "/inquiries/"+q.ID+"/verifications", nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("verifications: %d %.300s", res.StatusCode, body)
+	}
+	body = html.UnescapeString(body)
+	mustNotContain(t, "cards", body, "@StatusBadge", "database_identity_comparison", "no_match")
+	mustContain(t, "cards", body, "<h3>Database check <span class=\"badge badge-failed\">Failed</span></h3>",
+		"Database identity comparison", "No match", "Database PO box detection", `class="check-attention"`,
+		"1 check needs attention, listed first.")
+	failed, passed := strings.Index(body, "Database identity comparison"), strings.Index(body, "Database deceased detection")
+	if failed < 0 || passed < 0 || failed > passed {
+		t.Errorf("failed check at %d, passed check at %d: want the failed one first", failed, passed)
+	}
+}
