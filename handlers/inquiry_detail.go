@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -113,6 +114,19 @@ func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (vie
 		return v, err
 	}
 	v.Audit = auditRows(audit)
+	// Persona's own changes (the person started, completed; approved, expired) sit among the
+	// staff's actions, by time.
+	events, err := s.db.InquiryWebhookEvents(ctx, q.ID, 50)
+	if err != nil {
+		return v, err
+	}
+	for _, ev := range events {
+		if ev.Name == "inquiry.created" {
+			continue // staff's "created the inquiry" says it
+		}
+		v.Audit = append(v.Audit, views.AuditRow{At: ev.EventAt, Actor: views.PersonaActor, Action: ev.Name, Target: q.ID, Outcome: "ok"})
+	}
+	slices.SortStableFunc(v.Audit, func(a, b views.AuditRow) int { return b.At.Compare(a.At) })
 	return v, nil
 }
 

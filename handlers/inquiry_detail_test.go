@@ -178,3 +178,35 @@ func TestVerificationCardsInWords(t *testing.T) {
 		t.Errorf("failed check at %d, passed check at %d: want the failed one first", failed, passed)
 	}
 }
+
+// The activity holds Persona's own changes (from its webhooks) among the staff's actions, by
+// time, and says every action in words, here and on the Audit page.
+func TestActivityInWordsWithPersonaChanges(t *testing.T) {
+	e := newMailTestEnv(t, false)
+	q := e.create("usr_activity")
+	e.send(q, "pat@example.com")
+	e.completeAndWait(t, q)
+	eventually(t, "the completed event is stored", 10*time.Second, func() bool {
+		evs, err := e.db.InquiryWebhookEvents(context.Background(), q.ID, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := map[string]bool{}
+		for _, ev := range evs {
+			names[ev.Name] = true
+		}
+		return names["inquiry.started"] && names["inquiry.completed"] && names["inquiry.approved"]
+	})
+	body := html.UnescapeString(e.page("/inquiries/" + q.ID))
+	activity := body[strings.Index(body, `id="audit-h"`):]
+	mustContain(t, "activity", activity, "admin created the inquiry", "admin emailed the link to pat@example.com",
+		"The person started the verification", "The person completed the verification", "Persona approved the inquiry")
+	mustNotContain(t, "activity", activity, ">email.queue<", ">inquiry.create<", ">link.issue<", "inquiry.started")
+	started, completed := strings.Index(activity, "The person started"), strings.Index(activity, "The person completed")
+	if completed > started {
+		t.Errorf("completed at %d, started at %d: want the newest first", completed, started)
+	}
+	audit := html.UnescapeString(e.page("/audit"))
+	mustContain(t, "audit page", audit, "admin emailed the link to pat@example.com", "admin signed in")
+	mustNotContain(t, "audit page", audit, ">email.queue<", ">user.sign-in<")
+}
