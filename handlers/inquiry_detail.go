@@ -96,15 +96,33 @@ func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (vie
 	if err != nil {
 		return v, err
 	}
-	switch k := model.LinkFor(q.Status); {
+	k := model.LinkFor(q.Status)
+	switch {
 	case k == model.LinkNone:
 		v.LinkNote = "This inquiry is " + strings.ToLower(views.StatusText(q.Status)) + ": the person has nothing left to do, so no link is needed."
 	case cur != nil:
 		v.Link = &views.LinkView{Kind: cur.Kind, URL: cur.URL, ExpiresAt: cur.ExpiresAt}
+	case q.Status == model.Expired && q.StartedAt.IsZero():
+		v.LinkNote = "This inquiry expired before the person started. New link resumes it at Persona and makes a one-time link that opens the flow."
+	case q.Status == model.Expired:
+		v.LinkNote = "This inquiry expired after the person started. New link resumes it at Persona and makes a one-time link that continues where they stopped."
 	case k.Fresh():
 		v.LinkNote = "The person has started, so their first link no longer opens the flow. Issue a new link: a one-time link that continues where they stopped."
 	default:
 		v.LinkNote = "No current link. Issue a new one."
+	}
+	// "New link" only where it makes something new: until the person starts, the inquiry's
+	// own link is the one to hand out again.
+	switch {
+	case k == model.LinkInquiry && cur != nil:
+		v.CanLink = false
+		if roleAccess(me.Role) >= Agent {
+			v.NewLinkNote = "This link stays the same until the person starts, so hand out this one again. Once they have started, New link makes a one-time link."
+		}
+	case k.Fresh() && v.Link != nil:
+		v.NewLinkNote = "New link makes a fresh one-time link; it replaces this one."
+	case k == model.LinkResumeOneTime:
+		v.NewLinkNote = "New link replaces the last link."
 	}
 	if v.Email, err = s.emailPanel(r, q); err != nil {
 		return v, err

@@ -210,3 +210,36 @@ func TestActivityInWordsWithPersonaChanges(t *testing.T) {
 	mustContain(t, "audit page", audit, "admin emailed the link to pat@example.com", "admin signed in")
 	mustNotContain(t, "audit page", audit, ">email.queue<", ">user.sign-in<")
 }
+
+// Hand-out wording fits the facts: no "New link" where it would hand out the same link, a
+// one-time link replaces the last and warns that opening it uses it up, and an inquiry that
+// expired before it was started does not say the person started.
+func TestHandOutWording(t *testing.T) {
+	e := newMailTestEnv(t, false)
+
+	created := e.create("usr_same")
+	body := html.UnescapeString(e.page("/inquiries/" + created.ID))
+	mustContain(t, "created", body, "This link stays the same until the person starts, so hand out this one again.")
+	mustNotContain(t, "created", body, ">New link<", "uses it up")
+
+	started := e.create("usr_started")
+	if err := e.sb.Start(started.ID); err != nil {
+		t.Fatal(err)
+	}
+	res, b := e.do(e.admin, "POST", "/inquiries/"+started.ID+"/links", url.Values{"seen": {"pending"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("new link: %d %.300s", res.StatusCode, b)
+	}
+	body = html.UnescapeString(e.page("/inquiries/" + started.ID))
+	mustContain(t, "pending", body, ">New link<", "New link makes a fresh one-time link; it replaces this one.",
+		"A one-time link works once: opening it here uses it up")
+
+	expired := e.create("usr_unstarted")
+	res, b = e.do(e.admin, "POST", "/inquiries/"+expired.ID+"/decision", url.Values{"action": {"expire"}, "seen": {"created"}, "confirmed": {"yes"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("expire: %d %.300s", res.StatusCode, b)
+	}
+	body = html.UnescapeString(e.page("/inquiries/" + expired.ID))
+	mustContain(t, "expired unstarted", body, "This inquiry expired before the person started.", ">New link<")
+	mustNotContain(t, "expired unstarted", body, "The person has started", "where they stopped")
+}

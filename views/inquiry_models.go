@@ -83,6 +83,9 @@ type InquiryDetail struct {
 	SyncedAt  time.Time
 	Link      *LinkView // the current link, if any
 	LinkNote  string    // why there is no link, or what kind it is
+	// NewLinkNote says what New link would do (or why there is none): the same inquiry link,
+	// or a one-time link replacing the last.
+	NewLinkNote string
 	Links     []LinkView
 	Audit     []AuditRow
 	CanLink   bool
