@@ -83,9 +83,6 @@ type InquiryDetail struct {
 	SyncedAt  time.Time
 	Link      *LinkView // the current link, if any
 	LinkNote  string    // why there is no link, or what kind it is
-	// NewLinkNote says what New link would do (or why there is none): the same inquiry link,
-	// or a one-time link replacing the last.
-	NewLinkNote string
 	Links     []LinkView
 	Audit     []AuditRow
 	CanLink   bool
@@ -97,6 +94,9 @@ type InquiryDetail struct {
 	// Changed: the inquiry is no longer in the status the page's decision buttons were made
 	// for (a live update says so beside the comment).
 	Changed bool
+	// NewLinkNote says what New link would do (or why there is none): the same inquiry link,
+	// or a one-time link replacing the last.
+	NewLinkNote string
 }
 
 // PersonTitle names the person an inquiry is for, as the detail page's heading and tab do:
