@@ -157,8 +157,14 @@ func (d *DB) RecentWebhookEvents(ctx context.Context, limit int) ([]WebhookEvent
 	return d.webhookEvents(ctx, `ORDER BY received_at DESC LIMIT ?`, limit)
 }
 
-func (d *DB) webhookEvents(ctx context.Context, tail string, limit int) ([]WebhookEvent, error) {
-	rows, err := d.R.QueryContext(ctx, `SELECT id, name, inquiry_id, event_at, received_at, verdict, payload FROM webhook_events `+tail, limit)
+// InquiryWebhookEvents returns up to limit events about one inquiry, newest first: the
+// changes Persona made, for the detail page's activity.
+func (d *DB) InquiryWebhookEvents(ctx context.Context, inquiryID string, limit int) ([]WebhookEvent, error) {
+	return d.webhookEvents(ctx, `WHERE inquiry_id = ? ORDER BY event_at DESC LIMIT ?`, inquiryID, limit)
+}
+
+func (d *DB) webhookEvents(ctx context.Context, tail string, args ...any) ([]WebhookEvent, error) {
+	rows, err := d.R.QueryContext(ctx, `SELECT id, name, inquiry_id, event_at, received_at, verdict, payload FROM webhook_events `+tail, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: webhook events: %w", err)
 	}

@@ -76,7 +76,9 @@ func TestCreateInquiryJourney(t *testing.T) {
 	p := newPage(t)
 	signIn(t, c, p, "bo@example.com", "agent password 123")
 	createInquiry(t, p, "usr_ABC123")
-	must(t, "detail heading", expect.Locator(p.GetByRole(hdg, playwright.PageGetByRoleOptions{Name: regexp.MustCompile(`^Inquiry inq_`)})).ToBeVisible())
+	must(t, "detail heading names the person", expect.Locator(role(p, hdg, "Alexander Sample · usr_ABC123")).ToBeVisible())
+	must(t, "tab names the person", expect.Page(p).ToHaveTitle("Alexander Sample · usr_ABC123 · Linkdesk"))
+	must(t, "inquiry id beneath", expect.Locator(label(p, "Inquiry ID")).ToHaveValue(regexp.MustCompile(`^inq_`)))
 	must(t, "status created", expect.Locator(p.Locator("#inquiry-status")).ToContainText("Created"))
 	must(t, "QR code", expect.Locator(p.GetByRole("img", playwright.PageGetByRoleOptions{Name: "QR code of the hosted link"})).ToBeVisible())
 	must(t, "copy button", expect.Locator(role(p, btn, "Copy link")).ToBeVisible())
@@ -123,14 +125,35 @@ func TestNewInquiryValidation(t *testing.T) {
 	must(t, "field marked invalid", expect.Locator(label(p, "Email address")).ToHaveAttribute("aria-invalid", "true"))
 }
 
-// With the detail page open, the person completes the flow elsewhere: the status turns
-// Approved without a reload (webhook → live stream).
+// With the detail page open, the person completes the flow elsewhere: the whole page turns
+// into the approved page without a reload (webhook → live stream → refetch): no link, no
+// Email link, no Approve/Decline, while the comment being typed survives and the page says
+// the inquiry changed.
 func TestDetailStatusLive(t *testing.T) {
 	c := startConsole(t)
 	p := newPage(t)
 	setUpAdmin(t, c, p)
 	createInquiry(t, p, "usr_live")
 	must(t, "status created", expect.Locator(p.Locator("#inquiry-status")).ToContainText("Created"))
+	// The UI contract, before.
+	for _, name := range []string{"Copy link", "Email link", "Refresh status", "Show verifications", "Approve", "Decline", "Expire"} {
+		must(t, "button "+name, expect.Locator(role(p, btn, name)).ToHaveCount(1))
+	}
+	must(t, "one Hosted link", expect.Locator(p.GetByRole(*playwright.AriaRoleTextbox, playwright.PageGetByRoleOptions{Name: "Hosted link", Exact: playwright.Bool(true)})).ToHaveCount(1))
+	must(t, "type a comment", label(p, "Comment").Fill("Checked by phone"))
+	// A marker the server never renders: gone after a reload, kept by a live update.
+	_, err := p.Evaluate(`document.body.dataset.noReload = "yes"`)
+	must(t, "mark the page", err)
+
 	completeHostedFlow(t, p, hostedLink(t, p), true)
 	must(t, "approved without a reload", expect.Locator(p.Locator("#inquiry-status")).ToContainText("Approved"))
+	must(t, "no Hosted link", expect.Locator(label(p, "Hosted link")).ToHaveCount(0))
+	for _, name := range []string{"Email link", "Approve", "Decline", "Copy link"} {
+		must(t, "no "+name, expect.Locator(role(p, btn, name)).ToHaveCount(0))
+	}
+	must(t, "changed note", expect.Locator(p.GetByText("This inquiry changed: Approved.")).ToBeVisible())
+	must(t, "comment kept", expect.Locator(label(p, "Comment")).ToHaveValue("Checked by phone"))
+	must(t, "activity follows", expect.Locator(p.Locator("#inquiry-history")).ToContainText("Links issued"))
+	must(t, "still the same page", expect.Locator(p.Locator("body")).ToHaveAttribute("data-no-reload", "yes"))
+	must(t, "still live: refresh", expect.Locator(role(p, btn, "Refresh status")).ToHaveCount(1))
 }

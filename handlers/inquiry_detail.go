@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -97,15 +98,33 @@ func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (vie
 	if err != nil {
 		return v, err
 	}
-	switch k := model.LinkFor(q.Status); {
+	k := model.LinkFor(q.Status)
+	switch {
 	case k == model.LinkNone:
 		v.LinkNote = "This inquiry is " + strings.ToLower(views.StatusText(q.Status)) + ": the person has nothing left to do, so no link is needed."
 	case cur != nil:
 		v.Link = &views.LinkView{Kind: cur.Kind, URL: cur.URL, ExpiresAt: cur.ExpiresAt}
+	case q.Status == model.Expired && q.StartedAt.IsZero():
+		v.LinkNote = "This inquiry expired before the person started. New link resumes it at Persona and makes a one-time link that opens the flow."
+	case q.Status == model.Expired:
+		v.LinkNote = "This inquiry expired after the person started. New link resumes it at Persona and makes a one-time link that continues where they stopped."
 	case k.Fresh():
 		v.LinkNote = "The person has started, so their first link no longer opens the flow. Issue a new link: a one-time link that continues where they stopped."
 	default:
 		v.LinkNote = "No current link. Issue a new one."
+	}
+	// "New link" only where it makes something new: until the person starts, the inquiry's
+	// own link is the one to hand out again.
+	switch {
+	case k == model.LinkInquiry && cur != nil:
+		v.CanLink = false
+		if roleAccess(me.Role) >= Agent {
+			v.NewLinkNote = "This link stays the same until the person starts, so hand out this one again. Once they have started, New link makes a one-time link."
+		}
+	case k.Fresh() && v.Link != nil:
+		v.NewLinkNote = "New link makes a fresh one-time link; it replaces this one."
+	case k == model.LinkResumeOneTime:
+		v.NewLinkNote = "New link replaces the last link."
 	}
 	if v.Email, err = s.emailPanel(r, q); err != nil {
 		return v, err
@@ -115,6 +134,19 @@ func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (vie
 		return v, err
 	}
 	v.Audit = auditRows(audit)
+	// Persona's own changes (the person started, completed; approved, expired) sit among the
+	// staff's actions, by time.
+	events, err := s.db.InquiryWebhookEvents(ctx, q.ID, 50)
+	if err != nil {
+		return v, err
+	}
+	for _, ev := range events {
+		if ev.Name == "inquiry.created" {
+			continue // staff's "created the inquiry" says it
+		}
+		v.Audit = append(v.Audit, views.AuditRow{At: ev.EventAt, Actor: views.PersonaActor, Action: ev.Name, Target: q.ID, Outcome: "ok"})
+	}
+	slices.SortStableFunc(v.Audit, func(a, b views.AuditRow) int { return b.At.Compare(a.At) })
 	return v, nil
 }
 
@@ -124,9 +156,67 @@ func (s *Server) renderDetail(w http.ResponseWriter, r *http.Request, status int
 		s.serverError(w, r, err)
 		return
 	}
-	p := s.page(r, "Inquiry "+q.ID, "inquiries")
+	p := s.page(r, views.PersonTitle(v.Inquiry), "inquiries")
 	s.takeFlash(w, r, &p)
 	s.render(w, r, status, views.InquiryDetailPage(p, v), nil)
+}
+
+// inquiryLive answers an open detail page that heard its inquiry change: every part that
+// depends on the inquiry, rendered afresh. An Email form being filled in stays open with its
+// recipient while a link can still be sent; seen is the status the page's decision buttons
+// were made for, so the page can say the inquiry changed.
+func (s *Server) inquiryLive(w http.ResponseWriter, r *http.Request) {
+	if !isFragment(r) {
+		http.Redirect(w, r, "/inquiries/"+r.PathValue("id"), http.StatusSeeOther)
+		return
+	}
+	q := s.loadInquiry(w, r)
+	if q == nil {
+		return
+	}
+	v, err := s.detailView(r, q, "")
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	query := r.URL.Query()
+	seen := query.Get("seen")
+	v.Changed = seen != "" && seen != string(q.Status)
+	if query.Has("recipient") && v.Email != nil && v.Email.CanSend {
+		s.fillCompose(r, q, v.Email, strings.TrimSpace(query.Get("recipient")))
+	}
+	c := views.InquiryDetailUpdate(v, views.PersonTitle(v.Inquiry), seen)
+	s.render(w, r, http.StatusOK, c, c)
+}
+
+// staleAction says in words why an action the page offered no longer fits the inquiry (the
+// page was open while it changed), or "" when it still does. It is checked against the cache,
+// which webhooks, refreshes and syncs keep current, before anything is sent to Persona.
+func staleAction(q *db.Inquiry, seen, action string) string {
+	now := strings.ToLower(views.StatusText(q.Status))
+	changed := ""
+	if seen != "" && seen != string(q.Status) {
+		changed = "This inquiry changed from " + strings.ToLower(views.StatusText(model.Status(seen))) + " to " + now + " while the page was open. "
+	}
+	switch action {
+	case "approve", "decline":
+		if !q.Status.Decidable() || !q.RedactedAt.IsZero() {
+			return changed + "It is " + now + ", so it can no longer be " + action + "d. Nothing was sent to Persona."
+		}
+	case "expire":
+		if !q.Status.PersonHasWork() {
+			return changed + "It is " + now + ", so there is nothing left to expire. Nothing was sent to Persona."
+		}
+	case "link":
+		if !q.Status.Linkable() {
+			return changed + "It is " + now + ": the person has nothing left to do, so no new link was issued."
+		}
+		return ""
+	}
+	if changed != "" {
+		return changed + "Nothing was sent to Persona: look at it again and decide."
+	}
+	return ""
 }
 
 func orDash(s string) string {
@@ -189,6 +279,10 @@ func (s *Server) newLink(w http.ResponseWriter, r *http.Request) {
 	if q == nil {
 		return
 	}
+	if msg := staleAction(q, r.PostFormValue("seen"), "link"); msg != "" {
+		s.renderDetail(w, r, http.StatusConflict, q, msg)
+		return
+	}
 	l, err := s.inq.NewLink(r.Context(), actor(r), q.ID)
 	if err != nil {
 		if nq, _ := s.inq.Get(r.Context(), q.ID); nq != nil {
@@ -225,6 +319,10 @@ func (s *Server) decideInquiry(w http.ResponseWriter, r *http.Request) {
 	if len(comment) > 1000 {
 		comment = comment[:1000]
 	}
+	if msg := staleAction(q, r.PostFormValue("seen"), action); msg != "" {
+		s.renderDetail(w, r, http.StatusConflict, q, msg)
+		return
+	}
 	if r.PostFormValue("confirmed") != "yes" {
 		d := views.Decision{Inquiry: inquiryRow(q), Action: action, Comment: comment}
 		s.render(w, r, http.StatusOK, views.DecisionPage(s.page(r, "Confirm", "inquiries"), d), nil)
@@ -255,7 +353,7 @@ func (s *Server) inquiryVerifications(w http.ResponseWriter, r *http.Request) {
 	for i, p := range ps {
 		v := &views.Verification{ID: p.ID, Type: p.Type, Status: p.Status}
 		for _, c := range p.Checks {
-			v.Checks = append(v.Checks, views.Check{Name: c.Name, Status: c.Status, Reasons: c.Reasons})
+			v.Checks = append(v.Checks, views.Check{Name: c.Name, Status: c.Status, Reasons: c.Reasons, Required: c.Requirement == "required"})
 		}
 		vs[i] = v
 	}

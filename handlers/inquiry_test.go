@@ -43,7 +43,7 @@ func TestCreateInquiryOverHTTP(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("detail page: %d", res.StatusCode)
 	}
-	for _, want := range []string{`id="hosted-link"`, "Copy link", "New link", "Refresh status", "<svg", "Alexander"} {
+	for _, want := range []string{`id="hosted-link"`, "Copy link", "This link stays the same until the person starts", "Refresh status", "<svg", "Alexander"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("detail page lacks %q", want)
 		}

@@ -197,7 +197,7 @@ func TestEmailLinkDelivered(t *testing.T) {
 	res.Body.Close()
 
 	detail = e.page("/inquiries/" + q.ID)
-	mustContain(t, "detail after sending", detail, stateCell("Sent"), "pat@example.com", "Accepted by the mail server", "email.queue")
+	mustContain(t, "detail after sending", detail, stateCell("Sent"), "pat@example.com", "Accepted by the mail server", "admin emailed the link to pat@example.com")
 	// Settled: the send log no longer asks for itself.
 	if strings.Contains(detail, `hx-trigger="every 3s"`) {
 		t.Errorf("send log still polls after delivery")

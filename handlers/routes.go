@@ -46,6 +46,7 @@ func (s *Server) Routes() []Route {
 		{"POST /inquiries", Agent, s.createInquiry},
 		{"GET /inquiries/{id}", Viewer, s.inquiryDetail},
 		{"POST /inquiries/{id}/refresh", Viewer, s.refreshInquiry},
+		{"GET /inquiries/{id}/live", Viewer, s.inquiryLive},
 		{"GET /inquiries/{id}/verifications", Viewer, s.inquiryVerifications},
 		{"GET /people/{ref...}", Viewer, s.personPage},
 		{"POST /inquiries/{id}/links", Agent, s.newLink},

@@ -2,6 +2,8 @@ package views
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/linkdesk/linkdesk/model"
@@ -91,6 +93,26 @@ type InquiryDetail struct {
 	Expirable bool
 	Error     string // a Persona error in words, from the last action
 	Email     *EmailPanel
+	// Changed: the inquiry is no longer in the status the page's decision buttons were made
+	// for (a live update says so beside the comment).
+	Changed bool
+	// NewLinkNote says what New link would do (or why there is none): the same inquiry link,
+	// or a one-time link replacing the last.
+	NewLinkNote string
+}
+
+// PersonTitle names the person an inquiry is for, as the detail page's heading and tab do:
+// "Alexander Sample · usr_ABC123", or whichever of the two is known, else the inquiry id.
+func PersonTitle(q InquiryRow) string {
+	switch {
+	case q.Name != "" && q.ReferenceID != "":
+		return q.Name + " · " + q.ReferenceID
+	case q.Name != "":
+		return q.Name
+	case q.ReferenceID != "":
+		return q.ReferenceID
+	}
+	return "Inquiry " + q.ID
 }
 
 // EmailPanel is the "Email link" part of the detail page.
@@ -247,6 +269,71 @@ type Verification struct {
 type Check struct {
 	Name, Status string
 	Reasons      []string
+	Required     bool
+}
+
+// Attention reports whether a reviewer should look at the check: anything but passed or not
+// applicable (failed above all).
+func (c Check) Attention() bool { return c.Status != "passed" && c.Status != "not_applicable" }
+
+// checkRank orders checks for a reviewer: failed first, then others needing attention, then
+// passed, then not applicable; Persona's order within each.
+func checkRank(c Check) int {
+	switch c.Status {
+	case "failed":
+		return 0
+	case "passed":
+		return 2
+	case "not_applicable":
+		return 3
+	}
+	return 1
+}
+
+// OrderChecks returns the checks with the ones that need attention first.
+func OrderChecks(cs []Check) []Check {
+	out := slices.Clone(cs)
+	slices.SortStableFunc(out, func(a, b Check) int { return checkRank(a) - checkRank(b) })
+	return out
+}
+
+// codeWords are the parts of Persona's codes that are not plain words.
+var codeWords = map[string]string{"id": "ID", "aamva": "AAMVA", "mrz": "MRZ", "po": "PO", "real": "REAL", "pdf": "PDF", "ssn": "SSN", "tin": "TIN"}
+
+// CodeText turns one of Persona's codes (check names, reasons, statuses) into words:
+// "database_identity_comparison" is "Database identity comparison".
+func CodeText(code string) string {
+	ws := strings.FieldsFunc(code, func(r rune) bool { return r == '_' || r == '-' })
+	for i, w := range ws {
+		if up, ok := codeWords[w]; ok {
+			ws[i] = up
+		}
+	}
+	s := strings.Join(ws, " ")
+	if s == "" {
+		return code
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// ReasonsText is a check's reasons in words.
+func ReasonsText(rs []string) string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = CodeText(r)
+	}
+	return strings.Join(out, ", ")
+}
+
+// VerificationStatusText is a verification's or check's status in words.
+func VerificationStatusText(s string) string {
+	switch s {
+	case "requires_retry":
+		return "Needs a retry"
+	case "initiated":
+		return "Started"
+	}
+	return CodeText(s)
 }
 
 func verificationName(t string) string {
@@ -256,7 +343,7 @@ func verificationName(t string) string {
 	case "verification/selfie":
 		return "Selfie"
 	case "verification/database":
-		return "Database"
+		return "Database check"
 	case "verification/document":
 		return "Document"
 	}

@@ -1,0 +1,148 @@
+package views
+
+import (
+	"regexp"
+	"strings"
+)
+
+// The one mapping from audit codes (and Persona's webhook event names) to words, for the
+// detail page's Activity and the Audit page.
+
+// PersonaActor is the actor of the Persona-made changes (webhook events) in an activity list.
+const PersonaActor = "Persona"
+
+var (
+	toRecipient = regexp.MustCompile(`email(?: \d+)? to (\S+?)(?:,| with|$)`)
+	linkKind    = regexp.MustCompile(`^(\S+) link(?:, expires (\S+))?`)
+)
+
+// ActionText says what an audit entry (or a Persona event) records, as a sentence that starts
+// with who did it: "Ada emailed the link to alexander@example.com".
+func ActionText(a AuditRow) string {
+	who := a.Actor
+	if who == "" {
+		who = "Someone"
+	}
+	to := ""
+	if m := toRecipient.FindStringSubmatch(a.Detail); m != nil {
+		to = m[1]
+	}
+	if a.Actor == PersonaActor {
+		return personaEventText(a.Action)
+	}
+	switch a.Action {
+	case "inquiry.create":
+		return who + " created the inquiry"
+	case "inquiry.approve":
+		return who + " approved the inquiry" + commentText(a.Detail)
+	case "inquiry.decline":
+		return who + " declined the inquiry" + commentText(a.Detail)
+	case "inquiry.expire":
+		return who + " expired the inquiry"
+	case "inquiry.resume":
+		return who + " resumed the expired inquiry to hand out a new link"
+	case "link.issue":
+		if m := linkKind.FindStringSubmatch(a.Detail); m != nil {
+			return who + " issued " + article(linkKindText(m[1])) + " " + strings.ToLower(linkKindText(m[1]))
+		}
+		return who + " issued a link"
+	case "email.queue":
+		return who + " emailed the link to " + orSomeone(to)
+	case "email.sent":
+		return "The mail server accepted the email to " + orSomeone(to)
+	case "email.failed":
+		return "The email to " + orSomeone(to) + " could not be delivered"
+	case "email.retry":
+		return who + " had the email to " + orSomeone(to) + " tried again"
+	case "email.cancel":
+		return who + " canceled the email to " + orSomeone(to)
+	case "email.test":
+		return who + " sent a test email to " + orSomeone(a.Target)
+	case "settings.update":
+		return who + " changed the Persona settings"
+	case "settings.email":
+		return who + " changed the email wording"
+	case "template.import":
+		return who + " imported the templates from Persona"
+	case "template.save":
+		return who + " saved the template " + a.Detail
+	case "template.remove":
+		return who + " removed the template " + a.Target
+	case "user.add":
+		return who + " added the staff member " + a.Target
+	case "user.update":
+		return who + " changed the staff member " + a.Target
+	case "user.sign-in":
+		return who + " signed in"
+	case "user.setup":
+		return who + " set up the first admin account"
+	}
+	return who + ": " + a.Action
+}
+
+// ActionDetail is what of an entry's detail the sentence does not say already.
+func ActionDetail(a AuditRow) string {
+	switch a.Action {
+	case "inquiry.approve", "inquiry.decline", "email.sent", "email.failed", "email.retry", "email.cancel",
+		"user.sign-in", "template.save", "template.remove", "email.test":
+		return ""
+	case "link.issue":
+		if m := linkKind.FindStringSubmatch(a.Detail); m != nil && m[2] != "" {
+			return "Expires " + m[2]
+		}
+		return ""
+	case "email.queue":
+		if i := strings.Index(a.Detail, ": "); i >= 0 {
+			return "Subject " + a.Detail[i+2:]
+		}
+	}
+	if a.Actor == PersonaActor {
+		return ""
+	}
+	return a.Detail
+}
+
+func personaEventText(name string) string {
+	switch name {
+	case "inquiry.created":
+		return "Persona created the inquiry"
+	case "inquiry.started":
+		return "The person started the verification"
+	case "inquiry.completed":
+		return "The person completed the verification"
+	case "inquiry.failed":
+		return "The person's verification failed"
+	case "inquiry.approved":
+		return "Persona approved the inquiry"
+	case "inquiry.declined":
+		return "Persona declined the inquiry"
+	case "inquiry.expired":
+		return "Persona expired the inquiry"
+	case "inquiry.marked-for-review":
+		return "Persona marked the inquiry for review"
+	case "inquiry.transitioned":
+		return "Persona moved the inquiry on"
+	}
+	return "Persona: " + strings.ReplaceAll(strings.TrimPrefix(name, "inquiry."), "-", " ")
+}
+
+func commentText(c string) string {
+	if c == "" {
+		return ""
+	}
+	return `, saying "` + c + `"`
+}
+
+func orSomeone(addr string) string {
+	if addr == "" {
+		return "the person"
+	}
+	return addr
+}
+
+func article(s string) string {
+	if s != "" && strings.ContainsRune("AEIOUaeiou", rune(s[0])) {
+		return "an"
+	}
+	return "a"
+}
