@@ -140,6 +140,10 @@ func (l *Lister) window(ctx context.Context, f *ListFilter, p plan) (found []int
 		if len(found) >= need || last {
 			return found, true, nil
 		}
+		// Give up as soon as the matches so far say the page would take more than the budget.
+		if len(found) == 0 || (walked+int(n))*need/len(found) > windowBudget {
+			return nil, false, nil
+		}
 		if dir == "DESC" {
 			bound.After = end
 		} else {
