@@ -270,7 +270,7 @@ func BenchmarkListSearch(b *testing.B) {
 			case <-tick.C:
 			}
 			id := fmt.Sprintf("inq_seed%021d", 1+rng.IntN(benchRows))
-			body := eventBody(fmt.Sprintf("evt_search_%d", i), id, "inquiry.completed", "completed", time.Now())
+			body := eventBody(fmt.Sprintf("evt_search%d", i), id, "inquiry.completed", "completed", time.Now())
 			req := httptest.NewRequest("POST", "/webhooks/persona", strings.NewReader(string(body)))
 			req.Header.Set("Persona-Signature", persona.SignWebhook(secret, time.Now(), body))
 			rec := httptest.NewRecorder()
