@@ -5,6 +5,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -171,20 +172,46 @@ func (l *Lister) searchCount(ctx context.Context, match string, limit int) (int,
 // List returns one page of the inquiry list.
 func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 	f.normalize()
-	plan, err := l.plan(ctx, &f)
-	if err != nil {
-		return nil, err
+	var query, name string
+	var args []any
+	if f.match != "" {
+		// A search first tries a walk in windows of the narrowest equality filter's index.
+		p, err := l.plan(ctx, &f, false)
+		if err != nil {
+			return nil, err
+		}
+		if p.windowable(&f) {
+			found, ok, err := l.window(ctx, &f, p)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				ids, _ := json.Marshal(found)
+				query = "SELECT " + listCols + " FROM inquiries i LEFT JOIN users u ON u.id = i.created_by" +
+					" LEFT JOIN templates t ON t.id = i.template_id WHERE i.rowid IN (SELECT value FROM json_each(?))" +
+					" ORDER BY i." + f.orderCol() + " " + f.dir() + ", i.id " + f.dir()
+				args, name = []any{string(ids)}, p.String()+"+window"
+			}
+		}
 	}
-	keys, args := f.keysQuery(plan)
-	query := "SELECT " + listCols + " FROM (" + keys + ") k JOIN inquiries i ON i.rowid = k.r" +
-		" LEFT JOIN users u ON u.id = i.created_by LEFT JOIN templates t ON t.id = i.template_id" +
-		" ORDER BY k.o " + f.dir() + ", k.id " + f.dir()
+	if query == "" {
+		plan, err := l.plan(ctx, &f, true)
+		if err != nil {
+			return nil, err
+		}
+		var keys string
+		keys, args = f.keysQuery(plan)
+		query = "SELECT " + listCols + " FROM (" + keys + ") k JOIN inquiries i ON i.rowid = k.r" +
+			" LEFT JOIN users u ON u.id = i.created_by LEFT JOIN templates t ON t.id = i.template_id" +
+			" ORDER BY k.o " + f.dir() + ", k.id " + f.dir()
+		name = plan.String()
+	}
 	rows, err := l.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: list inquiries: %w", err)
 	}
 	defer rows.Close()
-	page := &ListPage{Plan: plan.String(), Rows: make([]ListRow, 0, f.Limit+1)}
+	page := &ListPage{Plan: name, Rows: make([]ListRow, 0, f.Limit+1)}
 	for rows.Next() {
 		r, err := scanListRow(rows)
 		if err != nil {

@@ -72,7 +72,7 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 	case f.match != "":
 		// A search broad enough for a walk in sort order is counted through its matches too:
 		// they stop at the cap soonest. A narrower equality or expiry filter drives otherwise.
-		p, err := l.plan(ctx, &f)
+		p, err := l.plan(ctx, &f, true)
 		if err != nil {
 			return nil, err
 		}
@@ -92,7 +92,7 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 		b.add("i.status IN "+personWorkIn+" AND i.expires_at >= ? AND i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli())
 		f.otherTerms(&b, "expiring", false)
 	default:
-		p, err := l.plan(ctx, &f)
+		p, err := l.plan(ctx, &f, true)
 		if err != nil {
 			return nil, err
 		}

@@ -106,7 +106,8 @@ func (p plan) String() string {
 // matches few rows, else a walk in sort order driven by the narrowest equality filter, the
 // search then checked row by row. SQLite's planner has no statistics about skew or about how
 // many rows a MATCH finds; the capped counts and the counts table are ours.
-func (l *Lister) plan(ctx context.Context, f *ListFilter) (plan, error) {
+// With search false the search is left out of the choice (List first tries a windowed walk).
+func (l *Lister) plan(ctx context.Context, f *ListFilter, search bool) (plan, error) {
 	best, bestN := "", planCap
 	try := func(name, where string, args ...any) error {
 		n, err := l.cappedCount(ctx, where, args, bestN)
@@ -118,7 +119,7 @@ func (l *Lister) plan(ctx context.Context, f *ListFilter) (plan, error) {
 		}
 		return nil
 	}
-	if f.match != "" {
+	if f.match != "" && search {
 		n, err := l.searchCount(ctx, f.match, bestN)
 		if err != nil {
 			return plan{}, err

@@ -142,6 +142,8 @@ func TestListMatchesBruteForce(t *testing.T) {
 		"status and template": {Statuses: []string{"approved"}, TemplateID: t1},
 		"all equalities":      {Statuses: []string{"declined", "failed"}, TemplateID: t1, CreatedBy: 2},
 		"search and status":   {Statuses: []string{"approved", "needs_review"}, Search: "e"},
+		"broad, one status":   {Statuses: []string{"approved"}, Search: "ma"},
+		"surname, one status": {Statuses: []string{"expired"}, Search: "garcia"},
 		"everything at once":  {Statuses: []string{"approved", "completed"}, TemplateID: t1, CreatedBy: 4, CreatedFrom: now.Add(-30 * day), CreatedTo: now.Add(-2 * day), Search: "a"},
 		"expiring and search": {ExpiringBefore: now.Add(day), Search: "m"},
 		"unknown status":      {Statuses: []string{"archived"}},
@@ -149,8 +151,9 @@ func TestListMatchesBruteForce(t *testing.T) {
 		"old creator range":   {CreatedBy: 3, CreatedFrom: now.Add(-38 * day), CreatedTo: now.Add(-25 * day)},
 	}
 	plans := map[string]bool{}
-	for _, caps := range [][2]int{{3000, 20000}, {5, 5}} {
-		planCap, rangeCap = caps[0], caps[1]
+	// The second caps also make search windows small and the walk give up early.
+	for _, caps := range [][4]int{{3000, 20000, 512, 1 << 16}, {5, 5, 4, 40}} {
+		planCap, rangeCap, windowStart, windowBudget = caps[0], caps[1], caps[2], caps[3]
 		for name, f := range filters {
 			for _, sort := range []string{SortCreated, SortUpdated} {
 				f := f
@@ -205,8 +208,9 @@ func TestListMatchesBruteForce(t *testing.T) {
 			}
 		}
 	}
-	planCap, rangeCap = 3000, 20000
-	for _, p := range []string{"order", "status", "template", "creator", "search", "expiring", "order+range", "status+range", "creator+range"} {
+	planCap, rangeCap, windowStart, windowBudget = 3000, 20000, 512, 1<<16
+	for _, p := range []string{"order", "status", "template", "creator", "search", "expiring", "order+range", "status+range", "creator+range",
+		"order+window", "status+window"} {
 		if !plans[p] {
 			t.Errorf("plan %s never used; used %v", p, plans)
 		}

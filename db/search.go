@@ -3,6 +3,10 @@
 package db
 
 import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -43,4 +47,108 @@ func (f *ListFilter) searchTerm(b *q, indexed bool) {
 		return
 	}
 	b.add("+i.rowid IN (SELECT rowid FROM inquiries_fts WHERE inquiries_fts MATCH ?)", f.match)
+}
+
+// Windowed search. A broad search ("maria", "acme.example") matches tens of thousands of rows;
+// matching it everywhere reads every match's trigrams (hundreds of milliseconds at a million
+// rows) only to keep the newest 51. Instead List walks the driver's index in sort order a window
+// of rows at a time and searches only that window's rowid range, which FTS5 seeks to directly:
+// rows are mostly stored in the order they were created, so a window's rowids are close
+// together and a broad search fills a page from a few windows. The window's own rows bound the
+// result exactly (its sort keys and rowid range), so the answer never depends on that order;
+// only the cost does, and the walk gives up when it stops paying.
+var (
+	windowStart  = 512     // rows in the first window; each next window doubles
+	windowBudget = 1 << 16 // rows walked before a search is judged narrow (better matched whole)
+	windowSpread = int64(8)
+)
+
+// windowable reports whether a plan's rows can be walked in windows: one sorted index range.
+func (p plan) windowable(f *ListFilter) bool {
+	if p.sortRange {
+		return false
+	}
+	switch p.driver {
+	case "order", "template", "creator":
+		return true
+	case "status":
+		return len(f.Statuses) == 1
+	}
+	return false
+}
+
+// window returns the rowids of the page's rows (up to Limit+1, in page order) found by walking
+// p's index in windows, or ok false when the walk gave up: the search is narrow (the budget ran
+// out) or a window's rows are spread over a rowid range much wider than the window.
+func (l *Lister) window(ctx context.Context, f *ListFilter, p plan) (found []int64, ok bool, err error) {
+	col, dir, need := "i."+f.orderCol(), f.dir(), f.Limit+1
+	bound := *f // its cursor moves to the end of each window
+	for size, walked := windowStart, 0; walked < windowBudget; walked, size = walked+size, size*2 {
+		var w q
+		p.driverTerm(f, &w)
+		bound.keyset(&w)
+		walk := "SELECT i.rowid AS r, " + col + " AS o, i.id AS id FROM inquiries i" + w.where() +
+			" ORDER BY " + col + " " + dir + ", i.id " + dir + " LIMIT "
+		var n int64
+		var lo, hi sql.NullInt64
+		if err := l.queryRow(ctx, []any{&n, &lo, &hi}, "SELECT count(*), min(r), max(r) FROM ("+walk+strconv.Itoa(size)+")", w.args...); err != nil {
+			return nil, false, fmt.Errorf("db: search window: %w", err)
+		}
+		if n == 0 {
+			return found, true, nil
+		}
+		if hi.Int64-lo.Int64 >= n*windowSpread {
+			return nil, false, nil
+		}
+		last := n < int64(size) // the window reaches the end of the index
+		var end Cursor
+		if !last {
+			if err := l.queryRow(ctx, []any{&end.At, &end.ID}, "SELECT o, id FROM ("+walk+"1 OFFSET "+strconv.Itoa(size-1)+")", w.args...); err != nil {
+				return nil, false, fmt.Errorf("db: search window: %w", err)
+			}
+		}
+		// The window's matches: its rowid range, cut to its sort keys, the other filters checked.
+		var b q
+		f.searchTerm(&b, true)
+		b.add("inquiries_fts.rowid BETWEEN ? AND ?", lo.Int64, hi.Int64)
+		f.statusTerm(&b, false)
+		f.otherTerms(&b, "search", false)
+		bound.keyset(&b)
+		if !last {
+			if dir == "DESC" {
+				b.add("("+col+" >= ? AND ("+col+" > ? OR i.id >= ?))", end.At, end.At, end.ID)
+			} else {
+				b.add("("+col+" <= ? AND ("+col+" < ? OR i.id <= ?))", end.At, end.At, end.ID)
+			}
+		}
+		rows, err := l.query(ctx, f.keysArm(ftsFrom, &b), b.args...)
+		if err != nil {
+			return nil, false, fmt.Errorf("db: search window: %w", err)
+		}
+		for rows.Next() && len(found) < need {
+			var r, o int64
+			var id string
+			if err := rows.Scan(&r, &o, &id); err != nil {
+				rows.Close()
+				return nil, false, fmt.Errorf("db: search window: %w", err)
+			}
+			found = append(found, r)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, false, fmt.Errorf("db: search window: %w", err)
+		}
+		if len(found) >= need || last {
+			return found, true, nil
+		}
+		// Give up as soon as the matches so far say the page would take more than the budget.
+		if len(found) == 0 || (walked+int(n))*need/len(found) > windowBudget {
+			return nil, false, nil
+		}
+		if dir == "DESC" {
+			bound.After = end
+		} else {
+			bound.Before = end
+		}
+	}
+	return nil, false, nil
 }

@@ -257,6 +257,7 @@ func BenchmarkListSearch(b *testing.B) {
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	var sent, ok atomic.Int64
+	var refused atomic.Pointer[string] // the first answer that was not 200, to say why
 	go func() {
 		defer close(done)
 		tick := time.NewTicker(5 * time.Millisecond)
@@ -269,7 +270,7 @@ func BenchmarkListSearch(b *testing.B) {
 			case <-tick.C:
 			}
 			id := fmt.Sprintf("inq_seed%021d", 1+rng.IntN(benchRows))
-			body := eventBody(fmt.Sprintf("evt_search_%d", i), id, "inquiry.completed", "completed", time.Now())
+			body := eventBody(fmt.Sprintf("evt_search%d", i), id, "inquiry.completed", "completed", time.Now())
 			req := httptest.NewRequest("POST", "/webhooks/persona", strings.NewReader(string(body)))
 			req.Header.Set("Persona-Signature", persona.SignWebhook(secret, time.Now(), body))
 			rec := httptest.NewRecorder()
@@ -277,6 +278,9 @@ func BenchmarkListSearch(b *testing.B) {
 			sent.Add(1)
 			if rec.Code == http.StatusOK {
 				ok.Add(1)
+			} else if refused.Load() == nil {
+				msg := fmt.Sprintf("%d %s", rec.Code, strings.TrimSpace(rec.Body.String()))
+				refused.Store(&msg)
 			}
 		}
 	}()
@@ -323,6 +327,9 @@ func BenchmarkListSearch(b *testing.B) {
 	elapsed := time.Since(start)
 	fmt.Fprintf(os.Stdout, "\nSearch at %d rows under %d webhooks (%.0f/s, %d answered 200), full page through the route table:\n",
 		benchRows, sent.Load(), float64(sent.Load())/elapsed.Seconds(), ok.Load())
+	if m := refused.Load(); m != nil {
+		fmt.Fprintf(os.Stdout, "  first webhook not answered 200: %s\n", *m)
+	}
 	fmt.Fprintf(os.Stdout, "  %-40s %8s %8s %6s\n", "search", "p50 ms", "p99 ms", "rows")
 	for _, r := range summary {
 		fmt.Fprintf(os.Stdout, "  %-40s %8.2f %8.2f %6d\n", r.name, r.p50, r.p99, r.rows)
