@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/linkdesk/linkdesk/model"
 	"github.com/a-h/templ"
+	"github.com/linkdesk/linkdesk/model"
 )
 
 // Option is a value and its label for a select.
