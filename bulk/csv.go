@@ -13,7 +13,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
 )
 
 // Limits of one file, refused in words beyond them.
