@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gorilla/sessions"
+	"github.com/linkdesk/linkdesk/bulk"
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/static"
@@ -33,6 +34,8 @@ type Config struct {
 	WebhookTolerance time.Duration // accepted age of a webhook signature; 0: 300 s
 
 	Streams StreamLimits // live-update streams (live.go); zero values: defaults
+
+	Bulk *bulk.Engine // bulk send, its worker run by the caller; nil: one without a worker
 }
 
 // Server holds the console's dependencies; its methods are the handlers.
@@ -50,6 +53,7 @@ type Server struct {
 	listCache listCache    // the list's rendered pages and filter options (list.go)
 	hub       *hub         // live updates to open pages (live.go)
 	webhooks  webhookState // refused-delivery warnings and the endpoint's clock (webhooks.go)
+	bulk      *bulk.Engine // bulk send (bulk.go)
 }
 
 // New builds the server, loading or creating the session keys.
@@ -90,6 +94,9 @@ func New(ctx context.Context, cfg Config, d *db.DB, inq *inquiry.Service, log *s
 		secure:  u.Scheme == "https",
 		lister:  db.NewLister(d),
 		hub:     newHub(cfg.Streams),
+	}
+	if srv.bulk = cfg.Bulk; srv.bulk == nil {
+		srv.bulk = bulk.New(d, inq, log)
 	}
 	inq.OnChange(srv.inquiryChanged)
 	return srv, nil
