@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/linkdesk/linkdesk/bulk"
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/handlers"
 	"github.com/linkdesk/linkdesk/inquiry"
@@ -115,9 +116,10 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 		return err
 	}
 	defer stopMail()
+	bulkEngine := bulk.New(d, inq, log)
 	srv, err := handlers.New(ctx, handlers.Config{
 		BaseURL: c.baseURL, SessionKeys: keys, IdleTimeout: c.idle, MaxLifetime: c.lifetime, Dev: c.dev,
-		WebhookSecrets: secrets, WebhookTolerance: c.webhookTolerance,
+		WebhookSecrets: secrets, WebhookTolerance: c.webhookTolerance, Bulk: bulkEngine,
 	}, d, inq, log)
 	if err != nil {
 		return err
@@ -136,6 +138,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	defer bg.Wait()
 	bg.Go(func() { inq.RunReconciler(ctx, *syncEvery) })
 	bg.Go(func() { expireSessions(ctx, d, c.idle, c.lifetime, log) })
+	bg.Go(func() { bulkEngine.Run(ctx) }) // resumes unfinished bulk sends after a restart
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 
