@@ -82,7 +82,7 @@ func TestBulkSendJourney(t *testing.T) {
 	}
 	eventually(t, "job done", 20*time.Second, func() bool {
 		_, body = e.request(c, "GET", loc+"/status", nil, true)
-		return strings.Contains(body, "Done.")
+		return strings.Contains(body, "<strong>Done</strong>")
 	})
 	if !strings.Contains(body, "2 created, 1 skipped, 1 failed") || strings.Count(body, "<tr>") != 4+1 {
 		t.Errorf("finished status: %s", body)
