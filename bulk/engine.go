@@ -40,6 +40,10 @@ type Engine struct {
 	Reserve int
 	// Backoff is the wait before a failed row's first retry, doubling after; zero: 2 s.
 	Backoff time.Duration
+	// Lease is how long the worker holds a row it took (see db.NextBulkRow): a row a crash
+	// left half done waits this long after a restart. Its create and email are keyed, so a
+	// row taken twice still creates and sends once. Zero: 30 s.
+	Lease time.Duration
 	// OnProgress, when set, is told the job id after each row (the page's live progress).
 	OnProgress func(jobID int64)
 }
@@ -158,7 +162,11 @@ func callsPerRow(email bool) int {
 // Run works through the running jobs, one row at a time, until ctx ends.
 func (e *Engine) Run(ctx context.Context) {
 	for ctx.Err() == nil {
-		job, row, next, err := e.db.NextBulkRow(ctx, time.Now())
+		lease := e.Lease
+		if lease == 0 {
+			lease = 30 * time.Second
+		}
+		job, row, next, err := e.db.NextBulkRow(ctx, time.Now(), lease)
 		if err == nil {
 			e.process(ctx, job, row)
 			continue

@@ -190,22 +190,18 @@ func (d *DB) BulkRows(ctx context.Context, jobID int64, fn func(BulkRow) error) 
 	return rows.Err()
 }
 
-// BulkLease is how long a worker holds the row it took: another worker (the console and a
-// `linkdesk bulk` on the same database) leaves it alone meanwhile; one left by a crash is
-// taken again after it.
-const BulkLease = 2 * time.Minute
-
 // NextBulkRow takes the first pending row due by now of the oldest running job, leasing it for
-// BulkLease, or returns ErrNotFound with the earliest time a pending row of a running job comes
-// due (zero when there is none).
-func (d *DB) NextBulkRow(ctx context.Context, now time.Time) (*BulkJob, *BulkRow, time.Time, error) {
+// lease: another worker on the same database (the console and a `linkdesk bulk`) leaves it
+// alone meanwhile, and takes one left by a crash after it. It returns ErrNotFound with the
+// earliest time a pending row of a running job comes due (zero when there is none).
+func (d *DB) NextBulkRow(ctx context.Context, now time.Time, lease time.Duration) (*BulkJob, *BulkRow, time.Time, error) {
 	var jobID int64
 	var line int
 	// One statement on the one writer connection: two workers never take the same row.
 	err := d.W.QueryRowContext(ctx, `UPDATE bulk_rows SET next_attempt_at = ?
 		WHERE (job_id, line) = (SELECT r.job_id, r.line FROM bulk_rows r JOIN bulk_jobs j ON j.id = r.job_id
 			WHERE j.state = 'running' AND r.state = 'pending' AND r.next_attempt_at <= ? ORDER BY r.job_id, r.line LIMIT 1)
-		RETURNING job_id, line`, now.Add(BulkLease).UnixMilli(), now.UnixMilli()).Scan(&jobID, &line)
+		RETURNING job_id, line`, now.Add(lease).UnixMilli(), now.UnixMilli()).Scan(&jobID, &line)
 	if errors.Is(err, sql.ErrNoRows) {
 		var next sql.NullInt64
 		err := d.R.QueryRowContext(ctx, `SELECT min(r.next_attempt_at) FROM bulk_rows r JOIN bulk_jobs j ON j.id = r.job_id

@@ -117,6 +117,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	}
 	defer stopMail()
 	bulkEngine := bulk.New(d, inq, log)
+	bulkEngine.Lease = envDuration("BULK_LEASE", 0) // how long a half-done row waits after a crash; default 30 s
 	srv, err := handlers.New(ctx, handlers.Config{
 		BaseURL: c.baseURL, SessionKeys: keys, IdleTimeout: c.idle, MaxLifetime: c.lifetime, Dev: c.dev,
 		WebhookSecrets: secrets, WebhookTolerance: c.webhookTolerance, Bulk: bulkEngine,
