@@ -20,7 +20,7 @@ import (
 // env is the engine over a real SQLite file, the sandbox over HTTP and the mail catcher with a
 // running outbox worker, as in `serve --dev`.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	d       *db.DB
 	svc     *inquiry.Service
 	sb      *sandbox.Sandbox
@@ -31,7 +31,9 @@ type env struct {
 
 var staff = inquiry.Actor{ID: 1, Name: "Ann Agent"}
 
-func newEnv(t *testing.T, knobs sandbox.Knobs, rateLimit int) *env {
+func newEnv(t *testing.T, knobs sandbox.Knobs, rateLimit int) *env { return newEnvTB(t, knobs, rateLimit) }
+
+func newEnvTB(t testing.TB, knobs sandbox.Knobs, rateLimit int) *env {
 	t.Helper()
 	ctx := context.Background()
 	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
