@@ -105,8 +105,14 @@ func TestJobCreatesAndEmails(t *testing.T) {
 	if p.Job.State != "done" || p.Counts[Created] != n || p.Counts[Skipped] != 1 || p.Counts[Failed] != 1 || p.Done != n+2 {
 		t.Fatalf("progress %+v", p)
 	}
-	if got := e.sb.Stats().InquiriesCreated; got != n {
-		t.Errorf("sandbox created %d inquiries, want %d", got, n)
+	st := e.sb.Stats()
+	if st.InquiriesCreated != n {
+		t.Errorf("sandbox created %d inquiries, want %d", st.InquiriesCreated, n)
+	}
+	// Per row: the guard's look-up, the create, and the email's check that the person has not
+	// started (Send's rule): three calls, and no more.
+	if st.Calls["POST /inquiries"] != n || st.Calls["GET /inquiries"] != n || st.APICalls != int64(3*n) {
+		t.Errorf("Persona calls %v (%d in all), want %d of each of the three", st.Calls, st.APICalls, n)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for e.catcher.Count() < n && time.Now().Before(deadline) {

@@ -31,7 +31,9 @@ type env struct {
 
 var staff = inquiry.Actor{ID: 1, Name: "Ann Agent"}
 
-func newEnv(t *testing.T, knobs sandbox.Knobs, rateLimit int) *env { return newEnvTB(t, knobs, rateLimit) }
+func newEnv(t *testing.T, knobs sandbox.Knobs, rateLimit int) *env {
+	return newEnvTB(t, knobs, rateLimit)
+}
 
 func newEnvTB(t testing.TB, knobs sandbox.Knobs, rateLimit int) *env {
 	t.Helper()
