@@ -209,3 +209,27 @@ func TestJobPauseAndCancel(t *testing.T) {
 		t.Error("a cancelled job resumed")
 	}
 }
+
+// The sandbox enforces the rate limit and counts every 429: the worker, pacing itself on the
+// client's budget, causes none.
+func TestJobStaysWithinRateLimit(t *testing.T) {
+	e := newEnv(t, sandbox.Knobs{RateLimitPerMinute: 600}, 600)
+	e.run()
+	var b strings.Builder
+	b.WriteString("reference_id,email\n")
+	const n = 20 // 60 calls: beyond the client's burst of 30, so pacing has to work
+	for i := range n {
+		b.WriteString("usr_" + string(rune('a'+i)) + ",p" + string(rune('a'+i)) + "@example.com\n")
+	}
+	o := Options{TemplateID: sandbox.TemplateKYC, Email: true}
+	id, err := e.eng.Start(context.Background(), staff, "paced.csv", o, e.check(b.String(), o))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := e.waitFinished(id, 60*time.Second); p.Counts[Created] != n {
+		t.Fatalf("outcomes %v", p.Counts)
+	}
+	if st := e.sb.Stats(); st.RateLimited != 0 || st.APICalls != 3*n {
+		t.Errorf("%d calls, %d answered 429", st.APICalls, st.RateLimited)
+	}
+}

@@ -98,6 +98,9 @@ func New(ctx context.Context, cfg Config, d *db.DB, inq *inquiry.Service, log *s
 	if srv.bulk = cfg.Bulk; srv.bulk == nil {
 		srv.bulk = bulk.New(d, inq, log)
 	}
+	// A row joins its batch after its inquiry changed: the list under the batch filter must not
+	// keep a page rendered in between.
+	srv.bulk.OnProgress = func(int64) { srv.listCache.changed() }
 	inq.OnChange(srv.inquiryChanged)
 	return srv, nil
 }
