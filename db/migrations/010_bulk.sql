@@ -1,7 +1,7 @@
--- 010: bulk send. A job is one uploaded CSV file; each of its rows carries the idempotency key
+-- 010: bulk send (IF NOT EXISTS: tests replay the migrations after 008 on a migrated file). A job is one uploaded CSV file; each of its rows carries the idempotency key
 -- of its create, stored before any Persona call, so a job resumed after a crash repeats a row
 -- with the same key instead of creating its inquiry twice.
-CREATE TABLE bulk_jobs (
+CREATE TABLE IF NOT EXISTS bulk_jobs (
   id              INTEGER PRIMARY KEY,
   name            TEXT NOT NULL,    -- the file's name: the batch's label in the list
   template_id     TEXT NOT NULL,
@@ -15,7 +15,7 @@ CREATE TABLE bulk_jobs (
   finished_at     INTEGER
 ) STRICT;
 
-CREATE TABLE bulk_rows (
+CREATE TABLE IF NOT EXISTS bulk_rows (
   job_id          INTEGER NOT NULL REFERENCES bulk_jobs(id),
   line            INTEGER NOT NULL, -- the row's line in the file (the header is line 1)
   reference_id    TEXT NOT NULL,
@@ -32,5 +32,5 @@ CREATE TABLE bulk_rows (
   done_at         INTEGER,
   PRIMARY KEY (job_id, line)
 ) STRICT;
-CREATE INDEX bulk_rows_state ON bulk_rows(job_id, state, next_attempt_at);
-CREATE INDEX bulk_rows_inquiry ON bulk_rows(inquiry_id, job_id);
+CREATE INDEX IF NOT EXISTS bulk_rows_state ON bulk_rows(job_id, state, next_attempt_at);
+CREATE INDEX IF NOT EXISTS bulk_rows_inquiry ON bulk_rows(inquiry_id, job_id);
