@@ -1,6 +1,7 @@
--- 010: bulk send (IF NOT EXISTS: tests replay the migrations after 008 on a migrated file). A job is one uploaded CSV file; each of its rows carries the idempotency key
+-- 010: bulk send. A job is one uploaded CSV file; each of its rows carries the idempotency key
 -- of its create, stored before any Persona call, so a job resumed after a crash repeats a row
--- with the same key instead of creating its inquiry twice.
+-- with the same key instead of creating its inquiry twice. (IF NOT EXISTS: a test replays the
+-- migrations after 008 on an already migrated file.)
 CREATE TABLE IF NOT EXISTS bulk_jobs (
   id              INTEGER PRIMARY KEY,
   name            TEXT NOT NULL,    -- the file's name: the batch's label in the list
