@@ -42,7 +42,7 @@ const countsTTL = 10 * time.Second
 func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error) {
 	f.normalize()
 	f.Statuses, f.After, f.Before, f.Sort = nil, Cursor{}, Cursor{}, SortCreated
-	if f.Search == "" && f.ExpiringBefore.IsZero() && f.CreatedFrom.IsZero() && f.CreatedTo.IsZero() {
+	if f.Search == "" && f.ExpiringBefore.IsZero() && f.CreatedFrom.IsZero() && f.CreatedTo.IsZero() && f.Batch == 0 {
 		counts, err := l.countRows(ctx)
 		if err != nil {
 			return nil, err
@@ -56,8 +56,8 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 		return out, nil
 	}
 	// The expiry window moves with the clock: a minute's precision is plenty for a count.
-	key := fmt.Sprintf("%s|%d|%d|%d|%d|%q", f.TemplateID, f.CreatedBy, f.CreatedFrom.UnixMilli(), f.CreatedTo.UnixMilli(),
-		f.ExpiringBefore.Sub(f.Now)/time.Minute, f.Search)
+	key := fmt.Sprintf("%s|%d|%d|%d|%d|%q|%d", f.TemplateID, f.CreatedBy, f.CreatedFrom.UnixMilli(), f.CreatedTo.UnixMilli(),
+		f.ExpiringBefore.Sub(f.Now)/time.Minute, f.Search, f.Batch)
 	l.mu.Lock()
 	if c, ok := l.countCache[key]; ok && l.fresh(c.at, countsTTL) {
 		l.mu.Unlock()

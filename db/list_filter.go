@@ -30,6 +30,7 @@ type ListFilter struct {
 	Statuses    []string
 	TemplateID  string
 	CreatedBy   int64
+	Batch       int64     // the bulk job that created the inquiries
 	CreatedFrom time.Time // inclusive
 	CreatedTo   time.Time // exclusive
 	// ExpiringBefore keeps open inquiries whose link expires between Now and this time.

@@ -30,6 +30,9 @@ func (f *ListFilter) otherTerms(b *q, skip string, indexedRange bool) {
 	if f.CreatedBy != 0 {
 		b.add(plus(skip == "creator")+"i.created_by = ?", f.CreatedBy)
 	}
+	if f.Batch != 0 {
+		b.add("i.id IN (SELECT inquiry_id FROM bulk_rows WHERE job_id = ?)", f.Batch)
+	}
 	if !f.CreatedFrom.IsZero() {
 		b.add(plus(indexedRange)+"i.created_at >= ?", f.CreatedFrom.UnixMilli())
 	}

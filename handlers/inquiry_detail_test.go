@@ -37,8 +37,9 @@ func mustNotContain(t *testing.T, what, body string, unwanted ...string) {
 
 // The open detail page refetches its inquiry-dependent parts when the inquiry changes: once
 // the person completed the flow elsewhere and Persona approved, the update has no link, no
-// Email link and no Approve/Decline, says the inquiry changed, names the person by the name on
-// the ID (the sandbox collects "Alexander J Sample"), and swaps the history too.
+// Email link and no Approve/Decline, says the inquiry changed, still names the person as staff
+// typed them (the name on the ID, "Alexander J Sample" in the sandbox, is shown beside it), and
+// swaps the history too.
 func TestDetailLiveUpdateFollowsInquiry(t *testing.T) {
 	e := newMailTestEnv(t, false)
 	q := e.create("usr_follow")
@@ -57,7 +58,7 @@ func TestDetailLiveUpdateFollowsInquiry(t *testing.T) {
 	}
 	body = html.UnescapeString(body)
 	mustContain(t, "after", body, "This inquiry changed: Approved.", `id="inquiry-history" hx-swap-oob="true"`,
-		`id="decision-actions" hx-swap-oob="true"`, "<title>Alexander J Sample · usr_follow · Linkdesk</title>", "badge-approved")
+		`id="decision-actions" hx-swap-oob="true"`, "<title>Pat Doe · usr_follow · Linkdesk</title>", "Alexander J Sample", "badge-approved")
 	mustNotContain(t, "after", body, ">Hosted link<", ">Email link<", ">Approve<", ">Decline<", ">Expire<", "QR code")
 
 	// A page without decision buttons (a viewer's) gets no out-of-band target it lacks.

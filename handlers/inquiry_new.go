@@ -1,11 +1,8 @@
 package handlers
 
 import (
-	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
-	"time"
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
@@ -77,14 +74,6 @@ func (s *Server) newInquiryForm(w http.ResponseWriter, r *http.Request) {
 	s.renderNewInquiry(w, r, http.StatusOK, v)
 }
 
-// maxTags bounds the tags one inquiry is created with: enough to sort by, not a store.
-const maxTags = 20
-
-var (
-	phoneRe = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-	tagRe   = regexp.MustCompile(`^[\p{L}\p{N} _.:/-]{1,64}$`)
-)
-
 // parseNewInquiry reads the form into the request and reports problems per field, in words.
 func (s *Server) parseNewInquiry(r *http.Request) (inquiry.CreateInput, views.Form) {
 	f := views.Form{Values: map[string]string{}, Errors: map[string]string{}}
@@ -111,58 +100,11 @@ func (s *Server) parseNewInquiry(r *http.Request) (inquiry.CreateInput, views.Fo
 	} else if _, err := s.db.GetTemplate(r.Context(), in.TemplateID); err != nil {
 		f.Errors["template_id"] = "This template is not known here; choose one from the list."
 	}
-	if in.ReferenceID == "" && s.inq.Settings().RequireReference {
-		f.Errors["reference_id"] = "Enter the person's reference ID: the ID your own system gives them."
-	} else if len(in.ReferenceID) > 200 {
-		f.Errors["reference_id"] = "Use at most 200 characters."
+	for k, msg := range inquiry.Validate(&in, get("tags"), s.inq.Settings().RequireReference) {
+		f.Errors[k] = msg
 	}
-	if b := in.Fields["birthdate"]; b != "" {
-		if t, err := time.Parse("2006-01-02", b); err != nil {
-			f.Errors["birthdate"] = "Enter the date as YYYY-MM-DD, e.g. 1977-08-31."
-		} else if t.After(time.Now()) || t.Year() < 1900 {
-			f.Errors["birthdate"] = "Enter a birthdate in the past (after 1900)."
-		}
-	}
-	if e := in.Fields["email-address"]; e != "" && !ValidEmail(e) {
-		f.Errors["email-address"] = "Enter an email address like name@example.com."
-	}
-	if p := in.Fields["phone-number"]; p != "" {
-		p = strings.NewReplacer(" ", "", "-", "", "(", "", ")", "", ".", "").Replace(p)
-		if !phoneRe.MatchString(p) {
-			f.Errors["phone-number"] = "Enter the number with its country code, e.g. +14155551234."
-		} else {
-			in.Fields["phone-number"] = p
-		}
-	}
-	if c := strings.ToUpper(in.Fields["address-country-code"]); c != "" {
-		if !isCountryCode(c) {
-			f.Errors["address-country-code"] = "Enter a two-letter ISO country code, e.g. US, GB or DE."
-		} else {
-			in.Fields["address-country-code"] = c
-			f.Values["address-country-code"] = c
-		}
-	}
-	for k, v := range in.Fields {
-		if len(v) > 200 && f.Errors[k] == "" {
-			f.Errors[k] = "Use at most 200 characters."
-		}
-	}
-	if len(in.Note) > 2000 {
-		f.Errors["note"] = "Use at most 2000 characters."
-	}
-	seen := map[string]bool{}
-	for _, t := range strings.Split(get("tags"), ",") {
-		if t = strings.TrimSpace(t); t == "" || seen[t] {
-			continue
-		}
-		seen[t] = true
-		if !tagRe.MatchString(t) && f.Errors["tags"] == "" {
-			f.Errors["tags"] = "Tags may use letters, digits, spaces and - _ . : / (up to 64 characters each)."
-		}
-		in.Tags = append(in.Tags, t)
-	}
-	if len(in.Tags) > maxTags && f.Errors["tags"] == "" {
-		f.Errors["tags"] = fmt.Sprintf("Use at most %d tags (%d entered).", maxTags, len(in.Tags))
+	if c := in.Fields["address-country-code"]; c != "" && f.Errors["address-country-code"] == "" {
+		f.Values["address-country-code"] = c
 	}
 	return in, f
 }
@@ -248,10 +190,3 @@ func inquiryRow(q *db.Inquiry) views.InquiryRow {
 	return views.InquiryRow{ID: q.ID, ReferenceID: q.ReferenceID, Name: q.Name, Email: q.Email, Status: string(q.Status),
 		Template: tmpl, CreatedAt: q.CreatedAt, ExpiresAt: q.ExpiresAt, CreatedBy: q.CreatedByName}
 }
-
-// isCountryCode reports whether c is an ISO 3166-1 alpha-2 code.
-func isCountryCode(c string) bool {
-	return len(c) == 2 && strings.Contains(isoCountries, " "+c+" ")
-}
-
-const isoCountries = " AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW "

@@ -76,6 +76,10 @@ func parseList(r *http.Request, now time.Time, window time.Duration) listRequest
 			set("created_by", by)
 		}
 	}
+	if n, err := strconv.ParseInt(in.Get("batch"), 10, 64); err == nil && n > 0 {
+		lr.echo.Batch, lr.f.Batch = in.Get("batch"), n
+		set("batch", lr.echo.Batch)
+	}
 	day := func(field string) time.Time {
 		v := strings.TrimSpace(in.Get(field))
 		if v == "" {
@@ -265,6 +269,12 @@ func (s *Server) inquiryList(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.serverError(w, r, err)
 		return
+	}
+	if lr.f.Batch != 0 {
+		lr.echo.BatchName = "job " + lr.echo.Batch
+		if j, err := s.db.GetBulkJob(r.Context(), lr.f.Batch); err == nil {
+			lr.echo.BatchName = j.Name
+		}
 	}
 	v := views.ListView{
 		Filter: lr.echo, Query: lr.query.Encode(), Since: now.UnixMilli(),

@@ -165,7 +165,11 @@ func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) bool {
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+			limit := int64(maxBody)
+			if r.Method == http.MethodPost && (r.URL.Path == "/bulk/check" || r.URL.Path == "/bulk/start") {
+				limit = maxUpload // a CSV file of up to 10 MB
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -63,6 +63,14 @@ func (s *Server) Routes() []Route {
 		{"GET /dev/mailbox/{id}/html", Viewer, s.mailboxHTML},
 		{"POST /dev/mailbox/knobs", Agent, s.mailboxKnobs},
 
+		{"GET /bulk", Agent, s.bulkPage},
+		{"POST /bulk/check", Agent, s.bulkCheck},
+		{"POST /bulk/start", Agent, s.bulkStart},
+		{"GET /bulk/{id}", Agent, s.bulkJob},
+		{"GET /bulk/{id}/status", Agent, s.bulkJob},
+		{"GET /bulk/{id}/results.csv", Agent, s.bulkResults},
+		{"POST /bulk/{id}/{action}", Agent, s.bulkAction},
+
 		{"GET /links/template", Agent, s.templateLinkPage},
 		{"POST /links/template", Agent, s.makeTemplateLink},
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gorilla/sessions"
+	"github.com/linkdesk/linkdesk/bulk"
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/live"
@@ -51,6 +52,7 @@ type Deps struct {
 	Lister    *db.Lister     // the list's queries and counts; give the hub its Changed
 	Mailbox   *mail.Catcher  // the dev mail catcher for the Mailbox page; nil outside development
 	Staff     *staff.Service // staff accounts, sessions, setup and templates: every write of them
+	Bulk      *bulk.Engine   // bulk send, its worker run by cmd; nil: one without a worker
 	Log       *slog.Logger
 }
 
@@ -71,6 +73,7 @@ type Server struct {
 	live      *live.Hub     // live updates to open pages (live.go)
 	mailbox   *mail.Catcher // dev only (mail.go)
 	webhooks  webhookState  // refused-delivery warnings and the endpoint's clock (webhooks.go)
+	bulk      *bulk.Engine  // bulk send (bulk.go)
 }
 
 // New builds the server, loading or creating the session keys.
@@ -119,6 +122,10 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 		mailbox: deps.Mailbox,
 	}
 	srv.listCache.version = deps.Live.Version
+	if srv.bulk = deps.Bulk; srv.bulk == nil {
+		srv.bulk = bulk.New(d, deps.Inquiries, deps.Log)
+		srv.bulk.OnProgress = func(int64) { deps.Live.Touch() }
+	}
 	return srv, nil
 }
 

@@ -121,6 +121,15 @@ func (h *Hub) Unsubscribe(sub *Subscriber) {
 
 // Publish tells everyone that inquiry id changed. It never blocks. An email of no inquiry
 // ("", the worker's Notify) changes no page.
+// Touch records a change that belongs to no one inquiry's row (a row joined its bulk batch):
+// cached list pages and counts are refreshed, and no stream is woken.
+func (h *Hub) Touch() {
+	h.version.Add(1)
+	for _, fn := range h.onChange {
+		fn()
+	}
+}
+
 func (h *Hub) Publish(id string) {
 	if id == "" {
 		return

@@ -285,3 +285,24 @@ func escapeID(what, id string) (string, error) {
 	}
 	return url.PathEscape(id), nil
 }
+
+// WaitHeadroom blocks until the client's rate budget has more than reserve requests free, or
+// ctx ends. Background work (bulk send) calls it before each request, so it spends only what
+// staff working interactively leave over and they always find reserve requests ready.
+func (c *Client) WaitHeadroom(ctx context.Context, reserve int) error {
+	for {
+		d := c.lim.headroomWait(time.Now(), reserve)
+		if d <= 0 {
+			return ctx.Err()
+		}
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// Burst is how many requests the client lets out at once before pacing them.
+func (c *Client) Burst() int { return int(c.lim.tolerance/c.lim.interval) + 1 }
+
+// Interval is the steady spacing between requests at the configured rate limit.
+func (c *Client) Interval() time.Duration { return c.lim.interval }

@@ -155,3 +155,23 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// headroomWait says how long until more than reserve requests could go out at once (the
+// limiter's burst, minus what is booked), without booking anything.
+func (l *limiter) headroomWait(now time.Time, reserve int) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	burst := int(l.tolerance/l.interval) + 1
+	reserve = min(max(reserve, 0), burst-1)
+	// More than reserve slots free means the schedule runs at most this far ahead of now.
+	ahead := l.tolerance - time.Duration(reserve)*l.interval
+	tat := l.tat
+	if tat.Before(now) {
+		tat = now
+	}
+	d := tat.Sub(now) - ahead
+	if h := l.holdUntil.Sub(now); h > d {
+		d = h
+	}
+	return max(d, 0)
+}

@@ -14,6 +14,8 @@ type ListFilter struct {
 	Search    string
 	Sort      string // created, updated
 	Expiring  bool
+	Batch     string // a bulk job's id, and the file's name
+	BatchName string
 	Errors    map[string]string // per field: from, to
 	// Window is the "Expiring soon" triage window in words ("4 h").
 	Window string

@@ -26,6 +26,7 @@ Usage:
   linkdesk sandbox      run the built-in Persona sandbox on its own
   linkdesk mailcatcher  run the built-in SMTP mail catcher on its own
   linkdesk sync         bring cached inquiries up to date with Persona once
+  linkdesk bulk         create and hand out inquiries for every row of a CSV file
 
 Every flag can also be set with a LINKDESK_* environment variable; run 'linkdesk <command> -h'.
 Secrets are read from the environment only, never from flags (process listings show flags):
@@ -46,6 +47,7 @@ func commands() map[string]command {
 		"sandbox":     {runSandbox},
 		"mailcatcher": {runMailcatcher},
 		"sync":        {runSync},
+		"bulk":        {runBulk},
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/linkdesk/linkdesk/bulk"
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/handlers"
 	"github.com/linkdesk/linkdesk/inquiry"
@@ -143,11 +144,16 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 		}
 	}
 	staffSvc := staff.New(d) // staff accounts, sessions, setup and templates
+	// Bulk send creates and emails through the same service; a row joining its batch refreshes
+	// the list's cached pages and counts.
+	bulkEngine := bulk.New(d, inq, log)
+	bulkEngine.Lease = envDuration("BULK_LEASE", 0) // how long a half-done row waits after a crash; default 30 s
+	bulkEngine.OnProgress = func(int64) { hub.Touch() }
 	srv, err := handlers.New(ctx, handlers.Config{
 		BaseURL: c.baseURL, SessionKeys: keys, IdleTimeout: c.idle, MaxLifetime: c.lifetime, Dev: c.dev,
 		WebhookSecrets: secrets, WebhookTolerance: c.webhookTolerance, TrustedProxies: proxies,
 		ExpiringWindow: *expiringWindow,
-	}, handlers.Deps{DB: d, Inquiries: inq, Live: hub, Lister: lister, Mailbox: mailbox, Staff: staffSvc, Log: log})
+	}, handlers.Deps{DB: d, Inquiries: inq, Live: hub, Lister: lister, Mailbox: mailbox, Staff: staffSvc, Bulk: bulkEngine, Log: log})
 	if err != nil {
 		return err
 	}
@@ -160,6 +166,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	loops.Loop(func(ctx context.Context) { inq.RunReminders(ctx, c.reminderEvery) })
 	loops.Loop(func(ctx context.Context) { inq.RunReconciler(ctx, *syncEvery) })
 	loops.Loop(func(ctx context.Context) { expireSessions(ctx, d, c.idle, c.lifetime, log) })
+	loops.Loop(bulkEngine.Run) // resumes unfinished bulk sends after a restart
 
 	hs := &http.Server{
 		Handler:           srv.Handler(),

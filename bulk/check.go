@@ -1,0 +1,186 @@
+package bulk
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/model"
+)
+
+// Classes of the dry run.
+const (
+	Ready     = "ready"
+	Invalid   = "invalid"   // a field breaks the New inquiry form's rules
+	Duplicate = "duplicate" // the same reference ID as an earlier row of the file
+	Open      = "open"      // an inquiry for this reference ID is open: its link is reused or resumed
+	Verified  = "verified"  // already verified or in review: skipped unless "create anyway"
+)
+
+// classWords says each class in the summary.
+var classWords = map[string]string{
+	Ready: "ready", Invalid: "invalid", Duplicate: "duplicate in the file", Open: "already open", Verified: "already verified",
+}
+
+var classOrder = []string{Ready, Invalid, Duplicate, Open, Verified}
+
+// Options are the batch's choices.
+type Options struct {
+	TemplateID   string
+	Email        bool // email the links
+	CreateAnyway bool // create although the person is already verified or in review
+}
+
+// Row is one row of the file as checked.
+type Row struct {
+	Line     int
+	Input    inquiry.CreateInput // template, key and confirm are set by the job
+	Class    string
+	Problem  string // for every class but ready: what is wrong or what will happen, in words
+	Existing string // the open or verified inquiry the row is about
+}
+
+// Checked is the dry run's verdict on a file.
+type Checked struct {
+	Rows   []Row
+	Counts map[string]int
+}
+
+// Summary says the counts in words: "480 ready, 12 invalid, 8 already open".
+func (c *Checked) Summary() string {
+	var parts []string
+	for _, k := range classOrder {
+		if n := c.Counts[k]; n > 0 || k == Ready {
+			parts = append(parts, fmt.Sprintf("%d %s", n, classWords[k]))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Problems are the rows that will not simply be created.
+func (c *Checked) Problems() []Row {
+	var out []Row
+	for _, r := range c.Rows {
+		if r.Class != Ready {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// fieldLabel names a form field for a problem message.
+func fieldLabel(k string) string {
+	if l := ColumnLabels[k]; l != "" {
+		return l
+	}
+	return k
+}
+
+// Check classifies every row with the New inquiry form's rules and the duplicate guard's, and
+// sends nothing: open and verified inquiries are found in the cache (the job's create asks
+// Persona again, so one the cache does not know is still caught then).
+func (e *Engine) Check(ctx context.Context, f *File, o Options) (*Checked, error) {
+	if o.TemplateID == "" {
+		return nil, fmt.Errorf("choose a template")
+	}
+	if _, err := e.db.GetTemplate(ctx, o.TemplateID); err != nil {
+		return nil, fmt.Errorf("the template %s is not known here: choose one from the list", o.TemplateID)
+	}
+	requireRef := e.inq.Settings().RequireReference
+	out := &Checked{Counts: map[string]int{}}
+	firstLine := map[string]int{}
+	for _, rec := range f.Rows {
+		r := Row{Line: rec.Line, Class: Ready}
+		in := inquiry.CreateInput{ReferenceID: rec.Values[ColReference], Note: rec.Values[ColNote], Fields: map[string]string{}}
+		for _, k := range inquiry.FieldKeys {
+			in.Fields[k] = rec.Values[k]
+		}
+		errs := inquiry.Validate(&in, rec.Values[ColTags], requireRef)
+		r.Input = in
+		switch {
+		case len(errs) > 0:
+			keys := make([]string, 0, len(errs))
+			for k := range errs {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			var msgs []string
+			for _, k := range keys {
+				msgs = append(msgs, fieldLabel(k)+": "+errs[k])
+			}
+			r.Class, r.Problem = Invalid, strings.Join(msgs, " ")
+		case in.ReferenceID != "" && firstLine[in.ReferenceID] != 0:
+			r.Class, r.Problem = Duplicate, fmt.Sprintf("Same reference ID as line %d: only that row is used.", firstLine[in.ReferenceID])
+		case in.ReferenceID != "":
+			cached, err := e.db.InquiriesByReference(ctx, in.ReferenceID)
+			if err != nil {
+				return nil, err
+			}
+			if len(cached) > 0 {
+				q := cached[0]
+				switch q.Status {
+				case model.Created:
+					r.Class, r.Existing, r.Problem = Open, q.ID, fmt.Sprintf("Already open (%s, not started yet): its link is used.", q.ID)
+				case model.Pending:
+					r.Class, r.Existing, r.Problem = Open, q.ID, fmt.Sprintf("Already open (%s, started but not finished): it is resumed.", q.ID)
+				case model.Completed, model.Approved, model.NeedsReview:
+					r.Class, r.Existing = Verified, q.ID
+					if o.CreateAnyway {
+						r.Problem = fmt.Sprintf("Already %s (%s): a new inquiry is created, as you asked.", words(q.Status), q.ID)
+					} else {
+						r.Problem = fmt.Sprintf("Already %s (%s): skipped; tick \"Create anyway\" to make a new one.", words(q.Status), q.ID)
+					}
+				}
+			}
+		}
+		if in.ReferenceID != "" && firstLine[in.ReferenceID] == 0 && r.Class != Invalid {
+			firstLine[in.ReferenceID] = rec.Line
+		}
+		out.Counts[r.Class]++
+		out.Rows = append(out.Rows, r)
+	}
+	return out, nil
+}
+
+func words(status model.Status) string {
+	if status == model.NeedsReview {
+		return "waiting for review"
+	}
+	return string(status)
+}
+
+// rowInput is how a row's fields are stored with the job.
+type rowInput struct {
+	Ref    string            `json:"ref,omitempty"`
+	Fields map[string]string `json:"fields,omitempty"`
+	Note   string            `json:"note,omitempty"`
+	Tags   []string          `json:"tags,omitempty"`
+}
+
+func encodeInput(in inquiry.CreateInput) string {
+	fields := map[string]string{}
+	for k, v := range in.Fields {
+		if v != "" {
+			fields[k] = v
+		}
+	}
+	b, _ := json.Marshal(rowInput{Ref: in.ReferenceID, Fields: fields, Note: in.Note, Tags: in.Tags})
+	return string(b)
+}
+
+func decodeInput(s string) (inquiry.CreateInput, error) {
+	var ri rowInput
+	if err := json.Unmarshal([]byte(s), &ri); err != nil {
+		return inquiry.CreateInput{}, fmt.Errorf("bulk: stored row: %w", err)
+	}
+	if ri.Fields == nil {
+		ri.Fields = map[string]string{}
+	}
+	return inquiry.CreateInput{ReferenceID: ri.Ref, Fields: ri.Fields, Note: ri.Note, Tags: ri.Tags}, nil
+}
+
+// rowKey is the row's idempotency key; its email's request key derives from it.
+func rowKey() string { return "bulk-" + inquiry.NewKey() }

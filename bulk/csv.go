@@ -1,0 +1,206 @@
+// Package bulk creates and hands out many inquiries from a CSV file: it reads and checks the
+// file with the New inquiry form's rules (a dry run that sends nothing), stores the job durably
+// in SQLite, and works through it in the background within Persona's rate limit, through the
+// inquiry service's own create and send paths.
+package bulk
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits of one file, refused in words beyond them.
+const (
+	MaxFileBytes = 10 << 20
+	MaxRows      = 10000
+)
+
+// Column keys besides inquiry.FieldKeys.
+const (
+	ColReference = "reference_id"
+	ColNote      = "note"
+	ColTags      = "tags"
+)
+
+// Columns are the keys a header can map to, in the order the page offers them.
+var Columns = []string{
+	ColReference, "name-first", "name-middle", "name-last", "birthdate", "email-address", "phone-number",
+	"address-street-1", "address-street-2", "address-city", "address-subdivision", "address-postal-code",
+	"address-country-code", ColNote, ColTags,
+}
+
+// ColumnLabels names each column for people.
+var ColumnLabels = map[string]string{
+	ColReference: "Reference ID", "name-first": "First name", "name-middle": "Middle name", "name-last": "Last name",
+	"birthdate": "Birthdate", "email-address": "Email", "phone-number": "Phone", "address-street-1": "Street",
+	"address-street-2": "Street (line 2)", "address-city": "City", "address-subdivision": "State or region",
+	"address-postal-code": "Postal code", "address-country-code": "Country", ColNote: "Note", ColTags: "Tags",
+}
+
+// headerNames are the spellings a header may use, after squash (lower case, letters and digits only).
+var headerNames = map[string]string{}
+
+func init() {
+	for key, names := range map[string][]string{
+		ColReference:           {"referenceid", "reference", "ref", "refid", "externalid", "customerid"},
+		"name-first":           {"namefirst", "firstname", "first", "givenname", "forename"},
+		"name-middle":          {"namemiddle", "middlename", "middle"},
+		"name-last":            {"namelast", "lastname", "last", "surname", "familyname"},
+		"birthdate":            {"birthdate", "dateofbirth", "dob", "birthday"},
+		"email-address":        {"emailaddress", "email", "mail", "emailaddr"},
+		"phone-number":         {"phonenumber", "phone", "mobile", "telephone", "tel", "mobilenumber"},
+		"address-street-1":     {"addressstreet1", "street", "street1", "address", "address1", "addressline1"},
+		"address-street-2":     {"addressstreet2", "street2", "address2", "addressline2"},
+		"address-city":         {"addresscity", "city", "town"},
+		"address-subdivision":  {"addresssubdivision", "subdivision", "state", "region", "province", "county"},
+		"address-postal-code":  {"addresspostalcode", "postalcode", "postcode", "zip", "zipcode"},
+		"address-country-code": {"addresscountrycode", "countrycode", "country"},
+		ColNote:                {"note", "notes", "comment", "comments"},
+		ColTags:                {"tags", "tag"},
+	} {
+		for _, n := range names {
+			headerNames[n] = key
+		}
+	}
+}
+
+// squash reduces a header to lower-case letters and digits ("E-mail Address" → "emailaddress"),
+// so spellings differing in case, spaces and punctuation match.
+func squash(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
+
+// File is a parsed CSV file: its header, which column each header maps to, and its rows.
+type File struct {
+	Headers []string
+	Map     []string // Map[i] is the column key of Headers[i], "" when not used
+	Unknown []string // headers matched to no column (the page offers to map them)
+	Rows    []Record
+	Comma   rune
+}
+
+// Record is one data row by column key, with its line in the file (the header is line 1).
+type Record struct {
+	Line   int
+	Values map[string]string
+}
+
+// ErrEmpty means the file has no header row.
+var ErrEmpty = errors.New("the file is empty: it needs a header row naming the columns, then one row per person")
+
+// Parse reads a CSV file: UTF-8 with or without a byte-order mark, comma- or
+// semicolon-separated (whichever the header row uses), columns matched by header. mapping
+// assigns a column key to headers Parse does not recognise (header → key, "" to ignore it).
+// Errors are in words, with the line where it helps.
+func Parse(r io.Reader, mapping map[string]string) (*File, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read the file: %w", err)
+	}
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("the file is larger than %d MB: split it into smaller files", MaxFileBytes>>20)
+	}
+	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
+	if !utf8.Valid(data) {
+		return nil, errors.New("the file is not UTF-8 text: in your spreadsheet choose Save as → \"CSV UTF-8\"")
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, ErrEmpty
+	}
+	first, _, _ := bytes.Cut(data, []byte("\n"))
+	f := &File{Comma: ','}
+	if bytes.Count(first, []byte(";")) > bytes.Count(first, []byte(",")) {
+		f.Comma = ';'
+	}
+	cr := csv.NewReader(bytes.NewReader(data))
+	cr.Comma = f.Comma
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	head, err := cr.Read()
+	if err == io.EOF {
+		return nil, ErrEmpty
+	}
+	if err != nil {
+		return nil, csvError(err)
+	}
+	f.Headers = head
+	f.Map = make([]string, len(head))
+	used := map[string]string{}
+	for i, h := range head {
+		h = strings.TrimSpace(h)
+		f.Headers[i] = h
+		key, ok := mapping[h]
+		if !ok {
+			key = headerNames[squash(h)]
+		}
+		if key == "" {
+			if !ok && h != "" {
+				f.Unknown = append(f.Unknown, h)
+			}
+			continue
+		}
+		if ColumnLabels[key] == "" {
+			return nil, fmt.Errorf("column %q cannot be used as %q", h, key)
+		}
+		if prev, dup := used[key]; dup {
+			return nil, fmt.Errorf("columns %q and %q both hold the %s: keep one of them", prev, h, strings.ToLower(ColumnLabels[key]))
+		}
+		used[key] = h
+		f.Map[i] = key
+	}
+	if len(used) == 0 {
+		return nil, fmt.Errorf("no column of the header row (%s) is one Linkdesk knows: name them like reference_id, first_name, last_name, email", strings.Join(head, ", "))
+	}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, csvError(err)
+		}
+		line, _ := cr.FieldPos(0)
+		row := Record{Line: line, Values: map[string]string{}}
+		blank := true
+		for i, v := range rec {
+			v = strings.TrimSpace(v)
+			if v != "" {
+				blank = false
+			}
+			if i < len(f.Map) && f.Map[i] != "" && v != "" {
+				row.Values[f.Map[i]] = v
+			}
+		}
+		if blank {
+			continue
+		}
+		if len(f.Rows) == MaxRows {
+			return nil, fmt.Errorf("the file has more than %d rows: split it into smaller files", MaxRows)
+		}
+		f.Rows = append(f.Rows, row)
+	}
+	if len(f.Rows) == 0 {
+		return nil, errors.New("the file has a header row but no rows of people")
+	}
+	return f, nil
+}
+
+func csvError(err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("line %d of the file is not valid CSV (%v): check its quotes", pe.Line, pe.Err)
+	}
+	return fmt.Errorf("read the file: %w", err)
+}

@@ -1,0 +1,340 @@
+package bulk
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/persona"
+)
+
+// Row outcomes besides db.RowPending.
+const (
+	Created   = "created"
+	Reused    = "reused"  // an open inquiry's link was used
+	Resumed   = "resumed" // a started inquiry is resumed
+	Skipped   = "skipped"
+	Failed    = "failed"
+	Cancelled = "cancelled"
+)
+
+// maxAttempts bounds the tries of a row Persona keeps failing (5xx, 429 storms, timeouts).
+const maxAttempts = 8
+
+// Engine runs bulk jobs over the inquiry service.
+type Engine struct {
+	db   *db.DB
+	inq  *inquiry.Service
+	log  *slog.Logger
+	wake chan struct{}
+
+	// Reserve is how many requests of the client's burst the worker leaves for staff: it takes
+	// a call only when more than Reserve are free. Zero: a third of the burst.
+	Reserve int
+	// Backoff is the wait before a failed row's first retry, doubling after; zero: 2 s.
+	Backoff time.Duration
+	// Lease is how long the worker holds a row it took (see db.NextBulkRow): a row a crash
+	// left half done waits this long after a restart. Its create and email are keyed, so a
+	// row taken twice still creates and sends once. Zero: 30 s.
+	Lease time.Duration
+	// OnProgress, when set, is told the job id after each row (the page's live progress).
+	OnProgress func(jobID int64)
+}
+
+// New builds the engine; Run works through the jobs.
+func New(d *db.DB, inq *inquiry.Service, log *slog.Logger) *Engine {
+	return &Engine{db: d, inq: inq, log: log, wake: make(chan struct{}, 1)}
+}
+
+// Wake tells the worker that a job was started or resumed.
+func (e *Engine) Wake() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Start stores the job with every row of the checked file (a row per line, so the results
+// show each) and wakes the worker. Rows that need no call are settled at once: invalid,
+// duplicate, and already verified unless CreateAnyway.
+func (e *Engine) Start(ctx context.Context, a inquiry.Actor, name string, o Options, c *Checked) (int64, error) {
+	rows := make([]db.BulkRow, 0, len(c.Rows))
+	for _, r := range c.Rows {
+		br := db.BulkRow{Line: r.Line, ReferenceID: r.Input.ReferenceID, Input: encodeInput(r.Input), Class: r.Class, Key: rowKey(), State: db.RowPending}
+		switch {
+		case r.Class == Invalid:
+			br.State, br.Detail = Failed, "Invalid: "+r.Problem
+		case r.Class == Duplicate:
+			br.State, br.Detail = Skipped, r.Problem
+		case r.Class == Verified && !o.CreateAnyway:
+			br.State, br.Detail, br.InquiryID = Skipped, r.Problem, r.Existing
+		}
+		rows = append(rows, br)
+	}
+	detail := fmt.Sprintf("%s: %d rows (%s), template %s", name, len(rows), c.Summary(), o.TemplateID)
+	if o.Email {
+		detail += ", emailing the links"
+	}
+	id, err := e.db.CreateBulkJob(ctx, db.BulkJob{Name: name, TemplateID: o.TemplateID, Email: o.Email, CreateAnyway: o.CreateAnyway,
+		CreatedBy: a.ID, CreatedByName: a.Name}, rows, db.AuditEntry{UserID: a.ID, Actor: a.Name, Action: "bulk.start", Detail: detail})
+	if err != nil {
+		return 0, err
+	}
+	e.Wake()
+	return id, nil
+}
+
+// Pause, Resume and Cancel change a job that has not finished; they report false when it had.
+func (e *Engine) Pause(ctx context.Context, a inquiry.Actor, id int64) (bool, error) {
+	return e.setState(ctx, a, id, db.BulkPaused, "bulk.pause")
+}
+
+// Resume continues a paused job.
+func (e *Engine) Resume(ctx context.Context, a inquiry.Actor, id int64) (bool, error) {
+	ok, err := e.setState(ctx, a, id, db.BulkRunning, "bulk.resume")
+	e.Wake()
+	return ok, err
+}
+
+// Cancel stops the job; its pending rows are settled as cancelled.
+func (e *Engine) Cancel(ctx context.Context, a inquiry.Actor, id int64) (bool, error) {
+	return e.setState(ctx, a, id, db.BulkCancelled, "bulk.cancel")
+}
+
+func (e *Engine) setState(ctx context.Context, a inquiry.Actor, id int64, state, action string) (bool, error) {
+	ok, err := e.db.SetBulkJobState(ctx, id, state, db.AuditEntry{UserID: a.ID, Actor: a.Name, Action: action})
+	if ok {
+		e.progress(id)
+	}
+	return ok, err
+}
+
+func (e *Engine) progress(id int64) {
+	if e.OnProgress != nil {
+		e.OnProgress(id)
+	}
+}
+
+// Progress is where a job stands.
+type Progress struct {
+	Job      db.BulkJob
+	Done     int            // rows settled
+	Failed   int            // rows failed so far
+	Counts   map[string]int // rows per state
+	Left     time.Duration  // estimate of the time left at the rate limit
+	Finished bool
+}
+
+// Progress reports the job's counts and an estimate of the time left.
+func (e *Engine) Progress(ctx context.Context, id int64) (*Progress, error) {
+	j, err := e.db.GetBulkJob(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := e.db.BulkCounts(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	p := &Progress{Job: *j, Counts: counts, Failed: counts[Failed], Done: j.Total - counts[db.RowPending],
+		Finished: j.State == db.BulkDone || j.State == db.BulkCancelled}
+	if c, err := e.inq.Client(); err == nil {
+		p.Left = time.Duration(counts[db.RowPending]*callsPerRow(j.Email)) * c.Interval()
+	}
+	return p, nil
+}
+
+// callsPerRow is the Persona calls a row costs: the guard's look-up and the create, and the
+// email's refresh of the inquiry before choosing its link.
+func callsPerRow(email bool) int {
+	if email {
+		return 3
+	}
+	return 2
+}
+
+// Run works through the running jobs, one row at a time, until ctx ends.
+func (e *Engine) Run(ctx context.Context) {
+	for ctx.Err() == nil {
+		lease := e.Lease
+		if lease == 0 {
+			lease = 30 * time.Second
+		}
+		job, row, next, err := e.db.NextBulkRow(ctx, time.Now(), lease)
+		if err == nil {
+			e.process(ctx, job, row)
+			continue
+		}
+		wait := time.Minute
+		if errors.Is(err, db.ErrNotFound) {
+			if !next.IsZero() {
+				wait = min(time.Until(next), wait)
+			}
+		} else if ctx.Err() == nil {
+			e.log.Error("bulk: next row", "err", err)
+			wait = 5 * time.Second
+		}
+		t := time.NewTimer(max(wait, 0))
+		select {
+		case <-ctx.Done():
+		case <-e.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// process creates (or reuses) the row's inquiry and queues its email. Every step is keyed by
+// the row's stored key, so a row repeated after a crash creates and sends nothing twice.
+func (e *Engine) process(ctx context.Context, job *db.BulkJob, row *db.BulkRow) {
+	a := inquiry.Actor{ID: job.CreatedBy, Name: job.CreatedByName}
+	in, err := decodeInput(row.Input)
+	if err != nil {
+		e.finish(ctx, a, db.BulkRow{JobID: row.JobID, Line: row.Line, State: Failed, Detail: "The stored row could not be read."})
+		return
+	}
+	in.TemplateID, in.Key, in.Confirm = job.TemplateID, row.Key, job.CreateAnyway
+	if err := e.headroom(ctx); err != nil {
+		e.retry(ctx, row, err)
+		return
+	}
+	res, err := e.inq.Create(ctx, a, in)
+	if err != nil {
+		e.retry(ctx, row, err)
+		return
+	}
+	out := db.BulkRow{JobID: row.JobID, Line: row.Line}
+	var q *db.Inquiry
+	switch res.Guard {
+	case "":
+		q, out.State, out.Detail = res.Inquiry, Created, "Created."
+		if res.Notice != "" {
+			out.Detail = "Created. " + res.Notice
+		}
+	case inquiry.GuardUseExisting:
+		q, out.State, out.Detail = res.Existing, Reused, "Already open and not started: its link is used."
+	case inquiry.GuardResume:
+		q, out.State, out.Detail = res.Existing, Resumed, "Already started but not finished: it is resumed."
+	case inquiry.GuardConfirm:
+		out.State, out.InquiryID = Skipped, res.Existing.ID
+		out.Detail = fmt.Sprintf("Already %s: skipped (tick \"Create anyway\" to make a new one).", words(res.Existing.Status))
+		e.finish(ctx, a, out)
+		return
+	case inquiry.GuardInProgress:
+		e.retry(ctx, row, fmt.Errorf("someone else is creating an inquiry for %s right now", in.ReferenceID))
+		return
+	}
+	out.InquiryID = q.ID
+	if job.Email {
+		to := in.Fields["email-address"]
+		if to == "" {
+			to = q.Email
+		}
+		if to == "" {
+			out.Detail += " No email address, so no email was sent."
+		} else {
+			if err := e.headroom(ctx); err != nil {
+				e.retry(ctx, row, err)
+				return
+			}
+			m, err := e.inq.Send(ctx, a, q.ID, to, row.Key)
+			switch {
+			case errors.Is(err, inquiry.ErrInvalidRecipient), errors.Is(err, inquiry.ErrNoLinkNeeded):
+				out.Detail += " Not emailed: " + err.Error() + "."
+			case err != nil:
+				e.retry(ctx, row, err)
+				return
+			default:
+				out.EmailID = m.ID
+				out.Detail += " Email queued to " + to + "."
+			}
+		}
+	}
+	if l, err := e.inq.CurrentLink(ctx, q); err == nil && l != nil {
+		out.Link = l.URL // the emailed link, when there was an email: the newest one
+	}
+	e.finish(ctx, a, out)
+}
+
+// headroom waits until the client's budget has room beyond the staff's reserve.
+func (e *Engine) headroom(ctx context.Context) error {
+	c, err := e.inq.Client()
+	if err != nil {
+		return err
+	}
+	reserve := e.Reserve
+	if reserve == 0 {
+		reserve = c.Burst() / 3
+	}
+	return c.WaitHeadroom(ctx, reserve)
+}
+
+func (e *Engine) finish(ctx context.Context, a inquiry.Actor, r db.BulkRow) {
+	ctx = context.WithoutCancel(ctx) // the outcome is recorded even during shutdown
+	if _, err := e.db.FinishBulkRow(ctx, r, db.AuditEntry{UserID: a.ID, Actor: a.Name, Action: "bulk.done"}); err != nil {
+		e.log.Error("bulk: record row", "job", r.JobID, "line", r.Line, "err", err)
+	}
+	e.progress(r.JobID)
+}
+
+// retry leaves the row pending with a backoff, or fails it: at once when Persona refused it
+// (repeating cannot help), after maxAttempts otherwise.
+func (e *Engine) retry(ctx context.Context, row *db.BulkRow, err error) {
+	if ctx.Err() != nil {
+		return // shutting down: the row stays pending and is resumed at the next start
+	}
+	words := persona.Explain(err)
+	if !inquiry.IsPersonaError(err) {
+		words = err.Error()
+	}
+	if persona.IsRefused(err) || row.Attempts+1 >= maxAttempts {
+		e.finish(ctx, inquiry.Actor{}, db.BulkRow{JobID: row.JobID, Line: row.Line, State: Failed, Detail: "Failed: " + words})
+		return
+	}
+	base := e.Backoff
+	if base == 0 {
+		base = 2 * time.Second
+	}
+	wait := base << row.Attempts
+	if ra := persona.RetryAfter(err); ra > wait {
+		wait = ra
+	}
+	e.log.Warn("bulk: row will be tried again", "job", row.JobID, "line", row.Line, "in", wait, "err", err)
+	if err := e.db.RetryBulkRow(context.WithoutCancel(ctx), row.JobID, row.Line, "Trying again: "+words, time.Now().Add(wait)); err != nil {
+		e.log.Error("bulk: retry row", "err", err)
+	}
+	e.progress(row.JobID)
+}
+
+// ResultColumns is the header of the results CSV.
+var ResultColumns = []string{"line", "reference_id", "check", "outcome", "detail", "inquiry_id", "link"}
+
+// WriteResults writes the job's rows with their outcomes as CSV.
+func (e *Engine) WriteResults(ctx context.Context, w io.Writer, id int64) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(ResultColumns); err != nil {
+		return err
+	}
+	err := e.db.BulkRows(ctx, id, func(r db.BulkRow) error {
+		return cw.Write([]string{strconv.Itoa(r.Line), safeCell(r.ReferenceID), r.Class, r.State, safeCell(r.Detail), r.InquiryID, r.Link})
+	})
+	if err != nil {
+		return err
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// safeCell keeps a spreadsheet from running a cell that came from the file as a formula.
+func safeCell(s string) string {
+	if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@') {
+		return "'" + s
+	}
+	return s
+}

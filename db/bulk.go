@@ -1,0 +1,333 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// BulkJob is one bulk send: an uploaded CSV file worked through row by row.
+type BulkJob struct {
+	ID            int64
+	Name          string // the file's name, the batch's label
+	TemplateID    string
+	Email         bool
+	CreateAnyway  bool
+	State         string // running, paused, cancelled, done
+	Total         int
+	CreatedBy     int64
+	CreatedByName string
+	CreatedAt     time.Time
+	FinishedAt    time.Time
+}
+
+// BulkRow is one row of a job's file and what became of it.
+type BulkRow struct {
+	JobID       int64
+	Line        int
+	ReferenceID string
+	Input       string // the row's fields as JSON (see package bulk)
+	Class       string
+	Key         string // the create's idempotency key, stored before any call
+	State       string
+	Detail      string
+	InquiryID   string
+	Link        string
+	EmailID     int64
+	Attempts    int
+	NextAt      time.Time
+	DoneAt      time.Time
+}
+
+// Bulk job and row states.
+const (
+	BulkRunning   = "running"
+	BulkPaused    = "paused"
+	BulkCancelled = "cancelled"
+	BulkDone      = "done"
+
+	RowPending = "pending"
+)
+
+// CreateBulkJob stores the job with all its rows (each with its key) and the audit entry in one
+// transaction. A job whose rows are all settled already (nothing to create) is done at once.
+func (d *DB) CreateBulkJob(ctx context.Context, j BulkJob, rows []BulkRow, audit AuditEntry) (int64, error) {
+	var id int64
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO bulk_jobs (name, template_id, email, create_anyway, state, total, created_by, created_by_name, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, j.Name, j.TemplateID, j.Email, j.CreateAnyway, BulkRunning, len(rows), nullID(j.CreatedBy), j.CreatedByName, Now())
+		if err != nil {
+			return err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		st, err := tx.PrepareContext(ctx, `INSERT INTO bulk_rows (job_id, line, reference_id, input, class, idempotency_key, state, detail, done_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		pending := 0
+		for _, r := range rows {
+			var done sql.NullInt64
+			if r.State != RowPending {
+				done = sql.NullInt64{Int64: Now(), Valid: true}
+			} else {
+				pending++
+			}
+			if _, err := st.ExecContext(ctx, id, r.Line, r.ReferenceID, r.Input, r.Class, r.Key, r.State, r.Detail, done); err != nil {
+				return err
+			}
+		}
+		if pending == 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE bulk_jobs SET state = ?, finished_at = ? WHERE id = ?`, BulkDone, Now(), id); err != nil {
+				return err
+			}
+		}
+		audit.Target = fmt.Sprintf("bulk job %d", id)
+		return AddAudit(ctx, tx, audit)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("db: create bulk job: %w", err)
+	}
+	return id, nil
+}
+
+const bulkJobCols = `id, name, template_id, email, create_anyway, state, total, COALESCE(created_by, 0), created_by_name, created_at, finished_at`
+
+func scanBulkJob(row interface{ Scan(...any) error }) (*BulkJob, error) {
+	var j BulkJob
+	var created int64
+	var finished sql.NullInt64
+	if err := row.Scan(&j.ID, &j.Name, &j.TemplateID, &j.Email, &j.CreateAnyway, &j.State, &j.Total, &j.CreatedBy, &j.CreatedByName, &created, &finished); err != nil {
+		return nil, err
+	}
+	j.CreatedAt, j.FinishedAt = time.UnixMilli(created), fromMS(finished)
+	return &j, nil
+}
+
+// GetBulkJob returns the job, or ErrNotFound.
+func (d *DB) GetBulkJob(ctx context.Context, id int64) (*BulkJob, error) {
+	j, err := scanBulkJob(d.R.QueryRowContext(ctx, `SELECT `+bulkJobCols+` FROM bulk_jobs WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("db: get bulk job: %w", err)
+	}
+	return j, nil
+}
+
+// BulkJobs returns the newest jobs first.
+func (d *DB) BulkJobs(ctx context.Context, limit int) ([]BulkJob, error) {
+	rows, err := d.R.QueryContext(ctx, `SELECT `+bulkJobCols+` FROM bulk_jobs ORDER BY id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("db: bulk jobs: %w", err)
+	}
+	defer rows.Close()
+	var out []BulkJob
+	for rows.Next() {
+		j, err := scanBulkJob(rows)
+		if err != nil {
+			return nil, fmt.Errorf("db: bulk jobs: %w", err)
+		}
+		out = append(out, *j)
+	}
+	return out, rows.Err()
+}
+
+// BulkCounts returns the job's rows per state.
+func (d *DB) BulkCounts(ctx context.Context, jobID int64) (map[string]int, error) {
+	rows, err := d.R.QueryContext(ctx, `SELECT state, count(*) FROM bulk_rows WHERE job_id = ? GROUP BY state`, jobID)
+	if err != nil {
+		return nil, fmt.Errorf("db: bulk counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, fmt.Errorf("db: bulk counts: %w", err)
+		}
+		out[s] = n
+	}
+	return out, rows.Err()
+}
+
+const bulkRowCols = `job_id, line, reference_id, input, class, idempotency_key, state, detail, COALESCE(inquiry_id, ''), link, COALESCE(email_id, 0), attempts, next_attempt_at, done_at`
+
+func scanBulkRow(row interface{ Scan(...any) error }) (*BulkRow, error) {
+	var r BulkRow
+	var next int64
+	var done sql.NullInt64
+	if err := row.Scan(&r.JobID, &r.Line, &r.ReferenceID, &r.Input, &r.Class, &r.Key, &r.State, &r.Detail, &r.InquiryID, &r.Link, &r.EmailID, &r.Attempts, &next, &done); err != nil {
+		return nil, err
+	}
+	r.NextAt, r.DoneAt = time.UnixMilli(next), fromMS(done)
+	return &r, nil
+}
+
+// BulkRows calls fn for each of the job's rows in file order, without holding them all in memory.
+func (d *DB) BulkRows(ctx context.Context, jobID int64, fn func(BulkRow) error) error {
+	rows, err := d.R.QueryContext(ctx, `SELECT `+bulkRowCols+` FROM bulk_rows WHERE job_id = ? ORDER BY line`, jobID)
+	if err != nil {
+		return fmt.Errorf("db: bulk rows: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanBulkRow(rows)
+		if err != nil {
+			return fmt.Errorf("db: bulk rows: %w", err)
+		}
+		if err := fn(*r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// NextBulkRow takes the first pending row due by now of the oldest running job, leasing it for
+// lease: another worker on the same database (the console and a `linkdesk bulk`) leaves it
+// alone meanwhile, and takes one left by a crash after it. It returns ErrNotFound with the
+// earliest time a pending row of a running job comes due (zero when there is none).
+func (d *DB) NextBulkRow(ctx context.Context, now time.Time, lease time.Duration) (*BulkJob, *BulkRow, time.Time, error) {
+	var jobID int64
+	var line int
+	// One statement on the one writer connection: two workers never take the same row.
+	err := d.W.QueryRowContext(ctx, `UPDATE bulk_rows SET next_attempt_at = ?
+		WHERE (job_id, line) = (SELECT r.job_id, r.line FROM bulk_rows r JOIN bulk_jobs j ON j.id = r.job_id
+			WHERE j.state = 'running' AND r.state = 'pending' AND r.next_attempt_at <= ? ORDER BY r.job_id, r.line LIMIT 1)
+		RETURNING job_id, line`, now.Add(lease).UnixMilli(), now.UnixMilli()).Scan(&jobID, &line)
+	if errors.Is(err, sql.ErrNoRows) {
+		var next sql.NullInt64
+		err := d.R.QueryRowContext(ctx, `SELECT min(r.next_attempt_at) FROM bulk_rows r JOIN bulk_jobs j ON j.id = r.job_id
+			WHERE j.state = 'running' AND r.state = 'pending'`).Scan(&next)
+		if err != nil {
+			return nil, nil, time.Time{}, fmt.Errorf("db: next bulk row: %w", err)
+		}
+		return nil, nil, fromMS(next), ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, time.Time{}, fmt.Errorf("db: next bulk row: %w", err)
+	}
+	j, err := d.GetBulkJob(ctx, jobID)
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	r, err := scanBulkRow(d.W.QueryRowContext(ctx, `SELECT `+bulkRowCols+` FROM bulk_rows WHERE job_id = ? AND line = ?`, jobID, line))
+	if err != nil {
+		return nil, nil, time.Time{}, fmt.Errorf("db: next bulk row: %w", err)
+	}
+	return j, r, time.Time{}, nil
+}
+
+// RetryBulkRow leaves the row pending for another try at next, with the last problem in words.
+func (d *DB) RetryBulkRow(ctx context.Context, jobID int64, line int, detail string, next time.Time) error {
+	if _, err := d.W.ExecContext(ctx, `UPDATE bulk_rows SET attempts = attempts + 1, detail = ?, next_attempt_at = ? WHERE job_id = ? AND line = ? AND state = 'pending'`,
+		detail, next.UnixMilli(), jobID, line); err != nil {
+		return fmt.Errorf("db: retry bulk row: %w", err)
+	}
+	return nil
+}
+
+// FinishBulkRow records the row's outcome; the job is done with its last pending row, which is
+// audited with the job's totals in the same transaction.
+func (d *DB) FinishBulkRow(ctx context.Context, r BulkRow, done AuditEntry) (jobDone bool, err error) {
+	err = d.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE bulk_rows SET state = ?, detail = ?, inquiry_id = ?, link = ?, email_id = ?, done_at = ?
+			WHERE job_id = ? AND line = ? AND state = 'pending'`,
+			r.State, r.Detail, sql.NullString{String: r.InquiryID, Valid: r.InquiryID != ""}, r.Link, nullID(r.EmailID), Now(), r.JobID, r.Line)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // cancelled meanwhile
+		}
+		var left int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM bulk_rows WHERE job_id = ? AND state = 'pending'`, r.JobID).Scan(&left); err != nil {
+			return err
+		}
+		if left > 0 {
+			return nil
+		}
+		res, err = tx.ExecContext(ctx, `UPDATE bulk_jobs SET state = ?, finished_at = ? WHERE id = ? AND state = 'running'`, BulkDone, Now(), r.JobID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		jobDone = true
+		summary, err := bulkSummary(ctx, tx, r.JobID)
+		if err != nil {
+			return err
+		}
+		done.Target, done.Detail = fmt.Sprintf("bulk job %d", r.JobID), summary
+		return AddAudit(ctx, tx, done)
+	})
+	if err != nil {
+		return false, fmt.Errorf("db: finish bulk row: %w", err)
+	}
+	return jobDone, nil
+}
+
+// SetBulkJobState pauses, resumes or cancels a job that is not finished. Cancelling settles its
+// pending rows as cancelled, so the job says what it did and what it left undone. It reports
+// false when the job was already done or cancelled.
+func (d *DB) SetBulkJobState(ctx context.Context, id int64, state string, audit AuditEntry) (bool, error) {
+	changed := false
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		var finished sql.NullInt64
+		if state == BulkCancelled {
+			finished = sql.NullInt64{Int64: Now(), Valid: true}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE bulk_jobs SET state = ?, finished_at = ? WHERE id = ? AND state IN ('running', 'paused')`, state, finished, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		changed = true
+		if state == BulkCancelled {
+			if _, err := tx.ExecContext(ctx, `UPDATE bulk_rows SET state = 'cancelled', detail = 'Not done: the job was cancelled.', done_at = ? WHERE job_id = ? AND state = 'pending'`, Now(), id); err != nil {
+				return err
+			}
+			if audit.Detail, err = bulkSummary(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		audit.Target = fmt.Sprintf("bulk job %d", id)
+		return AddAudit(ctx, tx, audit)
+	})
+	if err != nil {
+		return false, fmt.Errorf("db: set bulk job state: %w", err)
+	}
+	return changed, nil
+}
+
+// bulkSummary says in words what the job's rows came to, e.g. "3 created, 1 failed".
+func bulkSummary(ctx context.Context, tx *sql.Tx, id int64) (string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT state, count(*) FROM bulk_rows WHERE job_id = ? GROUP BY state ORDER BY state`, id)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	s := ""
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return "", err
+		}
+		if s != "" {
+			s += ", "
+		}
+		s += fmt.Sprintf("%d %s", n, st)
+	}
+	return s, rows.Err()
+}

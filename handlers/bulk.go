@@ -1,0 +1,230 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/linkdesk/linkdesk/bulk"
+	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/views"
+)
+
+// maxUpload caps a bulk send's request: the file's own cap plus room for the form around it.
+const maxUpload = bulk.MaxFileBytes + 1<<20
+
+func (s *Server) bulkPage(w http.ResponseWriter, r *http.Request) {
+	s.renderBulk(w, r, http.StatusOK, views.BulkPage{})
+}
+
+func (s *Server) renderBulk(w http.ResponseWriter, r *http.Request, status int, v views.BulkPage) {
+	opts, def, err := s.templateOptions(r)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	v.Templates = opts
+	if v.TemplateID == "" {
+		v.TemplateID = def
+	}
+	jobs, err := s.db.BulkJobs(r.Context(), 20)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	for _, j := range jobs {
+		v.Jobs = append(v.Jobs, views.BulkJobRow{ID: j.ID, Name: j.Name, State: j.State, Total: j.Total, Created: j.CreatedAt, By: j.CreatedByName})
+	}
+	p := s.page(r, "Bulk send", "bulk")
+	s.takeFlash(w, r, &p)
+	var frag templ.Component
+	if v.Check != nil {
+		frag = views.BulkCheckResult(*v.Check)
+	}
+	s.render(w, r, status, views.BulkSendPage(p, v), frag)
+}
+
+// upload is a bulk send's form: the file, checked, and the choices.
+type upload struct {
+	name    string
+	opts    bulk.Options
+	mapping map[string]string
+	checked *bulk.Checked
+	file    *bulk.File
+}
+
+// readUpload parses and checks the uploaded file; the error is in words for the page.
+func (s *Server) readUpload(r *http.Request) (*upload, views.BulkPage, error) {
+	v := views.BulkPage{}
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, v, fmt.Errorf("the file is larger than %d MB: split it into smaller files", bulk.MaxFileBytes>>20)
+		}
+		return nil, v, errors.New("choose a CSV file to upload")
+	}
+	u := &upload{mapping: map[string]string{}}
+	u.opts = bulk.Options{TemplateID: r.PostFormValue("template_id"), Email: r.PostFormValue("email") == "1", CreateAnyway: r.PostFormValue("create_anyway") == "1"}
+	v.TemplateID, v.Email, v.CreateAnyway = u.opts.TemplateID, u.opts.Email, u.opts.CreateAnyway
+	for k, vals := range r.MultipartForm.Value {
+		if h, ok := strings.CutPrefix(k, "map:"); ok && len(vals) > 0 {
+			u.mapping[h] = vals[0]
+		}
+	}
+	f, fh, err := r.FormFile("file")
+	if err != nil {
+		return nil, v, errors.New("choose a CSV file to upload")
+	}
+	defer f.Close()
+	u.name = filepath.Base(strings.ReplaceAll(fh.Filename, `\`, "/"))
+	if u.file, err = bulk.Parse(f, u.mapping); err != nil {
+		return nil, v, fmt.Errorf("%s: %w", u.name, err)
+	}
+	if u.checked, err = s.bulk.Check(r.Context(), u.file, u.opts); err != nil {
+		return nil, v, err
+	}
+	return u, v, nil
+}
+
+func (s *Server) bulkCheck(w http.ResponseWriter, r *http.Request) {
+	u, v, err := s.readUpload(r)
+	if err != nil {
+		v.Check = &views.BulkCheck{Error: upperFirst(err.Error()) + "."}
+		s.renderBulk(w, r, http.StatusUnprocessableEntity, v)
+		return
+	}
+	c := &views.BulkCheck{Summary: u.checked.Summary(), Ready: u.checked.Counts[bulk.Ready], Unknown: u.file.Unknown, Mapping: u.mapping}
+	for _, k := range bulk.Columns {
+		c.Columns = append(c.Columns, views.Option{Value: k, Label: bulk.ColumnLabels[k]})
+	}
+	for _, p := range u.checked.Problems() {
+		c.Problems = append(c.Problems, views.BulkProblem{Line: p.Line, Ref: p.Input.ReferenceID, Class: p.Class, Problem: p.Problem})
+	}
+	v.Check = c
+	s.renderBulk(w, r, http.StatusOK, v)
+}
+
+func (s *Server) bulkStart(w http.ResponseWriter, r *http.Request) {
+	u, v, err := s.readUpload(r)
+	if err != nil {
+		v.Check = &views.BulkCheck{Error: upperFirst(err.Error()) + "."}
+		s.renderBulk(w, r, http.StatusUnprocessableEntity, v)
+		return
+	}
+	id, err := s.bulk.Start(r.Context(), actor(r), u.name, u.opts, u.checked)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	redirect(w, r, fmt.Sprintf("/bulk/%d", id))
+}
+
+func (s *Server) bulkJobView(r *http.Request) (views.BulkJob, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return views.BulkJob{}, db.ErrNotFound
+	}
+	p, err := s.bulk.Progress(r.Context(), id)
+	if err != nil {
+		return views.BulkJob{}, err
+	}
+	v := views.BulkJob{ID: id, Name: p.Job.Name, State: p.Job.State, Total: p.Job.Total, Done: p.Done, Failed: p.Failed,
+		Finished: p.Finished, CanChange: roleAccess(currentUser(r).Role) >= Agent}
+	if p.Left > 0 {
+		v.Left = p.Left.Round(time.Second).String()
+	}
+	var parts []string
+	for _, st := range []string{bulk.Created, bulk.Reused, bulk.Resumed, bulk.Skipped, bulk.Failed, bulk.Cancelled} {
+		if n := p.Counts[st]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, st))
+		}
+	}
+	v.Summary = strings.Join(parts, ", ")
+	if v.Finished {
+		err = s.db.BulkRows(r.Context(), id, func(row db.BulkRow) error {
+			v.Rows = append(v.Rows, views.BulkResultRow{Line: row.Line, Ref: row.ReferenceID, Outcome: row.State, Detail: row.Detail, InquiryID: row.InquiryID, Link: row.Link})
+			return nil
+		})
+	}
+	return v, err
+}
+
+func (s *Server) bulkJob(w http.ResponseWriter, r *http.Request) {
+	v, err := s.bulkJobView(r)
+	if errors.Is(err, db.ErrNotFound) {
+		s.notFound(w, r)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, views.BulkJobPage(s.page(r, "Bulk send: "+v.Name, "bulk"), v), views.BulkJobStatus(v))
+}
+
+func (s *Server) bulkAction(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.notFound(w, r)
+		return
+	}
+	a := actor(r)
+	switch r.PathValue("action") {
+	case "pause":
+		_, err = s.bulk.Pause(r.Context(), a, id)
+	case "resume":
+		_, err = s.bulk.Resume(r.Context(), a, id)
+	case "cancel":
+		_, err = s.bulk.Cancel(r.Context(), a, id)
+	default:
+		s.notFound(w, r)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if isFragment(r) {
+		s.bulkJob(w, r)
+		return
+	}
+	redirect(w, r, fmt.Sprintf("/bulk/%d", id))
+}
+
+func (s *Server) bulkResults(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.notFound(w, r)
+		return
+	}
+	j, err := s.db.GetBulkJob(r.Context(), id)
+	if err != nil {
+		s.notFound(w, r)
+		return
+	}
+	name := strings.TrimSuffix(j.Name, filepath.Ext(j.Name)) + "-results.csv"
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", "attachment; filename="+strconv.Quote(strings.Map(safeFileRune, name)))
+	if err := s.bulk.WriteResults(r.Context(), w, id); err != nil {
+		s.log.Error("bulk results", "job", id, "err", err)
+	}
+}
+
+func safeFileRune(r rune) rune {
+	if r < 0x20 || r == '"' || r == '\\' || r > 0x7e {
+		return '_'
+	}
+	return r
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

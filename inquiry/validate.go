@@ -1,0 +1,86 @@
+package inquiry
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// MaxTags bounds the tags one inquiry is created with: enough to sort by, not a store.
+const MaxTags = 20
+
+var (
+	phoneRe = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	tagRe   = regexp.MustCompile(`^[\p{L}\p{N} _.:/-]{1,64}$`)
+)
+
+// Validate applies the New inquiry form's rules to in (all but the template, which the caller
+// checks against the known ones): it normalises the phone number and country code, parses the
+// comma-separated tags into in.Tags, and returns the problems in words keyed by form field
+// (reference_id, note, tags, or a FieldKeys key), or an empty map. The form and bulk send share
+// it, so a row of a CSV file is refused exactly when the form would refuse it.
+func Validate(in *CreateInput, tags string, requireRef bool) map[string]string {
+	errs := map[string]string{}
+	in.ReferenceID = strings.TrimSpace(in.ReferenceID)
+	if in.ReferenceID == "" && requireRef {
+		errs["reference_id"] = "Enter the person's reference ID: the ID your own system gives them."
+	} else if len(in.ReferenceID) > 200 {
+		errs["reference_id"] = "Use at most 200 characters."
+	}
+	if b := in.Fields["birthdate"]; b != "" {
+		if t, err := time.Parse("2006-01-02", b); err != nil {
+			errs["birthdate"] = "Enter the date as YYYY-MM-DD, e.g. 1977-08-31."
+		} else if t.After(time.Now()) || t.Year() < 1900 {
+			errs["birthdate"] = "Enter a birthdate in the past (after 1900)."
+		}
+	}
+	if e := in.Fields["email-address"]; e != "" && ValidRecipient(e) != nil {
+		errs["email-address"] = "Enter an email address like name@example.com."
+	}
+	if p := in.Fields["phone-number"]; p != "" {
+		p = strings.NewReplacer(" ", "", "-", "", "(", "", ")", "", ".", "").Replace(p)
+		if !phoneRe.MatchString(p) {
+			errs["phone-number"] = "Enter the number with its country code, e.g. +14155551234."
+		} else {
+			in.Fields["phone-number"] = p
+		}
+	}
+	if c := strings.ToUpper(in.Fields["address-country-code"]); c != "" {
+		if !isCountryCode(c) {
+			errs["address-country-code"] = "Enter a two-letter ISO country code, e.g. US, GB or DE."
+		} else {
+			in.Fields["address-country-code"] = c
+		}
+	}
+	for k, v := range in.Fields {
+		if len(v) > 200 && errs[k] == "" {
+			errs[k] = "Use at most 200 characters."
+		}
+	}
+	if len(in.Note) > 2000 {
+		errs["note"] = "Use at most 2000 characters."
+	}
+	seen := map[string]bool{}
+	for _, t := range strings.Split(tags, ",") {
+		if t = strings.TrimSpace(t); t == "" || seen[t] {
+			continue
+		}
+		seen[t] = true
+		if !tagRe.MatchString(t) && errs["tags"] == "" {
+			errs["tags"] = "Tags may use letters, digits, spaces and - _ . : / (up to 64 characters each)."
+		}
+		in.Tags = append(in.Tags, t)
+	}
+	if len(in.Tags) > MaxTags && errs["tags"] == "" {
+		errs["tags"] = fmt.Sprintf("Use at most %d tags (%d entered).", MaxTags, len(in.Tags))
+	}
+	return errs
+}
+
+// isCountryCode reports whether c is an ISO 3166-1 alpha-2 code.
+func isCountryCode(c string) bool {
+	return len(c) == 2 && strings.Contains(isoCountries, " "+c+" ")
+}
+
+const isoCountries = " AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW "
