@@ -153,7 +153,7 @@ func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) bool {
 	if errors.As(err, &tooBig) {
 		s.log.Info("form too large", "method", r.Method, "path", r.URL.Path)
 		s.errorPage(w, r, http.StatusRequestEntityTooLarge, "Form too large",
-			fmt.Sprintf("This form is too large: Linkdesk accepts up to %d KiB, so nothing was saved or sent. Shorten what you typed or pasted and try again.", maxBody>>10))
+			fmt.Sprintf("This form is too large: Linkdesk accepts up to %d KiB here, so nothing was saved or sent. Shorten what you typed or pasted and try again.", bodyLimit(r)>>10))
 		return false
 	}
 	s.log.Info("form not readable", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -162,14 +162,18 @@ func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
+// bodyLimit is the most a request to r's route may send.
+func bodyLimit(r *http.Request) int64 {
+	if r.Method == http.MethodPost && (r.URL.Path == "/bulk/check" || r.URL.Path == "/bulk/start") {
+		return maxUpload // a CSV file of up to 10 MB
+	}
+	return maxBody
+}
+
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil {
-			limit := int64(maxBody)
-			if r.Method == http.MethodPost && (r.URL.Path == "/bulk/check" || r.URL.Path == "/bulk/start") {
-				limit = maxUpload // a CSV file of up to 10 MB
-			}
-			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(r))
 		}
 		next.ServeHTTP(w, r)
 	})
