@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -68,11 +69,16 @@ func TestCatcherOrderAndKnobs(t *testing.T) {
 	if err := c.Wait(short, 5); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Wait for a fifth: %v", err)
 	}
-	go func() {
-		time.Sleep(10 * time.Millisecond)
-		send("late")
-	}()
-	if err := c.Wait(waitCtx(t), 5); err != nil {
+	// The late message is sent once Wait is blocked: Wait asks for ctx.Done()
+	// only after it has counted the four already caught.
+	asked := &doneAsked{Context: waitCtx(t), asked: make(chan struct{})}
+	waited := make(chan error, 1)
+	go func() { waited <- c.Wait(asked, 5) }()
+	<-asked.asked
+	if err := send("late"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-waited; err != nil {
 		t.Fatal(err)
 	}
 
@@ -164,4 +170,17 @@ func TestRunCatcher(t *testing.T) {
 	if err := RunCatcher(context.Background(), "256.0.0.1:1", nil); err == nil {
 		t.Fatal("RunCatcher on a bad address did not fail")
 	}
+}
+
+// doneAsked is a context that reports (closing asked) the first time its Done
+// channel is asked for.
+type doneAsked struct {
+	context.Context
+	once  sync.Once
+	asked chan struct{}
+}
+
+func (d *doneAsked) Done() <-chan struct{} {
+	d.once.Do(func() { close(d.asked) })
+	return d.Context.Done()
 }

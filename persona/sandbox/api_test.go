@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -669,43 +670,52 @@ func TestVerificationShapes(t *testing.T) {
 	}
 }
 
+// TestExpiry runs in a testing/synctest bubble: time is virtual, so the
+// sleeps below advance it exactly, with every expiry timer due by then fired.
 func TestExpiry(t *testing.T) {
-	rc := newReceiver(t, nil)
-	e := newEnv(t, Options{InquiryExpiry: 300 * time.Millisecond, WebhookURL: rc.srv.URL, WebhookSecret: "s"})
-	id := e.create(TemplateKYC, "", nil)
-	other := e.create(TemplateKYC, "", nil)
-	e.sb.Complete(other, true)
-	rc.waitFor(t, "inquiry.expired", func(rs []hookReq) bool {
-		for _, r := range rs {
-			if eventName(t, r) == "inquiry.expired" && eventField(t, r, "data.attributes.payload.data.id") == id {
-				return true
+	synctest.Test(t, func(t *testing.T) {
+		rc := newMemReceiver(nil)
+		e := newMemEnv(t, Options{InquiryExpiry: 300 * time.Millisecond, WebhookURL: memReceiverURL, WebhookSecret: "s",
+			WebhookTransport: handlerTransport{rc}})
+		id := e.create(TemplateKYC, "", nil)
+		other := e.create(TemplateKYC, "", nil)
+		e.sb.Complete(other, true)
+		rc.waitFor(t, "inquiry.expired", func(rs []hookReq) bool {
+			for _, r := range rs {
+				if eventName(t, r) == "inquiry.expired" && eventField(t, r, "data.attributes.payload.data.id") == id {
+					return true
+				}
 			}
+			return false
+		})
+		if st := e.status(id); st != "expired" {
+			t.Errorf("status %s, want expired", st)
 		}
-		return false
+		if st := e.status(other); st != "approved" {
+			t.Errorf("finished inquiries do not expire: %s", st)
+		}
+		// Per-inquiry override, and the lazy check on read.
+		r := e.call("POST", "/inquiries", map[string]any{"data": map[string]any{"attributes": map[string]any{"inquiry-template-id": TemplateKYC}},
+			"meta": map[string]any{"expiration-after-create-interval-seconds": 3600}})
+		long := r.str("data.id")
+		time.Sleep(400 * time.Millisecond) // virtual: past the template's 300 ms
+		if st := e.status(long); st != "created" {
+			t.Errorf("override: %s", st)
+		}
+		// Resume restarts the clock (from-resume interval).
+		r = e.call("POST", "/inquiries/"+id+"/resume", nil)
+		if r.str("data.attributes.status") != "pending" {
+			t.Fatalf("resume: %s", r.raw)
+		}
+		time.Sleep(250 * time.Millisecond) // virtual: short of the 300 ms from resume
+		if st, _ := e.sb.Inquiry(id); st != "pending" {
+			t.Errorf("resumed inquiry expired early: %s", st)
+		}
+		time.Sleep(100 * time.Millisecond)
+		if st, _ := e.sb.Inquiry(id); st != "expired" {
+			t.Errorf("resumed inquiry should expire again: %s", st)
+		}
 	})
-	if st := e.status(id); st != "expired" {
-		t.Errorf("status %s, want expired", st)
-	}
-	if st := e.status(other); st != "approved" {
-		t.Errorf("finished inquiries do not expire: %s", st)
-	}
-	// Per-inquiry override, and the lazy check on read.
-	r := e.call("POST", "/inquiries", map[string]any{"data": map[string]any{"attributes": map[string]any{"inquiry-template-id": TemplateKYC}},
-		"meta": map[string]any{"expiration-after-create-interval-seconds": 3600}})
-	long := r.str("data.id")
-	time.Sleep(400 * time.Millisecond)
-	if st := e.status(long); st != "created" {
-		t.Errorf("override: %s", st)
-	}
-	// Resume restarts the clock (from-resume interval).
-	r = e.call("POST", "/inquiries/"+id+"/resume", nil)
-	if r.str("data.attributes.status") != "pending" {
-		t.Fatalf("resume: %s", r.raw)
-	}
-	time.Sleep(450 * time.Millisecond)
-	if st, _ := e.sb.Inquiry(id); st != "expired" {
-		t.Errorf("resumed inquiry should expire again: %s", st)
-	}
 }
 
 func TestKeyInflectionOfRequests(t *testing.T) {

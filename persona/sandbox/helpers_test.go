@@ -18,12 +18,14 @@ import (
 	"github.com/linkdesk/linkdesk/internal/testkit"
 )
 
-// env is a sandbox served by httptest.
+// env is a sandbox served by httptest, or (newMemEnv) called in memory.
 type env struct {
-	t   *testing.T
-	sb  *Sandbox
-	srv *httptest.Server
-	key string
+	t      *testing.T
+	sb     *Sandbox
+	srv    *httptest.Server // nil for newMemEnv
+	base   string
+	client *http.Client
+	key    string
 }
 
 func newEnv(t *testing.T, opts Options) *env {
@@ -34,11 +36,38 @@ func newEnv(t *testing.T, opts Options) *env {
 		srv.Close()
 		sb.Close()
 	})
-	key := opts.APIKey
-	if key == "" {
-		key = DefaultAPIKey
+	return &env{t: t, sb: sb, srv: srv, base: srv.URL, client: http.DefaultClient, key: envKey(opts)}
+}
+
+// newMemEnv is newEnv without sockets, for tests inside a testing/synctest
+// bubble (where time only advances while every goroutine is durably blocked,
+// which a goroutine in a network read never is): requests go straight to the
+// sandbox's ServeHTTP. Call it inside the bubble.
+func newMemEnv(t *testing.T, opts Options) *env {
+	t.Helper()
+	sb := New(opts)
+	t.Cleanup(sb.Close)
+	return &env{t: t, sb: sb, base: "http://sandbox.test", client: &http.Client{Transport: handlerTransport{sb}}, key: envKey(opts)}
+}
+
+func envKey(opts Options) string {
+	if opts.APIKey == "" {
+		return DefaultAPIKey
 	}
-	return &env{t: t, sb: sb, srv: srv, key: key}
+	return opts.APIKey
+}
+
+// handlerTransport answers requests by calling h in memory.
+type handlerTransport struct{ h http.Handler }
+
+func (ht handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	in := httptest.NewRequestWithContext(req.Context(), req.Method, req.URL.String(), req.Body)
+	in.Header = req.Header.Clone()
+	rec := httptest.NewRecorder()
+	ht.h.ServeHTTP(rec, in)
+	res := rec.Result()
+	res.Request = req
+	return res, nil
 }
 
 type resp struct {
@@ -70,7 +99,7 @@ func (e *env) call(method, path string, body any, headers ...string) resp {
 		}
 		rd = bytes.NewReader(j)
 	}
-	req, err := http.NewRequest(method, e.srv.URL+"/api/v1"+path, rd)
+	req, err := http.NewRequest(method, e.base+"/api/v1"+path, rd)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -87,7 +116,7 @@ func (e *env) call(method, path string, body any, headers ...string) resp {
 		}
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := e.client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -170,7 +199,7 @@ type browser struct {
 
 func (e *env) browser() *browser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: e.t, c: &http.Client{Jar: jar}, base: e.srv.URL}
+	return &browser{t: e.t, c: &http.Client{Jar: jar, Transport: e.client.Transport}, base: e.base}
 }
 
 func (b *browser) finish(res *http.Response, err error) {
@@ -269,28 +298,39 @@ type hookReq struct {
 type receiver struct {
 	mu     sync.Mutex
 	reqs   []hookReq
-	answer func(n int) int // status for the n-th request (1-based)
-	srv    *httptest.Server
+	answer func(n int) int  // status for the n-th request (1-based)
+	srv    *httptest.Server // nil for newMemReceiver
 	notify chan struct{}
 }
 
 func newReceiver(t *testing.T, answer func(n int) int) *receiver {
 	rc := &receiver{answer: answer, notify: make(chan struct{}, 1000)}
-	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		rc.mu.Lock()
-		rc.reqs = append(rc.reqs, hookReq{r.Header.Clone(), body, time.Now()})
-		n := len(rc.reqs)
-		rc.mu.Unlock()
-		status := 200
-		if rc.answer != nil {
-			status = rc.answer(n)
-		}
-		w.WriteHeader(status)
-		rc.notify <- struct{}{}
-	}))
+	rc.srv = httptest.NewServer(rc)
 	t.Cleanup(rc.srv.Close)
 	return rc
+}
+
+// newMemReceiver is a receiver without a socket, for a testing/synctest
+// bubble: pass memReceiverURL and handlerTransport{rc} as the sandbox's
+// WebhookURL and WebhookTransport.
+func newMemReceiver(answer func(n int) int) *receiver {
+	return &receiver{answer: answer, notify: make(chan struct{}, 1000)}
+}
+
+const memReceiverURL = "http://receiver.test/hooks"
+
+func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	rc.mu.Lock()
+	rc.reqs = append(rc.reqs, hookReq{r.Header.Clone(), body, time.Now()})
+	n := len(rc.reqs)
+	rc.mu.Unlock()
+	status := 200
+	if rc.answer != nil {
+		status = rc.answer(n)
+	}
+	w.WriteHeader(status)
+	rc.notify <- struct{}{}
 }
 
 func (rc *receiver) all() []hookReq {

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -113,53 +114,59 @@ func TestListPagination(t *testing.T) {
 	}
 }
 
+// TestListFilters runs in a testing/synctest bubble, so that time passes
+// between the inquiries created before and after mid without waiting.
 func TestListFilters(t *testing.T) {
-	e := newEnv(t, Options{})
-	a := e.create(TemplateKYC, "alice", nil)
-	b := e.create(TemplateKYCManualReview, "bob", nil)
-	c := e.create(TemplateKYC, "carol", nil)
-	time.Sleep(5 * time.Millisecond)
-	mid := time.Now().UTC()
-	time.Sleep(5 * time.Millisecond)
-	d := e.create(TemplateKYC, "alice", nil)
-	e.sb.Complete(c, true)
-	e.sb.Complete(b, false)
-	e.call("PATCH", "/inquiries/"+a, map[string]any{"data": map[string]any{"attributes": map[string]any{"note": "vip"}}})
+	synctest.Test(t, func(t *testing.T) {
+		e := newMemEnv(t, Options{})
+		a := e.create(TemplateKYC, "alice", nil)
+		b := e.create(TemplateKYCManualReview, "bob", nil)
+		c := e.create(TemplateKYC, "carol", nil)
+		// Virtual time: a second each side of mid, well clear of the
+		// sandbox clock's strictly increasing stamps.
+		time.Sleep(time.Second)
+		mid := time.Now().UTC()
+		time.Sleep(time.Second)
+		d := e.create(TemplateKYC, "alice", nil)
+		e.sb.Complete(c, true)
+		e.sb.Complete(b, false)
+		e.call("PATCH", "/inquiries/"+a, map[string]any{"data": map[string]any{"attributes": map[string]any{"note": "vip"}}})
 
-	ids := func(q string) string {
-		r := e.call("GET", "/inquiries?"+q, nil)
-		mustStatus(t, r, 200)
-		var out []string
-		for _, d := range r.get("data").([]any) {
-			out = append(out, jpath(d, "id").(string))
+		ids := func(q string) string {
+			r := e.call("GET", "/inquiries?"+q, nil)
+			mustStatus(t, r, 200)
+			var out []string
+			for _, d := range r.get("data").([]any) {
+				out = append(out, jpath(d, "id").(string))
+			}
+			return strings.Join(out, ",")
 		}
-		return strings.Join(out, ",")
-	}
-	qe := url.QueryEscape
-	cases := map[string]string{
-		"filter%5Breference-id%5D=alice":                                    d + "," + a,
-		"filter%5Bstatus%5D=approved":                                       c,
-		"filter%5Bstatus%5D=approved,failed":                                c + "," + b,
-		"filter%5Bstatus%5D%5B%5D=approved&filter%5Bstatus%5D%5B%5D=failed": c + "," + b,
-		"filter%5Binquiry-template-id%5D=" + TemplateKYCManualReview:        b,
-		"filter%5Bcreated-at-start%5D=" + qe(mid.Format(time.RFC3339Nano)):  d,
-		"filter%5Bcreated-at-end%5D=" + qe(mid.Format(time.RFC3339Nano)):    c + "," + b + "," + a,
-		"filter%5Binquiry-id%5D=" + a + "," + c:                             c + "," + a,
-		"filter%5Bnote%5D=vip":                                              a,
-		"filter%5Breference-id%5D=nobody":                                   "",
-		"filter%5Btemplate-id%5D=tmpl_x":                                    "",
-		"filter%5Bstatus%5D=created&filter%5Breference-id%5D=alice":         d + "," + a,
-	}
-	acct := e.call("GET", "/inquiries/"+a, nil).str("data.relationships.account.data.id")
-	cases["filter%5Baccount-id%5D="+acct] = d + "," + a
-	for q, want := range cases {
-		if got := ids(q); got != want {
-			t.Errorf("%s: got %s, want %s", q, got, want)
+		qe := url.QueryEscape
+		cases := map[string]string{
+			"filter%5Breference-id%5D=alice":                                    d + "," + a,
+			"filter%5Bstatus%5D=approved":                                       c,
+			"filter%5Bstatus%5D=approved,failed":                                c + "," + b,
+			"filter%5Bstatus%5D%5B%5D=approved&filter%5Bstatus%5D%5B%5D=failed": c + "," + b,
+			"filter%5Binquiry-template-id%5D=" + TemplateKYCManualReview:        b,
+			"filter%5Bcreated-at-start%5D=" + qe(mid.Format(time.RFC3339Nano)):  d,
+			"filter%5Bcreated-at-end%5D=" + qe(mid.Format(time.RFC3339Nano)):    c + "," + b + "," + a,
+			"filter%5Binquiry-id%5D=" + a + "," + c:                             c + "," + a,
+			"filter%5Bnote%5D=vip":                                              a,
+			"filter%5Breference-id%5D=nobody":                                   "",
+			"filter%5Btemplate-id%5D=tmpl_x":                                    "",
+			"filter%5Bstatus%5D=created&filter%5Breference-id%5D=alice":         d + "," + a,
 		}
-	}
-	// A filtered page's links keep the filter.
-	r := e.call("GET", "/inquiries?filter%5Breference-id%5D=alice&page%5Bsize%5D=1", nil)
-	if next := r.str("links.next"); !strings.Contains(next, "filter%5Breference-id%5D=alice") {
-		t.Errorf("links.next loses the filter: %s", next)
-	}
+		acct := e.call("GET", "/inquiries/"+a, nil).str("data.relationships.account.data.id")
+		cases["filter%5Baccount-id%5D="+acct] = d + "," + a
+		for q, want := range cases {
+			if got := ids(q); got != want {
+				t.Errorf("%s: got %s, want %s", q, got, want)
+			}
+		}
+		// A filtered page's links keep the filter.
+		r := e.call("GET", "/inquiries?filter%5Breference-id%5D=alice&page%5Bsize%5D=1", nil)
+		if next := r.str("links.next"); !strings.Contains(next, "filter%5Breference-id%5D=alice") {
+			t.Errorf("links.next loses the filter: %s", next)
+		}
+	})
 }

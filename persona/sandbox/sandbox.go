@@ -35,6 +35,10 @@ type Options struct {
 	// RetryScale multiplies Persona's webhook retry schedule (3, 64, 729, 4096,
 	// 15625, 46656, 117649 s). Default 1; tests use e.g. 0.001.
 	RetryScale float64
+	// WebhookTransport carries the webhook deliveries (default
+	// http.DefaultTransport). Tests pass one that calls a handler in memory, so
+	// deliveries also work inside a testing/synctest bubble.
+	WebhookTransport http.RoundTripper
 	Knobs
 }
 
@@ -181,7 +185,7 @@ func New(opts Options) *Sandbox {
 	s.knobs = sanitizeKnobs(opts.Knobs)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.timers = newTimerSet()
-	s.hooks = newWebhookSender(s)
+	s.hooks = newWebhookSender(s, opts.WebhookTransport)
 	s.api = s.newAPIMux()
 
 	seeded := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)

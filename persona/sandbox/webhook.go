@@ -57,11 +57,12 @@ type webhookSender struct {
 	done   chan struct{}
 }
 
-func newWebhookSender(s *Sandbox) *webhookSender {
+func newWebhookSender(s *Sandbox, transport http.RoundTripper) *webhookSender {
 	w := &webhookSender{
 		s: s,
 		client: &http.Client{
-			Timeout: webhookTimeout,
+			Transport: transport,
+			Timeout:   webhookTimeout,
 			// A redirect is not a success: report the 3xx as it is.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -221,25 +222,34 @@ func TestSetWebhookLater(t *testing.T) {
 	}
 }
 
+// TestCloseStopsDeliveries runs in a testing/synctest bubble, so "nothing
+// more arrives" is checked over the whole (virtual) retry schedule.
 func TestCloseStopsDeliveries(t *testing.T) {
-	rc := newReceiver(t, func(int) int { return 500 })
-	sb := New(Options{WebhookURL: rc.srv.URL, RetryScale: 0.01})
-	sb.mu.Lock()
-	for range 3 {
-		sb.createInquiry(createInput{tmpl: sb.tmplByID[TemplateKYC]})
-	}
-	sb.mu.Unlock()
-	rc.waitFor(t, "first attempts", func(rs []hookReq) bool { return len(rs) >= 3 })
-	done := make(chan struct{})
-	go func() { sb.Close(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close did not return")
-	}
-	n := len(rc.all())
-	time.Sleep(300 * time.Millisecond)
-	if len(rc.all()) != n {
-		t.Errorf("deliveries after Close")
-	}
+	synctest.Test(t, func(t *testing.T) {
+		rc := newMemReceiver(func(int) int { return 500 })
+		sb := New(Options{WebhookURL: memReceiverURL, WebhookTransport: handlerTransport{rc}, RetryScale: 0.01})
+		sb.mu.Lock()
+		for range 3 {
+			sb.createInquiry(createInput{tmpl: sb.tmplByID[TemplateKYC]})
+		}
+		sb.mu.Unlock()
+		rc.waitFor(t, "first attempts", func(rs []hookReq) bool { return len(rs) >= 3 })
+		done := make(chan struct{})
+		go func() { sb.Close(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("Close did not return")
+		}
+		n := len(rc.all())
+		var schedule time.Duration
+		for _, d := range retrySchedule {
+			schedule += d
+		}
+		time.Sleep(schedule) // virtual: every retry would have been due by now
+		synctest.Wait()
+		if len(rc.all()) != n {
+			t.Errorf("deliveries after Close")
+		}
+	})
 }
