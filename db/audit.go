@@ -69,19 +69,8 @@ func (d *DB) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 		where = append(where, "user_id = ?")
 		args = append(args, f.UserID)
 	}
-	if f.Before != 0 {
-		where = append(where, "id < ?")
-		args = append(args, f.Before)
-	}
-	if f.Limit <= 0 || f.Limit > 500 {
-		f.Limit = 100
-	}
-	q := `SELECT id, at, COALESCE(user_id, 0), actor, action, target, outcome, detail FROM audit_log`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY id DESC LIMIT ?"
-	args = append(args, f.Limit)
+	q, args := newestFirst(`SELECT id, at, COALESCE(user_id, 0), actor, action, target, outcome, detail FROM audit_log`,
+		"id", where, args, f.Before, f.Limit)
 	rows, err := d.R.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: list audit: %w", err)

@@ -195,19 +195,7 @@ func (d *DB) ListEmails(ctx context.Context, f OutboxFilter) ([]OutboxEmail, err
 		where = append(where, "o.inquiry_id = ?")
 		args = append(args, f.InquiryID)
 	}
-	if f.Before != 0 {
-		where = append(where, "o.id < ?")
-		args = append(args, f.Before)
-	}
-	if f.Limit <= 0 || f.Limit > 500 {
-		f.Limit = 100
-	}
-	q := `SELECT ` + outboxColumns + outboxFrom
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY o.id DESC LIMIT ?"
-	args = append(args, f.Limit)
+	q, args := newestFirst(`SELECT `+outboxColumns+outboxFrom, "o.id", where, args, f.Before, f.Limit)
 	rows, err := d.R.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: list emails: %w", err)

@@ -45,12 +45,23 @@ func (s *Sandbox) apiDecide(c *apiCall, status string) apiResult {
 	return s.inquiryDoc(c, http.StatusOK, q, nil, nil)
 }
 
-func (s *Sandbox) apiMarkForReview(c *apiCall) apiResult {
+// plainAction finds the inquiry of an action that takes no meta: an unknown
+// id is refused first, then any include.
+func (s *Sandbox) plainAction(c *apiCall) (*inquiry, *apiResult) {
 	q := s.findInquiry(c.id)
 	if q == nil {
-		return notFound()
+		nf := notFound()
+		return nil, &nf
 	}
 	if _, bad := c.includes(nil); bad != nil {
+		return nil, bad
+	}
+	return q, nil
+}
+
+func (s *Sandbox) apiMarkForReview(c *apiCall) apiResult {
+	q, bad := s.plainAction(c)
+	if bad != nil {
 		return *bad
 	}
 	switch q.status {
@@ -64,11 +75,8 @@ func (s *Sandbox) apiMarkForReview(c *apiCall) apiResult {
 }
 
 func (s *Sandbox) apiExpire(c *apiCall) apiResult {
-	q := s.findInquiry(c.id)
-	if q == nil {
-		return notFound()
-	}
-	if _, bad := c.includes(nil); bad != nil {
+	q, bad := s.plainAction(c)
+	if bad != nil {
 		return *bad
 	}
 	if !q.open() {
@@ -79,11 +87,8 @@ func (s *Sandbox) apiExpire(c *apiCall) apiResult {
 }
 
 func (s *Sandbox) apiResume(c *apiCall) apiResult {
-	q := s.findInquiry(c.id)
-	if q == nil {
-		return notFound()
-	}
-	if _, bad := c.includes(nil); bad != nil {
+	q, bad := s.plainAction(c)
+	if bad != nil {
 		return *bad
 	}
 	if !q.redactedAt.IsZero() {

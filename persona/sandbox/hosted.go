@@ -391,6 +391,23 @@ func (s *Sandbox) hostedInquiry(w http.ResponseWriter, r *http.Request, id, toke
 	s.renderStep(w, http.StatusOK, q, token, redirect, "", nil)
 }
 
+// fieldInputs gives the standard fields their input type and autocomplete
+// token, so browsers can fill the details step; a field not listed is plain text.
+var fieldInputs = map[string]struct{ typ, autocomplete string }{
+	"birthdate":            {"date", "bday"},
+	"email-address":        {"email", "email"},
+	"phone-number":         {"tel", "tel"},
+	"name-first":           {"text", "given-name"},
+	"name-middle":          {"text", "additional-name"},
+	"name-last":            {"text", "family-name"},
+	"address-street-1":     {"text", "address-line1"},
+	"address-street-2":     {"text", "address-line2"},
+	"address-city":         {"text", "address-level2"},
+	"address-subdivision":  {"text", "address-level1"},
+	"address-postal-code":  {"text", "postal-code"},
+	"address-country-code": {"text", "country"},
+}
+
 // renderStep shows q's next step; typed overrides the stored field values
 // (to show what the person entered when it was not valid).
 func (s *Sandbox) renderStep(w http.ResponseWriter, status int, q *inquiry, token, redirect, errMsg string, typed map[string]string) {
@@ -413,31 +430,8 @@ func (s *Sandbox) renderStep(w http.ResponseWriter, status int, q *inquiry, toke
 			if v, ok := typed[f.key]; ok {
 				pf.Value = v
 			}
-			switch f.key {
-			case "birthdate":
-				pf.InputType, pf.Autocomplete = "date", "bday"
-			case "email-address":
-				pf.InputType, pf.Autocomplete = "email", "email"
-			case "phone-number":
-				pf.InputType, pf.Autocomplete = "tel", "tel"
-			case "name-first":
-				pf.Autocomplete = "given-name"
-			case "name-middle":
-				pf.Autocomplete = "additional-name"
-			case "name-last":
-				pf.Autocomplete = "family-name"
-			case "address-street-1":
-				pf.Autocomplete = "address-line1"
-			case "address-street-2":
-				pf.Autocomplete = "address-line2"
-			case "address-city":
-				pf.Autocomplete = "address-level2"
-			case "address-subdivision":
-				pf.Autocomplete = "address-level1"
-			case "address-postal-code":
-				pf.Autocomplete = "postal-code"
-			case "address-country-code":
-				pf.Autocomplete = "country"
+			if in, ok := fieldInputs[f.key]; ok {
+				pf.InputType, pf.Autocomplete = in.typ, in.autocomplete
 			}
 			p.Fields = append(p.Fields, pf)
 		}

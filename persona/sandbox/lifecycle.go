@@ -126,14 +126,22 @@ func (s *Sandbox) checkExpiry(q *inquiry) {
 	}
 }
 
-func (s *Sandbox) expire(q *inquiry) {
+// settle moves q to status now: it stamps *at and updatedAt, lets set (if
+// any) adjust q for that time, re-arms the expiry timer and emits event.
+func (s *Sandbox) settle(q *inquiry, status string, at *time.Time, event string, set func(t time.Time)) {
 	t := s.clock.stamp()
-	q.status = "expired"
-	q.expiredAt = t
+	q.status = status
+	*at = t
 	q.updatedAt = t
-	s.expireSessions(q, t)
+	if set != nil {
+		set(t)
+	}
 	s.scheduleExpiry(q)
-	s.emit(q, "inquiry.expired", t)
+	s.emit(q, event, t)
+}
+
+func (s *Sandbox) expire(q *inquiry) {
+	s.settle(q, "expired", &q.expiredAt, "inquiry.expired", func(t time.Time) { s.expireSessions(q, t) })
 }
 
 // expireSessions expires all of q's sessions and one-time links.
@@ -152,14 +160,10 @@ func (s *Sandbox) expireSessions(q *inquiry, t time.Time) {
 }
 
 func (s *Sandbox) start(q *inquiry) {
-	t := s.clock.stamp()
-	q.status = "pending"
-	q.startedAt = t
-	q.updatedAt = t
-	// "Time interval from inquiry start after which an Inquiry expires" [OAS23].
-	q.expiresAt = t.Add(q.expStart)
-	s.scheduleExpiry(q)
-	s.emit(q, "inquiry.started", t)
+	s.settle(q, "pending", &q.startedAt, "inquiry.started", func(t time.Time) {
+		// "Time interval from inquiry start after which an Inquiry expires" [OAS23].
+		q.expiresAt = t.Add(q.expStart)
+	})
 }
 
 func (s *Sandbox) transition(q *inquiry, from, to string) {
@@ -171,24 +175,12 @@ func (s *Sandbox) transition(q *inquiry, from, to string) {
 }
 
 func (s *Sandbox) complete(q *inquiry) {
-	t := s.clock.stamp()
-	q.status = "completed"
-	q.completedAt = t
-	q.updatedAt = t
-	q.outcome = "completed"
-	s.scheduleExpiry(q)
-	s.emit(q, "inquiry.completed", t)
+	s.settle(q, "completed", &q.completedAt, "inquiry.completed", func(time.Time) { q.outcome = "completed" })
 	s.runWorkflow(q)
 }
 
 func (s *Sandbox) fail(q *inquiry) {
-	t := s.clock.stamp()
-	q.status = "failed"
-	q.failedAt = t
-	q.updatedAt = t
-	q.outcome = "failed"
-	s.scheduleExpiry(q)
-	s.emit(q, "inquiry.failed", t)
+	s.settle(q, "failed", &q.failedAt, "inquiry.failed", func(time.Time) { q.outcome = "failed" })
 }
 
 // runWorkflow is the template's post-inquiry workflow, run on completion:
@@ -202,29 +194,20 @@ func (s *Sandbox) runWorkflow(q *inquiry) {
 }
 
 func (s *Sandbox) decide(q *inquiry, status string, comment *string, reviewer *ref) {
-	t := s.clock.stamp()
-	q.status = status
-	q.decisionedAt = t
-	q.updatedAt = t
-	if comment != nil {
-		q.reviewerComment = comment
-	}
-	q.reviewer = reviewer
-	s.scheduleExpiry(q)
 	name := "inquiry.approved"
 	if status == "declined" {
 		name = "inquiry.declined"
 	}
-	s.emit(q, name, t)
+	s.settle(q, status, &q.decisionedAt, name, func(time.Time) {
+		if comment != nil {
+			q.reviewerComment = comment
+		}
+		q.reviewer = reviewer
+	})
 }
 
 func (s *Sandbox) markForReview(q *inquiry) {
-	t := s.clock.stamp()
-	q.status = "needs_review"
-	q.markedAt = t
-	q.updatedAt = t
-	s.scheduleExpiry(q)
-	s.emit(q, "inquiry.marked-for-review", t)
+	s.settle(q, "needs_review", &q.markedAt, "inquiry.marked-for-review", nil)
 }
 
 // resume turns an expired inquiry back into a pending one (Persona: "If the
