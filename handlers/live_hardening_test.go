@@ -293,8 +293,11 @@ func TestLiveStreamInjection(t *testing.T) {
 	e.srv.live.Publish(crName)
 	e.srv.live.Publish(bad)
 	noErr(t, e.sb.Complete(good, true))
-	eventually(t, "the good row's event", 5*time.Second, func() bool {
-		return strings.Contains(raw.String(), "event: inq-"+good+"\n")
+	// One batch may hold all three, handled in any order: wait for everything it leads to.
+	eventually(t, "the good rows' events and the dropped one's log line", 10*time.Second, func() bool {
+		out := raw.String()
+		return strings.Contains(out, "event: inq-"+good+"\n") && strings.Contains(out, "event: inq-"+crName+"\n") &&
+			strings.Contains(logs.String(), "unsafe event dropped")
 	})
 	var names []string
 	for _, ev := range sseParse(raw.String()) {
