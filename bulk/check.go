@@ -3,10 +3,12 @@ package bulk
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 
+	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/model"
 )
@@ -79,15 +81,23 @@ func fieldLabel(k string) string {
 	return k
 }
 
+// InputError is a refusal of what was chosen or uploaded, in words for the person; any other
+// error from Check is the console's own.
+type InputError string
+
+func (e InputError) Error() string { return string(e) }
+
 // Check classifies every row with the New inquiry form's rules and the duplicate guard's, and
 // sends nothing: open and verified inquiries are found in the cache (the job's create asks
 // Persona again, so one the cache does not know is still caught then).
 func (e *Engine) Check(ctx context.Context, f *File, o Options) (*Checked, error) {
 	if o.TemplateID == "" {
-		return nil, fmt.Errorf("choose a template")
+		return nil, InputError("choose a template")
 	}
-	if _, err := e.db.GetTemplate(ctx, o.TemplateID); err != nil {
-		return nil, fmt.Errorf("the template %s is not known here: choose one from the list", o.TemplateID)
+	if _, err := e.db.GetTemplate(ctx, o.TemplateID); errors.Is(err, db.ErrNotFound) {
+		return nil, InputError(fmt.Sprintf("the template %s is not known here: choose one from the list", o.TemplateID))
+	} else if err != nil {
+		return nil, err
 	}
 	requireRef := e.inq.Settings().RequireReference
 	out := &Checked{Counts: map[string]int{}}
@@ -129,9 +139,9 @@ func (e *Engine) Check(ctx context.Context, f *File, o Options) (*Checked, error
 				case model.Completed, model.Approved, model.NeedsReview:
 					r.Class, r.Existing = Verified, q.ID
 					if o.CreateAnyway {
-						r.Problem = fmt.Sprintf("Already %s (%s): a new inquiry is created, as you asked.", words(q.Status), q.ID)
+						r.Problem = fmt.Sprintf("Already %s (%s): a new inquiry is created, as you asked.", inquiry.StatusWords(q.Status), q.ID)
 					} else {
-						r.Problem = fmt.Sprintf("Already %s (%s): skipped; tick \"Create anyway\" to make a new one.", words(q.Status), q.ID)
+						r.Problem = fmt.Sprintf("Already %s (%s): skipped; tick \"Create anyway\" to make a new one.", inquiry.StatusWords(q.Status), q.ID)
 					}
 				}
 			}
@@ -143,13 +153,6 @@ func (e *Engine) Check(ctx context.Context, f *File, o Options) (*Checked, error
 		out.Rows = append(out.Rows, r)
 	}
 	return out, nil
-}
-
-func words(status model.Status) string {
-	if status == model.NeedsReview {
-		return "waiting for review"
-	}
-	return string(status)
 }
 
 // rowInput is how a row's fields are stored with the job.

@@ -201,12 +201,12 @@ func (e *Engine) process(ctx context.Context, job *db.BulkJob, row *db.BulkRow) 
 	}
 	in.TemplateID, in.Key, in.Confirm = job.TemplateID, row.Key, job.CreateAnyway
 	if err := e.headroom(ctx); err != nil {
-		e.retry(ctx, row, err)
+		e.retry(ctx, a, row, err)
 		return
 	}
 	res, err := e.inq.Create(ctx, a, in)
 	if err != nil {
-		e.retry(ctx, row, err)
+		e.retry(ctx, a, row, err)
 		return
 	}
 	out := db.BulkRow{JobID: row.JobID, Line: row.Line}
@@ -223,11 +223,11 @@ func (e *Engine) process(ctx context.Context, job *db.BulkJob, row *db.BulkRow) 
 		q, out.State, out.Detail = res.Existing, Resumed, "Already started but not finished: it is resumed."
 	case inquiry.GuardConfirm:
 		out.State, out.InquiryID = Skipped, res.Existing.ID
-		out.Detail = fmt.Sprintf("Already %s: skipped (tick \"Create anyway\" to make a new one).", words(res.Existing.Status))
+		out.Detail = fmt.Sprintf("Already %s: skipped (tick \"Create anyway\" to make a new one).", inquiry.StatusWords(res.Existing.Status))
 		e.finish(ctx, a, out)
 		return
 	case inquiry.GuardInProgress:
-		e.retry(ctx, row, fmt.Errorf("someone else is creating an inquiry for %s right now", in.ReferenceID))
+		e.retry(ctx, a, row, fmt.Errorf("someone else is creating an inquiry for %s right now", in.ReferenceID))
 		return
 	}
 	out.InquiryID = q.ID
@@ -240,7 +240,7 @@ func (e *Engine) process(ctx context.Context, job *db.BulkJob, row *db.BulkRow) 
 			out.Detail += " No email address, so no email was sent."
 		} else {
 			if err := e.headroom(ctx); err != nil {
-				e.retry(ctx, row, err)
+				e.retry(ctx, a, row, err)
 				return
 			}
 			m, err := e.inq.Send(ctx, a, q.ID, to, row.Key)
@@ -248,7 +248,7 @@ func (e *Engine) process(ctx context.Context, job *db.BulkJob, row *db.BulkRow) 
 			case errors.Is(err, inquiry.ErrInvalidRecipient), errors.Is(err, inquiry.ErrNoLinkNeeded):
 				out.Detail += " Not emailed: " + err.Error() + "."
 			case err != nil:
-				e.retry(ctx, row, err)
+				e.retry(ctx, a, row, err)
 				return
 			default:
 				out.EmailID = m.ID
@@ -285,7 +285,7 @@ func (e *Engine) finish(ctx context.Context, a inquiry.Actor, r db.BulkRow) {
 
 // retry leaves the row pending with a backoff, or fails it: at once when Persona refused it
 // (repeating cannot help), after maxAttempts otherwise.
-func (e *Engine) retry(ctx context.Context, row *db.BulkRow, err error) {
+func (e *Engine) retry(ctx context.Context, a inquiry.Actor, row *db.BulkRow, err error) {
 	if ctx.Err() != nil {
 		return // shutting down: the row stays pending and is resumed at the next start
 	}
@@ -293,8 +293,9 @@ func (e *Engine) retry(ctx context.Context, row *db.BulkRow, err error) {
 	if !inquiry.IsPersonaError(err) {
 		words = err.Error()
 	}
-	if persona.IsRefused(err) || row.Attempts+1 >= maxAttempts {
-		e.finish(ctx, inquiry.Actor{}, db.BulkRow{JobID: row.JobID, Line: row.Line, State: Failed, Detail: "Failed: " + words})
+	// Waiting mends neither a refusal nor a console without Persona configured.
+	if persona.IsRefused(err) || errors.Is(err, inquiry.ErrNotConfigured) || row.Attempts+1 >= maxAttempts {
+		e.finish(ctx, a, db.BulkRow{JobID: row.JobID, Line: row.Line, State: Failed, Detail: "Failed: " + words})
 		return
 	}
 	base := e.Backoff

@@ -254,7 +254,8 @@ func (d *DB) FinishBulkRow(ctx context.Context, r BulkRow, done AuditEntry) (job
 		if left > 0 {
 			return nil
 		}
-		res, err = tx.ExecContext(ctx, `UPDATE bulk_jobs SET state = ?, finished_at = ? WHERE id = ? AND state = 'running'`, BulkDone, Now(), r.JobID)
+		// A job paused while its last row was in flight is done too: nothing is left to resume.
+		res, err = tx.ExecContext(ctx, `UPDATE bulk_jobs SET state = ?, finished_at = ? WHERE id = ? AND state IN ('running', 'paused')`, BulkDone, Now(), r.JobID)
 		if err != nil {
 			return err
 		}
@@ -279,13 +280,16 @@ func (d *DB) FinishBulkRow(ctx context.Context, r BulkRow, done AuditEntry) (job
 // pending rows as cancelled, so the job says what it did and what it left undone. It reports
 // false when the job was already done or cancelled.
 func (d *DB) SetBulkJobState(ctx context.Context, id int64, state string, audit AuditEntry) (bool, error) {
+	if state != BulkRunning && state != BulkPaused && state != BulkCancelled {
+		return false, fmt.Errorf("db: set bulk job %d state: %q is not running, paused or cancelled", id, state)
+	}
 	changed := false
 	err := d.Tx(ctx, func(tx *sql.Tx) error {
 		var finished sql.NullInt64
 		if state == BulkCancelled {
 			finished = sql.NullInt64{Int64: Now(), Valid: true}
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE bulk_jobs SET state = ?, finished_at = ? WHERE id = ? AND state IN ('running', 'paused')`, state, finished, id)
+		res, err := tx.ExecContext(ctx, `UPDATE bulk_jobs SET state = ?, finished_at = ? WHERE id = ? AND state IN ('running', 'paused') AND state != ?`, state, finished, id, state) // a second click changes nothing
 		if err != nil {
 			return err
 		}

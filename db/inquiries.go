@@ -292,6 +292,16 @@ func (d *DB) Links(ctx context.Context, inquiryID string) ([]Link, error) {
 	if err != nil {
 		return nil, fmt.Errorf("db: links: %w", err)
 	}
+	out, err := scanLinks(rows)
+	if err != nil {
+		return nil, fmt.Errorf("db: links: %w", err)
+	}
+	return out, nil
+}
+
+// scanLinks reads rows of (id, inquiry id, kind, url, expires, issued by, its name, issued at)
+// and closes them.
+func scanLinks(rows *sql.Rows) ([]Link, error) {
 	defer rows.Close()
 	var out []Link
 	for rows.Next() {
@@ -299,7 +309,7 @@ func (d *DB) Links(ctx context.Context, inquiryID string) ([]Link, error) {
 		var exp sql.NullInt64
 		var issued int64
 		if err := rows.Scan(&l.ID, &l.InquiryID, &l.Kind, &l.URL, &exp, &l.IssuedBy, &l.IssuedByName, &issued); err != nil {
-			return nil, fmt.Errorf("db: links: %w", err)
+			return nil, err
 		}
 		l.ExpiresAt, l.IssuedAt = fromMS(exp), time.UnixMilli(issued)
 		out = append(out, l)

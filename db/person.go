@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 )
 
 // PersonLimit bounds what a person's page reads of each kind. Persona groups a person's
@@ -62,19 +61,7 @@ func (d *DB) Person(ctx context.Context, ref string) (*Person, error) {
 	if err != nil {
 		return nil, fmt.Errorf("db: person links: %w", err)
 	}
-	for rows.Next() {
-		var l Link
-		var exp sql.NullInt64
-		var issued int64
-		if err := rows.Scan(&l.ID, &l.InquiryID, &l.Kind, &l.URL, &exp, &l.IssuedBy, &l.IssuedByName, &issued); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("db: person links: %w", err)
-		}
-		l.ExpiresAt, l.IssuedAt = fromMS(exp), time.UnixMilli(issued)
-		p.Links = append(p.Links, l)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	if p.Links, err = scanLinks(rows); err != nil {
 		return nil, fmt.Errorf("db: person links: %w", err)
 	}
 

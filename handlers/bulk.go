@@ -58,15 +58,17 @@ type upload struct {
 	file    *bulk.File
 }
 
-// readUpload parses and checks the uploaded file; the error is in words for the page.
+// uploadError refuses an upload in words for the page.
+type uploadError string
+
+func (e uploadError) Error() string { return string(e) }
+
+// readUpload parses and checks the uploaded file; an uploadError is in words for the page, any
+// other error is the console's (the form itself was parsed by the middleware, within maxUpload).
 func (s *Server) readUpload(r *http.Request) (*upload, views.BulkPage, error) {
 	v := views.BulkPage{}
-	if err := r.ParseMultipartForm(1 << 20); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, v, fmt.Errorf("the file is larger than %d MB: split it into smaller files", bulk.MaxFileBytes>>20)
-		}
-		return nil, v, errors.New("choose a CSV file to upload")
+	if r.MultipartForm == nil {
+		return nil, v, uploadError("choose a CSV file to upload")
 	}
 	u := &upload{mapping: map[string]string{}}
 	u.opts = bulk.Options{TemplateID: r.PostFormValue("template_id"), Email: r.PostFormValue("email") == "1", CreateAnyway: r.PostFormValue("create_anyway") == "1"}
@@ -78,14 +80,17 @@ func (s *Server) readUpload(r *http.Request) (*upload, views.BulkPage, error) {
 	}
 	f, fh, err := r.FormFile("file")
 	if err != nil {
-		return nil, v, errors.New("choose a CSV file to upload")
+		return nil, v, uploadError("choose a CSV file to upload")
 	}
 	defer f.Close()
 	u.name = filepath.Base(strings.ReplaceAll(fh.Filename, `\`, "/"))
 	if u.file, err = bulk.Parse(f, u.mapping); err != nil {
-		return nil, v, fmt.Errorf("%s: %w", u.name, err)
+		return nil, v, uploadError(fmt.Sprintf("%s: %v", u.name, err))
 	}
 	if u.checked, err = s.bulk.Check(r.Context(), u.file, u.opts); err != nil {
+		if in, ok := errors.AsType[bulk.InputError](err); ok {
+			return nil, v, uploadError(in)
+		}
 		return nil, v, err
 	}
 	return u, v, nil
@@ -94,8 +99,7 @@ func (s *Server) readUpload(r *http.Request) (*upload, views.BulkPage, error) {
 func (s *Server) bulkCheck(w http.ResponseWriter, r *http.Request) {
 	u, v, err := s.readUpload(r)
 	if err != nil {
-		v.Check = &views.BulkCheck{Error: upperFirst(err.Error()) + "."}
-		s.renderBulk(w, r, http.StatusUnprocessableEntity, v)
+		s.refuseUpload(w, r, v, err)
 		return
 	}
 	c := &views.BulkCheck{Summary: u.checked.Summary(), Ready: u.checked.Counts[bulk.Ready], Unknown: u.file.Unknown, Mapping: u.mapping}
@@ -109,11 +113,21 @@ func (s *Server) bulkCheck(w http.ResponseWriter, r *http.Request) {
 	s.renderBulk(w, r, http.StatusOK, v)
 }
 
+// refuseUpload shows an upload's refusal on the page (422), or the console's own error as one.
+func (s *Server) refuseUpload(w http.ResponseWriter, r *http.Request, v views.BulkPage, err error) {
+	ue, ok := errors.AsType[uploadError](err)
+	if !ok {
+		s.serverError(w, r, err)
+		return
+	}
+	v.Check = &views.BulkCheck{Error: sentence(string(ue))}
+	s.renderBulk(w, r, http.StatusUnprocessableEntity, v)
+}
+
 func (s *Server) bulkStart(w http.ResponseWriter, r *http.Request) {
 	u, v, err := s.readUpload(r)
 	if err != nil {
-		v.Check = &views.BulkCheck{Error: upperFirst(err.Error()) + "."}
-		s.renderBulk(w, r, http.StatusUnprocessableEntity, v)
+		s.refuseUpload(w, r, v, err)
 		return
 	}
 	id, err := s.bulk.Start(r.Context(), actor(r), u.name, u.opts, u.checked)
@@ -203,14 +217,18 @@ func (s *Server) bulkResults(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	j, err := s.db.GetBulkJob(r.Context(), id)
-	if err != nil {
+	if errors.Is(err, db.ErrNotFound) {
 		s.notFound(w, r)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
 		return
 	}
 	name := strings.TrimSuffix(j.Name, filepath.Ext(j.Name)) + "-results.csv"
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", "attachment; filename="+strconv.Quote(strings.Map(safeFileRune, name)))
-	if err := s.bulk.WriteResults(r.Context(), w, id); err != nil {
+	if err := s.bulk.WriteResults(r.Context(), w, id); err != nil && !s.clientGone(r, err) {
 		s.log.Error("bulk results", "job", id, "err", err)
 	}
 }
@@ -220,11 +238,4 @@ func safeFileRune(r rune) rune {
 		return '_'
 	}
 	return r
-}
-
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }

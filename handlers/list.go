@@ -156,11 +156,8 @@ func rowView(r db.ListRow, now time.Time) views.ListRow {
 	if r.CreatedBy != 0 && v.CreatedBy == "" {
 		v.CreatedBy = "staff #" + strconv.FormatInt(r.CreatedBy, 10)
 	}
-	switch st := model.Status(r.Status); {
-	case st.PersonHasWork():
-		v.Expiry = views.Until(r.ExpiresAt, now)
-	case st == model.Expired:
-		v.Expiry = "expired"
+	if e := views.LinkExpiry(model.Status(r.Status), r.ExpiresAt, now); e != "" {
+		v.Expiry = e
 	}
 	return v
 }

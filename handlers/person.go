@@ -57,13 +57,10 @@ func (s *Server) personPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, views.PersonPage(s.page(r, p.ReferenceID, "inquiries"), v), nil)
 }
 
-// linkState says where the person's link stands: as the list's Link expiry column does.
+// linkState says where the person's link stands, as the list's Link expiry column does.
 func linkState(status model.Status, expires, now time.Time) string {
-	switch {
-	case status == model.Expired:
-		return "expired"
-	case status.Linkable():
-		return views.Until(expires, now)
+	if e := views.LinkExpiry(status, expires, now); e != "" {
+		return e
 	}
 	return "no link needed"
 }

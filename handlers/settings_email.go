@@ -93,6 +93,10 @@ func (s *Server) saveEmailSettings(w http.ResponseWriter, r *http.Request) {
 func (s *Server) emailSettingsPreview(w http.ResponseWriter, r *http.Request) {
 	form := emailTemplateForm(r)
 	pv := views.EmailTemplatePreview(s.templatePreview(r, form))
+	if isFragment(r) { // each keystroke: only the preview, not the whole page around it
+		s.render(w, r, http.StatusOK, pv, pv)
+		return
+	}
 	p := s.page(r, "Settings", "settings")
 	s.render(w, r, http.StatusOK, s.settingsPageWith(r, p, s.settingsView(views.Form{}), form, views.Form{}, nil), pv)
 }

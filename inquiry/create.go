@@ -165,9 +165,9 @@ func (s *Service) Create(ctx context.Context, a Actor, in CreateInput) (*CreateR
 				if !in.Confirm {
 					return &CreateResult{Guard: GuardConfirm, Existing: existing}, nil
 				}
-				notice = fmt.Sprintf("Created although %s's inquiry %s is %s, as you confirmed.", in.ReferenceID, existing.ID, statusWords(existing.Status))
+				notice = fmt.Sprintf("Created although %s's inquiry %s is %s, as you confirmed.", in.ReferenceID, existing.ID, StatusWords(existing.Status))
 			default: // expired, failed, declined, or a status we do not know
-				notice = fmt.Sprintf("%s's previous inquiry %s is %s, so this is a new one.", in.ReferenceID, existing.ID, statusWords(existing.Status))
+				notice = fmt.Sprintf("%s's previous inquiry %s is %s, so this is a new one.", in.ReferenceID, existing.ID, StatusWords(existing.Status))
 			}
 		}
 	}
@@ -267,8 +267,8 @@ func createParams(in CreateInput) string {
 	return string(b)
 }
 
-// statusWords says a status in plain words.
-func statusWords(status model.Status) string {
+// StatusWords says a status in plain words.
+func StatusWords(status model.Status) string {
 	switch status {
 	case model.NeedsReview:
 		return "waiting for review"

@@ -173,7 +173,7 @@ func (s *Service) Preview(ctx context.Context, a Actor, q *db.Inquiry) (*Draft, 
 			return nil, err
 		}
 	default:
-		return nil, fmt.Errorf("%w (it is %s)", ErrNoLinkNeeded, statusWords(q.Status))
+		return nil, fmt.Errorf("%w (it is %s)", ErrNoLinkNeeded, StatusWords(q.Status))
 	}
 	url, expires := placeholderLink, time.Time{}
 	if d.Link != nil {

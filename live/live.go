@@ -119,8 +119,6 @@ func (h *Hub) Unsubscribe(sub *Subscriber) {
 	h.mu.Unlock()
 }
 
-// Publish tells everyone that inquiry id changed. It never blocks. An email of no inquiry
-// ("", the worker's Notify) changes no page.
 // Touch records a change that belongs to no one inquiry's row (a row joined its bulk batch):
 // cached list pages and counts are refreshed, and no stream is woken.
 func (h *Hub) Touch() {
@@ -130,14 +128,13 @@ func (h *Hub) Touch() {
 	}
 }
 
+// Publish tells everyone that inquiry id changed. It never blocks. An email of no inquiry
+// ("", the worker's Notify) changes no page.
 func (h *Hub) Publish(id string) {
 	if id == "" {
 		return
 	}
-	h.version.Add(1)
-	for _, fn := range h.onChange {
-		fn()
-	}
+	h.Touch()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for sub := range h.subs {

@@ -302,7 +302,7 @@ func (c *Client) WaitHeadroom(ctx context.Context, reserve int) error {
 }
 
 // Burst is how many requests the client lets out at once before pacing them.
-func (c *Client) Burst() int { return int(c.lim.tolerance/c.lim.interval) + 1 }
+func (c *Client) Burst() int { return c.lim.burst() }
 
 // Interval is the steady spacing between requests at the configured rate limit.
 func (c *Client) Interval() time.Duration { return c.lim.interval }

@@ -161,7 +161,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 func (l *limiter) headroomWait(now time.Time, reserve int) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	burst := int(l.tolerance/l.interval) + 1
+	burst := l.burst()
 	reserve = min(max(reserve, 0), burst-1)
 	// More than reserve slots free means the schedule runs at most this far ahead of now.
 	ahead := l.tolerance - time.Duration(reserve)*l.interval
@@ -175,3 +175,6 @@ func (l *limiter) headroomWait(now time.Time, reserve int) time.Duration {
 	}
 	return max(d, 0)
 }
+
+// burst is how many requests may go out back to back before the steady interval applies.
+func (l *limiter) burst() int { return int(l.tolerance/l.interval) + 1 }

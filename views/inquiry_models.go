@@ -221,6 +221,18 @@ func When(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
+// LinkExpiry says where an inquiry's link stands: how long it has while the person still has
+// work, "expired" once the inquiry expired, and "" when no link is needed.
+func LinkExpiry(status model.Status, expires, now time.Time) string {
+	switch {
+	case status.PersonHasWork():
+		return Until(expires, now)
+	case status == model.Expired:
+		return "expired"
+	}
+	return ""
+}
+
 // Until says how long until t in words: "expires in 23 h", "expired".
 func Until(t time.Time, now time.Time) string {
 	if t.IsZero() {

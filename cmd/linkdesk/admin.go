@@ -79,6 +79,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 	if !ok {
 		return errors.New("user add: --role must be admin, agent or viewer")
 	}
+	// AddUser checks it too; checked here first so a weak password is refused before the database opens.
 	if err := staff.CheckPasswordRules(pw); err != nil {
 		return fmt.Errorf("user add: %w", err)
 	}
