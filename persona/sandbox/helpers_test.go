@@ -65,6 +65,9 @@ func (ht handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	in.Header = req.Header.Clone()
 	rec := httptest.NewRecorder()
 	ht.h.ServeHTTP(rec, in)
+	if err := req.Context().Err(); err != nil {
+		return nil, err // the caller gave up (its timeout) before the answer
+	}
 	res := rec.Result()
 	res.Request = req
 	return res, nil
