@@ -2,10 +2,13 @@ package bulk
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/linkdesk/linkdesk/db"
@@ -71,6 +74,26 @@ func (c *Checked) Problems() []Row {
 		}
 	}
 	return out
+}
+
+// ProblemColumns is the header of the problem rows' CSV.
+var ProblemColumns = []string{"line", "reference_id", "check", "reason"}
+
+// WriteProblems writes the rows with problems (invalid, duplicate, already open, already
+// verified) with the reason in words as CSV, each cell from the file kept from running as a
+// formula.
+func (c *Checked) WriteProblems(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(ProblemColumns); err != nil {
+		return err
+	}
+	for _, r := range c.Problems() {
+		if err := cw.Write([]string{strconv.Itoa(r.Line), safeCell(r.Input.ReferenceID), classWords[r.Class], safeCell(r.Problem)}); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 // fieldLabel names a form field for a problem message.

@@ -46,6 +46,11 @@ type Engine struct {
 	Lease time.Duration
 	// OnProgress, when set, is told the job id after each row (the page's live progress).
 	OnProgress func(jobID int64)
+	// GuardWindow is how old the cache may be for the duplicate guard to decide from it alone
+	// (see cacheGuard); zero: 2 minutes.
+	GuardWindow time.Duration
+
+	syncTried time.Time // the worker's last own sync pass (Run's goroutine only)
 }
 
 // New builds the engine; Run works through the jobs.
@@ -145,18 +150,10 @@ func (e *Engine) Progress(ctx context.Context, id int64) (*Progress, error) {
 	p := &Progress{Job: *j, Counts: counts, Failed: counts[Failed], Done: j.Total - counts[db.RowPending],
 		Finished: j.State == db.BulkDone || j.State == db.BulkCancelled}
 	if c, err := e.inq.Client(); err == nil {
-		p.Left = time.Duration(counts[db.RowPending]*callsPerRow(j.Email)) * c.Interval()
+		// A row costs one call, its create (see cacheGuard and process).
+		p.Left = time.Duration(counts[db.RowPending]) * c.Interval()
 	}
 	return p, nil
-}
-
-// callsPerRow is the Persona calls a row costs: the guard's look-up and the create, and the
-// email's refresh of the inquiry before choosing its link.
-func callsPerRow(email bool) int {
-	if email {
-		return 3
-	}
-	return 2
 }
 
 // Run works through the running jobs, one row at a time, until ctx ends.
@@ -200,6 +197,7 @@ func (e *Engine) process(ctx context.Context, job *db.BulkJob, row *db.BulkRow) 
 		return
 	}
 	in.TemplateID, in.Key, in.Confirm = job.TemplateID, row.Key, job.CreateAnyway
+	in.CacheGuard = e.cacheGuard(ctx)
 	if err := e.headroom(ctx); err != nil {
 		e.retry(ctx, a, row, err)
 		return
@@ -239,11 +237,17 @@ func (e *Engine) process(ctx context.Context, job *db.BulkJob, row *db.BulkRow) 
 		if to == "" {
 			out.Detail += " No email address, so no email was sent."
 		} else {
-			if err := e.headroom(ctx); err != nil {
-				e.retry(ctx, a, row, err)
-				return
+			send := e.inq.SendCreated // no Persona call: the create's answer is the inquiry's state
+			if !res.Fresh {
+				// Reused, resumed, or created by an earlier try: its link may be out, so Send
+				// asks Persona whether the person started.
+				if err := e.headroom(ctx); err != nil {
+					e.retry(ctx, a, row, err)
+					return
+				}
+				send = e.inq.Send
 			}
-			m, err := e.inq.Send(ctx, a, q.ID, to, row.Key)
+			m, err := send(ctx, a, q.ID, to, row.Key)
 			switch {
 			case errors.Is(err, inquiry.ErrInvalidRecipient), errors.Is(err, inquiry.ErrNoLinkNeeded):
 				out.Detail += " Not emailed: " + err.Error() + "."
@@ -260,6 +264,39 @@ func (e *Engine) process(ctx context.Context, job *db.BulkJob, row *db.BulkRow) 
 		out.Link = l.URL // the emailed link, when there was an email: the newest one
 	}
 	e.finish(ctx, a, out)
+}
+
+// cacheGuard reports whether the duplicate guard may decide a row from the cache alone, saving
+// its look-up at Persona (filter[reference-id] takes one reference ID, so look-ups cannot be
+// batched). The guard exists for inquiries the cache does not know: made elsewhere, or not yet
+// synced. The rule: the cache answers when a good sync pass started less than GuardWindow ago;
+// otherwise the worker runs one itself (an incremental pass lists every inquiry created since
+// the pass before, whatever its status, 100 to a call) and, should it fail, rows are looked up
+// at Persona one by one as before until the next try. What the cache can still miss: an
+// inquiry made outside the console within the window whose webhook has not arrived, and ones
+// made elsewhere before the first pass's look-back unless `linkdesk sync --full` ran once.
+func (e *Engine) cacheGuard(ctx context.Context) bool {
+	window := e.GuardWindow
+	if window == 0 {
+		window = 2 * time.Minute
+	}
+	if st := e.inq.SyncStatus(); !st.LastOK.IsZero() && st.LastError == "" && time.Since(st.LastOK.Add(-st.Last.Duration)) < window {
+		return true
+	}
+	if time.Since(e.syncTried) < window {
+		return false // the last pass failed: look up per row until the next try
+	}
+	e.syncTried = time.Now()
+	if err := e.headroom(ctx); err != nil {
+		return false
+	}
+	if _, err := e.inq.Reconcile(ctx, false, nil); err != nil {
+		if ctx.Err() == nil {
+			e.log.Warn("bulk: sync pass failed; the duplicate guard asks Persona per row", "err", err)
+		}
+		return false
+	}
+	return true
 }
 
 // headroom waits until the client's budget has room beyond the staff's reserve.

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -56,6 +57,50 @@ func TestBulkSendJourney(t *testing.T) {
 	}
 	if n, _ := p.GetByText("ann@example").Count(); n != 0 {
 		t.Errorf("the invalid row was emailed")
+	}
+}
+
+// Headers the console does not know: the page asks which column is which, the check with the
+// mapping counts right, its problem rows download, and Start creates and emails with it.
+func TestBulkHeaderMapping(t *testing.T) {
+	c := startConsole(t)
+	p := newPage(t)
+	setUpAdmin(t, c, p)
+
+	click(t, p, lnk, "Bulk")
+	file := "Reference ID;Vorname;Courriel\n" +
+		"usr_MAP1;Zoë;zoe.map@example.com\n" +
+		"usr_MAP2;José;jose.map@example.com\n" +
+		"usr_MAP3;Ann;not-an-email\n"
+	must(t, "choose file", label(p, "CSV file").SetInputFiles([]playwright.InputFile{{Name: "kunden.csv", MimeType: "text/csv", Buffer: []byte(file)}}))
+	_, err := label(p, "Template").SelectOption(playwright.SelectOptionValues{Indexes: &[]int{0}})
+	must(t, "choose template", err)
+	must(t, "email the links", label(p, "Email the links").Check())
+	click(t, p, btn, "Check file")
+	must(t, "unmapped summary", expect.Locator(p.GetByText("3 ready")).ToBeVisible())
+	_, err = label(p, "Column “Vorname”").SelectOption(playwright.SelectOptionValues{Labels: &[]string{"First name"}})
+	must(t, "map Vorname", err)
+	_, err = label(p, "Column “Courriel”").SelectOption(playwright.SelectOptionValues{Labels: &[]string{"Email"}})
+	must(t, "map Courriel", err)
+	click(t, p, btn, "Check file")
+	must(t, "mapped summary", expect.Locator(p.GetByText("2 ready, 1 invalid")).ToBeVisible())
+	must(t, "mapping kept", expect.Locator(label(p, "Column “Courriel”")).ToHaveValue("email-address"))
+
+	dl, err := p.ExpectDownload(func() error { return role(p, lnk, "Download problem rows").Click() })
+	must(t, "download problem rows", err)
+	path, err := dl.Path()
+	must(t, "downloaded file", err)
+	body, err := os.ReadFile(path)
+	must(t, "read CSV", err)
+	if !strings.HasPrefix(string(body), "\ufeffline,reference_id,check,reason\n4,usr_MAP3,invalid,Email: ") || dl.SuggestedFilename() != "kunden-problems.csv" {
+		t.Fatalf("problem rows %q:\n%s", dl.SuggestedFilename(), body)
+	}
+
+	click(t, p, btn, "Start")
+	must(t, "done", expect.Locator(p.Locator("#job").GetByText("Done", playwright.LocatorGetByTextOptions{Exact: playwright.Bool(true)})).ToBeVisible(playwright.LocatorAssertionsToBeVisibleOptions{Timeout: playwright.Float(30000)}))
+	results := p.GetByRole(*playwright.AriaRoleTable, playwright.PageGetByRoleOptions{Name: "Results"})
+	for _, to := range []string{"zoe.map@example.com", "jose.map@example.com"} {
+		must(t, "emailed "+to, expect.Locator(results.GetByText("Email queued to "+to+".", playwright.LocatorGetByTextOptions{Exact: playwright.Bool(false)})).ToBeVisible())
 	}
 }
 

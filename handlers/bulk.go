@@ -1,10 +1,14 @@
 package handlers
 
 import (
+	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -102,12 +106,29 @@ func (s *Server) bulkCheck(w http.ResponseWriter, r *http.Request) {
 		s.refuseUpload(w, r, v, err)
 		return
 	}
-	c := &views.BulkCheck{Summary: u.checked.Summary(), Ready: u.checked.Counts[bulk.Ready], Unknown: u.file.Unknown, Mapping: u.mapping}
+	c := &views.BulkCheck{Summary: u.checked.Summary(), Ready: u.checked.Counts[bulk.Ready], Mapping: u.mapping}
+	// Headers mapped already stay offered with their choice: Start posts this same form, so
+	// the mapping must stay in it.
+	for _, h := range u.file.Headers {
+		if _, mapped := u.mapping[h]; mapped || slices.Contains(u.file.Unknown, h) {
+			c.Unknown = append(c.Unknown, h)
+		}
+	}
 	for _, k := range bulk.Columns {
 		c.Columns = append(c.Columns, views.Option{Value: k, Label: bulk.ColumnLabels[k]})
 	}
 	for _, p := range u.checked.Problems() {
 		c.Problems = append(c.Problems, views.BulkProblem{Line: p.Line, Ref: p.Input.ReferenceID, Class: p.Class, Problem: p.Problem})
+	}
+	if len(c.Problems) > 0 {
+		// The dry run is stored nowhere, so the download travels in the link itself.
+		b := bytes.NewBufferString(csvBOM)
+		if err := u.checked.WriteProblems(b); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		c.ProblemsURL = "data:text/csv;charset=utf-8;base64," + base64.StdEncoding.EncodeToString(b.Bytes())
+		c.ProblemsFile = strings.Map(safeFileRune, strings.TrimSuffix(u.name, filepath.Ext(u.name))+"-problems.csv")
 	}
 	v.Check = c
 	s.renderBulk(w, r, http.StatusOK, v)
@@ -228,10 +249,14 @@ func (s *Server) bulkResults(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSuffix(j.Name, filepath.Ext(j.Name)) + "-results.csv"
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", "attachment; filename="+strconv.Quote(strings.Map(safeFileRune, name)))
+	io.WriteString(w, csvBOM)
 	if err := s.bulk.WriteResults(r.Context(), w, id); err != nil && !s.clientGone(r, err) {
 		s.log.Error("bulk results", "job", id, "err", err)
 	}
 }
+
+// csvBOM starts a CSV download: without it Excel reads UTF-8 (accents) as another code page.
+const csvBOM = "\uFEFF"
 
 func safeFileRune(r rune) rune {
 	if r < 0x20 || r == '"' || r == '\\' || r > 0x7e {

@@ -28,6 +28,10 @@ type CreateInput struct {
 	Key string
 	// Confirm creates a new inquiry although this person is already verified or in review.
 	Confirm bool
+	// CacheGuard lets the duplicate guard decide from the cache alone, without asking Persona:
+	// for a caller that has just brought the cache up to date (bulk send after a sync pass).
+	// A claim taken over from a crash is still looked up at Persona.
+	CacheGuard bool
 }
 
 // Guard says why no inquiry was created: one for this reference ID needs attention first.
@@ -54,6 +58,9 @@ type CreateResult struct {
 	Claim *db.ReferenceClaim
 	// Notice explains a creation that replaced an earlier inquiry (expired, failed, declined).
 	Notice string
+	// Fresh reports that this call created the inquiry (not an earlier request's): nobody has
+	// had its link yet, so the person cannot have started (see SendCreated).
+	Fresh bool
 }
 
 // NewKey returns a fresh idempotency key for a form.
@@ -111,6 +118,7 @@ func (s *Service) Create(ctx context.Context, a Actor, in CreateInput) (*CreateR
 	// creates one meanwhile; past claimTTL it is recovered) or the inquiry was saved, which
 	// releases it.
 	keepClaim := true
+	var taken *db.ReferenceClaim // a claim left behind by a crash, taken over
 	defer func() {
 		if !keepClaim {
 			s.releaseClaim(ctx, in.ReferenceID, in.Key)
@@ -118,7 +126,8 @@ func (s *Service) Create(ctx context.Context, a Actor, in CreateInput) (*CreateR
 	}()
 	if in.ReferenceID != "" {
 		now := time.Now()
-		held, taken, err := s.db.ClaimReference(ctx, db.ReferenceClaim{ReferenceID: in.ReferenceID, Key: in.Key, TemplateID: in.TemplateID,
+		var held *db.ReferenceClaim
+		held, taken, err = s.db.ClaimReference(ctx, db.ReferenceClaim{ReferenceID: in.ReferenceID, Key: in.Key, TemplateID: in.TemplateID,
 			UserID: a.ID, UserName: a.Name, ClaimedAt: now}, now.Add(-claimTTL))
 		if err != nil {
 			return nil, err
@@ -148,10 +157,11 @@ func (s *Service) Create(ctx context.Context, a Actor, in CreateInput) (*CreateR
 	}
 
 	var notice string
+	askPersona := !in.CacheGuard || taken != nil
 	// A retry of a request Persona may have seen repeats it with the same key: Persona answers
 	// with the inquiry it created then, or creates it now if the first call never arrived.
 	if in.ReferenceID != "" && !retry {
-		existing, err := s.newestForReference(ctx, c, in.ReferenceID)
+		existing, err := s.newestForReference(ctx, c, in.ReferenceID, askPersona)
 		if err != nil {
 			return nil, err
 		}
@@ -202,7 +212,7 @@ func (s *Service) Create(ctx context.Context, a Actor, in CreateInput) (*CreateR
 		}
 	}
 	q, err := s.db.GetInquiry(ctx, row.ID)
-	return &CreateResult{Inquiry: q, Notice: notice}, err
+	return &CreateResult{Inquiry: q, Notice: notice, Fresh: true}, err
 }
 
 // releaseClaim gives up the request's claim on its reference ID. It runs on the way out, often
@@ -218,11 +228,17 @@ func (s *Service) releaseClaim(ctx context.Context, ref, key string) {
 
 // newestForReference finds the reference ID's newest inquiry: in the cache, and at Persona
 // (which also knows inquiries created elsewhere, or by a request whose answer we never saved).
-// Persona's answers are adopted into the cache.
-func (s *Service) newestForReference(ctx context.Context, c *persona.Client, ref string) (*db.Inquiry, error) {
+// Persona's answers are adopted into the cache. Without askPersona the cache alone answers.
+func (s *Service) newestForReference(ctx context.Context, c *persona.Client, ref string, askPersona bool) (*db.Inquiry, error) {
 	cached, err := s.db.InquiriesByReference(ctx, ref)
 	if err != nil {
 		return nil, err
+	}
+	if !askPersona {
+		if len(cached) == 0 {
+			return nil, nil
+		}
+		return &cached[0], nil
 	}
 	page, err := c.ListInquiries(ctx, persona.ListInquiriesParams{ReferenceID: ref, PageSize: 10})
 	if err != nil {

@@ -59,6 +59,17 @@ func (s *Service) linkEmail(a Actor, q *db.Inquiry, url string, expires, now tim
 // address (ErrInvalidRecipient). key is the form's idempotency key: the same key again (a
 // double click, a re-sent POST) returns the email it queued the first time.
 func (s *Service) Send(ctx context.Context, a Actor, inquiryID, recipient, key string) (*db.OutboxEmail, error) {
+	return s.sendKeyed(ctx, a, inquiryID, recipient, key, false)
+}
+
+// SendCreated is Send for an inquiry this request has just created (CreateResult.Fresh): nobody
+// has had its link, so the person cannot have started and its inquiry link, recorded by Create,
+// is used without asking Persona again.
+func (s *Service) SendCreated(ctx context.Context, a Actor, inquiryID, recipient, key string) (*db.OutboxEmail, error) {
+	return s.sendKeyed(ctx, a, inquiryID, recipient, key, true)
+}
+
+func (s *Service) sendKeyed(ctx context.Context, a Actor, inquiryID, recipient, key string, fresh bool) (*db.OutboxEmail, error) {
 	if key != "" {
 		// One send per form key at a time: a double click waits for the first and gets its
 		// email, instead of asking Persona for a second one-time link meanwhile.
@@ -70,10 +81,14 @@ func (s *Service) Send(ctx context.Context, a Actor, inquiryID, recipient, key s
 			return nil, err
 		}
 	}
-	return s.send(ctx, a, inquiryID, recipient, "link", key, time.Now())
+	return s.sendLink(ctx, a, inquiryID, recipient, "link", key, time.Now(), fresh)
 }
 
 func (s *Service) send(ctx context.Context, a Actor, inquiryID, recipient, kind, key string, now time.Time) (*db.OutboxEmail, error) {
+	return s.sendLink(ctx, a, inquiryID, recipient, kind, key, now, false)
+}
+
+func (s *Service) sendLink(ctx context.Context, a Actor, inquiryID, recipient, kind, key string, now time.Time, fresh bool) (*db.OutboxEmail, error) {
 	recipient = strings.TrimSpace(recipient)
 	if err := ValidRecipient(recipient); err != nil {
 		return nil, err
@@ -86,7 +101,7 @@ func (s *Service) send(ctx context.Context, a Actor, inquiryID, recipient, kind,
 	if errs := CheckEmailTemplates(t); errs != nil {
 		return nil, ErrEmailWording
 	}
-	l, err := s.linkForEmail(ctx, a, inquiryID, key)
+	l, err := s.linkForEmail(ctx, a, inquiryID, key, fresh)
 	if err != nil {
 		return nil, err
 	}
@@ -124,11 +139,13 @@ func (s *Service) send(ctx context.Context, a Actor, inquiryID, recipient, kind,
 
 // linkForEmail picks the link an email carries (see NewLink). Most emails go out before the
 // person started: then Persona is asked once, and the inquiry link already recorded is reused
-// rather than recorded again.
-func (s *Service) linkForEmail(ctx context.Context, a Actor, id, key string) (*db.Link, error) {
+// rather than recorded again; for a fresh inquiry (see SendCreated) Persona is not asked at all.
+func (s *Service) linkForEmail(ctx context.Context, a Actor, id, key string, fresh bool) (*db.Link, error) {
 	if q, err := s.db.GetInquiry(ctx, id); err == nil && model.LinkFor(q.Status) == model.LinkInquiry {
-		if q, err = s.Refresh(ctx, a, id); err != nil {
-			return nil, err
+		if !fresh {
+			if q, err = s.Refresh(ctx, a, id); err != nil {
+				return nil, err
+			}
 		}
 		if model.LinkFor(q.Status) == model.LinkInquiry {
 			cur, err := s.CurrentLink(ctx, q)
