@@ -150,10 +150,18 @@ func (e *Engine) Progress(ctx context.Context, id int64) (*Progress, error) {
 	p := &Progress{Job: *j, Counts: counts, Failed: counts[Failed], Done: j.Total - counts[db.RowPending],
 		Finished: j.State == db.BulkDone || j.State == db.BulkCancelled}
 	if c, err := e.inq.Client(); err == nil {
-		// A row costs one call, its create (see cacheGuard and process).
-		p.Left = time.Duration(counts[db.RowPending]) * c.Interval()
+		p.Left = time.Duration(counts[db.RowPending]*e.CallsPerRow(ctx)) * c.Interval()
 	}
 	return p, nil
+}
+
+// CallsPerRow is the Persona calls a new person's row costs: its create, and the guard's
+// look-up unless the cache is complete (see cacheGuard).
+func (e *Engine) CallsPerRow(ctx context.Context) int {
+	if complete, err := e.inq.CacheComplete(ctx); err == nil && complete {
+		return 1
+	}
+	return 2
 }
 
 // Run works through the running jobs, one row at a time, until ctx ends.
@@ -197,7 +205,7 @@ func (e *Engine) process(ctx context.Context, job *db.BulkJob, row *db.BulkRow) 
 		return
 	}
 	in.TemplateID, in.Key, in.Confirm = job.TemplateID, row.Key, job.CreateAnyway
-	in.CacheGuard = e.cacheGuard(ctx)
+	in.CacheGuard = e.cacheGuard(ctx, job)
 	if err := e.headroom(ctx); err != nil {
 		e.retry(ctx, a, row, err)
 		return
@@ -269,22 +277,30 @@ func (e *Engine) process(ctx context.Context, job *db.BulkJob, row *db.BulkRow) 
 // cacheGuard reports whether the duplicate guard may decide a row from the cache alone, saving
 // its look-up at Persona (filter[reference-id] takes one reference ID, so look-ups cannot be
 // batched). The guard exists for inquiries the cache does not know: made elsewhere, or not yet
-// synced. The rule: the cache answers when a good sync pass started less than GuardWindow ago;
-// otherwise the worker runs one itself (an incremental pass lists every inquiry created since
-// the pass before, whatever its status, 100 to a call) and, should it fail, rows are looked up
-// at Persona one by one as before until the next try. What the cache can still miss: an
-// inquiry made outside the console within the window whose webhook has not arrived, and ones
-// made elsewhere before the first pass's look-back unless `linkdesk sync --full` ran once.
-func (e *Engine) cacheGuard(ctx context.Context) bool {
+// synced. The rule: the cache answers only when it is complete (a full pass succeeded once,
+// inquiry.CacheComplete) and a good sync pass started after the job did and less than
+// GuardWindow ago; if none did, the worker runs one itself (an incremental pass lists every
+// inquiry created since the pass before, whatever its status, 100 to a call). Otherwise, or
+// should that pass fail, each row is looked up at Persona. What the cache can still miss: an
+// inquiry made outside the console during the job, within the window, whose webhook has not
+// arrived; a per-row look-up has the same race, only shorter.
+func (e *Engine) cacheGuard(ctx context.Context, job *db.BulkJob) bool {
 	window := e.GuardWindow
 	if window == 0 {
 		window = 2 * time.Minute
 	}
-	if st := e.inq.SyncStatus(); !st.LastOK.IsZero() && st.LastError == "" && time.Since(st.LastOK.Add(-st.Last.Duration)) < window {
+	if complete, err := e.inq.CacheComplete(ctx); err != nil || !complete {
+		return false
+	}
+	since := time.Now().Add(-window)
+	if job.CreatedAt.After(since) {
+		since = job.CreatedAt
+	}
+	if st := e.inq.SyncStatus(); !st.LastOK.IsZero() && st.LastError == "" && !st.LastOK.Add(-st.Last.Duration).Before(since) {
 		return true
 	}
-	if time.Since(e.syncTried) < window {
-		return false // the last pass failed: look up per row until the next try
+	if e.syncTried.After(since) {
+		return false // this period's pass failed: look up per row until the next try
 	}
 	e.syncTried = time.Now()
 	if err := e.headroom(ctx); err != nil {

@@ -80,6 +80,15 @@ func newEnvTB(t testing.TB, knobs sandbox.Knobs, rateLimit int) *env {
 	return &env{t: t, d: d, svc: svc, sb: sb, sbURL: sbURL, catcher: c, eng: eng}
 }
 
+// fullSync reads every inquiry the sandbox has into the cache, as `linkdesk sync --full` does,
+// so the guard may decide from the cache (see cacheGuard).
+func (e *env) fullSync() {
+	e.t.Helper()
+	if _, err := e.svc.Reconcile(context.Background(), true, nil); err != nil {
+		e.t.Fatalf("full sync: %v", err)
+	}
+}
+
 // run starts the worker until the test ends.
 func (e *env) run() {
 	ctx, cancel := context.WithCancel(context.Background())

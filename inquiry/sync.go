@@ -59,6 +59,7 @@ func (s *Service) SyncStatus() SyncStatus {
 
 const (
 	keyLastSync = "sync.last_ok_start" // unix ms: when the last good pass started
+	keyFullSync = "sync.full_ok_start" // unix ms: when the last good full pass started
 	// syncOverlap re-reads a little of what the last pass saw, for clock skew and inquiries
 	// whose creation was in flight while it ran.
 	syncOverlap = 10 * time.Minute
@@ -199,10 +200,25 @@ func (s *Service) Reconcile(ctx context.Context, full bool, progress func(done i
 		// Ids Persona no longer lists were redacted or deleted there: the cache keeps what it knew.
 		res.Healed += res.Seen - before
 	}
-	if err := s.db.SetSettings(ctx, map[string]string{keyLastSync: strconv.FormatInt(start.UnixMilli(), 10)}, db.AuditEntry{}); err != nil {
+	mark := map[string]string{keyLastSync: strconv.FormatInt(start.UnixMilli(), 10)}
+	if full {
+		mark[keyFullSync] = mark[keyLastSync]
+	}
+	if err := s.db.SetSettings(ctx, mark, db.AuditEntry{}); err != nil {
 		return res, err
 	}
 	return res, nil
+}
+
+// CacheComplete reports whether the cache knows every inquiry Persona had when the last good
+// pass started: a full pass succeeded once, and each later pass reads everything created since
+// the one before it (with an overlap), so nothing made elsewhere since then can be missing.
+func (s *Service) CacheComplete(ctx context.Context) (bool, error) {
+	_, err := s.db.Setting(ctx, keyFullSync)
+	if errors.Is(err, db.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 func (s *Service) lastSyncStart(ctx context.Context) (time.Time, error) {
