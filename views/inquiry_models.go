@@ -29,12 +29,16 @@ type NewInquiry struct {
 
 // GuardView asks the staff member what to do about an existing inquiry for the reference ID.
 type GuardView struct {
-	Kind      string // use-existing, resume, confirm, in-progress
+	Kind      string // use-existing, resume, confirm, in-progress, prior-outcome
 	Existing  InquiryRow
 	CanCreate bool
 	// ClaimedBy and ClaimedAt say who started creating one for the person (in-progress).
 	ClaimedBy string
 	ClaimedAt time.Time
+	// OutcomeAt and OutcomeBy say when and by whom Existing was declined or failed
+	// (prior-outcome); OutcomeBy is "" when Persona decided.
+	OutcomeAt time.Time
+	OutcomeBy string
 }
 
 // InquiryRow is an inquiry in short.

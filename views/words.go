@@ -60,3 +60,19 @@ func TestEmailAcceptedResult(to string, inMailbox bool) string {
 	}
 	return result + "."
 }
+
+// Day is a date as people write it, e.g. "3 Nov 2026".
+func Day(t time.Time) string { return t.UTC().Format("2 Jan 2006") }
+
+// PriorOutcomeText says how the person's earlier inquiry ended: "usr_X was declined on 3 Nov
+// 2026 by Ada" or "usr_X failed verification on 3 Nov 2026 (decided by Persona)".
+func PriorOutcomeText(g *GuardView) string {
+	by := g.OutcomeBy
+	if by == "" {
+		by = "Persona"
+	}
+	if g.Existing.Status == "failed" {
+		return g.Existing.ReferenceID + " failed verification on " + Day(g.OutcomeAt) + " (decided by " + by + ")"
+	}
+	return g.Existing.ReferenceID + " was declined on " + Day(g.OutcomeAt) + " by " + by
+}
