@@ -129,6 +129,9 @@ func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (vie
 	if v.Email, err = s.emailPanel(r, q); err != nil {
 		return v, err
 	}
+	if k.Fresh() && v.Email.CanSend && inquiry.ValidRecipient(v.Email.Recipient) == nil {
+		v.ResumeTo, v.ResumeKey = v.Email.Recipient, inquiry.NewKey()
+	}
 	audit, err := s.db.ListAudit(ctx, db.AuditFilter{Target: q.ID, Limit: 50})
 	if err != nil {
 		return v, err

@@ -103,6 +103,9 @@ type InquiryDetail struct {
 	// NewLinkNote says what New link would do (or why there is none): the same inquiry link,
 	// or a one-time link replacing the last.
 	NewLinkNote string
+	// ResumeTo is where "Resume and email" sends a fresh one-time link in one step (a started
+	// or expired inquiry with a known address); ResumeKey makes a double submit send once.
+	ResumeTo, ResumeKey string
 }
 
 // PersonTitle names the person an inquiry is for, as the detail page's heading and tab do:

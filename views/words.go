@@ -35,6 +35,11 @@ func EmailQueuedFlash(recipient string, mailConfigured bool) string {
 	return msg + ". It waits there until a mail server is configured."
 }
 
+// ResumeEmailedFlash confirms "Resume and email": a one-time link issued and its email queued.
+func ResumeEmailedFlash(recipient string, mailConfigured bool) string {
+	return "Resumed: a new one-time link was issued (it replaces the last) and emailed. " + EmailQueuedFlash(recipient, mailConfigured)
+}
+
 // EmailRetriedFlash and EmailCanceledFlash confirm a staff member's retry or cancel.
 func EmailRetriedFlash(recipient string) string {
 	return "The email to " + recipient + " will be tried again now."
