@@ -278,10 +278,40 @@ func Ago(t time.Time, now time.Time) string {
 	}
 }
 
-// Verification is a Persona verification with its checks.
+// Verification is a Persona verification with its checks and, for an ID, what it says
+// against what staff entered.
 type Verification struct {
 	ID, Type, Status string
 	Checks           []Check
+	Compare          []Comparison
+}
+
+// Comparison is one line of "Entered | On the ID".
+type Comparison struct {
+	Label, Entered, OnID string
+	Result               string // CompareSame, CompareDiffers, or "" when there is nothing to compare
+}
+
+const (
+	CompareSame    = "same"
+	CompareDiffers = "differs"
+)
+
+// Differences names the lines that differ, e.g. "name and birthdate", or "".
+func Differences(cs []Comparison) string {
+	var ds []string
+	for _, c := range cs {
+		if c.Result == CompareDiffers {
+			ds = append(ds, strings.ToLower(c.Label))
+		}
+	}
+	switch len(ds) {
+	case 0:
+		return ""
+	case 1:
+		return ds[0]
+	}
+	return strings.Join(ds[:len(ds)-1], ", ") + " and " + ds[len(ds)-1]
 }
 
 // Check is one check of a verification.
