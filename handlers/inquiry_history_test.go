@@ -74,7 +74,7 @@ func TestGuardTellsPriorDeclineOrFailure(t *testing.T) {
 		if r.StatusCode != http.StatusConflict {
 			t.Fatalf("%s: status %d, want 409 (the guard): %.300s", tc.ref, r.StatusCode, body)
 		}
-		mustContain(t, tc.ref, body, tc.want, ">"+tc.id+"</a>)", "Create anyway", `name="confirm" value="yes" required`,
+		mustContain(t, tc.ref, body, tc.want, ">"+tc.id+"</a>)", "Create anyway", `name="confirm" value="yes" required`, "Yes, verify "+tc.ref+" again",
 			`value="Pat"`, `value="1980-02-03"`)
 		if n := e.sb.Stats().InquiriesCreated; n != created {
 			t.Fatalf("%s: the guard created an inquiry (%d, want %d)", tc.ref, n, created)
@@ -89,6 +89,9 @@ func TestGuardTellsPriorDeclineOrFailure(t *testing.T) {
 		if r.StatusCode != http.StatusSeeOther {
 			t.Fatalf("%s: confirmed: %d %.300s", tc.ref, r.StatusCode, body)
 		}
+		ended := map[string]string{"usr_declined": "was declined", "usr_failed": "failed verification"}[tc.ref]
+		mustContain(t, tc.ref+" created", html.UnescapeString(e.page(r.Header.Get("Location"))),
+			"Created although "+tc.ref+"'s inquiry "+tc.id+" "+ended+", as you confirmed.")
 		created++
 		if n := e.sb.Stats().InquiriesCreated; n != created {
 			t.Fatalf("%s: sandbox created %d, want %d", tc.ref, n, created)

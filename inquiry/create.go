@@ -191,7 +191,11 @@ func (s *Service) Create(ctx context.Context, a Actor, in CreateInput) (*CreateR
 						}
 						return &CreateResult{Guard: GuardPriorOutcome, Existing: prior, Outcome: o}, nil
 					}
-					notice = fmt.Sprintf("Created although %s's inquiry %s was %s, as you confirmed.", in.ReferenceID, prior.ID, StatusWords(prior.Status))
+					ended := "was declined"
+					if prior.Status == model.Failed {
+						ended = "failed verification"
+					}
+					notice = fmt.Sprintf("Created although %s's inquiry %s %s, as you confirmed.", in.ReferenceID, prior.ID, ended)
 					break
 				}
 				notice = fmt.Sprintf("%s's previous inquiry %s is %s, so this is a new one.", in.ReferenceID, existing.ID, StatusWords(existing.Status))
