@@ -354,7 +354,7 @@ func TestGovernmentIDAttributes(t *testing.T) {
 		return resp{}
 	}
 	for _, c := range []struct {
-		name, first, last string
+		name, first, last   string
 		wantFirst, wantLast string
 	}{
 		{"sample", "", "", "ALEXANDER", "SAMPLE"},
