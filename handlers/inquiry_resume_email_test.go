@@ -81,3 +81,32 @@ func TestResumeAndEmailOneStep(t *testing.T) {
 	body = html.UnescapeString(e.page("/inquiries/" + q.ID))
 	mustContain(t, "after", body, "Resumed: a new one-time link was issued (it replaces the last) and emailed. Email to pat@example.com is in the outbox")
 }
+
+// On an expired inquiry "Resume and email" resumes it at Persona first, then emails the
+// one-time link, still in one step.
+func TestResumeAndEmailExpired(t *testing.T) {
+	e := newMailTestEnv(t, true)
+	q := e.create("usr_resume_expired")
+	r, body := e.do(e.admin, "POST", "/inquiries/"+q.ID+"/decision", url.Values{"action": {"expire"}, "seen": {"created"}, "confirmed": {"yes"}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("expire: %d %.300s", r.StatusCode, body)
+	}
+	e.waitStatus(t, q.ID, model.Expired)
+	m := resumeFormRe.FindStringSubmatch(html.UnescapeString(e.page("/inquiries/" + q.ID)))
+	if m == nil {
+		t.Fatal("an expired inquiry offers no Resume and email")
+	}
+	r, body = e.do(e.admin, "POST", "/inquiries/"+q.ID+"/email", url.Values{"key": {m[1]}, "recipient": {m[2]}, "resume": {"yes"}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("resume and email: %d %.300s", r.StatusCode, body)
+	}
+	if err := e.catcher.Wait(waitFor(t), 1); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.sb.Stats().Calls["POST /inquiries/{id}/resume"]; n != 1 {
+		t.Errorf("%d resume calls, want 1", n)
+	}
+	if st, _ := e.sb.Inquiry(q.ID); st == "expired" {
+		t.Errorf("sandbox still has the inquiry expired")
+	}
+}
