@@ -131,6 +131,14 @@ func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (vie
 	}
 	if k.Fresh() && v.Email.CanSend && inquiry.ValidRecipient(v.Email.Recipient) == nil {
 		v.ResumeTo, v.ResumeKey = v.Email.Recipient, inquiry.NewKey()
+		switch {
+		case q.Status == model.Expired && q.StartedAt.IsZero():
+			v.ResumeNote = "Resumes the inquiry at Persona, makes a one-time link that opens the flow and emails it to " + v.ResumeTo + ", in one step."
+		case q.Status == model.Expired:
+			v.ResumeNote = "Resumes the inquiry at Persona, makes a one-time link that continues where the person stopped (it replaces the last) and emails it to " + v.ResumeTo + ", in one step."
+		default:
+			v.ResumeNote = "Makes a one-time link that continues where the person stopped (it replaces the last) and emails it to " + v.ResumeTo + ", in one step."
+		}
 	}
 	audit, err := s.db.ListAudit(ctx, db.AuditFilter{Target: q.ID, Limit: 50})
 	if err != nil {

@@ -37,6 +37,7 @@ func TestResumeAndEmailOneStep(t *testing.T) {
 			t.Errorf("%q appears %d times, want at most once", name, n)
 		}
 	}
+	mustContain(t, "pending page", body, "Makes a one-time link that continues where the person stopped (it replaces the last) and emails it to pat@example.com, in one step.")
 	m := resumeFormRe.FindStringSubmatch(body)
 	if m == nil || m[2] != "pat@example.com" {
 		t.Fatalf("no Resume and email form for pat@example.com in %.2000s", body)
@@ -92,10 +93,14 @@ func TestResumeAndEmailExpired(t *testing.T) {
 		t.Fatalf("expire: %d %.300s", r.StatusCode, body)
 	}
 	e.waitStatus(t, q.ID, model.Expired)
-	m := resumeFormRe.FindStringSubmatch(html.UnescapeString(e.page("/inquiries/" + q.ID)))
+	page := html.UnescapeString(e.page("/inquiries/" + q.ID))
+	m := resumeFormRe.FindStringSubmatch(page)
 	if m == nil {
 		t.Fatal("an expired inquiry offers no Resume and email")
 	}
+	// Never started: the words do not say the person has.
+	mustContain(t, "expired page", page, "Resumes the inquiry at Persona, makes a one-time link that opens the flow and emails it to pat@example.com, in one step.")
+	mustNotContain(t, "expired page", page, "where the person stopped")
 	r, body = e.do(e.admin, "POST", "/inquiries/"+q.ID+"/email", url.Values{"key": {m[1]}, "recipient": {m[2]}, "resume": {"yes"}})
 	if r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("resume and email: %d %.300s", r.StatusCode, body)

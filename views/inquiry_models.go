@@ -104,8 +104,9 @@ type InquiryDetail struct {
 	// or a one-time link replacing the last.
 	NewLinkNote string
 	// ResumeTo is where "Resume and email" sends a fresh one-time link in one step (a started
-	// or expired inquiry with a known address); ResumeKey makes a double submit send once.
-	ResumeTo, ResumeKey string
+	// or expired inquiry with a known address); ResumeKey makes a double submit send once;
+	// ResumeNote says what it does, fitting the facts.
+	ResumeTo, ResumeKey, ResumeNote string
 }
 
 // PersonTitle names the person an inquiry is for, as the detail page's heading and tab do:
