@@ -88,6 +88,16 @@ func TestCreateInquiryJourney(t *testing.T) {
 	click(t, p, btn, "Refresh status")
 	must(t, "approved", expect.Locator(p.Locator("#inquiry-status")).ToContainText("Approved"))
 
+	// The government ID's card: what the ID says beside what was entered, the number's end only.
+	click(t, p, btn, "Show verifications")
+	cmp := p.GetByRole("table", playwright.PageGetByRoleOptions{Name: "What the ID says, against what was entered"})
+	must(t, "ID comparison", expect.Locator(cmp).ToBeVisible())
+	for _, row := range [][]string{{"Name", "Alexander Sample", "ALEXANDER J SAMPLE", "Same"}, {"Birthdate", "1977-08-31", "1977-08-31", "Same"}, {"Document number", "—", "ending 4562", "—"}} {
+		r := cmp.Locator("tbody tr").Filter(playwright.LocatorFilterOptions{Has: role(p, *playwright.AriaRoleRowheader, row[0])})
+		must(t, "comparison "+row[0], expect.Locator(r.GetByRole(cell)).ToHaveText(row[1:]))
+	}
+	must(t, "full number never shown", expect.Locator(p.GetByText("I1234562")).ToHaveCount(0))
+
 	// Same person again: already verified, so the guard asks first.
 	createInquiry(t, p, "usr_ABC123")
 	must(t, "guard shown", expect.Locator(role(p, hdg, "usr_ABC123 is already Approved")).ToBeVisible())
@@ -100,9 +110,13 @@ func TestCreateInquiryJourney(t *testing.T) {
 	click(t, p, btn, "Refresh status")
 	must(t, "failed", expect.Locator(p.Locator("#inquiry-status")).ToContainText("Failed"))
 
-	// Failed: a third attempt creates a new inquiry and says why.
+	// Failed: the guard says so (when, by whom) and a third inquiry needs an explicit yes.
 	createInquiry(t, p, "usr_ABC123")
-	must(t, "new after failed", expect.Locator(notice(p, "is failed, so this is a new one")).ToBeVisible())
+	must(t, "failed before", expect.Locator(p.GetByRole(hdg, playwright.PageGetByRoleOptions{Name: "usr_ABC123 failed verification on"})).ToContainText("(decided by Persona)"))
+	must(t, "typed values kept", expect.Locator(label(p, "Birthdate")).ToHaveValue("1977-08-31"))
+	must(t, "confirm", label(p, "Yes, verify usr_ABC123 again").Check())
+	click(t, p, btn, "Create anyway")
+	must(t, "new after failed", expect.Locator(notice(p, "failed verification, as you confirmed")).ToBeVisible())
 
 	// Not finished yet: the guard offers the existing inquiry instead of a fourth.
 	createInquiry(t, p, "usr_ABC123")
@@ -156,4 +170,38 @@ func TestDetailStatusLive(t *testing.T) {
 	must(t, "activity follows", expect.Locator(p.Locator("#inquiry-history")).ToContainText("Links issued"))
 	must(t, "still the same page", expect.Locator(p.Locator("body")).ToHaveAttribute("data-no-reload", "yes"))
 	must(t, "still live: refresh", expect.Locator(role(p, btn, "Refresh status")).ToHaveCount(1))
+}
+
+// A person who started but did not finish: one click issues a one-time link and emails it, and
+// the email lands in the Mailbox carrying that link.
+func TestResumeAndEmailJourney(t *testing.T) {
+	c := startConsole(t)
+	p := newPage(t)
+	setUpAdmin(t, c, p)
+	click(t, p, lnk, "New inquiry")
+	fill(t, p, "Reference ID", "usr_RESUME", "First name", "Pat", "Last name", "Doe", "Email address", "pat@example.com")
+	click(t, p, btn, "Create inquiry")
+	must(t, "no resume before the start", expect.Locator(role(p, btn, "Resume and email")).ToHaveCount(0))
+
+	// The person opens the link and does the first step only.
+	flow, err := p.Context().NewPage()
+	must(t, "new page", err)
+	_, err = flow.Goto(hostedLink(t, p))
+	must(t, "open hosted link", err)
+	click(t, flow, btn, "Continue")
+	must(t, "next step loads", flow.WaitForLoadState())
+	flow.Close()
+
+	must(t, "pending without a reload", expect.Locator(p.Locator("#inquiry-status")).ToContainText("Pending"))
+	click(t, p, btn, "Resume and email")
+	must(t, "confirmed in words", expect.Locator(notice(p, "Resumed: a new one-time link was issued (it replaces the last) and emailed. Email to pat@example.com is in the outbox")).ToBeVisible())
+	link := hostedLink(t, p)
+	for _, name := range []string{"Email link", "Copy link", "Refresh status", "Show verifications", "Approve", "Decline", "Expire", "Resume and email"} {
+		must(t, "one "+name, expect.Locator(role(p, btn, name)).ToHaveCount(1))
+	}
+
+	click(t, p, lnk, "Mailbox")
+	click(t, p, lnk, linkSubject)
+	must(t, "email opened", expect.Locator(role(p, hdg, linkSubject)).ToBeVisible())
+	must(t, "carries the one-time link", expect.Locator(role(p, lnk, link)).ToHaveCount(1))
 }

@@ -215,6 +215,11 @@ func (s *Server) sendEmail(w http.ResponseWriter, r *http.Request) {
 	}
 	recipient := strings.TrimSpace(r.PostFormValue("recipient"))
 	m, err := s.inq.Send(r.Context(), actor(r), q.ID, recipient, r.PostFormValue("key"))
+	if err == nil && r.PostFormValue("resume") == "yes" {
+		s.flash(w, r, views.ResumeEmailedFlash(m.Recipient, s.inq.MailStatus().Configured))
+		redirect(w, r, "/inquiries/"+q.ID)
+		return
+	}
 	if err == nil {
 		s.flash(w, r, views.EmailQueuedFlash(m.Recipient, s.inq.MailStatus().Configured))
 		redirect(w, r, "/inquiries/"+q.ID)

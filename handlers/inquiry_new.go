@@ -90,6 +90,7 @@ func (s *Server) parseNewInquiry(r *http.Request) (inquiry.CreateInput, views.Fo
 		Note:        get("note"),
 		Key:         r.PostFormValue("key"),
 		Confirm:     r.PostFormValue("confirm") == "yes",
+		WarnPrior:   true,
 		Fields:      map[string]string{},
 	}
 	for _, k := range inquiry.FieldKeys {
@@ -147,6 +148,9 @@ func (s *Server) createInquiry(w http.ResponseWriter, r *http.Request) {
 			if c.UserID != 0 && c.UserID == currentUser(r).ID {
 				g.ClaimedBy = "you (in another tab or window)"
 			}
+		}
+		if o := res.Outcome; o != nil {
+			g.OutcomeAt, g.OutcomeBy = o.At, o.By
 		}
 		v := views.NewInquiry{Form: f, Key: in.Key, Guard: g}
 		s.renderNewInquiry(w, r, http.StatusConflict, v)

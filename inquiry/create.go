@@ -26,23 +26,35 @@ type CreateInput struct {
 	// Key is the idempotency key the form carried: a double click or a retried POST repeats
 	// the same request instead of creating a second inquiry.
 	Key string
-	// Confirm creates a new inquiry although this person is already verified or in review.
+	// Confirm creates a new inquiry although this person is already verified or in review (or,
+	// with WarnPrior, was declined or failed before).
 	Confirm bool
 	// CacheGuard lets the duplicate guard decide from the cache alone, without asking Persona:
 	// for a caller that has just brought the cache up to date (bulk send after a sync pass).
 	// A claim taken over from a crash is still looked up at Persona.
 	CacheGuard bool
+	// WarnPrior stops with GuardPriorOutcome when the person's last finished inquiry was
+	// declined or failed, so staff see who decided and when before trying again. The New
+	// inquiry form asks; bulk send keeps its own rule (such rows are created with a notice).
+	WarnPrior bool
 }
 
 // Guard says why no inquiry was created: one for this reference ID needs attention first.
 type Guard string
 
 const (
-	GuardUseExisting Guard = "use-existing" // created: hand out its link instead
-	GuardResume      Guard = "resume"       // pending: resume it with a fresh link
-	GuardConfirm     Guard = "confirm"      // completed, approved or in review: ask first
-	GuardInProgress  Guard = "in-progress"  // another request is creating one right now: try again
+	GuardUseExisting  Guard = "use-existing"  // created: hand out its link instead
+	GuardResume       Guard = "resume"        // pending: resume it with a fresh link
+	GuardConfirm      Guard = "confirm"       // completed, approved or in review: ask first
+	GuardInProgress   Guard = "in-progress"   // another request is creating one right now: try again
+	GuardPriorOutcome Guard = "prior-outcome" // declined or failed before (WarnPrior): ask first
 )
+
+// PriorOutcome says when and by whom the person's earlier inquiry was declined or failed.
+type PriorOutcome struct {
+	At time.Time
+	By string // the staff member who declined it in Linkdesk; "" when Persona decided
+}
 
 // claimTTL is how long a reference claim keeps other creates for the same person away. A
 // create gives up after staffTimeout; the margin covers a call Persona was still answering
@@ -61,6 +73,8 @@ type CreateResult struct {
 	// Fresh reports that this call created the inquiry (not an earlier request's): nobody has
 	// had its link yet, so the person cannot have started (see SendCreated).
 	Fresh bool
+	// Outcome is when and by whom Existing was declined or failed (GuardPriorOutcome).
+	Outcome *PriorOutcome
 }
 
 // NewKey returns a fresh idempotency key for a form.
@@ -161,11 +175,12 @@ func (s *Service) Create(ctx context.Context, a Actor, in CreateInput) (*CreateR
 	// A retry of a request Persona may have seen repeats it with the same key: Persona answers
 	// with the inquiry it created then, or creates it now if the first call never arrived.
 	if in.ReferenceID != "" && !retry {
-		existing, err := s.newestForReference(ctx, c, in.ReferenceID, askPersona)
+		all, err := s.forReference(ctx, c, in.ReferenceID, askPersona)
 		if err != nil {
 			return nil, err
 		}
-		if existing != nil {
+		if len(all) > 0 {
+			existing := &all[0]
 			switch existing.Status {
 			case model.Created:
 				return &CreateResult{Guard: GuardUseExisting, Existing: existing}, nil
@@ -177,6 +192,22 @@ func (s *Service) Create(ctx context.Context, a Actor, in CreateInput) (*CreateR
 				}
 				notice = fmt.Sprintf("Created although %s's inquiry %s is %s, as you confirmed.", in.ReferenceID, existing.ID, StatusWords(existing.Status))
 			default: // expired, failed, declined, or a status we do not know
+				// An expired inquiry may follow a decline: the decline is what staff must see.
+				if prior := lastRefused(all); prior != nil && in.WarnPrior {
+					if !in.Confirm {
+						o, err := s.priorOutcome(ctx, prior)
+						if err != nil {
+							return nil, err
+						}
+						return &CreateResult{Guard: GuardPriorOutcome, Existing: prior, Outcome: o}, nil
+					}
+					ended := "was declined"
+					if prior.Status == model.Failed {
+						ended = "failed verification"
+					}
+					notice = fmt.Sprintf("Created although %s's inquiry %s %s, as you confirmed.", in.ReferenceID, prior.ID, ended)
+					break
+				}
 				notice = fmt.Sprintf("%s's previous inquiry %s is %s, so this is a new one.", in.ReferenceID, existing.ID, StatusWords(existing.Status))
 			}
 		}
@@ -226,19 +257,64 @@ func (s *Service) releaseClaim(ctx context.Context, ref, key string) {
 	}
 }
 
-// newestForReference finds the reference ID's newest inquiry: in the cache, and at Persona
+// lastRefused is the declined or failed inquiry among qs (newest first) that only expired
+// ones followed, or nil: a later outcome of any other kind says more about the person.
+func lastRefused(qs []db.Inquiry) *db.Inquiry {
+	for i := range qs {
+		switch qs[i].Status {
+		case model.Declined, model.Failed:
+			return &qs[i]
+		case model.Expired:
+			continue
+		}
+		return nil
+	}
+	return nil
+}
+
+// priorOutcome finds when and by whom q was declined or failed: a decline made in Linkdesk is
+// in the audit log with its staff member; otherwise Persona decided (a workflow, a failed
+// verification, its dashboard), at the time it reported.
+func (s *Service) priorOutcome(ctx context.Context, q *db.Inquiry) (*PriorOutcome, error) {
+	o := &PriorOutcome{At: q.FailedAt}
+	event := "inquiry.failed"
+	if q.Status == model.Declined {
+		o.At, event = q.DecidedAt, "inquiry.declined"
+		es, err := s.db.ListAudit(ctx, db.AuditFilter{Target: q.ID, Action: "inquiry.decline", Limit: 10})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			if e.Outcome == "ok" && e.UserID != 0 {
+				return &PriorOutcome{At: e.At, By: e.Actor}, nil
+			}
+		}
+	}
+	if o.At.IsZero() {
+		evs, err := s.db.InquiryWebhookEvents(ctx, q.ID, 50)
+		if err != nil {
+			return nil, err
+		}
+		for _, ev := range evs {
+			if ev.Name == event {
+				o.At = ev.EventAt
+				break
+			}
+		}
+	}
+	if o.At.IsZero() {
+		o.At = q.UpdatedAt
+	}
+	return o, nil
+}
+
+// forReference finds the reference ID's inquiries, newest first: in the cache, and at Persona
 // (which also knows inquiries created elsewhere, or by a request whose answer we never saved).
 // Persona's answers are adopted into the cache. Without askPersona the cache alone answers.
-func (s *Service) newestForReference(ctx context.Context, c *persona.Client, ref string, askPersona bool) (*db.Inquiry, error) {
+func (s *Service) forReference(ctx context.Context, c *persona.Client, ref string, askPersona bool) ([]db.Inquiry, error) {
 	cached, err := s.db.InquiriesByReference(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	if !askPersona {
-		if len(cached) == 0 {
-			return nil, nil
-		}
-		return &cached[0], nil
+	if err != nil || !askPersona {
+		return cached, err
 	}
 	page, err := c.ListInquiries(ctx, persona.ListInquiriesParams{ReferenceID: ref, PageSize: 10})
 	if err != nil {
@@ -255,10 +331,7 @@ func (s *Service) newestForReference(ctx context.Context, c *persona.Client, ref
 			return nil, err
 		}
 	}
-	if len(cached) == 0 {
-		return nil, nil
-	}
-	return &cached[0], nil
+	return cached, nil
 }
 
 // createParams is the canonical form of what a request sends, to tell a retry (same) from an
@@ -300,4 +373,26 @@ func StatusWords(status model.Status) string {
 func IsPersonaError(err error) bool {
 	var apiErr *persona.APIError
 	return errors.As(err, &apiErr) || persona.IsUnavailable(err) || errors.Is(err, ErrNotConfigured)
+}
+
+// EnteredFields returns the fields staff entered when they created the inquiry in Linkdesk
+// (Persona's copy changes as the person goes through the flow, and names become the ID's), or
+// nil for an inquiry created elsewhere.
+func (s *Service) EnteredFields(ctx context.Context, inquiryID string) (map[string]string, error) {
+	raw, err := s.db.InquiryRequestParams(ctx, inquiryID)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var p struct{ F [][2]string } // see createParams
+	if err := json.Unmarshal([]byte(raw), &p); err != nil {
+		return nil, fmt.Errorf("read the create request of %s: %w", inquiryID, err)
+	}
+	out := make(map[string]string, len(p.F))
+	for _, f := range p.F {
+		out[f[0]] = f[1]
+	}
+	return out, nil
 }

@@ -273,3 +273,39 @@ func mustNil(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// With WarnPrior (the New inquiry form), a decline stops the create even behind a later
+// expired inquiry, naming Persona as the decider when no staff member declined it here; an
+// approval after it does not.
+func TestWarnPriorLooksPastExpired(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	c, _ := e.svc.Client()
+	declined := e.create(t, alexander(NewKey())).Inquiry
+	_, err := c.DeclineInquiry(ctx, declined.ID, "")
+	mustNil(t, err)
+	expired := e.create(t, alexander(NewKey())).Inquiry // a new one after the decline, left to expire
+	_, err = c.ExpireInquiry(ctx, expired.ID)
+	mustNil(t, err)
+
+	in := alexander(NewKey())
+	in.WarnPrior = true
+	res := e.create(t, in)
+	if res.Guard != GuardPriorOutcome || res.Existing.ID != declined.ID || res.Outcome == nil || res.Outcome.By != "" || res.Outcome.At.IsZero() {
+		t.Fatalf("guard %q existing %+v outcome %+v, want prior-outcome for %s by Persona", res.Guard, res.Existing, res.Outcome, declined.ID)
+	}
+	if n := e.sb.Stats().InquiriesCreated; n != 2 {
+		t.Fatalf("sandbox created %d, want 2", n)
+	}
+	in.Confirm = true
+	if res = e.create(t, in); res.Inquiry == nil || !strings.Contains(res.Notice, "was declined, as you confirmed") {
+		t.Fatalf("confirmed: %+v %q", res.Inquiry, res.Notice)
+	}
+	// Now the newest is open: the usual guard, not the old decline.
+	mustNil(t, e.sb.Complete(res.Inquiry.ID, true))
+	in = alexander(NewKey())
+	in.WarnPrior = true
+	if res = e.create(t, in); res.Guard != GuardConfirm {
+		t.Fatalf("after an approval: guard %q, want confirm", res.Guard)
+	}
+}

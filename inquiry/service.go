@@ -337,6 +337,9 @@ func (s *Service) Decide(ctx context.Context, a Actor, id, action, comment strin
 // Verification is one verification with its checks, fetched on demand.
 type Verification = persona.Verification
 
+// IDFacts is what a government ID verification says about its holder (see Verification.IDFacts).
+type IDFacts = persona.IDFacts
+
 // Verifications fetches the inquiry's verifications from Persona (they are not cached).
 func (s *Service) Verifications(ctx context.Context, id string) ([]*Verification, error) {
 	ctx, cancel := staffCtx(ctx)

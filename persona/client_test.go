@@ -751,6 +751,22 @@ func TestGetVerificationDocumentedExample(t *testing.T) {
 	if v.Attributes["id-class"] != "dl" || v.Attributes["name-first"] != "JANE" {
 		t.Errorf("attributes = %v", v.Attributes)
 	}
+	// What the ID says, with only the end of the document number.
+	f, ok := v.IDFacts()
+	if want := (IDFacts{NameFirst: "JANE", NameLast: "DOE", Birthdate: "1990-01-01", NumberEnding: "3ABC"}); !ok || f != want || f.Name() != "JANE DOE" {
+		t.Errorf("IDFacts = %+v %v, want %+v", f, ok, want)
+	}
+}
+
+// Only ID verifications have ID facts, and a short number shows no part of itself.
+func TestIDFactsOnlyFromIDs(t *testing.T) {
+	if _, ok := (&Verification{Type: "verification/selfie", Attributes: map[string]any{"name-first": "X"}}).IDFacts(); ok {
+		t.Error("a selfie has ID facts")
+	}
+	f, ok := (&Verification{Type: "verification/passport", Attributes: map[string]any{"identification-number": "12345", "name-last": "Roe"}}).IDFacts()
+	if !ok || f.NumberEnding != "" || f.NameLast != "Roe" {
+		t.Errorf("IDFacts = %+v %v", f, ok)
+	}
 }
 
 func TestInquiryTemplates(t *testing.T) {

@@ -80,6 +80,51 @@ func (c *Client) GetVerification(ctx context.Context, id string) (*Verification,
 	return v, nil
 }
 
+// IDFacts is what a government ID says about its holder. The document number is kept only as
+// its last characters: the console never shows the whole number.
+type IDFacts struct {
+	NameFirst, NameMiddle, NameLast string
+	Birthdate                       string // as Persona gives it, YYYY-MM-DD
+	NumberEnding                    string // the last 4 characters; "" when the number is shorter than 6
+}
+
+// Name is the holder's name as the ID spells it, the parts joined by spaces.
+func (f IDFacts) Name() string {
+	var parts []string
+	for _, p := range []string{f.NameFirst, f.NameMiddle, f.NameLast} {
+		if p = strings.TrimSpace(p); p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// governmentIDTypes are the verification types read from an identity document.
+var governmentIDTypes = map[string]bool{
+	"verification/government-id": true, "verification/government-id-nfc": true,
+	"verification/driver-license": true, "verification/national-identity-card": true,
+	"verification/passport": true, "verification/other-identity-card": true,
+}
+
+// IDFacts returns what the ID says (name-first, name-middle, name-last, birthdate and the end
+// of identification-number), and false for a verification that does not read an ID or
+// carries none of these.
+func (v *Verification) IDFacts() (IDFacts, bool) {
+	if v == nil || !governmentIDTypes[v.Type] {
+		return IDFacts{}, false
+	}
+	str := func(k string) string {
+		s, _ := v.Attributes[k].(string)
+		return strings.TrimSpace(s)
+	}
+	f := IDFacts{NameFirst: str("name-first"), NameMiddle: str("name-middle"), NameLast: str("name-last"), Birthdate: str("birthdate")}
+	// Too short a number would be shown nearly whole; then no part of it is.
+	if n := []rune(str("identification-number")); len(n) >= 6 {
+		f.NumberEnding = string(n[len(n)-4:])
+	}
+	return f, f != IDFacts{}
+}
+
 func decodeChecks(raw json.RawMessage) []Check {
 	var items []map[string]json.RawMessage
 	if isNull(raw) || decodeJSON(raw, &items) != nil {

@@ -29,12 +29,16 @@ type NewInquiry struct {
 
 // GuardView asks the staff member what to do about an existing inquiry for the reference ID.
 type GuardView struct {
-	Kind      string // use-existing, resume, confirm, in-progress
+	Kind      string // use-existing, resume, confirm, in-progress, prior-outcome
 	Existing  InquiryRow
 	CanCreate bool
 	// ClaimedBy and ClaimedAt say who started creating one for the person (in-progress).
 	ClaimedBy string
 	ClaimedAt time.Time
+	// OutcomeAt and OutcomeBy say when and by whom Existing was declined or failed
+	// (prior-outcome); OutcomeBy is "" when Persona decided.
+	OutcomeAt time.Time
+	OutcomeBy string
 }
 
 // InquiryRow is an inquiry in short.
@@ -99,6 +103,10 @@ type InquiryDetail struct {
 	// NewLinkNote says what New link would do (or why there is none): the same inquiry link,
 	// or a one-time link replacing the last.
 	NewLinkNote string
+	// ResumeTo is where "Resume and email" sends a fresh one-time link in one step (a started
+	// or expired inquiry with a known address); ResumeKey makes a double submit send once;
+	// ResumeNote says what it does, fitting the facts.
+	ResumeTo, ResumeKey, ResumeNote string
 }
 
 // PersonTitle names the person an inquiry is for, as the detail page's heading and tab do:
@@ -271,10 +279,40 @@ func Ago(t time.Time, now time.Time) string {
 	}
 }
 
-// Verification is a Persona verification with its checks.
+// Verification is a Persona verification with its checks and, for an ID, what it says
+// against what staff entered.
 type Verification struct {
 	ID, Type, Status string
 	Checks           []Check
+	Compare          []Comparison
+}
+
+// Comparison is one line of "Entered | On the ID".
+type Comparison struct {
+	Label, Entered, OnID string
+	Result               string // CompareSame, CompareDiffers, or "" when there is nothing to compare
+}
+
+const (
+	CompareSame    = "same"
+	CompareDiffers = "differs"
+)
+
+// Differences names the lines that differ, e.g. "name and birthdate", or "".
+func Differences(cs []Comparison) string {
+	var ds []string
+	for _, c := range cs {
+		if c.Result == CompareDiffers {
+			ds = append(ds, strings.ToLower(c.Label))
+		}
+	}
+	switch len(ds) {
+	case 0:
+		return ""
+	case 1:
+		return ds[0]
+	}
+	return strings.Join(ds[:len(ds)-1], ", ") + " and " + ds[len(ds)-1]
 }
 
 // Check is one check of a verification.

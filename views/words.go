@@ -35,6 +35,11 @@ func EmailQueuedFlash(recipient string, mailConfigured bool) string {
 	return msg + ". It waits there until a mail server is configured."
 }
 
+// ResumeEmailedFlash confirms "Resume and email": a one-time link issued and its email queued.
+func ResumeEmailedFlash(recipient string, mailConfigured bool) string {
+	return "Resumed: a new one-time link was issued (it replaces the last) and emailed. " + EmailQueuedFlash(recipient, mailConfigured)
+}
+
 // EmailRetriedFlash and EmailCanceledFlash confirm a staff member's retry or cancel.
 func EmailRetriedFlash(recipient string) string {
 	return "The email to " + recipient + " will be tried again now."
@@ -59,4 +64,20 @@ func TestEmailAcceptedResult(to string, inMailbox bool) string {
 		result += " (here: the Mailbox)"
 	}
 	return result + "."
+}
+
+// Day is a date as people write it, e.g. "3 Nov 2026".
+func Day(t time.Time) string { return t.UTC().Format("2 Jan 2006") }
+
+// PriorOutcomeText says how the person's earlier inquiry ended: "usr_X was declined on 3 Nov
+// 2026 by Ada" or "usr_X failed verification on 3 Nov 2026 (decided by Persona)".
+func PriorOutcomeText(g *GuardView) string {
+	by := g.OutcomeBy
+	if by == "" {
+		by = "Persona"
+	}
+	if g.Existing.Status == "failed" {
+		return g.Existing.ReferenceID + " failed verification on " + Day(g.OutcomeAt) + " (decided by " + by + ")"
+	}
+	return g.Existing.ReferenceID + " was declined on " + Day(g.OutcomeAt) + " by " + by
 }

@@ -118,7 +118,10 @@
 //     identification number I1234562. The contract documents the overwrite;
 //     exactly when it happens and which fields it touches is a guess. A
 //     console must therefore not expect the names it prefilled to survive a
-//     sandbox verification.
+//     sandbox verification. Not Persona's: the hosted government ID step has
+//     optional "First name on the ID" / "Last name on the ID" fields; a name
+//     typed there is what the ID reads (upper case, no middle name) and what
+//     the inquiry's names become, so a console can show a difference.
 //  11. Workflows run at once on completion, with their own later timestamps:
 //     KYC's approval sets relationships.reviewer to a workflow-run (wfr_).
 //     Failing inquiries are not auto-declined.

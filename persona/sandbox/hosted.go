@@ -152,6 +152,11 @@ dt{font-weight:600}
 <option value="pp">Passport</option>
 <option value="id">National ID card</option>
 </select>
+<p id="id-name-hint">The sample ID reads ALEXANDER J SAMPLE. To try a different name on the ID, type it here.</p>
+<label for="id-name-first">First name on the ID</label>
+<input type="text" id="id-name-first" name="id-name-first" aria-describedby="id-name-hint" autocomplete="off">
+<label for="id-name-last">Last name on the ID</label>
+<input type="text" id="id-name-last" name="id-name-last" aria-describedby="id-name-hint" autocomplete="off">
 {{else}}
 <p>In the sandbox there is no camera: continue to submit a sample selfie.</p>
 {{end}}
@@ -539,6 +544,7 @@ func (s *Sandbox) hostedPost(w http.ResponseWriter, r *http.Request) {
 		default:
 			in.idClass = "dl"
 		}
+		in.idFirst, in.idLast = idName(f.Get("id-name-first")), idName(f.Get("id-name-last"))
 	}
 	s.submitStep(q, f.Get("pass") != "", in)
 	http.Redirect(w, r, viewURL(q, token, redirect), http.StatusSeeOther)
@@ -563,4 +569,13 @@ func (s *Sandbox) redirectDone(w http.ResponseWriter, r *http.Request, q *inquir
 	}
 	u.RawQuery = v.Encode()
 	http.Redirect(w, r, u.String(), http.StatusSeeOther)
+}
+
+// idName is a name typed for the sample ID: trimmed, at most 100 characters.
+func idName(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > 100 {
+		s = string(r[:100])
+	}
+	return s
 }

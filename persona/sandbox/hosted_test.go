@@ -335,3 +335,56 @@ func TestCompleteHelper(t *testing.T) {
 		t.Errorf("Templates() = %v", got)
 	}
 }
+
+// The government ID verification carries what Persona documents for it (name-first, name-last,
+// birthdate, identification-number): the sample ALEXANDER J SAMPLE, or the name the person
+// typed for the ID, from the hosted flow and from the simulate action alike.
+func TestGovernmentIDAttributes(t *testing.T) {
+	e := newEnv(t, Options{})
+	govID := func(t *testing.T, id string) resp {
+		t.Helper()
+		r := e.call("GET", "/inquiries/"+id+"?include=", nil)
+		for _, v := range r.get("data.relationships.verifications.data").([]any) {
+			vid := v.(map[string]any)["id"].(string)
+			if rv := e.call("GET", "/verifications/"+vid, nil); rv.str("data.type") == "verification/government-id" {
+				return rv
+			}
+		}
+		t.Fatalf("no government ID verification: %s", r.raw)
+		return resp{}
+	}
+	for _, c := range []struct {
+		name, first, last   string
+		wantFirst, wantLast string
+	}{
+		{"sample", "", "", "ALEXANDER", "SAMPLE"},
+		{"typed", "  Jane ", "Roe", "JANE", "ROE"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			id := e.create(TemplateKYC, "person-"+c.name, map[string]any{"name-first": "Pat", "birthdate": "1990-05-17"})
+			b := e.browser()
+			b.open("/verify?inquiry-id=" + id)
+			b.clickContinue(true, nil)
+			if !strings.Contains(b.html, `<label for="id-name-first">First name on the ID</label>`) {
+				t.Fatalf("government ID step lacks the name fields:\n%s", b.html)
+			}
+			b.clickContinue(true, func(v url.Values) { v.Set("id-name-first", c.first); v.Set("id-name-last", c.last) })
+			v := govID(t, id)
+			if v.str("data.attributes.name-first") != c.wantFirst || v.str("data.attributes.name-last") != c.wantLast ||
+				v.str("data.attributes.birthdate") != "1990-05-17" || v.str("data.attributes.identification-number") != "I1234562" {
+				t.Errorf("attributes: %s", v.raw)
+			}
+		})
+	}
+	t.Run("simulate", func(t *testing.T) {
+		id := e.create(TemplateKYC, "person-sim", map[string]any{"birthdate": "1990-05-17"})
+		r := e.call("POST", "/inquiries/"+id+"/perform-simulate-actions", map[string]any{"meta": map[string]any{"simulate-actions": []any{
+			map[string]any{"type": "create_passed_verification", "data": map[string]any{"verification-template-id": vtmplGovernmentID}}}}})
+		mustStatus(t, r, 200)
+		v := govID(t, id)
+		if v.str("data.attributes.name-first") != "ALEXANDER" || v.str("data.attributes.name-last") != "SAMPLE" ||
+			v.str("data.attributes.birthdate") != "1990-05-17" || v.str("data.attributes.identification-number") != "I1234562" {
+			t.Errorf("attributes: %s", v.raw)
+		}
+	})
+}

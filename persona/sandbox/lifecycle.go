@@ -228,6 +228,16 @@ type stepInput struct {
 	fields     map[string]field // details step: the (possibly edited) fields
 	fieldOrder []string
 	idClass    string // government ID step: dl, pp, id
+	// idFirst and idLast are the name the person typed for the sample ID ("": ALEXANDER J SAMPLE).
+	idFirst, idLast string
+}
+
+// idNames are the name parts the government ID reads, in the case Persona gives them.
+func (in stepInput) idNames() (first, middle, last string) {
+	if in.idFirst == "" && in.idLast == "" {
+		return "ALEXANDER", "J", "SAMPLE"
+	}
+	return strings.ToUpper(in.idFirst), "", strings.ToUpper(in.idLast)
 }
 
 // submitStep submits q's next flow step with the given outcome, creating its
@@ -242,10 +252,14 @@ func (s *Sandbox) submitStep(q *inquiry, pass bool, in stepInput) {
 	q.verifications = append(q.verifications, v.id)
 	if st.vtype == "verification/government-id" && pass {
 		// Sandbox: "first and last names are always overwritten to
-		// Alexander J Sample" (section 9.1).
-		q.setField("name-first", field{Type: "string", Value: "Alexander"})
-		q.setField("name-middle", field{Type: "string", Value: "J"})
-		q.setField("name-last", field{Type: "string", Value: "Sample"})
+		// Alexander J Sample" (section 9.1), or to the name typed for the ID.
+		first, middle, last := "Alexander", "J", "Sample"
+		if in.idFirst != "" || in.idLast != "" {
+			first, middle, last = in.idFirst, "", in.idLast
+		}
+		q.setField("name-first", field{Type: "string", Value: first})
+		q.setField("name-middle", field{Type: "string", Value: nilIfEmpty(middle)})
+		q.setField("name-last", field{Type: "string", Value: last})
 	}
 	if q.status == "created" {
 		s.start(q)
@@ -306,6 +320,7 @@ func (s *Sandbox) newVerification(q *inquiry, st stepDef, pass bool, in stepInpu
 			idClass = "dl"
 		}
 		v.checks = governmentIDChecks(pass)
+		first, middle, last := in.idNames()
 		score := 96.5
 		if !pass {
 			score = 12.0
@@ -316,7 +331,7 @@ func (s *Sandbox) newVerification(q *inquiry, st stepDef, pass bool, in stepInpu
 			{"front-photo-url", nil}, {"back-photo-url", nil}, {"photo-urls", []any{}},
 			{"selfie-photo", nil}, {"selfie-photo-url", nil}, {"video-url", nil},
 			{"id-class", idClass}, {"capture-method", "upload"},
-			{"name-first", "ALEXANDER"}, {"name-middle", "J"}, {"name-last", "SAMPLE"}, {"name-suffix", nil},
+			{"name-first", nilIfEmpty(first)}, {"name-middle", nilIfEmpty(middle)}, {"name-last", nilIfEmpty(last)}, {"name-suffix", nil},
 			{"birthdate", str("birthdate")},
 			{"address-street-1", str("address-street-1")}, {"address-street-2", str("address-street-2")},
 			{"address-city", str("address-city")}, {"address-subdivision", str("address-subdivision")},
@@ -500,4 +515,12 @@ func (s *Sandbox) redact(q *inquiry) {
 			ss.ip, ss.userAgent = "", ""
 		}
 	}
+}
+
+// nilIfEmpty is s, or JSON null when it is empty (Persona's way of saying "not on the ID").
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
