@@ -87,7 +87,9 @@ type Catcher struct {
 	ln   net.Listener
 	done chan struct{}
 	log  *slog.Logger
+	dir  string // "" keeps the messages in memory only; see catcher_store.go
 
+	acceptMu  sync.Mutex // one message stored and numbered at a time
 	mu        sync.Mutex
 	msgs      []Caught // oldest first
 	total     int
@@ -351,6 +353,23 @@ func (c *Catcher) takeDrop() bool {
 	return false
 }
 
+// accept keeps m: with a folder, on disk before the 250 that Data's return sends.
+func (c *Catcher) accept(m Caught) error {
+	c.acceptMu.Lock()
+	defer c.acceptMu.Unlock()
+	if c.dir != "" {
+		if err := c.store(c.Count()+1, m); err != nil {
+			if c.log != nil {
+				c.log.Error("mail catcher: could not store a message; refused it for now", "err", err)
+			}
+			return replyTemporary
+		}
+	}
+	c.add(m)
+	return nil
+}
+
+// add numbers m (the number store was given, as accept serialises them) and keeps it.
 func (c *Catcher) add(m Caught) Caught {
 	c.mu.Lock()
 	c.total++
@@ -423,8 +442,7 @@ func (s *catcherSession) Data(r io.Reader) error {
 	m := parseCaught(raw)
 	m.From, m.To, m.AuthUser, m.Received = s.from, append([]string(nil), s.to...), s.user, time.Now()
 	_, m.TLS = s.conn.TLSConnectionState()
-	s.c.add(m)
-	return nil
+	return s.c.accept(m)
 }
 
 func (s *catcherSession) Reset() {
@@ -493,16 +511,23 @@ func walkPart(m *Caught, contentType, encoding string, body io.Reader, depth int
 }
 
 // RunCatcher serves a catcher on addr until ctx ends, logging each message it catches (the
-// `linkdesk mailcatcher --addr` subcommand).
-func RunCatcher(ctx context.Context, addr string, logger *slog.Logger) error {
+// `linkdesk mailcatcher --addr` subcommand). With a dir, the messages are kept there and the
+// ones already there are loaded first.
+func RunCatcher(ctx context.Context, addr, dir string, logger *slog.Logger) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	c, err := startCatcher(addr, logger, nil, false)
+	var c *Catcher
+	var err error
+	if dir != "" {
+		c, err = startCatcherDir(addr, dir, logger)
+	} else {
+		c, err = startCatcher(addr, logger, nil, false)
+	}
 	if err != nil {
 		return err
 	}
-	logger.Info("mail catcher listening", "addr", c.Addr(), "smtp_url", c.URL())
+	logger.Info("mail catcher listening", "addr", c.Addr(), "smtp_url", c.URL(), "dir", dir, "kept", c.Count())
 	<-ctx.Done()
 	c.Close()
 	logger.Info("mail catcher stopped", "caught", c.Count())
