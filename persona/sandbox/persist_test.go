@@ -101,6 +101,7 @@ func TestHeldAnswerIsDurable(t *testing.T) {
 	a := newDurableEnv(t, file)
 	a.sb.SetKnobs(Knobs{HoldAnswers: 1})
 	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel) // before the server's Close, which waits for the held request
 	req, _ := http.NewRequestWithContext(ctx, "POST", a.base+"/api/v1/inquiries",
 		bytes.NewReader([]byte(`{"data":{"attributes":{"inquiry-template-id":"`+TemplateKYC+`"}}}`)))
 	req.Header.Set("Authorization", "Bearer "+DefaultAPIKey)
