@@ -110,8 +110,9 @@ func runMailcatcher(ctx context.Context, args []string, _ io.Reader, stdout io.W
 	fs := newFlags("mailcatcher", "Run the built-in SMTP mail catcher: it accepts every message and keeps it in memory, or with --dir on disk.")
 	addr := fs.String("addr", env("MAILCATCHER_ADDR", "127.0.0.1:2525"), "address to listen on [LINKDESK_MAILCATCHER_ADDR]")
 	dir := fs.String("dir", env("MAILCATCHER_DIR", ""), "folder that keeps each message, written before it is accepted, and loaded at start; empty: in memory only [LINKDESK_MAILCATCHER_DIR]")
+	admin := fs.String("http", env("MAILCATCHER_HTTP", ""), "loopback address for an admin listener (POST /knobs {\"hold-data\": N}, GET /stats), for tests; empty: none [LINKDESK_MAILCATCHER_HTTP]")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	return mail.RunCatcher(ctx, *addr, *dir, newLogger(stdout))
+	return mail.RunCatcher(ctx, *addr, *dir, *admin, newLogger(stdout))
 }
