@@ -25,13 +25,19 @@ import (
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
 
-// A bulk job survives kill -9 of each of its three processes, each a real `linkdesk` process:
-// the console (twice: once at the worst moment, with Persona's answer to a create on the way,
-// and once anywhere), the Persona sandbox (at its worst moment: the create done and on disk,
-// the answer not sent) and the mail catcher (mid-job). Each is restarted on its own state: the
-// console on its SQLite file, the sandbox on --state, the catcher on --dir. At the end every
-// row is done once: one inquiry per person at the sandbox (by reference ID), one email per
-// person at the catcher (by recipient), none skipped.
+// A bulk job survives kill -9 of each of its three processes, each a real `linkdesk` process,
+// each killed at the worst moment the contract allows: the console twice, each time with an
+// email held mid-DATA at the catcher (sent, unanswered), the first time also with Persona's
+// answer to a create on the way; the Persona sandbox with a create done and on disk, its
+// answer not sent; the mail catcher with a message read, not yet stored or answered. Each is
+// restarted on its own state: the console on its SQLite file, the sandbox on --state, the
+// catcher on --dir. At the end every row is done once: one inquiry per person at the sandbox
+// (by reference ID), one email per person at the catcher (by recipient), none skipped.
+//
+// The kills avoid the one moment SMTP leaves open (the catcher's 250 sent, the console's
+// "sent" not yet recorded: a duplicate no client can prevent) by holding a message's data:
+// the console's outbox worker sends one email at a time (mail.Worker.runBatch delivers its
+// batch in turn), so while one is held no other sits between 250 and "sent".
 func TestBulkResumesAfterKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -41,11 +47,11 @@ func TestBulkResumesAfterKill9(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	sbAddr, smtpAddr := freeAddr(t), freeAddr(t) // fixed, so each restart listens where the console calls
+	sbAddr, smtpAddr, mcHTTP := freeAddr(t), freeAddr(t), freeAddr(t) // fixed, so each restart listens where the console calls
 	apiURL := "http://" + sbAddr + "/api/v1"
 	mailDir := filepath.Join(tmp, "mail")
 	sbProc := newProc(t, "sandbox", []string{bin, "sandbox", "--addr", sbAddr, "--state", filepath.Join(tmp, "sandbox.json")})
-	mcProc := newProc(t, "mailcatcher", []string{bin, "mailcatcher", "--addr", smtpAddr, "--dir", mailDir})
+	mcProc := newProc(t, "mailcatcher", []string{bin, "mailcatcher", "--addr", smtpAddr, "--dir", mailDir, "--http", mcHTTP})
 
 	// The job is stored before any console runs, as `linkdesk bulk` or the page would.
 	ctx := context.Background()
@@ -130,6 +136,38 @@ func TestBulkResumesAfterKill9(t *testing.T) {
 			t.Fatalf("knobs %s: %s", body, res.Status)
 		}
 	}
+	mcStats := func() mail.CatcherStats {
+		var st mail.CatcherStats
+		res, err := http.Get("http://" + mcHTTP + "/stats")
+		if err == nil {
+			err = json.NewDecoder(res.Body).Decode(&st)
+			res.Body.Close()
+		}
+		if err != nil {
+			t.Fatalf("catcher stats: %v", err)
+		}
+		return st
+	}
+	// holdMail has the catcher hold the next message mid-DATA; heldMail waits until it does,
+	// the outbox worker then blocked on its answer (for up to the console's SMTP timeout, 30 s:
+	// so each hold is armed just before its kill, while rows, and so emails, remain).
+	holdMail := func() {
+		res, err := http.Post("http://"+mcHTTP+"/knobs", "application/json", strings.NewReader(`{"hold-data": 1}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("catcher knobs: %s", res.Status)
+		}
+	}
+	heldMail := func() {
+		t.Helper()
+		if done() >= n-1 {
+			t.Fatalf("%d of %d rows done: too few emails left to be sure one comes to be held", done(), n)
+		}
+		waitFor("an email held mid-DATA at the catcher", func() bool { return mcStats().Held == 1 })
+	}
 	startSandbox := func() {
 		sbProc.start()
 		waitFor("the sandbox listening", func() bool {
@@ -144,20 +182,30 @@ func TestBulkResumesAfterKill9(t *testing.T) {
 	startCatcher := func() {
 		mcProc.start()
 		waitFor("the catcher listening", func() bool {
-			conn, err := net.Dial("tcp", smtpAddr)
+			res, err := http.Get("http://" + mcHTTP + "/stats") // its admin listener starts before SMTP
 			if err == nil {
+				res.Body.Close()
+			}
+			conn, err2 := net.Dial("tcp", smtpAddr)
+			if err2 == nil {
 				conn.Close()
 			}
-			return err == nil
+			return err == nil && err2 == nil
 		})
 	}
-	// holdAndKill has the sandbox carry out the next create (storing it) and hold its answer,
-	// then kills p while that answer is on its way: the worst moment for either to die.
-	holdAndKill := func(p *proc) {
+	// holdCreate has the sandbox carry out the next create (storing it) and hold its answer,
+	// and waits until it does: the worst moment for the console or the sandbox to die.
+	holdCreate := func() {
 		held := stats().AnswersHeld
 		knobs(`{"hold-answers": 1}`)
 		waitFor("a create held at the sandbox", func() bool { return stats().AnswersHeld > held })
-		p.kill9()
+	}
+	// restartConsole starts the console again and waits until the catcher has let go of the
+	// message the killed console had held there (discarded unstored; the new console sends it
+	// again from its outbox).
+	restartConsole := func() {
+		console.start()
+		waitFor("the killed console's held email discarded", func() bool { return mcStats().Held == 0 })
 	}
 
 	startSandbox()
@@ -165,27 +213,35 @@ func TestBulkResumesAfterKill9(t *testing.T) {
 	console.start()
 
 	waitFor("first rows", func() bool { return done() >= 8 })
-	holdAndKill(console)
+	holdMail()
+	heldMail()
+	holdCreate() // both held: the worker mid-DATA, the job mid-create
+	console.kill9()
 	atConsoleKill := done()
-	console.start()
+	restartConsole()
 	waitFor("the unanswered create repeated with its key", func() bool { return stats().IdempotentReplays >= 1 })
 	waitFor("more rows after the console's restart", func() bool { return done() >= atConsoleKill+8 })
 
-	holdAndKill(sbProc)
+	holdCreate()
+	sbProc.kill9()
 	atSandboxKill := done()
 	startSandbox() // a new process: its counters start at 0, its state is the file's
 	waitFor("more rows after the sandbox's restart", func() bool { return done() >= atSandboxKill+6 })
 
 	mails := len(caught())
 	waitFor("more emails", func() bool { return len(caught()) >= mails+3 })
-	mcProc.kill9() // anywhere in a conversation
+	holdMail()
+	heldMail()
 	atCatcherKill := len(caught())
-	startCatcher()
+	mcProc.kill9() // a message read and not stored: the console sends it again
+	startCatcher() // a new process: it holds nothing until asked
 	waitFor("more rows after the catcher's restart", func() bool { return done() >= atSandboxKill+12 })
 
-	console.kill9() // anywhere in a row
+	holdMail()
+	heldMail()
+	console.kill9()
 	atSecondConsoleKill := done()
-	console.start()
+	restartConsole()
 	waitFor("the job done", func() bool { return done() == n })
 	waitFor("every email delivered", func() bool { return len(caught()) >= n })
 
@@ -195,6 +251,11 @@ func TestBulkResumesAfterKill9(t *testing.T) {
 	}
 	if p.Counts[bulk.Created] != n {
 		t.Errorf("outcomes %v, want %d created", p.Counts, n)
+	}
+	// Each restarted console found the email it was killed sending (held) and queued it again.
+	requeued := strings.Count(console.logs.String(), "emails left mid-send by the last run are queued again")
+	if requeued != 2 {
+		t.Errorf("%d console starts handed back emails left mid-send, want 2 (one per kill)", requeued)
 	}
 	perRef, inquiries := map[string]int{}, 0
 	client := persona.New(persona.Config{BaseURL: apiURL, APIKey: sandbox.DefaultAPIKey, RateLimit: 6000})
@@ -223,8 +284,8 @@ func TestBulkResumesAfterKill9(t *testing.T) {
 			dupMail++
 		}
 	}
-	t.Logf("console killed at %d rows (a create unanswered) and at %d; sandbox killed at %d (a create stored, unanswered); catcher killed at %d emails; at the end: %d inquiries, %d emails",
-		atConsoleKill, atSecondConsoleKill, atSandboxKill, atCatcherKill, inquiries, len(msgs))
+	t.Logf("console killed at %d rows (a create unanswered, an email held) and at %d (an email held); sandbox killed at %d (a create stored, unanswered); catcher killed at %d emails (one held); emails handed back at %d console starts; at the end: %d inquiries, %d emails",
+		atConsoleKill, atSecondConsoleKill, atSandboxKill, atCatcherKill, requeued, inquiries, len(msgs))
 	if dupInq != 0 || dupMail != 0 || inquiries != n || len(msgs) != n {
 		t.Errorf("people with other than one inquiry: %d; with other than one email: %d (%d inquiries, %d emails; per reference %v; per recipient %v)",
 			dupInq, dupMail, inquiries, len(msgs), perRef, perTo)
