@@ -182,7 +182,7 @@ func TestBulkResumesAfterKill9(t *testing.T) {
 	startCatcher := func() {
 		mcProc.start()
 		waitFor("the catcher listening", func() bool {
-			res, err := http.Get("http://" + mcHTTP + "/stats") // its admin listener starts before SMTP
+			res, err := http.Get("http://" + mcHTTP + "/stats") // both listeners up
 			if err == nil {
 				res.Body.Close()
 			}
