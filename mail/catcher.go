@@ -87,7 +87,9 @@ type Catcher struct {
 	ln   net.Listener
 	done chan struct{}
 	log  *slog.Logger
+	dir  string // "" keeps the messages in memory only; see catcher_store.go
 
+	acceptMu  sync.Mutex // one message stored and numbered at a time
 	mu        sync.Mutex
 	msgs      []Caught // oldest first
 	total     int
@@ -100,6 +102,9 @@ type Catcher struct {
 	quitDelay   time.Duration
 	quitRelease chan struct{} // closed and replaced by SetQuitDelay: lets held QUITs go
 	quitsHeld   int
+
+	holdData int // the next holdData messages are read but neither stored nor answered
+	dataHeld int // messages being held right now
 }
 
 // StartCatcher listens on addr ("127.0.0.1:0" picks a free port) and serves until Close.
@@ -323,6 +328,48 @@ func (q *quitConn) Close() error {
 	return q.Conn.Close()
 }
 
+// SetHoldData makes the catcher hold the next n messages: it reads each one's data but neither
+// stores nor answers it until the client hangs up, then discards it, as a real server discards
+// an unfinished transaction. The client is left waiting for the reply to its data: the moment
+// after which a message is either accepted or not, never half. 0 holds no more (messages
+// already held stay held until their client hangs up).
+func (c *Catcher) SetHoldData(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.holdData = max(n, 0)
+}
+
+// DataHeld is how many messages are being held right now by SetHoldData, their clients
+// waiting for an answer.
+func (c *Catcher) DataHeld() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.dataHeld
+}
+
+func (c *Catcher) takeHoldData() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.holdData > 0 {
+		c.holdData--
+		return true
+	}
+	return false
+}
+
+// holdUntilClosed waits, without answering, until the client closes conn (or Close does).
+func (c *Catcher) holdUntilClosed(conn net.Conn) {
+	c.mu.Lock()
+	c.dataHeld++
+	c.mu.Unlock()
+	conn.SetReadDeadline(time.Time{}) // held for as long as the client waits, not ReadTimeout
+	io.Copy(io.Discard, conn)         // a client awaiting its reply sends nothing: this ends at EOF
+	conn.Close()
+	c.mu.Lock()
+	c.dataHeld--
+	c.mu.Unlock()
+}
+
 // Knobs reports the current settings, for the dev page.
 func (c *Catcher) Knobs() (refuse RefuseMode, refuseNext int, refuseNextMode RefuseMode, dropNext int) {
 	c.mu.Lock()
@@ -351,6 +398,23 @@ func (c *Catcher) takeDrop() bool {
 	return false
 }
 
+// accept keeps m: with a folder, on disk before the 250 that Data's return sends.
+func (c *Catcher) accept(m Caught) error {
+	c.acceptMu.Lock()
+	defer c.acceptMu.Unlock()
+	if c.dir != "" {
+		if err := c.store(c.Count()+1, m); err != nil {
+			if c.log != nil {
+				c.log.Error("mail catcher: could not store a message; refused it for now", "err", err)
+			}
+			return replyTemporary
+		}
+	}
+	c.add(m)
+	return nil
+}
+
+// add numbers m (the number store was given, as accept serialises them) and keeps it.
 func (c *Catcher) add(m Caught) Caught {
 	c.mu.Lock()
 	c.total++
@@ -414,6 +478,10 @@ func (s *catcherSession) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	if s.c.takeHoldData() {
+		s.c.holdUntilClosed(s.conn.Conn())
+		return errors.New("catcher: held message discarded: the client hung up")
+	}
 	switch s.refuse {
 	case RefuseTemporaryData:
 		return replyTemporary
@@ -423,8 +491,7 @@ func (s *catcherSession) Data(r io.Reader) error {
 	m := parseCaught(raw)
 	m.From, m.To, m.AuthUser, m.Received = s.from, append([]string(nil), s.to...), s.user, time.Now()
 	_, m.TLS = s.conn.TLSConnectionState()
-	s.c.add(m)
-	return nil
+	return s.c.accept(m)
 }
 
 func (s *catcherSession) Reset() {
@@ -493,16 +560,38 @@ func walkPart(m *Caught, contentType, encoding string, body io.Reader, depth int
 }
 
 // RunCatcher serves a catcher on addr until ctx ends, logging each message it catches (the
-// `linkdesk mailcatcher --addr` subcommand).
-func RunCatcher(ctx context.Context, addr string, logger *slog.Logger) error {
+// `linkdesk mailcatcher --addr` subcommand). With a dir, the messages are kept there and the
+// ones already there are loaded first. With an httpAddr (loopback only), it also serves
+// AdminHandler there.
+func RunCatcher(ctx context.Context, addr, dir, httpAddr string, logger *slog.Logger) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	c, err := startCatcher(addr, logger, nil, false)
+	var admin net.Listener
+	if httpAddr != "" {
+		var err error
+		if admin, err = listenAdmin(httpAddr); err != nil {
+			return err
+		}
+		defer admin.Close()
+	}
+	var c *Catcher
+	var err error
+	if dir != "" {
+		c, err = startCatcherDir(addr, dir, logger)
+	} else {
+		c, err = startCatcher(addr, logger, nil, false)
+	}
 	if err != nil {
 		return err
 	}
-	logger.Info("mail catcher listening", "addr", c.Addr(), "smtp_url", c.URL())
+	adminAddr := ""
+	if admin != nil {
+		srv := serveAdmin(c, admin)
+		defer srv.Close()
+		adminAddr = admin.Addr().String()
+	}
+	logger.Info("mail catcher listening", "addr", c.Addr(), "smtp_url", c.URL(), "dir", dir, "kept", c.Count(), "http", adminAddr)
 	<-ctx.Done()
 	c.Close()
 	logger.Info("mail catcher stopped", "caught", c.Count())

@@ -151,7 +151,7 @@ func TestRunCatcher(t *testing.T) {
 	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- RunCatcher(ctx, addr, slog.New(slog.DiscardHandler)) }()
+	go func() { done <- RunCatcher(ctx, addr, "", "", slog.New(slog.DiscardHandler)) }()
 	s, _ := NewSender(Config{URL: "smtp://" + addr + "?tls=none", From: "verify@acme.example"})
 	var err error
 	for i := 0; i < 200; i++ { // until it listens
@@ -167,7 +167,7 @@ func TestRunCatcher(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if err := RunCatcher(context.Background(), "256.0.0.1:1", nil); err == nil {
+	if err := RunCatcher(context.Background(), "256.0.0.1:1", "", "", nil); err == nil {
 		t.Fatal("RunCatcher on a bad address did not fail")
 	}
 }

@@ -96,20 +96,23 @@ func runSandbox(ctx context.Context, args []string, _ io.Reader, stdout io.Write
 	secret := fs.String("webhook-secret", env("SANDBOX_WEBHOOK_SECRET", ""), "secret that signs webhook events [LINKDESK_SANDBOX_WEBHOOK_SECRET]")
 	public := fs.String("public-url", env("SANDBOX_PUBLIC_URL", ""), "the sandbox's public URL for links (default http://<addr>) [LINKDESK_SANDBOX_PUBLIC_URL]")
 	expiry := fs.Duration("expiry", envDuration("SANDBOX_EXPIRY", 24*time.Hour), "inquiry expiry interval [LINKDESK_SANDBOX_EXPIRY]")
+	state := fs.String("state", env("SANDBOX_STATE", ""), "file that keeps the sandbox's state across restarts, written before each answer; empty: in memory only [LINKDESK_SANDBOX_STATE]")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *hook != "" && *secret == "" {
 		return errors.New("sandbox: --webhook-url needs --webhook-secret to sign the events")
 	}
-	return sandbox.Run(ctx, *addr, sandbox.Options{APIKey: *key, WebhookURL: *hook, WebhookSecret: *secret, PublicURL: *public, InquiryExpiry: *expiry}, newLogger(stdout))
+	return sandbox.Run(ctx, *addr, sandbox.Options{APIKey: *key, WebhookURL: *hook, WebhookSecret: *secret, PublicURL: *public, InquiryExpiry: *expiry, StateFile: *state}, newLogger(stdout))
 }
 
 func runMailcatcher(ctx context.Context, args []string, _ io.Reader, stdout io.Writer) error {
-	fs := newFlags("mailcatcher", "Run the built-in SMTP mail catcher: it accepts every message and keeps it in memory.")
+	fs := newFlags("mailcatcher", "Run the built-in SMTP mail catcher: it accepts every message and keeps it in memory, or with --dir on disk.")
 	addr := fs.String("addr", env("MAILCATCHER_ADDR", "127.0.0.1:2525"), "address to listen on [LINKDESK_MAILCATCHER_ADDR]")
+	dir := fs.String("dir", env("MAILCATCHER_DIR", ""), "folder that keeps each message, written before it is accepted, and loaded at start; empty: in memory only [LINKDESK_MAILCATCHER_DIR]")
+	admin := fs.String("http", env("MAILCATCHER_HTTP", ""), "loopback address for an admin listener (POST /knobs {\"hold-data\": N}, GET /stats), for tests; empty: none [LINKDESK_MAILCATCHER_HTTP]")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	return mail.RunCatcher(ctx, *addr, newLogger(stdout))
+	return mail.RunCatcher(ctx, *addr, *dir, *admin, newLogger(stdout))
 }

@@ -130,7 +130,8 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	// hub; the hub has the list's counts recounted and wakes every open page's stream.
 	lister := db.NewLister(d)
 	hub := live.New(live.Limits{}, lister.Changed)
-	worker := &mail.Worker{DB: d, Sender: sender, Logger: log, Notify: hub.Publish}
+	worker := &mail.Worker{DB: d, Sender: sender, Logger: log, Notify: hub.Publish,
+		Backoff: envDuration("MAIL_BACKOFF", 0)} // the first retry's wait; default 30 s
 	inq := inquiry.New(d, settings, log, inquiry.Deps{
 		Changes: hub,
 		Mail:    inquiry.MailSetup{Sender: sender, Worker: worker},

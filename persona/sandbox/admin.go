@@ -21,10 +21,11 @@ type knobsJSON struct {
 	DropWebhooks       float64 `json:"drop-webhooks"`
 	StuckCursor        bool    `json:"stuck-cursor"`
 	Throttle           int     `json:"throttle"`
+	HoldAnswers        int     `json:"hold-answers"`
 }
 
 func toKnobsJSON(k Knobs) knobsJSON {
-	return knobsJSON{k.ErrorRate, k.RateLimitPerMinute, k.Latency.String(), k.DuplicateWebhooks, k.OutOfOrderWebhooks, k.DropWebhooks, k.StuckCursor, k.Throttle}
+	return knobsJSON{k.ErrorRate, k.RateLimitPerMinute, k.Latency.String(), k.DuplicateWebhooks, k.OutOfOrderWebhooks, k.DropWebhooks, k.StuckCursor, k.Throttle, k.HoldAnswers}
 }
 
 func adminJSON(w http.ResponseWriter, status int, v any) {
@@ -98,6 +99,8 @@ func (s *Sandbox) adminKnobs(w http.ResponseWriter, r *http.Request) {
 				err = json.Unmarshal(v, &k.StuckCursor)
 			case "throttle":
 				err = json.Unmarshal(v, &k.Throttle)
+			case "hold-answers":
+				err = json.Unmarshal(v, &k.HoldAnswers)
 			default:
 				adminError(w, http.StatusBadRequest, "unknown knob "+key)
 				return

@@ -263,18 +263,26 @@ func (s *Sandbox) endpoint(pattern string, handle func(*Sandbox, *apiCall) apiRe
 
 		c := &apiCall{q: r.URL.Query(), id: r.PathValue("id"), base: s.baseURL(r)}
 		var res apiResult
+		var out []byte
 		if doc, bad := parseBody(body); bad != nil {
 			res = *bad
+			out, err = json.Marshal(res.body)
 		} else {
 			c.doc = doc
-			res = s.handleLocked(handle, c)
+			// The answer is stored under its key in the same locked step as the change, so a
+			// snapshot of the state (persist.go) never holds the change without the answer.
+			res, out, err = s.handleLocked(handle, c, func(res apiResult, out []byte) {
+				if idempotent {
+					s.idem.finish(key, res.status, out, reqID)
+					finished = true
+				}
+			})
 		}
-		out, err := json.Marshal(res.body)
 		if err != nil {
 			writeJSON(w, errResult(http.StatusInternalServerError, "Service unavailable", ""))
 			return
 		}
-		if idempotent {
+		if idempotent && !finished {
 			s.idem.finish(key, res.status, out, reqID)
 			finished = true
 		}
@@ -299,11 +307,17 @@ func (s *Sandbox) authorized(r *http.Request) bool {
 	return subtle.ConstantTimeCompare([]byte(key), []byte(s.apiKey)) == 1
 }
 
-// handleLocked runs a handler with s.mu held (released even if it panics).
-func (s *Sandbox) handleLocked(handle func(*Sandbox, *apiCall) apiResult, c *apiCall) apiResult {
+// handleLocked runs a handler and renders its answer with s.mu held (released even if it
+// panics), then calls done with the answer, still under s.mu.
+func (s *Sandbox) handleLocked(handle func(*Sandbox, *apiCall) apiResult, c *apiCall, done func(apiResult, []byte)) (apiResult, []byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return handle(s, c)
+	res := handle(s, c)
+	out, err := json.Marshal(res.body)
+	if err == nil {
+		done(res, out)
+	}
+	return res, out, err
 }
 
 func writeJSON(w http.ResponseWriter, res apiResult) {

@@ -39,6 +39,10 @@ type Options struct {
 	// http.DefaultTransport). Tests pass one that calls a handler in memory, so
 	// deliveries also work inside a testing/synctest bubble.
 	WebhookTransport http.RoundTripper
+	// StateFile, read by Open, makes the state durable: everything the sandbox answered is in
+	// this file before the answer is sent, and a restart with the same file carries on from
+	// it (see persist.go). Empty: the state lives in memory only.
+	StateFile string
 	Knobs
 }
 
@@ -66,6 +70,10 @@ type Knobs struct {
 	StuckCursor bool
 	// Throttle answers the next Throttle API calls 429 (a burst), then counts down to 0.
 	Throttle int
+	// HoldAnswers carries out (and, with a state file, stores) the next HoldAnswers API calls
+	// that change something and succeed, but never sends their answers: the sandbox waits
+	// until the client hangs up, like a Persona that crashed between its work and its answer.
+	HoldAnswers int
 }
 
 // Template names a seeded inquiry template.
@@ -82,6 +90,7 @@ type Stats struct {
 	RateLimited       int64            // 429 answers
 	InjectedErrors    int64            // 5xx answers from Knobs.ErrorRate
 	IdempotentReplays int64            // answers replayed for a repeated Idempotency-Key
+	AnswersHeld       int64            // answers withheld by Knobs.HoldAnswers
 	IdempotencyKeys   map[string]int64 // requests received per Idempotency-Key, whatever their answer
 	InquiriesCreated  int64
 	Events            int64 // webhook events emitted
@@ -117,6 +126,7 @@ type Sandbox struct {
 	timers *timerSet
 	hooks  *webhookSender
 	idem   *idempotencyStore
+	store  *stateStore // nil: nothing is written to disk
 	rl     rateLimiter
 	api    *http.ServeMux // /api/v1, see newAPIMux
 	ctx    context.Context
@@ -125,7 +135,7 @@ type Sandbox struct {
 	counters struct {
 		apiCalls, unauthorized, rateLimited, injected, replays, created atomic.Int64
 		events, attempts, delivered, failures, dropped, abandoned       atomic.Int64
-		skipped                                                         atomic.Int64
+		skipped, held                                                   atomic.Int64
 	}
 	callsMu sync.Mutex
 	calls   map[string]int64
@@ -146,9 +156,12 @@ type Sandbox struct {
 	tmplByVersion map[string]*tmplDef
 }
 
-// New returns a running sandbox. Call Close to stop its timers and webhook
-// deliveries.
+// New returns a running sandbox with an empty state. Call Close to stop its timers and webhook
+// deliveries. A sandbox with a StateFile is made by Open.
 func New(opts Options) *Sandbox {
+	if opts.StateFile != "" {
+		panic("sandbox: New with a StateFile; use Open")
+	}
 	s := &Sandbox{
 		apiKey:        opts.APIKey,
 		publicURL:     strings.TrimRight(opts.PublicURL, "/"),
@@ -219,6 +232,7 @@ func sanitizeKnobs(k Knobs) Knobs {
 		k.Latency = 0
 	}
 	k.Throttle = max(k.Throttle, 0)
+	k.HoldAnswers = max(k.HoldAnswers, 0)
 	return k
 }
 
@@ -280,6 +294,7 @@ func (s *Sandbox) Stats() Stats {
 		RateLimited:       c.rateLimited.Load(),
 		InjectedErrors:    c.injected.Load(),
 		IdempotentReplays: c.replays.Load(),
+		AnswersHeld:       c.held.Load(),
 		InquiriesCreated:  c.created.Load(),
 		Events:            c.events.Load(),
 		WebhookAttempts:   c.attempts.Load(),
@@ -346,8 +361,13 @@ func (s *Sandbox) Complete(inquiryID string, pass bool) error {
 }
 
 // ServeHTTP serves the API (/api/v1/...), the hosted flow (/verify) and the
-// admin area (/_sandbox/...).
+// admin area (/_sandbox/...). With a state file, what a request changed is on disk before its
+// answer is sent.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.serveDurable(w, r, s.route)
+}
+
+func (s *Sandbox) route(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
 	case p == "/api/v1" || strings.HasPrefix(p, "/api/v1/"):
@@ -374,7 +394,11 @@ func Run(ctx context.Context, addr string, opts Options, log *slog.Logger) error
 	if opts.PublicURL == "" {
 		opts.PublicURL = "http://" + publicHostPort(ln.Addr())
 	}
-	sb := New(opts)
+	sb, err := Open(opts)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	defer sb.Close()
 	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
 
@@ -389,6 +413,7 @@ func Run(ctx context.Context, addr string, opts Options, log *slog.Logger) error
 		"environment_id", EnvironmentID,
 		"api_key", keyNote,
 		"webhook_url", opts.WebhookURL,
+		"state_file", opts.StateFile,
 		"knobs", sb.publicURL+"/_sandbox/knobs")
 	for _, t := range sb.Templates() {
 		log.Info("persona sandbox template", "name", t.Name, "id", t.ID,
