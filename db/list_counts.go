@@ -55,15 +55,24 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 		}
 		return out, nil
 	}
-	// The expiry window moves with the clock: a minute's precision is plenty for a count.
-	key := fmt.Sprintf("%s|%d|%d|%d|%d|%q|%d", f.TemplateID, f.CreatedBy, f.CreatedFrom.UnixMilli(), f.CreatedTo.UnixMilli(),
-		f.ExpiringBefore.Sub(f.Now)/time.Minute, f.Search, f.Batch)
+	key := countsKey(&f)
 	l.mu.Lock()
 	if c, ok := l.countCache[key]; ok && l.fresh(c.at, countsTTL) {
 		l.mu.Unlock()
 		return c.c, nil
 	}
 	l.mu.Unlock()
+	if f.match != "" {
+		// A narrow search is counted exactly from all its matches (List keeps these too).
+		g, ok, err := l.gather(ctx, &f)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			l.keepCounts(f, g.counts)
+			return g.counts, nil
+		}
+	}
 
 	var b q
 	limit := CountCap
@@ -120,11 +129,23 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 		return nil, fmt.Errorf("db: count inquiries: %w", err)
 	}
 	out.Capped = total >= int64(limit)
+	l.keepCounts(f, out)
+	return out, nil
+}
+
+// countsKey names the counts of a filter: its conditions other than status, cursor and sort.
+// The expiry window moves with the clock: a minute's precision is plenty for a count.
+func countsKey(f *ListFilter) string {
+	return fmt.Sprintf("%s|%d|%d|%d|%d|%q|%d", f.TemplateID, f.CreatedBy, f.CreatedFrom.UnixMilli(), f.CreatedTo.UnixMilli(),
+		f.ExpiringBefore.Sub(f.Now)/time.Minute, f.Search, f.Batch)
+}
+
+// keepCounts keeps counts for the filter's other conditions for countsTTL.
+func (l *Lister) keepCounts(f ListFilter, c *StatusCounts) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if len(l.countCache) > 500 {
 		clear(l.countCache)
 	}
-	l.countCache[key] = cachedCounts{out, time.Now()}
-	l.mu.Unlock()
-	return out, nil
+	l.countCache[countsKey(&f)] = cachedCounts{c, time.Now()}
 }
