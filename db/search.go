@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -173,33 +174,48 @@ type matchRow struct {
 }
 
 // gather reads all the search's matches, or ok false when it has planCap matches or more
-// (broad: the caller walks an index instead).
+// (broad: the caller walks an index instead). The matches are read from the index alone first,
+// so a broad search stops there without reading planCap rows of the table.
 func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool, err error) {
+	rowids := make([]int64, 0, 64)
+	rows, err := l.query(ctx, "SELECT rowid FROM inquiries_fts WHERE inquiries_fts MATCH ? LIMIT "+strconv.Itoa(planCap+1), f.match)
+	if err != nil {
+		return g, false, fmt.Errorf("db: search: %w", err)
+	}
+	for rows.Next() {
+		var r int64
+		if err := rows.Scan(&r); err != nil {
+			rows.Close()
+			return g, false, fmt.Errorf("db: search: %w", err)
+		}
+		rowids = append(rowids, r)
+	}
+	if err := rows.Close(); err != nil {
+		return g, false, fmt.Errorf("db: search: %w", err)
+	}
+	if len(rowids) > planCap {
+		l.noteBroad(f.match)
+		return g, false, nil
+	}
 	var b q
 	f.otherTerms(&b, "search", false)
 	pass := "1"
 	if len(b.terms) > 0 {
 		pass = "COALESCE((" + strings.Join(b.terms, ") AND (") + "), 0)" // NULL (no creator) fails
 	}
-	query := "SELECT i.rowid, i." + f.orderCol() + ", i.id, i.status, " + pass +
-		" FROM (SELECT rowid FROM inquiries_fts WHERE inquiries_fts MATCH ? LIMIT " + strconv.Itoa(planCap+1) + ") m" +
-		" CROSS JOIN inquiries i ON i.rowid = m.rowid"
-	rows, err := l.query(ctx, query, append(b.args, f.match)...) // the filters' ? come first
+	ids, _ := json.Marshal(rowids)
+	rows, err = l.query(ctx, "SELECT i.rowid, i."+f.orderCol()+", i.id, i.status, "+pass+
+		" FROM inquiries i WHERE i.rowid IN (SELECT value FROM json_each(?))", append(b.args, string(ids))...)
 	if err != nil {
 		return g, false, fmt.Errorf("db: search: %w", err)
 	}
 	defer rows.Close()
 	g.counts = &StatusCounts{N: map[string]int64{}}
-	n := 0
 	for rows.Next() {
 		var r matchRow
 		var in bool
 		if err := rows.Scan(&r.rowid, &r.o, &r.id, &r.status, &in); err != nil {
 			return g, false, fmt.Errorf("db: search: %w", err)
-		}
-		if n++; n > planCap {
-			l.noteBroad(f.match)
-			return g, false, nil
 		}
 		if in {
 			g.rows = append(g.rows, r)
