@@ -201,7 +201,7 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 				return nil, err
 			}
 			if ok {
-				l.keepCounts(f, g.counts)
+				l.keepCounts(f, g.counts, g.at)
 				query, args = f.rowsQuery(g.page(&f))
 				name = "search"
 			}

@@ -4,6 +4,7 @@ package db
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -55,7 +56,7 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 		}
 		return out, nil
 	}
-	key := countsKey(&f)
+	key, start := countsKey(&f), time.Now()
 	l.mu.Lock()
 	if c, ok := l.countCache[key]; ok && l.fresh(c.at, countsTTL) {
 		l.mu.Unlock()
@@ -69,8 +70,20 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 			return nil, err
 		}
 		if ok {
-			l.keepCounts(f, g.counts)
+			l.keepCounts(f, g.counts, g.at)
 			return g.counts, nil
+		}
+		// A broad search alone counts its first SearchCountCap matches, just read.
+		if len(g.first) >= SearchCountCap && f.TemplateID == "" && f.CreatedBy == 0 && f.Batch == 0 &&
+			f.CreatedFrom.IsZero() && f.CreatedTo.IsZero() && f.ExpiringBefore.IsZero() {
+			ids, _ := json.Marshal(g.first[:SearchCountCap])
+			out, err := l.statusCounts(ctx, "SELECT status, count(*) FROM inquiries WHERE rowid IN (SELECT value FROM json_each(?)) GROUP BY status", string(ids))
+			if err != nil {
+				return nil, err
+			}
+			out.Capped = true
+			l.keepCounts(f, out, g.at)
+			return out, nil
 		}
 	}
 
@@ -110,26 +123,34 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 	if inner == "" {
 		inner = "SELECT i.status FROM inquiries i" + b.where()
 	}
-	rows, err := l.d.R.QueryContext(ctx, "SELECT status, count(*) FROM ("+inner+" LIMIT "+strconv.Itoa(limit)+") GROUP BY status", b.args...)
+	out, err := l.statusCounts(ctx, "SELECT status, count(*) FROM ("+inner+" LIMIT "+strconv.Itoa(limit)+") GROUP BY status", b.args...)
+	if err != nil {
+		return nil, err
+	}
+	out.Capped = out.Total(nil) >= int64(limit)
+	l.keepCounts(f, out, start)
+	return out, nil
+}
+
+// statusCounts runs a query of (status, count) rows.
+func (l *Lister) statusCounts(ctx context.Context, query string, args ...any) (*StatusCounts, error) {
+	rows, err := l.d.R.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: count inquiries: %w", err)
 	}
 	defer rows.Close()
 	out := &StatusCounts{N: map[string]int64{}}
-	var total int64
 	for rows.Next() {
 		var s string
 		var n int64
 		if err := rows.Scan(&s, &n); err != nil {
 			return nil, fmt.Errorf("db: count inquiries: %w", err)
 		}
-		out.N[s], total = n, total+n
+		out.N[s] = n
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("db: count inquiries: %w", err)
 	}
-	out.Capped = total >= int64(limit)
-	l.keepCounts(f, out)
 	return out, nil
 }
 
@@ -140,12 +161,13 @@ func countsKey(f *ListFilter) string {
 		f.ExpiringBefore.Sub(f.Now)/time.Minute, f.Search, f.Batch)
 }
 
-// keepCounts keeps counts for the filter's other conditions for countsTTL.
-func (l *Lister) keepCounts(f ListFilter, c *StatusCounts) {
+// keepCounts keeps counts for the filter's other conditions for countsTTL, as of at (when
+// their read began, so a change during it is not taken as counted).
+func (l *Lister) keepCounts(f ListFilter, c *StatusCounts, at time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.countCache) > 500 {
 		clear(l.countCache)
 	}
-	l.countCache[countsKey(&f)] = cachedCounts{c, time.Now()}
+	l.countCache[countsKey(&f)] = cachedCounts{c, at}
 }

@@ -391,3 +391,34 @@ func TestSearchCountsDescribeTheirPage(t *testing.T) {
 		time.Sleep(10 * time.Millisecond) // polling an observable condition, with a deadline
 	}
 }
+
+// TestSearchBroadCountsCapped: a broad search alone is counted over its first SearchCountCap
+// matches (the ones it just read to find it broad), said as a lower bound.
+func TestSearchBroadCountsCapped(t *testing.T) {
+	now := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
+	d, all := seededDB(t, 4000, now)
+	ctx := context.Background()
+	planCap = SearchCountCap + 100
+	t.Cleanup(func() { planCap = 3000 })
+	f := ListFilter{Search: "com", Now: now} // most mailbox providers
+	want := map[string]int64{}
+	var n, matches int
+	for _, r := range all { // in rowid order, as the index returns them
+		if searchMatches(r, f.Search) {
+			if matches++; n < SearchCountCap {
+				want[r.status]++
+				n++
+			}
+		}
+	}
+	if matches <= planCap {
+		t.Fatalf("%d matches: not broad enough for the test", matches)
+	}
+	c, err := NewLister(d).Counts(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Capped || !maps.Equal(c.N, want) {
+		t.Errorf("counts %v (capped %t), want %v capped", c.N, c.Capped, want)
+	}
+}
