@@ -38,8 +38,9 @@ type cachedCounts struct {
 const countsTTL = 10 * time.Second
 
 // Counts returns the rows per status for the filter's other conditions. Equality filters alone
-// are answered exactly from the counts table; search, creation range and expiry count at most
-// CountCap rows (a search SearchCountCap) through the narrowest index, and are kept for countsTTL.
+// are answered exactly from the counts table; a narrow search (under planCap matches) exactly
+// from its matches; a broad search, creation range and expiry count at most CountCap rows (a
+// search SearchCountCap) through the narrowest index. All but the first are kept for countsTTL.
 func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error) {
 	f.normalize()
 	f.Statuses, f.After, f.Before, f.Sort = nil, Cursor{}, Cursor{}, SortCreated
