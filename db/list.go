@@ -28,6 +28,7 @@ type Lister struct {
 	counts     []countRow
 	at         time.Time
 	countCache map[string]cachedCounts
+	broad      map[string]time.Time // searches found to have planCap matches or more
 	changedAt  time.Time
 
 	smu   sync.Mutex
@@ -89,7 +90,7 @@ type countRow struct {
 
 // NewLister returns a Lister over d.
 func NewLister(d *DB) *Lister {
-	return &Lister{d: d, ttl: 2 * time.Second, countCache: map[string]cachedCounts{}, stmts: map[string]*sql.Stmt{}}
+	return &Lister{d: d, ttl: 2 * time.Second, countCache: map[string]cachedCounts{}, broad: map[string]time.Time{}, stmts: map[string]*sql.Stmt{}}
 }
 
 func (l *Lister) countRows(ctx context.Context) ([]countRow, error) {
@@ -161,6 +162,9 @@ func (l *Lister) cappedCount(ctx context.Context, from string, args []any, limit
 
 // searchCount counts up to limit full-text matches of an FTS5 expression.
 func (l *Lister) searchCount(ctx context.Context, match string, limit int) (int, error) {
+	if limit <= planCap && l.knownBroad(match) {
+		return limit, nil
+	}
 	var n int
 	err := l.queryRow(ctx, []any{&n}, "SELECT count(*) FROM (SELECT 1 FROM inquiries_fts WHERE inquiries_fts MATCH ? LIMIT "+strconv.Itoa(limit)+")", match)
 	if err != nil {
@@ -186,11 +190,20 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 				return nil, err
 			}
 			if ok {
-				ids, _ := json.Marshal(found)
-				query = "SELECT " + listCols + " FROM inquiries i LEFT JOIN users u ON u.id = i.created_by" +
-					" LEFT JOIN templates t ON t.id = i.template_id WHERE i.rowid IN (SELECT value FROM json_each(?))" +
-					" ORDER BY i." + f.orderCol() + " " + f.dir() + ", i.id " + f.dir()
-				args, name = []any{string(ids)}, p.String()+"+window"
+				query, args = f.rowsQuery(found)
+				name = p.String() + "+window"
+			}
+		}
+		// Else a narrow search is read whole, and its counts kept for the counts request.
+		if query == "" {
+			g, ok, err := l.gather(ctx, &f)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				l.keepCounts(f, g.counts, g.at)
+				query, args = f.rowsQuery(g.page(&f))
+				name = "search"
 			}
 		}
 	}
@@ -242,6 +255,14 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 		}
 	}
 	return page, nil
+}
+
+// rowsQuery selects the list rows of the given rowids in page order.
+func (f *ListFilter) rowsQuery(rowids []int64) (string, []any) {
+	ids, _ := json.Marshal(rowids)
+	return "SELECT " + listCols + " FROM inquiries i LEFT JOIN users u ON u.id = i.created_by" +
+		" LEFT JOIN templates t ON t.id = i.template_id WHERE i.rowid IN (SELECT value FROM json_each(?))" +
+		" ORDER BY i." + f.orderCol() + " " + f.dir() + ", i.id " + f.dir(), []any{string(ids)}
 }
 
 func (f *ListFilter) cursorOf(r ListRow) Cursor {

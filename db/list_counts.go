@@ -4,6 +4,7 @@ package db
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -37,8 +38,9 @@ type cachedCounts struct {
 const countsTTL = 10 * time.Second
 
 // Counts returns the rows per status for the filter's other conditions. Equality filters alone
-// are answered exactly from the counts table; search, creation range and expiry count at most
-// CountCap rows (a search SearchCountCap) through the narrowest index, and are kept for countsTTL.
+// are answered exactly from the counts table; a narrow search (under planCap matches) exactly
+// from its matches; a broad search, creation range and expiry count at most CountCap rows (a
+// search SearchCountCap) through the narrowest index. All but the first are kept for countsTTL.
 func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error) {
 	f.normalize()
 	f.Statuses, f.After, f.Before, f.Sort = nil, Cursor{}, Cursor{}, SortCreated
@@ -55,15 +57,36 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 		}
 		return out, nil
 	}
-	// The expiry window moves with the clock: a minute's precision is plenty for a count.
-	key := fmt.Sprintf("%s|%d|%d|%d|%d|%q|%d", f.TemplateID, f.CreatedBy, f.CreatedFrom.UnixMilli(), f.CreatedTo.UnixMilli(),
-		f.ExpiringBefore.Sub(f.Now)/time.Minute, f.Search, f.Batch)
+	key, start := countsKey(&f), time.Now()
 	l.mu.Lock()
 	if c, ok := l.countCache[key]; ok && l.fresh(c.at, countsTTL) {
 		l.mu.Unlock()
 		return c.c, nil
 	}
 	l.mu.Unlock()
+	if f.match != "" {
+		// A narrow search is counted exactly from all its matches (List keeps these too).
+		g, ok, err := l.gather(ctx, &f)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			l.keepCounts(f, g.counts, g.at)
+			return g.counts, nil
+		}
+		// A broad search alone counts its first SearchCountCap matches, just read.
+		if len(g.first) >= SearchCountCap && f.TemplateID == "" && f.CreatedBy == 0 && f.Batch == 0 &&
+			f.CreatedFrom.IsZero() && f.CreatedTo.IsZero() && f.ExpiringBefore.IsZero() {
+			ids, _ := json.Marshal(g.first[:SearchCountCap])
+			out, err := l.statusCounts(ctx, "SELECT status, count(*) FROM inquiries WHERE rowid IN (SELECT value FROM json_each(?)) GROUP BY status", string(ids))
+			if err != nil {
+				return nil, err
+			}
+			out.Capped = true
+			l.keepCounts(f, out, g.at)
+			return out, nil
+		}
+	}
 
 	var b q
 	limit := CountCap
@@ -101,30 +124,51 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 	if inner == "" {
 		inner = "SELECT i.status FROM inquiries i" + b.where()
 	}
-	rows, err := l.d.R.QueryContext(ctx, "SELECT status, count(*) FROM ("+inner+" LIMIT "+strconv.Itoa(limit)+") GROUP BY status", b.args...)
+	out, err := l.statusCounts(ctx, "SELECT status, count(*) FROM ("+inner+" LIMIT "+strconv.Itoa(limit)+") GROUP BY status", b.args...)
+	if err != nil {
+		return nil, err
+	}
+	out.Capped = out.Total(nil) >= int64(limit)
+	l.keepCounts(f, out, start)
+	return out, nil
+}
+
+// statusCounts runs a query of (status, count) rows.
+func (l *Lister) statusCounts(ctx context.Context, query string, args ...any) (*StatusCounts, error) {
+	rows, err := l.d.R.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: count inquiries: %w", err)
 	}
 	defer rows.Close()
 	out := &StatusCounts{N: map[string]int64{}}
-	var total int64
 	for rows.Next() {
 		var s string
 		var n int64
 		if err := rows.Scan(&s, &n); err != nil {
 			return nil, fmt.Errorf("db: count inquiries: %w", err)
 		}
-		out.N[s], total = n, total+n
+		out.N[s] = n
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("db: count inquiries: %w", err)
 	}
-	out.Capped = total >= int64(limit)
+	return out, nil
+}
+
+// countsKey names the counts of a filter: its conditions other than status, cursor and sort.
+// The expiry window moves with the clock: a minute's precision is plenty for a count.
+func countsKey(f *ListFilter) string {
+	return fmt.Sprintf("%s|%d|%d|%d|%d|%q|%d", f.TemplateID, f.CreatedBy, f.CreatedFrom.UnixMilli(), f.CreatedTo.UnixMilli(),
+		f.ExpiringBefore.Sub(f.Now)/time.Minute, f.Search, f.Batch)
+}
+
+// keepCounts keeps counts for the filter's other conditions for countsTTL, as of at (when
+// their read began, so a change during it is not taken as counted).
+func (l *Lister) keepCounts(f ListFilter, c *StatusCounts, at time.Time) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if len(l.countCache) > 500 {
 		clear(l.countCache)
 	}
-	l.countCache[key] = cachedCounts{out, time.Now()}
-	l.mu.Unlock()
-	return out, nil
+	l.countCache[countsKey(&f)] = cachedCounts{c, at}
 }

@@ -3,11 +3,15 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -151,4 +155,130 @@ func (l *Lister) window(ctx context.Context, f *ListFilter, p plan) (found []int
 		}
 	}
 	return nil, false, nil
+}
+
+// Gathered search. A narrow search (fewer than planCap matches) is found whole: one statement
+// reads every match with its sort keys and status, the page is cut from them here, and the
+// per-status counts of the same rows are kept for the counts request that follows the page. So
+// a page and its counts cost one full-text match, not one for the plan, one for the rows and
+// two more for the counts.
+type gathered struct {
+	rows   []matchRow // every match that passes the filters other than status
+	counts *StatusCounts
+	at     time.Time // when the read began: a change after it makes the counts stale
+	first  []int64   // a broad search's first planCap+1 matches, in rowid order
+}
+
+type matchRow struct {
+	rowid, o int64
+	id       string
+	status   string
+}
+
+// gather reads all the search's matches, or ok false when it has planCap matches or more
+// (broad: the caller walks an index instead). The matches are read from the index alone first,
+// so a broad search stops there without reading planCap rows of the table.
+func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool, err error) {
+	g.at = time.Now()
+	rowids := make([]int64, 0, 64)
+	rows, err := l.query(ctx, "SELECT rowid FROM inquiries_fts WHERE inquiries_fts MATCH ? LIMIT "+strconv.Itoa(planCap+1), f.match)
+	if err != nil {
+		return g, false, fmt.Errorf("db: search: %w", err)
+	}
+	for rows.Next() {
+		var r int64
+		if err := rows.Scan(&r); err != nil {
+			rows.Close()
+			return g, false, fmt.Errorf("db: search: %w", err)
+		}
+		rowids = append(rowids, r)
+	}
+	if err := rows.Close(); err != nil {
+		return g, false, fmt.Errorf("db: search: %w", err)
+	}
+	if len(rowids) > planCap {
+		l.noteBroad(f.match)
+		g.first = rowids
+		return g, false, nil
+	}
+	var b q
+	f.otherTerms(&b, "search", false)
+	pass := "1"
+	if len(b.terms) > 0 {
+		pass = "COALESCE((" + strings.Join(b.terms, ") AND (") + "), 0)" // NULL (no creator) fails
+	}
+	ids, _ := json.Marshal(rowids)
+	rows, err = l.query(ctx, "SELECT i.rowid, i."+f.orderCol()+", i.id, i.status, "+pass+
+		" FROM inquiries i WHERE i.rowid IN (SELECT value FROM json_each(?))", append(b.args, string(ids))...)
+	if err != nil {
+		return g, false, fmt.Errorf("db: search: %w", err)
+	}
+	defer rows.Close()
+	g.counts = &StatusCounts{N: map[string]int64{}}
+	for rows.Next() {
+		var r matchRow
+		var in bool
+		if err := rows.Scan(&r.rowid, &r.o, &r.id, &r.status, &in); err != nil {
+			return g, false, fmt.Errorf("db: search: %w", err)
+		}
+		if in {
+			g.rows = append(g.rows, r)
+			g.counts.N[r.status]++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return g, false, fmt.Errorf("db: search: %w", err)
+	}
+	return g, true, nil
+}
+
+// page returns the rowids of the page's rows (up to Limit+1, in page order): the matches of
+// the filter's statuses beyond its cursor, sorted as the list is.
+func (g gathered) page(f *ListFilter) []int64 {
+	desc := f.dir() == "DESC"
+	var keep []matchRow
+	for _, r := range g.rows {
+		if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, r.status) {
+			continue
+		}
+		if a := f.After; !a.IsZero() && (r.o > a.At || r.o == a.At && r.id >= a.ID) {
+			continue
+		}
+		if b := f.Before; !b.IsZero() && (r.o < b.At || r.o == b.At && r.id <= b.ID) {
+			continue
+		}
+		keep = append(keep, r)
+	}
+	slices.SortFunc(keep, func(a, b matchRow) int {
+		c := cmp.Or(cmp.Compare(a.o, b.o), strings.Compare(a.id, b.id))
+		if desc {
+			return -c
+		}
+		return c
+	})
+	out := make([]int64, 0, min(len(keep), f.Limit+1))
+	for _, r := range keep[:min(len(keep), f.Limit+1)] {
+		out = append(out, r.rowid)
+	}
+	return out
+}
+
+// broadTTL is how long a search found broad is planned as broad without counting its matches
+// again: only the choice of plan depends on it, never the rows.
+const broadTTL = 10 * time.Second
+
+func (l *Lister) noteBroad(match string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.broad) > 500 {
+		clear(l.broad)
+	}
+	l.broad[match] = time.Now()
+}
+
+func (l *Lister) knownBroad(match string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	at, ok := l.broad[match]
+	return ok && time.Since(at) < broadTTL
 }

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"maps"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -253,5 +254,171 @@ func TestRedactionClearsBothNames(t *testing.T) {
 		if ids := searchIDs(t, NewLister(d), ListFilter{Search: s}); len(ids) != 0 {
 			t.Errorf("%q still finds %v after redaction", s, ids)
 		}
+	}
+}
+
+// TestSearchGatheredPages reads narrow searches whole (the window walk made to give up at once):
+// every page, forwards and back, under both sorts, with statuses and other filters, agrees with
+// a brute-force filter and sort, and the counts kept from that read are exact.
+func TestSearchGatheredPages(t *testing.T) {
+	now := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
+	d, all := seededDB(t, 2500, now)
+	ctx := context.Background()
+	windowStart, windowBudget = 4, 4
+	t.Cleanup(func() { windowStart, windowBudget = 512, 1<<16 })
+	for name, f := range map[string]ListFilter{
+		"surname":              {Search: "garcia"},
+		"two words":            {Search: "maria g"},
+		"email domain":         {Search: "initech"},
+		"surname, one status":  {Search: "lopez", Statuses: []string{"approved"}},
+		"surname, statuses":    {Search: "a m", Statuses: []string{"expired", "declined", "created"}},
+		"surname and template": {Search: "martin", TemplateID: SeedTemplates[0].ID},
+		"surname and creator":  {Search: "silva", CreatedBy: 3}, // some rows have no creator
+		"search, range":        {Search: "gmail", CreatedFrom: now.Add(-20 * 24 * time.Hour), CreatedTo: now.Add(-5 * 24 * time.Hour)},
+		"search, expiring":     {Search: "an", ExpiringBefore: now.Add(24 * time.Hour)},
+	} {
+		for _, sort := range []string{SortCreated, SortUpdated} {
+			f.Sort, f.Now, f.Limit = sort, now, 7
+			want := expected(all, f)
+			l := NewLister(d)
+			var got []string
+			var last *ListPage
+			g := f
+			for range 1000 {
+				p, err := l.List(ctx, g)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p.Plan != "search" {
+					t.Fatalf("%s: plan %s, want the gathered search", name, p.Plan)
+				}
+				got, last = append(got, idsOf(p)...), p
+				if p.Older.IsZero() {
+					break
+				}
+				g.After = p.Older
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s by %s: %d rows %v, want %d %v", name, sort, len(got), got, len(want), want)
+			}
+			if len(want) > f.Limit {
+				var back []string
+				g := f
+				g.Before = last.Newer
+				for !g.Before.IsZero() {
+					p, err := l.List(ctx, g)
+					if err != nil {
+						t.Fatal(err)
+					}
+					back = append(slices.Clone(idsOf(p)), back...)
+					g.Before = p.Newer
+				}
+				if n := len(last.Rows); !slices.Equal(back, want[:len(want)-n]) {
+					t.Fatalf("%s by %s: walking back gave %v, want %v", name, sort, back, want[:len(want)-n])
+				}
+			}
+			// The counts of the filter's other conditions, from the same read, and read afresh.
+			cf := f
+			cf.Statuses = nil
+			truth := map[string]int64{}
+			for _, id := range expected(all, cf) {
+				for _, r := range all {
+					if r.id == id {
+						truth[r.status]++
+					}
+				}
+			}
+			for _, l := range []*Lister{l, NewLister(d)} {
+				c, err := l.Counts(ctx, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.Capped || !maps.Equal(c.N, truth) {
+					t.Errorf("%s by %s: counts %v (capped %t), want %v", name, sort, c.N, c.Capped, truth)
+				}
+			}
+		}
+	}
+}
+
+// TestSearchCountsDescribeTheirPage: the counts shown beside a narrow search's page are of the
+// rows that page was read from (one read of the index for both), and follow a change once the
+// Lister is told of it.
+func TestSearchCountsDescribeTheirPage(t *testing.T) {
+	d, now := searchDB(t)
+	ctx := context.Background()
+	windowStart, windowBudget = 4, 4 // read whole, as a narrow search in a big cache is
+	t.Cleanup(func() { windowStart, windowBudget = 512, 1<<16 })
+	l := NewLister(d)
+	f := ListFilter{Search: "garc"}
+	p, err := l.List(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := idsOf(p); len(got) != 2 {
+		t.Fatalf("page %v, want José and María", got)
+	}
+	// José is approved just after the page was read; the hub has not told the Lister yet.
+	q, err := d.GetInquiry(ctx, "inq_jose")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Status, q.VersionAt = model.Approved, now.Add(time.Hour)
+	if _, err := UpsertInquiry(ctx, d.W, *q); err != nil {
+		t.Fatal(err)
+	}
+	c, err := l.Counts(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.N["pending"] != 2 || c.Total(nil) != 2 || c.Capped {
+		t.Errorf("counts beside the page: %v, want the page's 2 pending rows", c.N)
+	}
+	// Told of the change, the counts follow it within CountsSettle.
+	l.Changed()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := l.Counts(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.N["pending"] == 1 && c.N["approved"] == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("counts after the change: %v, want one pending and one approved", c.N)
+		}
+		time.Sleep(10 * time.Millisecond) // polling an observable condition, with a deadline
+	}
+}
+
+// TestSearchBroadCountsCapped: a broad search alone is counted over its first SearchCountCap
+// matches (the ones it just read to find it broad), said as a lower bound.
+func TestSearchBroadCountsCapped(t *testing.T) {
+	now := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
+	d, all := seededDB(t, 4000, now)
+	ctx := context.Background()
+	planCap = SearchCountCap + 100
+	t.Cleanup(func() { planCap = 3000 })
+	f := ListFilter{Search: "com", Now: now} // most mailbox providers
+	want := map[string]int64{}
+	var n, matches int
+	for _, r := range all { // in rowid order, as the index returns them
+		if searchMatches(r, f.Search) {
+			if matches++; n < SearchCountCap {
+				want[r.status]++
+				n++
+			}
+		}
+	}
+	if matches <= planCap {
+		t.Fatalf("%d matches: not broad enough for the test", matches)
+	}
+	c, err := NewLister(d).Counts(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Capped || !maps.Equal(c.N, want) {
+		t.Errorf("counts %v (capped %t), want %v capped", c.N, c.Capped, want)
 	}
 }
