@@ -79,6 +79,7 @@ func (s *Server) Routes() []Route {
 		{"POST /settings", Admin, s.saveSettings},
 		{"POST /settings/email", Admin, s.saveEmailSettings},
 		{"POST /settings/email/preview", Admin, s.emailSettingsPreview},
+		{"GET /settings/email/preview/html", Admin, s.emailSettingsPreviewHTML},
 		{"POST /settings/email/test", Admin, s.sendTestEmail},
 		{"GET /templates", Admin, s.templatesPage},
 		{"POST /templates", Admin, s.saveTemplate},
