@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/playwright-community/playwright-go"
@@ -36,4 +37,77 @@ func TestChecksFindViolations(t *testing.T) {
 	}
 }
 
-var _ = playwright.String
+// The Settings page shows the HTML email as recipients get it (its inline styles apply) with
+// no policy violation in the console, on load and while the wording is edited.
+func TestSettingsEmailPreviewNoCSPViolations(t *testing.T) {
+	c := startConsole(t)
+	p := newPage(t)
+	var mu sync.Mutex
+	var violations []string
+	p.OnConsole(func(m playwright.ConsoleMessage) {
+		if strings.Contains(m.Text(), "Content Security Policy") {
+			mu.Lock()
+			violations = append(violations, m.Text())
+			mu.Unlock()
+		}
+	})
+	setUpAdmin(t, c, p)
+	click(t, p, lnk, "Settings")
+	frame := p.FrameLocator(`iframe[title="Email preview"]`)
+	button := frame.GetByRole(lnk, playwright.FrameLocatorGetByRoleOptions{Name: "Verify my identity"})
+	must(t, "email shown", expect.Locator(button).ToBeVisible())
+	must(t, "its inline styles apply", expect.Locator(button).ToHaveCSS("background-color", "rgb(31, 111, 235)"))
+
+	// Typing updates the preview, still within its own policy.
+	must(t, "edit the HTML", label(p, "HTML").Fill(`<p style="color: rgb(18, 52, 86)">Live for {{.FirstName}}</p>`))
+	live := frame.GetByText("Live for Pat")
+	must(t, "live preview", expect.Locator(live).ToBeVisible())
+	must(t, "live styles apply", expect.Locator(live).ToHaveCSS("color", "rgb(18, 52, 86)"))
+
+	// A check that runs after everything above: any violation has been logged by then.
+	_, err := p.Reload()
+	must(t, "reload", err)
+	must(t, "email shown again", expect.Locator(button).ToBeVisible())
+	mu.Lock()
+	defer mu.Unlock()
+	if len(violations) > 0 {
+		t.Fatalf("%d policy violations in the console, first: %s", len(violations), violations[0])
+	}
+}
+
+// Forms put the cursor where the work is: the first field on arrival, the first field to
+// fix after a refused submit; and the focus ring is plain to see.
+func TestFormFocus(t *testing.T) {
+	c := startConsole(t)
+	p := newPage(t)
+	setUpAdmin(t, c, p)
+	click(t, p, lnk, "Sign out")
+	_, err := p.Goto(c.URL + "/login")
+	must(t, "open sign-in", err)
+	must(t, "sign-in focuses Email", expect.Locator(label(p, "Email")).ToBeFocused())
+	ringVisible(t, p, "Email field")
+	must(t, "tab on", p.Keyboard().Press("Tab"))
+	must(t, "tab again", p.Keyboard().Press("Tab"))
+	must(t, "on the button", expect.Locator(role(p, btn, "Sign in")).ToBeFocused())
+	ringVisible(t, p, "Sign in button")
+
+	fill(t, p, "Email", "ada@example.com", "Password", "admin password 123")
+	click(t, p, btn, "Sign in")
+	click(t, p, lnk, "New inquiry")
+	must(t, "New inquiry focuses its first field", expect.Locator(label(p, "Template")).ToBeFocused())
+	fill(t, p, "First name", "Alexander", "Email address", "not-an-email")
+	click(t, p, btn, "Create inquiry")
+	must(t, "refused", expect.Locator(p.GetByText("Enter the person's reference ID")).ToBeVisible())
+	must(t, "first error field focused", expect.Locator(label(p, "Reference ID")).ToBeFocused())
+}
+
+// ringVisible fails unless the focused element shows a solid outline at least 2 px wide.
+func ringVisible(t *testing.T, p playwright.Page, what string) {
+	t.Helper()
+	ring, err := p.Evaluate(`() => { const s = getComputedStyle(document.activeElement);
+		return s.outlineStyle === "solid" && parseFloat(s.outlineWidth) >= 2 ? "" : s.outlineStyle + " " + s.outlineWidth; }`)
+	must(t, "read the focus ring", err)
+	if ring != "" {
+		t.Errorf("%s: focus ring %v, want a solid outline of 2 px or more", what, ring)
+	}
+}
