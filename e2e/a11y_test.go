@@ -111,3 +111,54 @@ func ringVisible(t *testing.T, p playwright.Page, what string) {
 		t.Errorf("%s: focus ring %v, want a solid outline of 2 px or more", what, ring)
 	}
 }
+
+// Accessible names are the UI's contract (issues 11, 12 and 13): each promised name resolves
+// to exactly one element on its page, so a test or a screen reader user finds the one meant.
+func TestUIContractNamesUnique(t *testing.T) {
+	c := startConsole(t)
+	p := newPage(t)
+	setUpAdmin(t, c, p)
+	one := func(what string, l playwright.Locator) {
+		t.Helper()
+		must(t, "one "+what, expect.Locator(l).ToHaveCount(1))
+	}
+	none := func(what string, l playwright.Locator) {
+		t.Helper()
+		must(t, "no "+what, expect.Locator(l).ToHaveCount(0))
+	}
+	exact := playwright.Bool(true)
+	named := func(r playwright.AriaRole, name string) playwright.Locator {
+		return p.GetByRole(r, playwright.PageGetByRoleOptions{Name: name, Exact: exact})
+	}
+
+	// The detail page.
+	createInquiry(t, p, "usr_NAMES")
+	must(t, "detail page", expect.Locator(p.GetByRole(hdg, playwright.PageGetByRoleOptions{Name: "usr_NAMES"})).ToBeVisible())
+	one("textbox Hosted link", named(*playwright.AriaRoleTextbox, "Hosted link"))
+	one("label Hosted link", label(p, "Hosted link"))
+	for _, r := range []playwright.AriaRole{btn, lnk, *playwright.AriaRoleImg, *playwright.AriaRoleRegion, *playwright.AriaRoleGroup} {
+		none(string(r)+" named Hosted link", named(r, "Hosted link"))
+	}
+	one("img QR code", named(*playwright.AriaRoleImg, "QR code"))
+	for _, b := range []string{"Copy link", "Email link", "Refresh status", "Show verifications", "Approve", "Decline", "Expire"} {
+		one("button "+b, named(btn, b))
+	}
+
+	// The list.
+	click(t, p, lnk, "Inquiries")
+	one("searchbox Search", named(*playwright.AriaRoleSearchbox, "Search"))
+	one("label Search", label(p, "Search"))
+	openFilters(t, p)
+	one("group Status", named(*playwright.AriaRoleGroup, "Status"))
+	one("link usr_NAMES", named(lnk, "usr_NAMES"))
+
+	// Bulk send.
+	one("nav link Bulk", named(lnk, "Bulk"))
+	click(t, p, lnk, "Bulk")
+	one("heading Bulk send", named(hdg, "Bulk send"))
+	one("nav link Bulk", named(lnk, "Bulk"))
+	for _, l := range []string{"CSV file", "Template", "Email the links"} {
+		one("field "+l, label(p, l))
+	}
+	one("button Check file", named(btn, "Check file"))
+}

@@ -49,7 +49,7 @@ const checkScript = `(() => {
   const run = () => {
     if (running) { again = true; return running; }
     running = axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa"]}, iframes: false, resultTypes: ["violations"]})
-      .then((r) => { if (r.violations.length) report("axe", JSON.stringify(r.violations.map((v) => ({
+      .then((r) => { report("checked", ""); if (r.violations.length) report("axe", JSON.stringify(r.violations.map((v) => ({
           id: v.id, impact: v.impact, help: v.help,
           nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + ": " + (n.failureSummary || "").replace(/\s+/g, " "))})))); })
       .catch((e) => report("axe-error", String(e)))
@@ -69,6 +69,7 @@ type watcher struct {
 	mu       sync.Mutex
 	seen     map[string]bool
 	problems []string
+	checked  map[string]int // axe runs per path, for the log
 }
 
 // watch installs the checks in bc; failures are reported when the test ends, before bc closes.
@@ -79,13 +80,16 @@ func watch(t *testing.T, bc playwright.BrowserContext) *watcher {
 		for _, p := range w.collect() {
 			t.Error(p)
 		}
+		w.mu.Lock()
+		t.Logf("accessibility checks: %d axe runs on %d addresses", sum(w.checked), len(w.checked))
+		w.mu.Unlock()
 	})
 	return w
 }
 
 func installChecks(t *testing.T, bc playwright.BrowserContext) *watcher {
 	t.Helper()
-	w := &watcher{t: t, seen: map[string]bool{}}
+	w := &watcher{t: t, seen: map[string]bool{}, checked: map[string]int{}}
 	err := bc.ExposeBinding("__linkdeskReport", func(_ *playwright.BindingSource, args ...any) any {
 		if len(args) == 3 {
 			kind, _ := args[0].(string)
@@ -114,6 +118,8 @@ func (w *watcher) add(kind, url, detail string) {
 	defer w.mu.Unlock()
 	var lines []string
 	switch kind {
+	case "checked":
+		w.checked[path]++
 	case "axe":
 		var vs []struct {
 			ID, Impact, Help string
@@ -144,4 +150,11 @@ func (w *watcher) collect() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return append([]string(nil), w.problems...)
+}
+
+func sum(m map[string]int) (n int) {
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
