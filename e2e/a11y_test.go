@@ -162,3 +162,34 @@ func TestUIContractNamesUnique(t *testing.T) {
 	}
 	one("button Check file", named(btn, "Check file"))
 }
+
+// Every page of the console, as an admin sees it with one inquiry and one email, gets the
+// checks (axe and the policy) that every test's pages get, including those no journey visits.
+func TestEveryPageChecked(t *testing.T) {
+	c := startConsole(t)
+	p := newPage(t)
+	setUpAdmin(t, c, p)
+	createInquiry(t, p, "usr_PAGES")
+	must(t, "detail page", expect.Locator(role(p, btn, "Email link")).ToBeVisible())
+	detail := p.URL()
+	click(t, p, btn, "Email link")
+	fill(t, p, "Recipient", "pages@example.com")
+	click(t, p, btn, "Send")
+	for _, path := range []string{"/inquiries", "/inquiries/new", "/bulk", "/links/template", "/people/usr_PAGES",
+		"/staff", "/settings", "/templates", "/audit", "/outbox", "/webhooks", "/dev/mailbox", "/dev/mailbox/1",
+		"/no-such-page"} {
+		_, err := p.Goto(c.URL + path)
+		must(t, "open "+path, err)
+		_, err = p.Evaluate(`() => window.__linkdeskCheck()`)
+		must(t, "check "+path, err)
+	}
+	_, err := p.Goto(detail + "/email")
+	must(t, "email form", err)
+	_, err = p.Evaluate(`() => window.__linkdeskCheck()`)
+	must(t, "check the email form", err)
+	click(t, p, lnk, "Sign out")
+	_, err = p.Goto(c.URL + "/login")
+	must(t, "sign-in page", err)
+	_, err = p.Evaluate(`() => window.__linkdeskCheck()`)
+	must(t, "check sign-in", err)
+}
