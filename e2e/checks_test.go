@@ -11,8 +11,8 @@ import (
 )
 
 // Every console page a test visits is checked twice over, whatever the test itself asserts:
-// axe-core (WCAG 2 A and AA rules) runs after each load and after each htmx swap, and any
-// Content-Security-Policy violation, in the page or its frames, is a failure.
+// axe-core (its default rules: WCAG 2 A and AA, and best practices) runs after each load and
+// each htmx swap, and any Content-Security-Policy violation, in the page or its frames, fails.
 
 // consoles are the base URLs of the running consoles; pages elsewhere (the sandbox's hosted
 // flow stands in for Persona's) are not ours to check.
