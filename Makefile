@@ -9,6 +9,10 @@ DRIVER_DIR := $(CURDIR)/.cache/playwright-driver
 export PLAYWRIGHT_DRIVER_PATH := $(DRIVER_DIR)
 export PLAYWRIGHT_NODEJS_PATH ?= $(shell command -v node || echo /usr/bin/node)
 export LINKDESK_CHROMIUM ?= /usr/bin/chromium
+# The e2e suite runs axe-core's engine (the one @axe-core/playwright injects) on every page.
+AXE_VERSION := 4.14.1
+AXE_DIR := $(CURDIR)/.cache/axe-core
+export LINKDESK_AXE ?= $(AXE_DIR)/package/axe.min.js
 
 .PHONY: run build generate test unit e2e e2e-deps bench vet lint
 
@@ -54,6 +58,12 @@ e2e-deps:
 		mkdir -p "$(DRIVER_DIR)" && cd "$(DRIVER_DIR)" && \
 		npm pack --silent playwright-core@$(PLAYWRIGHT_VERSION) >/dev/null && \
 		tar xzf playwright-core-$(PLAYWRIGHT_VERSION).tgz && rm playwright-core-$(PLAYWRIGHT_VERSION).tgz; \
+	fi
+	@if [ ! -f "$(AXE_DIR)/package/axe.min.js" ]; then \
+		echo "Fetching axe-core $(AXE_VERSION) from npm..."; \
+		mkdir -p "$(AXE_DIR)" && cd "$(AXE_DIR)" && \
+		npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && \
+		tar xzf axe-core-$(AXE_VERSION).tgz && rm axe-core-$(AXE_VERSION).tgz; \
 	fi
 
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v /e2e)

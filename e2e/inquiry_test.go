@@ -80,7 +80,7 @@ func TestCreateInquiryJourney(t *testing.T) {
 	must(t, "tab names the person", expect.Page(p).ToHaveTitle("Alexander Sample · usr_ABC123 · Linkdesk"))
 	must(t, "inquiry id beneath", expect.Locator(label(p, "Inquiry ID")).ToHaveValue(regexp.MustCompile(`^inq_`)))
 	must(t, "status created", expect.Locator(p.Locator("#inquiry-status")).ToContainText("Created"))
-	must(t, "QR code", expect.Locator(p.GetByRole("img", playwright.PageGetByRoleOptions{Name: "QR code of the hosted link"})).ToBeVisible())
+	must(t, "QR code", expect.Locator(p.GetByRole("img", playwright.PageGetByRoleOptions{Name: "QR code", Exact: playwright.Bool(true)})).ToBeVisible())
 	must(t, "copy button", expect.Locator(role(p, btn, "Copy link")).ToBeVisible())
 	must(t, "expiry shown", expect.Locator(p.GetByText(regexp.MustCompile(`expires in \d+ h`))).ToBeVisible())
 

@@ -22,6 +22,8 @@ import (
 var (
 	binary  string
 	browser playwright.Browser
+	// axeSource is axe-core's engine (make e2e-deps fetches it), run on every console page.
+	axeSource string
 )
 
 func TestMain(m *testing.M) {
@@ -63,6 +65,16 @@ func run(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "e2e: Chromium is missing at %s: run 'make e2e-deps' or set LINKDESK_CHROMIUM\n", chromium)
 		return 1
 	}
+	axePath := os.Getenv("LINKDESK_AXE")
+	if axePath == "" {
+		axePath, _ = filepath.Abs("../.cache/axe-core/package/axe.min.js")
+	}
+	axe, err := os.ReadFile(axePath)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: axe-core is missing (%v): run 'make e2e-deps' or set LINKDESK_AXE\n", err)
+		return 1
+	}
+	axeSource = string(axe)
 	pw, err := playwright.Run(&playwright.RunOptions{DriverDirectory: driverDir, SkipInstallBrowsers: true, Verbose: false})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: start Playwright:", err)
@@ -137,6 +149,7 @@ func startConsole(t *testing.T, extraEnv ...string) *console {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("linkdesk did not print its setup link in time:\n%s", c.out.String())
 	}
+	consoles.add(c.URL)
 	return c
 }
 
@@ -151,10 +164,12 @@ func newPage(t *testing.T) playwright.Page {
 	}
 	t.Cleanup(func() { bc.Close() })
 	bc.SetDefaultTimeout(15000)
+	w := watch(t, bc)
 	p, err := bc.NewPage()
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.page = p
 	return p
 }
 

@@ -361,11 +361,11 @@ func TestEmailSettings(t *testing.T) {
 		t.Fatalf("sent with the new wording: %q %q", got.Subject, got.Text)
 	}
 
-	res, body = e.do(e.admin, "POST", "/settings/email/test", url.Values{"test_to": {"ops@example.com"}})
-	if res.StatusCode != 200 {
+	res, _ = e.do(e.admin, "POST", "/settings/email/test", url.Values{"test_to": {"ops@example.com"}})
+	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("test email: %d", res.StatusCode)
 	}
-	mustContain(t, "test ok", body, "The mail server accepted the test email to ops@example.com.")
+	mustContain(t, "test ok", e.page(res.Header.Get("Location")), "The mail server accepted the test email to ops@example.com.")
 	e.catcher.SetRefuse(mail.RefusePermanent)
 	res, body = e.do(e.admin, "POST", "/settings/email/test", url.Values{"test_to": {"ops@example.com"}})
 	if res.StatusCode != http.StatusBadGateway {

@@ -1,9 +1,7 @@
 package handlers
 
 import (
-	"io"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -75,8 +73,6 @@ func (s *Server) mailboxMessage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, views.MailboxMessagePage(s.page(r, m.Subject, "mailbox"), v), nil)
 }
 
-var headOpen = regexp.MustCompile(`(?i)<head[^>]*>`)
-
 // mailboxHTML serves a caught email's HTML version on its own, for the sandboxed frame on the
 // message page: its own policy lets the email's inline styles apply but no script, and its
 // links open in a new tab (the frame may not navigate to another site).
@@ -85,19 +81,7 @@ func (s *Server) mailboxHTML(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox")
-	h.Set("X-Frame-Options", "SAMEORIGIN")
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	const base = `<base target="_blank">`
-	body := m.HTML
-	if loc := headOpen.FindStringIndex(body); loc != nil {
-		body = body[:loc[1]] + base + body[loc[1]:]
-	} else {
-		body = base + body
-	}
-	io.WriteString(w, body)
+	writeEmailDocument(w, http.StatusOK, m.HTML)
 }
 
 func (s *Server) mailboxKnobs(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/linkdesk/linkdesk/views"
@@ -117,9 +118,17 @@ func (s *Server) flash(w http.ResponseWriter, r *http.Request, msg string) {
 // takeFlash fills p with a pending flash message, if any.
 func (s *Server) takeFlash(w http.ResponseWriter, r *http.Request, p *views.Page) {
 	sess, _ := s.cookies.Get(r, sessionCookie)
+	// Every pending message, oldest first: one POST redirected elsewhere leaves its message
+	// waiting, and the next must not hide it.
 	if fl := sess.Flashes(); len(fl) > 0 {
-		if msg, ok := fl[0].(string); ok {
-			p.Flash, p.FlashKind = msg, "ok"
+		var msgs []string
+		for _, f := range fl {
+			if msg, ok := f.(string); ok {
+				msgs = append(msgs, msg)
+			}
+		}
+		if len(msgs) > 0 {
+			p.Flash, p.FlashKind = strings.Join(msgs, " "), "ok"
 		}
 		sess.Save(r, w)
 	}

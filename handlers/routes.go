@@ -27,6 +27,7 @@ func (s *Server) Routes() []Route {
 	return []Route{
 		{"GET /healthz", Public, s.healthz},
 		{"GET /static/", Public, s.assets.ServeHTTP},
+		{"GET /favicon.ico", Public, s.favicon},
 		{"GET /login", Public, s.loginForm},
 		{"POST /login", Public, s.login},
 		{"GET /setup", Public, s.setupForm},
@@ -79,6 +80,7 @@ func (s *Server) Routes() []Route {
 		{"POST /settings", Admin, s.saveSettings},
 		{"POST /settings/email", Admin, s.saveEmailSettings},
 		{"POST /settings/email/preview", Admin, s.emailSettingsPreview},
+		{"GET /settings/email/preview/html", Admin, s.emailSettingsPreviewHTML},
 		{"POST /settings/email/test", Admin, s.sendTestEmail},
 		{"GET /templates", Admin, s.templatesPage},
 		{"POST /templates", Admin, s.saveTemplate},
@@ -110,6 +112,12 @@ func (s *Server) Handler() http.Handler {
 	h = s.recoverPanics(h)
 	h = s.accessLog(h)
 	return h
+}
+
+// favicon answers browsers and tools that ask for /favicon.ico without reading the page's
+// <link rel="icon">.
+func (s *Server) favicon(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, s.assets.URL("favicon.svg"), http.StatusFound)
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {

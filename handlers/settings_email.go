@@ -3,8 +3,11 @@ package handlers
 import (
 	"context"
 	"errors"
+	"html"
 	"io"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -36,7 +39,45 @@ func (s *Server) templatePreview(r *http.Request, form views.Form) views.EmailPr
 	if err != nil {
 		return views.EmailPreview{Error: sentence(err.Error())}
 	}
-	return views.EmailPreview{Subject: p.Subject, Text: p.Text, HTML: p.HTML}
+	return views.EmailPreview{Subject: p.Subject, Text: p.Text, HTML: p.HTML,
+		HTMLURL: "/settings/email/preview/html?" + url.Values{"html": {form.V("html")}}.Encode()}
+}
+
+// emailDocumentCSP lets an email's inline styles apply and nothing else: no script, no
+// requests, no forms; links open in a new tab (the frame may not navigate elsewhere).
+const emailDocumentCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; frame-ancestors 'self'; base-uri 'none'; sandbox allow-popups allow-popups-to-escape-sandbox"
+
+var headOpen = regexp.MustCompile(`(?i)<head[^>]*>`)
+
+// writeEmailDocument serves an email's HTML version as a document of its own, for a sandboxed
+// frame on one of the console's pages.
+func writeEmailDocument(w http.ResponseWriter, status int, body string) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", emailDocumentCSP)
+	h.Set("X-Frame-Options", "SAMEORIGIN")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	const base = `<base target="_blank">`
+	if loc := headOpen.FindStringIndex(body); loc != nil {
+		body = body[:loc[1]] + base + body[loc[1]:]
+	} else {
+		body = base + body
+	}
+	w.WriteHeader(status)
+	io.WriteString(w, body)
+}
+
+// emailSettingsPreviewHTML is the HTML version of the wording being edited (the html
+// parameter), rendered with the sample data, as recipients get it.
+func (s *Server) emailSettingsPreviewHTML(w http.ResponseWriter, r *http.Request) {
+	t := inquiry.DefaultEmailTemplates()
+	t.HTML = r.URL.Query().Get("html")
+	p, err := s.inq.PreviewTemplates(actor(r), t)
+	if err != nil {
+		writeEmailDocument(w, http.StatusUnprocessableEntity, "<!DOCTYPE html><title>Email preview</title><p>"+html.EscapeString(sentence(err.Error()))+"</p>")
+		return
+	}
+	writeEmailDocument(w, http.StatusOK, p.HTML)
 }
 
 // settingsWithEmail is the whole Settings page with the Email section as its children.
@@ -109,8 +150,10 @@ func (s *Server) sendTestEmail(w http.ResponseWriter, r *http.Request) {
 	var te *inquiry.SendTestError
 	switch {
 	case err == nil:
-		ok = true
-		result = views.TestEmailAcceptedResult(to, s.catcher() != nil)
+		// Sent: a redirect, so reloading the page that says so sends nothing more.
+		s.flash(w, r, views.TestEmailAcceptedResult(to, s.catcher() != nil))
+		redirect(w, r, "/settings")
+		return
 	case errors.Is(err, inquiry.ErrInvalidRecipient):
 		status = http.StatusUnprocessableEntity
 		test.Errors["test_to"] = "Enter one email address, like name@example.com."

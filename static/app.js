@@ -58,3 +58,23 @@ document.addEventListener("htmx:sendError", () => {
   document.addEventListener("DOMContentLoaded", () => all(document));
   setInterval(() => all(document), 60000);
 })();
+// Focus: after a refused submit, the first field the server marked invalid, so the person
+// lands on what to fix (on a whole page and on an htmx swap alike); otherwise, on a page whose
+// form is its purpose (form[data-autofocus]), that form's first field.
+(() => {
+  const fields = "input:not([type=hidden]):not([disabled]):not([readonly]), select:not([disabled]), textarea:not([disabled])";
+  const focusIn = (root) => {
+    if (!root || !root.querySelector) return false;
+    const bad = root.querySelector("[aria-invalid=true]");
+    if (bad) { bad.focus(); return true; }
+    return false;
+  };
+  document.addEventListener("DOMContentLoaded", () => {
+    if (focusIn(document.getElementById("main"))) return;
+    if (document.activeElement && document.activeElement !== document.body) return;
+    const first = document.querySelector("main form[data-autofocus]")?.querySelector(fields);
+    if (first) first.focus();
+  });
+  // htmx:afterSettle names the element swapped into; a swap without errors leaves focus alone.
+  document.addEventListener("htmx:afterSettle", (ev) => focusIn(ev.detail.elt));
+})();

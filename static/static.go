@@ -15,7 +15,7 @@ import (
 	"strings"
 )
 
-//go:embed app.css app.js vendor/*.js vendor/*.css
+//go:embed app.css app.js favicon.svg vendor/*.js vendor/*.css
 var files embed.FS
 
 type asset struct {

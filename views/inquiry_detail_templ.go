@@ -481,7 +481,7 @@ func detailLive(v InquiryDetail) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = QR(v.Link.URL, "QR code of the hosted link").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = QR(v.Link.URL, "QR code").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -193,6 +193,9 @@ type SettingsView struct {
 type EmailPreview struct {
 	Subject, Text, HTML string
 	Error               string
+	// HTMLURL serves the HTML version as its own document, for a frame with its own policy
+	// (a srcdoc frame inherits the page's, which blocks the email's inline styles).
+	HTMLURL string
 }
 
 // StatusText is a status in words for people; unknown statuses are shown as they are.
