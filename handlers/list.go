@@ -444,13 +444,24 @@ func (s *Server) countsView(ctx context.Context, lr listRequest) (views.CountsVi
 	if err != nil {
 		return views.CountsView{}, err
 	}
+	// Capped counts are of the first rows read, not a sample of all: a status none of them had
+	// may still have many, so it is "not counted" rather than "0+".
 	num := func(n int64) string {
-		if c.Capped {
-			return views.Thousands(n) + "+"
+		switch {
+		case !c.Capped:
+			return views.Thousands(n)
+		case n == 0:
+			return "not counted"
 		}
-		return views.Thousands(n)
+		return views.Thousands(n) + "+"
 	}
 	v := views.CountsView{Total: num(c.Total(lr.f.Statuses))}
+	if v.Total == "not counted" {
+		v.Total = "" // the note says why there is no total
+	}
+	if c.Capped {
+		v.Note = "Counting stopped at the first " + views.Thousands(c.Total(nil)) + " matches; narrow the search or the filters for exact numbers."
+	}
 	statuses := append([]string{}, knownStatuses...)
 	for st := range c.N {
 		if !contains(statuses, st) {

@@ -371,3 +371,18 @@ func TestExportCSVOpensInExcel(t *testing.T) {
 		t.Errorf("the accented name is not exported as UTF-8:\n%s", body)
 	}
 }
+
+// A broad search's counts stop at the first matches they read: a status none of those had is
+// said to be not counted, never "0+" beside a page of such rows, and the cap is said in words.
+func TestBroadSearchCountsSayWhatTheyCounted(t *testing.T) {
+	e, c, _ := seeded(t, 12000) // gmail.com: over planCap matches, so the search is broad
+	pending := countWhere(t, e, "status = 'pending' AND email LIKE '%gmail.com'")
+	if pending == 0 || countWhere(t, e, "email LIKE '%gmail.com'") < db.SearchCountCap {
+		t.Fatalf("the seed should have over %d gmail.com inquiries, some pending (%d)", db.SearchCountCap, pending)
+	}
+	_, counts := e.hxGet(c, "/inquiries/counts?q=gmail.com&status=pending")
+	if strings.Contains(counts, ">0+<") {
+		t.Errorf("counts say 0+ for a status with %d matches:\n%s", pending, counts)
+	}
+	mustContain(t, "capped counts", counts, "Counting stopped at the first "+thousands(db.SearchCountCap)+" matches")
+}

@@ -96,7 +96,8 @@ type StatusCount struct {
 // CountsView is the per-status summary above the list.
 type CountsView struct {
 	Items []StatusCount
-	Total string // for the current filter, e.g. "1,234" or "10,000+"
+	Total string // for the current filter, e.g. "1,234" or "10,000+"; empty when not counted
+	Note  string // how far counting went, when it stopped at a cap
 }
 
 // WebhookCount is one verdict's tally on the Webhooks page.
