@@ -48,7 +48,8 @@ func (u *urlSet) ours(url string) (string, bool) {
 // checkScript runs in every document of a watched context. It reports through the
 // __linkdeskReport binding; window.__linkdeskCheck() runs axe once more and resolves when done.
 const checkScript = `(() => {
-  const report = (kind, detail) => { try { window.__linkdeskReport(kind, location.href, detail); } catch (_) {} };
+  // The binding's promise settles once the test has the report: a check awaits it.
+  const report = async (kind, detail) => { try { await window.__linkdeskReport(kind, location.href, detail); } catch (_) {} };
   document.addEventListener("securitypolicyviolation", (e) =>
     report("csp", JSON.stringify({directive: e.violatedDirective, blocked: e.blockedURI || "inline", sample: e.sample})), true);
   // Only the console's own pages: the hosted flow stands in for Persona's, not ours to fix.
@@ -58,7 +59,7 @@ const checkScript = `(() => {
   const run = () => {
     if (running) { again = true; return running; }
     running = axe.run(document, {iframes: false, resultTypes: ["violations"]})
-      .then((r) => { report("checked", ""); if (r.violations.length) report("axe", JSON.stringify(r.violations.map((v) => ({
+      .then(async (r) => { await report("checked", ""); if (r.violations.length) await report("axe", JSON.stringify(r.violations.map((v) => ({
           id: v.id, impact: v.impact, help: v.help,
           nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + ": " + (n.failureSummary || "").replace(/\s+/g, " "))})))); })
       .catch((e) => report("axe-error", String(e)))
