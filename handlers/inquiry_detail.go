@@ -52,7 +52,7 @@ func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (vie
 	ctx := r.Context()
 	me := currentUser(r)
 	v := views.InquiryDetail{
-		Inquiry: inquiryRow(q), Note: q.Note, Tags: q.Tags, SyncedAt: q.SyncedAt, Error: errText,
+		Inquiry: inquiryRow(q), Note: q.Note, Tags: q.Tags, SyncedAt: q.SyncedAt, Error: errText, Loaded: string(q.Status),
 		CanLink:   roleAccess(me.Role) >= Agent && q.Status.Linkable(),
 		CanDecide: roleAccess(me.Role) >= Admin,
 		Decidable: q.Status.Decidable() && q.RedactedAt.IsZero(),
@@ -192,7 +192,15 @@ func (s *Server) inquiryLive(w http.ResponseWriter, r *http.Request) {
 	}
 	query := r.URL.Query()
 	seen := query.Get("seen")
-	v.Changed = seen != "" && seen != string(q.Status)
+	// The note compares with the status the page was opened with, not the last update's: a
+	// second refetch after the last change must not take it away.
+	for _, k := range []string{"loaded", "seen"} {
+		if st := model.Status(query.Get(k)); slices.Contains(model.Statuses, st) {
+			v.Loaded = string(st)
+			break
+		}
+	}
+	v.Changed = v.Loaded != string(q.Status)
 	if query.Has("recipient") && v.Email != nil && v.Email.CanSend {
 		s.fillCompose(r, q, v.Email, strings.TrimSpace(query.Get("recipient")))
 	}

@@ -60,6 +60,10 @@ func TestDetailLiveUpdateFollowsInquiry(t *testing.T) {
 	mustContain(t, "after", body, "This inquiry changed: Approved.", `id="inquiry-history" hx-swap-oob="true"`,
 		`id="decision-actions" hx-swap-oob="true"`, "<title>Pat Doe · usr_follow · Linkdesk</title>", "Alexander J Sample", "badge-approved")
 	mustNotContain(t, "after", body, ">Hosted link<", ">Email link<", ">Approve<", ">Decline<", ">Expire<", "QR code")
+	// A second refetch after the last change (its buttons already made for approved) keeps the
+	// note: it compares with the status the page was opened with.
+	_, body = e.hx(e.admin, "GET", "/inquiries/"+q.ID+"/live?seen=approved&loaded=created", nil)
+	mustContain(t, "second update", html.UnescapeString(body), "This inquiry changed: Approved.", `name="loaded" value="created"`)
 
 	// A page without decision buttons (a viewer's) gets no out-of-band target it lacks.
 	_, body = e.hx(e.admin, "GET", "/inquiries/"+q.ID+"/live", nil)

@@ -97,8 +97,9 @@ type InquiryDetail struct {
 	Expirable bool
 	Error     string // a Persona error in words, from the last action
 	Email     *EmailPanel
-	// Changed: the inquiry is no longer in the status the page's decision buttons were made
-	// for (a live update says so beside the comment).
+	// Loaded is the status the page was opened with; Changed: the inquiry is no longer in it
+	// (the note stays however many live updates follow).
+	Loaded  string
 	Changed bool
 	// NewLinkNote says what New link would do (or why there is none): the same inquiry link,
 	// or a one-time link replacing the last.
