@@ -3,6 +3,7 @@ package mail
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/linkdesk/linkdesk/internal/durable"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -85,35 +86,11 @@ func ReadCaught(dir string) ([]Caught, error) {
 	return out, nil
 }
 
-// store writes m, numbered id, durably into the catcher's folder: a temporary file, fsync,
-// rename, then an fsync of the folder so the rename survives a crash too.
+// store writes m, numbered id, durably into the catcher's folder.
 func (c *Catcher) store(id int, m Caught) error {
 	b, err := json.Marshal(storedMessage{ID: id, From: m.From, To: m.To, AuthUser: m.AuthUser, TLS: m.TLS, Received: m.Received, Raw: m.Raw})
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(c.dir, ".incoming-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), filepath.Join(c.dir, storedName(id)))
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	d, err := os.Open(c.dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return durable.WriteFile(filepath.Join(c.dir, storedName(id)), b)
 }

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/linkdesk/linkdesk/internal/durable"
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -177,41 +177,11 @@ func (s *Sandbox) persist() error {
 	if bytes.Equal(b, st.last) {
 		return nil
 	}
-	if err := writeFileSync(st.path, b); err != nil {
+	if err := durable.WriteFile(st.path, b); err != nil {
 		return fmt.Errorf("sandbox: write state: %w", err)
 	}
 	st.last = b
 	return nil
-}
-
-// writeFileSync replaces path with b durably: a temporary file beside it, fsync, rename, and
-// an fsync of the folder so the rename itself survives a crash.
-func writeFileSync(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // snapshot renders the state as JSON.
