@@ -6,7 +6,9 @@ package handlers
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -74,6 +76,8 @@ type Server struct {
 	mailbox   *mail.Catcher // dev only (mail.go)
 	webhooks  webhookState  // refused-delivery warnings and the endpoint's clock (webhooks.go)
 	bulk      *bulk.Engine  // bulk send (bulk.go)
+	// previewKey signs the email preview document's addresses (settings_email.go).
+	previewKey []byte
 }
 
 // New builds the server, loading or creating the session keys.
@@ -107,19 +111,23 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 		Secure:   u.Scheme == "https",
 		SameSite: http.SameSiteLaxMode,
 	}
+	// A key of its own for preview addresses, derived from the cookies' signing key.
+	derive := hmac.New(sha256.New, keys[0])
+	derive.Write([]byte("linkdesk email preview addresses"))
 	srv := &Server{
-		cfg:     cfg,
-		db:      d,
-		inq:     deps.Inquiries,
-		staff:   deps.Staff,
-		log:     deps.Log,
-		assets:  static.Load(),
-		cookies: store,
-		limiter: newLoginLimiter(cfg.LoginLimit),
-		secure:  u.Scheme == "https",
-		lister:  deps.Lister,
-		live:    deps.Live,
-		mailbox: deps.Mailbox,
+		previewKey: derive.Sum(nil),
+		cfg:        cfg,
+		db:         d,
+		inq:        deps.Inquiries,
+		staff:      deps.Staff,
+		log:        deps.Log,
+		assets:     static.Load(),
+		cookies:    store,
+		limiter:    newLoginLimiter(cfg.LoginLimit),
+		secure:     u.Scheme == "https",
+		lister:     deps.Lister,
+		live:       deps.Live,
+		mailbox:    deps.Mailbox,
 	}
 	srv.listCache.version = deps.Live.Version
 	if srv.bulk = deps.Bulk; srv.bulk == nil {

@@ -2,6 +2,9 @@ package handlers
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"html"
 	"io"
@@ -40,7 +43,15 @@ func (s *Server) templatePreview(r *http.Request, form views.Form) views.EmailPr
 		return views.EmailPreview{Error: sentence(err.Error())}
 	}
 	return views.EmailPreview{Subject: p.Subject, Text: p.Text, HTML: p.HTML,
-		HTMLURL: "/settings/email/preview/html?" + url.Values{"html": {form.V("html")}}.Encode()}
+		HTMLURL: "/settings/email/preview/html?" + url.Values{"html": {form.V("html")}, "sig": {hex.EncodeToString(s.previewSig(form.V("html")))}}.Encode()}
+}
+
+// previewSig signs a draft for the preview document's address: only addresses this console
+// made render, so a link crafted elsewhere cannot show its own HTML on the console's origin.
+func (s *Server) previewSig(draft string) []byte {
+	m := hmac.New(sha256.New, s.previewKey)
+	m.Write([]byte(draft))
+	return m.Sum(nil)
 }
 
 // emailDocumentCSP lets an email's inline styles apply and nothing else: no script, no
@@ -72,6 +83,10 @@ func writeEmailDocument(w http.ResponseWriter, status int, body string) {
 func (s *Server) emailSettingsPreviewHTML(w http.ResponseWriter, r *http.Request) {
 	t := inquiry.DefaultEmailTemplates()
 	t.HTML = r.URL.Query().Get("html")
+	if sig, err := hex.DecodeString(r.URL.Query().Get("sig")); err != nil || !hmac.Equal(sig, s.previewSig(t.HTML)) {
+		writeEmailDocument(w, http.StatusForbidden, "<!DOCTYPE html><title>Email preview</title><p>This preview address was not made by this console. Open the preview from the Settings page.</p>")
+		return
+	}
 	p, err := s.inq.PreviewTemplates(actor(r), t)
 	if err != nil {
 		writeEmailDocument(w, http.StatusUnprocessableEntity, "<!DOCTYPE html><title>Email preview</title><p>"+html.EscapeString(sentence(err.Error()))+"</p>")

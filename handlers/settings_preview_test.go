@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/hex"
 	"html"
 	"net/http"
 	"net/url"
@@ -51,9 +52,19 @@ func TestEmailSettingsPreviewDocument(t *testing.T) {
 	}
 	_, body = e.do(e.admin, "GET", html.UnescapeString(m[1]), nil)
 	mustContain(t, "draft", body, `<p style="color:#123456">Hello Pat</p>`)
-	res, body = e.do(e.admin, "GET", "/settings/email/preview/html?html="+url.QueryEscape("{{.Nope}}"), nil)
+	bad := "{{.Nope}}"
+	res, body = e.do(e.admin, "GET", "/settings/email/preview/html?"+url.Values{"html": {bad}, "sig": {hex.EncodeToString(e.srv.previewSig(bad))}}.Encode(), nil)
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "there is no {{.Nope}}") {
 		t.Fatalf("bad draft: %d %s", res.StatusCode, body)
+	}
+	// An address made elsewhere (unsigned, or signed for other HTML) shows nothing of its own on
+	// the console's origin, even to a signed-in admin.
+	crafted := `<h1>Your session expired: sign in at evil.example</h1>`
+	for _, q := range []url.Values{{"html": {crafted}}, {"html": {crafted}, "sig": {hex.EncodeToString(e.srv.previewSig("other"))}}} {
+		res, body = e.do(e.admin, "GET", "/settings/email/preview/html?"+q.Encode(), nil)
+		if res.StatusCode != http.StatusForbidden || strings.Contains(body, "evil.example") || !strings.Contains(body, "not made by this console") {
+			t.Errorf("crafted preview address: %d %s", res.StatusCode, body)
+		}
 	}
 
 	// Signed out: the sign-in page, not the email; an agent: refused.
