@@ -84,7 +84,7 @@ func (s *Server) emailSettingsPreviewHTML(w http.ResponseWriter, r *http.Request
 	t := inquiry.DefaultEmailTemplates()
 	t.HTML = r.URL.Query().Get("html")
 	if sig, err := hex.DecodeString(r.URL.Query().Get("sig")); err != nil || !hmac.Equal(sig, s.previewSig(t.HTML)) {
-		writeEmailDocument(w, http.StatusForbidden, "<!DOCTYPE html><title>Email preview</title><p>This preview address was not made by this console. Open the preview from the Settings page.</p>")
+		writeEmailDocument(w, http.StatusBadRequest, "<!DOCTYPE html><title>Email preview</title><p>This preview address was not made by this console. Open the preview from the Settings page.</p>")
 		return
 	}
 	p, err := s.inq.PreviewTemplates(actor(r), t)
