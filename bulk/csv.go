@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -160,8 +161,10 @@ func Parse(r io.Reader, mapping map[string]string) (*File, error) {
 		used[key] = h
 		f.Map[i] = key
 	}
-	if len(used) == 0 {
-		return nil, fmt.Errorf("no column of the header row (%s) is one Linkdesk knows: name them like reference_id, first_name, last_name, email", strings.Join(head, ", "))
+	// A header of nothing but unknown names (a file from another system, in another language)
+	// goes to the mapping step; Known says so to callers without one.
+	if len(used) == 0 && len(f.Unknown) == 0 {
+		return nil, ErrNoKnownColumn(head)
 	}
 	for {
 		rec, err := cr.Read()
@@ -195,6 +198,16 @@ func Parse(r io.Reader, mapping map[string]string) (*File, error) {
 		return nil, errors.New("the file has a header row but no rows of people")
 	}
 	return f, nil
+}
+
+// ErrNoKnownColumn says that no column of the header row is one Linkdesk knows.
+func ErrNoKnownColumn(head []string) error {
+	return fmt.Errorf("no column of the header row (%s) is one Linkdesk knows: name them like reference_id, first_name, last_name, email", strings.Join(head, ", "))
+}
+
+// Known reports whether any column is matched to one Linkdesk knows.
+func (f *File) Known() bool {
+	return slices.ContainsFunc(f.Map, func(k string) bool { return k != "" })
 }
 
 func csvError(err error) error {

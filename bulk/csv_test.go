@@ -43,11 +43,23 @@ func TestParseMessyFile(t *testing.T) {
 	}
 }
 
+// A header of unknown names only is read for the mapping step, not refused.
+func TestParseUnknownHeadersOnly(t *testing.T) {
+	f, err := Parse(strings.NewReader("Kundennummer,Courriel\nK-7,k7@example.com\n"), nil)
+	if err != nil || f.Known() || len(f.Unknown) != 2 || len(f.Rows) != 1 {
+		t.Fatalf("unknown headers: %v %+v", err, f)
+	}
+	f, err = Parse(strings.NewReader("Kundennummer,Courriel\nK-7,k7@example.com\n"), map[string]string{"Kundennummer": ColReference})
+	if err != nil || !f.Known() || f.Rows[0].Values[ColReference] != "K-7" {
+		t.Fatalf("mapped: %v %+v", err, f)
+	}
+}
+
 func TestParseRefusesInWords(t *testing.T) {
 	many := "reference_id\n" + strings.Repeat("x\n", MaxRows+1)
 	for name, tc := range map[string]struct{ in, want string }{
 		"empty":         {"", "the file is empty"},
-		"no known head": {"foo,bar\n1,2\n", "no column of the header row"},
+		"blank head":    {",\n1,2\n", "no column of the header row"},
 		"header only":   {"email\n", "no rows of people"},
 		"too many rows": {many, "more than 10000 rows"},
 		"too big":       {"email\n" + strings.Repeat("a", MaxFileBytes), "larger than 10 MB"},

@@ -66,6 +66,9 @@ func runBulk(ctx context.Context, args []string, _ io.Reader, stdout io.Writer) 
 		}
 		parsed, err := bulk.Parse(f, nil)
 		f.Close()
+		if err == nil && !parsed.Known() {
+			err = bulk.ErrNoKnownColumn(parsed.Headers) // no mapping step here: the header must say
+		}
 		if err != nil {
 			return fmt.Errorf("bulk: %s: %w", *file, err)
 		}

@@ -65,4 +65,9 @@ func TestBulkCommand(t *testing.T) {
 	if err != nil || len(recs) != 4 || recs[1][3] != "created" || !strings.HasPrefix(recs[1][5], "inq_") || recs[2][3] != "failed" {
 		t.Errorf("results %v: %q", err, recs)
 	}
+	// The command has no mapping step: a header of unknown names only is refused in words.
+	os.WriteFile(file, []byte("Kundennummer,Courriel\nK-7,k7@example.com\n"), 0o600)
+	if err := runBulk(context.Background(), append(args, "--dry-run"), nil, &out); err == nil || !strings.Contains(err.Error(), "no column of the header row (Kundennummer, Courriel)") {
+		t.Errorf("unknown headers only: %v", err)
+	}
 }
