@@ -126,41 +126,45 @@ func TestUIContractNamesUnique(t *testing.T) {
 		t.Helper()
 		must(t, "no "+what, expect.Locator(l).ToHaveCount(0))
 	}
-	exact := playwright.Bool(true)
+	// A promised name is found as Playwright users find it, without exact: true (a substring,
+	// any case); "no element named" is checked exactly.
+	promised := func(r playwright.AriaRole, name string) playwright.Locator {
+		return p.GetByRole(r, playwright.PageGetByRoleOptions{Name: name})
+	}
 	named := func(r playwright.AriaRole, name string) playwright.Locator {
-		return p.GetByRole(r, playwright.PageGetByRoleOptions{Name: name, Exact: exact})
+		return p.GetByRole(r, playwright.PageGetByRoleOptions{Name: name, Exact: playwright.Bool(true)})
 	}
 
 	// The detail page.
 	createInquiry(t, p, "usr_NAMES")
 	must(t, "detail page", expect.Locator(p.GetByRole(hdg, playwright.PageGetByRoleOptions{Name: "usr_NAMES"})).ToBeVisible())
-	one("textbox Hosted link", named(*playwright.AriaRoleTextbox, "Hosted link"))
+	one("textbox Hosted link", promised(*playwright.AriaRoleTextbox, "Hosted link"))
 	one("label Hosted link", label(p, "Hosted link"))
 	for _, r := range []playwright.AriaRole{btn, lnk, *playwright.AriaRoleImg, *playwright.AriaRoleRegion, *playwright.AriaRoleGroup} {
 		none(string(r)+" named Hosted link", named(r, "Hosted link"))
 	}
-	one("img QR code", named(*playwright.AriaRoleImg, "QR code"))
+	one("img QR code", promised(*playwright.AriaRoleImg, "QR code"))
 	for _, b := range []string{"Copy link", "Email link", "Refresh status", "Show verifications", "Approve", "Decline", "Expire"} {
-		one("button "+b, named(btn, b))
+		one("button "+b, promised(btn, b))
 	}
 
 	// The list.
 	click(t, p, lnk, "Inquiries")
-	one("searchbox Search", named(*playwright.AriaRoleSearchbox, "Search"))
+	one("searchbox Search", promised(*playwright.AriaRoleSearchbox, "Search"))
 	one("label Search", label(p, "Search"))
 	openFilters(t, p)
-	one("group Status", named(*playwright.AriaRoleGroup, "Status"))
-	one("link usr_NAMES", named(lnk, "usr_NAMES"))
+	one("group Status", promised(*playwright.AriaRoleGroup, "Status"))
+	one("link usr_NAMES", promised(lnk, "usr_NAMES"))
 
 	// Bulk send.
-	one("nav link Bulk", named(lnk, "Bulk"))
+	one("nav link Bulk", promised(lnk, "Bulk"))
 	click(t, p, lnk, "Bulk")
-	one("heading Bulk send", named(hdg, "Bulk send"))
-	one("nav link Bulk", named(lnk, "Bulk"))
+	one("heading Bulk send", promised(hdg, "Bulk send"))
+	one("nav link Bulk", promised(lnk, "Bulk"))
 	for _, l := range []string{"CSV file", "Template", "Email the links"} {
 		one("field "+l, label(p, l))
 	}
-	one("button Check file", named(btn, "Check file"))
+	one("button Check file", promised(btn, "Check file"))
 }
 
 // Every page of the console, as an admin sees it with one inquiry and one email, gets the

@@ -108,8 +108,7 @@ func (s *Server) bulkCheck(w http.ResponseWriter, r *http.Request) {
 	}
 	c := &views.BulkCheck{Summary: u.checked.Summary(), Ready: u.checked.Counts[bulk.Ready], Mapping: u.mapping}
 	if c.Ready > 0 && s.bulk.CallsPerRow(r.Context()) > 1 {
-		c.Calls = "Each new person costs two calls to Persona: one to look for an inquiry made outside this console, then the create. " +
-			"This console has never read all of Persona's inquiries; run “linkdesk sync --full” once and it will be one call each."
+		c.Calls = views.BulkTwoCallsNote
 	}
 	// Headers mapped already stay offered with their choice: Start posts this same form, so
 	// the mapping must stay in it.

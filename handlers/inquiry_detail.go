@@ -131,14 +131,7 @@ func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (vie
 	}
 	if k.Fresh() && v.Email.CanSend && inquiry.ValidRecipient(v.Email.Recipient) == nil {
 		v.ResumeTo, v.ResumeKey = v.Email.Recipient, inquiry.NewKey()
-		switch {
-		case q.Status == model.Expired && q.StartedAt.IsZero():
-			v.ResumeNote = "Resumes the inquiry at Persona, makes a one-time link that opens the flow and emails it to " + v.ResumeTo + ", in one step."
-		case q.Status == model.Expired:
-			v.ResumeNote = "Resumes the inquiry at Persona, makes a one-time link that continues where the person stopped (it replaces the last) and emails it to " + v.ResumeTo + ", in one step."
-		default:
-			v.ResumeNote = "Makes a one-time link that continues where the person stopped (it replaces the last) and emails it to " + v.ResumeTo + ", in one step."
-		}
+		v.ResumeNote = views.ResumeNote(q.Status == model.Expired, !q.StartedAt.IsZero(), v.ResumeTo)
 	}
 	audit, err := s.db.ListAudit(ctx, db.AuditFilter{Target: q.ID, Limit: 50})
 	if err != nil {
@@ -358,7 +351,7 @@ func (s *Server) decideInquiry(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) inquiryVerifications(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	entered, err := s.enteredIdentity(r, id)
+	entered, err := s.inq.EnteredIdentity(r.Context(), id)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -380,59 +373,14 @@ func (s *Server) inquiryVerifications(w http.ResponseWriter, r *http.Request) {
 			v.Checks = append(v.Checks, views.Check{Name: c.Name, Status: c.Status, Reasons: c.Reasons, Required: c.Requirement == "required"})
 		}
 		if f, ok := p.IDFacts(); ok {
-			v.Compare = compareID(entered, f)
+			for _, l := range inquiry.CompareID(entered, f) {
+				v.Compare = append(v.Compare, views.Comparison{Label: l.Label, Entered: l.Entered, OnID: l.OnID, Result: matchWords[l.Match]})
+			}
 		}
 		vs[i] = v
 	}
 	s.render(w, r, http.StatusOK, views.VerificationsPage(s.page(r, "Verifications", "inquiries"), id, vs, errText), views.VerificationsFragment(vs, errText))
 }
 
-// identity is what staff entered about the person: the name they typed (kept when Persona's
-// becomes the ID's) and the birthdate of the New inquiry form.
-type identity struct{ name, birthdate string }
-
-func (s *Server) enteredIdentity(r *http.Request, id string) (identity, error) {
-	var in identity
-	q, err := s.db.GetInquiry(r.Context(), id)
-	if errors.Is(err, db.ErrNotFound) {
-		return in, nil // not cached: nothing known to compare with
-	}
-	if err != nil {
-		return in, err
-	}
-	fields, err := s.inq.EnteredFields(r.Context(), id)
-	if err != nil {
-		return in, err
-	}
-	in.name, in.birthdate = q.Name, fields["birthdate"]
-	if in.name == "" {
-		in.name = strings.Join(strings.Fields(fields["name-first"]+" "+fields["name-middle"]+" "+fields["name-last"]), " ")
-	}
-	return in, nil
-}
-
-// compareID lines up what the ID says with what was entered. Names compare without case and
-// spacing, and a middle name on the ID that nobody entered is no difference. Only the end of
-// the document number is shown; staff never enter it.
-func compareID(in identity, f inquiry.IDFacts) []views.Comparison {
-	result := func(entered, onID string, same bool) string {
-		switch {
-		case entered == "" || onID == "":
-			return ""
-		case same:
-			return views.CompareSame
-		}
-		return views.CompareDiffers
-	}
-	norm := func(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
-	name := norm(in.name)
-	sameName := name == norm(f.Name()) || name == norm(f.NameFirst+" "+f.NameLast)
-	out := []views.Comparison{
-		{Label: "Name", Entered: in.name, OnID: f.Name(), Result: result(in.name, f.Name(), sameName)},
-		{Label: "Birthdate", Entered: in.birthdate, OnID: f.Birthdate, Result: result(in.birthdate, f.Birthdate, in.birthdate == f.Birthdate)},
-	}
-	if f.NumberEnding != "" {
-		out = append(out, views.Comparison{Label: "Document number", OnID: "ending " + f.NumberEnding})
-	}
-	return out
-}
+// matchWords are the comparison's results as the view names them.
+var matchWords = map[inquiry.Match]string{inquiry.Same: views.CompareSame, inquiry.Differs: views.CompareDiffers}

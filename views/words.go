@@ -81,3 +81,20 @@ func PriorOutcomeText(g *GuardView) string {
 	}
 	return g.Existing.ReferenceID + " was declined on " + Day(g.OutcomeAt) + " by " + by
 }
+
+// ResumeNote says what "Resume and email" does, fitting the facts: an expired inquiry is
+// resumed first, and only a started one continues where the person stopped.
+func ResumeNote(expired, started bool, to string) string {
+	switch {
+	case expired && !started:
+		return "Resumes the inquiry at Persona, makes a one-time link that opens the flow and emails it to " + to + ", in one step."
+	case expired:
+		return "Resumes the inquiry at Persona, makes a one-time link that continues where the person stopped (it replaces the last) and emails it to " + to + ", in one step."
+	}
+	return "Makes a one-time link that continues where the person stopped (it replaces the last) and emails it to " + to + ", in one step."
+}
+
+// BulkTwoCallsNote says what each new person of a bulk send costs at Persona while the cache
+// has never read all of Persona's inquiries.
+const BulkTwoCallsNote = "Each new person costs two calls to Persona: one to look for an inquiry made outside this console, then the create. " +
+	"This console has never read all of Persona's inquiries; run “linkdesk sync --full” once and it will be one call each."
