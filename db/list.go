@@ -28,7 +28,7 @@ type Lister struct {
 	counts     []countRow
 	at         time.Time
 	countCache map[string]cachedCounts
-	broad      map[string]time.Time // searches found to have planCap matches or more
+	breadth    map[string]breadth // searches found broad or narrow a moment ago
 	changedAt  time.Time
 
 	smu   sync.Mutex
@@ -90,7 +90,7 @@ type countRow struct {
 
 // NewLister returns a Lister over d.
 func NewLister(d *DB) *Lister {
-	return &Lister{d: d, ttl: 2 * time.Second, countCache: map[string]cachedCounts{}, broad: map[string]time.Time{}, stmts: map[string]*sql.Stmt{}}
+	return &Lister{d: d, ttl: 2 * time.Second, countCache: map[string]cachedCounts{}, breadth: map[string]breadth{}, stmts: map[string]*sql.Stmt{}}
 }
 
 func (l *Lister) countRows(ctx context.Context) ([]countRow, error) {
@@ -184,7 +184,9 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 		if err != nil {
 			return nil, err
 		}
-		if p.windowable(&f) {
+		// (Not for a search found narrow a moment ago with no filter to walk: the walk would
+		// stop at its first window, having found too few.)
+		if p.windowable(&f) && !(p.driver == "order" && l.knownNarrow(f.match)) {
 			found, ok, err := l.window(ctx, &f, p)
 			if err != nil {
 				return nil, err

@@ -64,26 +64,31 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 		return c.c, nil
 	}
 	l.mu.Unlock()
+	alone := f.TemplateID == "" && f.CreatedBy == 0 && f.Batch == 0 && f.CreatedFrom.IsZero() && f.CreatedTo.IsZero() && f.ExpiringBefore.IsZero()
 	if f.match != "" {
-		// A narrow search is counted exactly from all its matches (List keeps these too).
-		g, ok, err := l.gather(ctx, &f)
-		if err != nil {
-			return nil, err
+		// A broad search alone counts its first SearchCountCap matches: those found broad a
+		// moment ago (their statuses read now), else the ones gather reads to find it broad.
+		first := l.broadSample(f.match)
+		if first == nil || !alone {
+			// A narrow search is counted exactly from all its matches (List keeps these too).
+			g, ok, err := l.gather(ctx, &f)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				l.keepCounts(f, g.counts, g.at)
+				return g.counts, nil
+			}
+			first = g.first
 		}
-		if ok {
-			l.keepCounts(f, g.counts, g.at)
-			return g.counts, nil
-		}
-		// A broad search alone counts its first SearchCountCap matches, just read.
-		if len(g.first) >= SearchCountCap && f.TemplateID == "" && f.CreatedBy == 0 && f.Batch == 0 &&
-			f.CreatedFrom.IsZero() && f.CreatedTo.IsZero() && f.ExpiringBefore.IsZero() {
-			ids, _ := json.Marshal(g.first[:SearchCountCap])
+		if len(first) >= SearchCountCap && alone {
+			ids, _ := json.Marshal(first[:SearchCountCap])
 			out, err := l.statusCounts(ctx, "SELECT status, count(*) FROM inquiries WHERE rowid IN (SELECT value FROM json_each(?)) GROUP BY status", string(ids))
 			if err != nil {
 				return nil, err
 			}
 			out.Capped = true
-			l.keepCounts(f, out, g.at)
+			l.keepCounts(f, out, start)
 			return out, nil
 		}
 	}

@@ -196,8 +196,8 @@ func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool
 	if err := rows.Close(); err != nil {
 		return g, false, fmt.Errorf("db: search: %w", err)
 	}
+	l.noteBreadth(f.match, rowids)
 	if len(rowids) > planCap {
-		l.noteBroad(f.match)
 		g.first = rowids
 		return g, false, nil
 	}
@@ -263,22 +263,55 @@ func (g gathered) page(f *ListFilter) []int64 {
 	return out
 }
 
-// broadTTL is how long a search found broad is planned as broad without counting its matches
-// again: only the choice of plan depends on it, never the rows.
-const broadTTL = 10 * time.Second
+// breadthTTL is how long a search found broad (or narrow) is planned as such without counting
+// its matches again: only the choice of plan depends on it, never the rows.
+const breadthTTL = 10 * time.Second
 
-func (l *Lister) noteBroad(match string) {
+type breadth struct {
+	broad bool    // planCap matches or more
+	first []int64 // a broad search's first SearchCountCap matches, which its counts are of
+	at    time.Time
+}
+
+// noteBreadth keeps what gather found of a search: whether it is broad, and a broad one's
+// first matches, so that its counts read again the statuses of the same rows without matching
+// the search again (for a common phrase such as "acme.example", most of the cost).
+func (l *Lister) noteBreadth(match string, rowids []int64) {
+	b := breadth{broad: len(rowids) > planCap, at: time.Now()}
+	if b.broad {
+		b.first = slices.Clip(rowids[:min(len(rowids), SearchCountCap)])
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.broad) > 500 {
-		clear(l.broad)
+	if len(l.breadth) > 500 {
+		clear(l.breadth)
 	}
-	l.broad[match] = time.Now()
+	l.breadth[match] = b
+}
+
+// broadSample returns a broad search's first matches found a moment ago, or nil.
+func (l *Lister) broadSample(match string) []int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.breadth[match]
+	if !ok || !b.broad || time.Since(b.at) >= breadthTTL {
+		return nil
+	}
+	return b.first
 }
 
 func (l *Lister) knownBroad(match string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	at, ok := l.broad[match]
-	return ok && time.Since(at) < broadTTL
+	b, ok := l.breadth[match]
+	return ok && b.broad && time.Since(b.at) < breadthTTL
+}
+
+// knownNarrow reports a search found narrow a moment ago: it is read whole at once, without
+// first trying a walk in windows that would find too few of its matches.
+func (l *Lister) knownNarrow(match string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.breadth[match]
+	return ok && !b.broad && time.Since(b.at) < breadthTTL
 }

@@ -422,3 +422,44 @@ func TestSearchBroadCountsCapped(t *testing.T) {
 		t.Errorf("counts %v (capped %t), want %v capped", c.N, c.Capped, want)
 	}
 }
+
+// TestSearchBroadCountsReadStatusesAgain: counting a broad search again reuses the matches it
+// was counted over a moment ago, not their statuses: a status changed since is counted as it
+// is now.
+func TestSearchBroadCountsReadStatusesAgain(t *testing.T) {
+	now := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
+	d, all := seededDB(t, 4000, now)
+	ctx := context.Background()
+	planCap = SearchCountCap + 100
+	t.Cleanup(func() { planCap = 3000 })
+	f := ListFilter{Search: "com", Now: now}
+	l := NewLister(d)
+	before, err := l.Counts(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first plainRow // the first match, which every count of the search is over
+	for _, r := range all {
+		if searchMatches(r, f.Search) {
+			first = r
+			break
+		}
+	}
+	to := "declined"
+	if first.status == to {
+		to = "approved"
+	}
+	if _, err := d.W.ExecContext(ctx, "UPDATE inquiries SET status = ? WHERE id = ?", to, first.id); err != nil {
+		t.Fatal(err)
+	}
+	l.mu.Lock()
+	clear(l.countCache) // as if the counts kept had grown stale
+	l.mu.Unlock()
+	after, err := l.Counts(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.N[first.status] != before.N[first.status]-1 || after.N[to] != before.N[to]+1 {
+		t.Errorf("after %s turned %s from %s: counts %v, before %v", first.id, to, first.status, after.N, before.N)
+	}
+}
