@@ -184,9 +184,9 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 		if err != nil {
 			return nil, err
 		}
-		// (Not for a search found narrow a moment ago with no filter to walk: the walk would
-		// stop at its first window, having found too few.)
-		if p.windowable(&f) && !(p.driver == "order" && l.knownNarrow(f.match)) {
+		// Not for a search found narrow a moment ago when the index to walk is longer than the
+		// walk's budget: its few matches are spread too thin for windows to find a page.
+		if p.windowable(&f) && !((p.driver == "order" || p.rows > int64(windowBudget)) && l.knownNarrow(f.match)) {
 			found, ok, err := l.window(ctx, &f, p)
 			if err != nil {
 				return nil, err

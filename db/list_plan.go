@@ -96,6 +96,7 @@ func (f *ListFilter) union(arms []string) string {
 type plan struct {
 	driver    string // search, expiring, status, template, creator, order
 	sortRange bool
+	rows      int64 // an equality driver's rows (from the counts table); 0 when not known
 }
 
 func (p plan) String() string {
@@ -145,18 +146,18 @@ func (l *Lister) plan(ctx context.Context, f *ListFilter, search bool) (plan, er
 		if err != nil {
 			return plan{}, err
 		}
-		n := int64(1 << 62)
+		p.rows = int64(1 << 62)
 		if len(f.Statuses) > 0 {
-			p.driver, n = "status", eqCount(counts, f.Statuses, "", 0)
+			p.driver, p.rows = "status", eqCount(counts, f.Statuses, "", 0)
 		}
 		if f.TemplateID != "" {
-			if m := eqCount(counts, nil, f.TemplateID, 0); m < n {
-				p.driver, n = "template", m
+			if m := eqCount(counts, nil, f.TemplateID, 0); m < p.rows {
+				p.driver, p.rows = "template", m
 			}
 		}
 		if f.CreatedBy != 0 {
-			if m := eqCount(counts, nil, "", f.CreatedBy); m < n {
-				p.driver = "creator"
+			if m := eqCount(counts, nil, "", f.CreatedBy); m < p.rows {
+				p.driver, p.rows = "creator", m
 			}
 		}
 	}
