@@ -185,6 +185,15 @@ func (d *DB) SeedInquiries(ctx context.Context, o SeedOptions) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO inquiries_fts (inquiries_fts) VALUES ('optimize')`); err != nil {
 			return fmt.Errorf("db: seed search index: %w", err)
 		}
+		// The search keys' change log (migration 017) is written by triggers too: log the new
+		// rows, keeping its last keyLogKeep entries, so a copy of the keys loaded before reads
+		// them (or, further behind, reloads).
+		if _, err := tx.ExecContext(ctx, `INSERT INTO inquiry_key_changes (r) SELECT rowid FROM inquiries WHERE rowid > ?`, before); err != nil {
+			return fmt.Errorf("db: seed: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM inquiry_key_changes WHERE seq <= (SELECT max(seq) FROM inquiry_key_changes) - ?`, keyLogKeep); err != nil {
+			return fmt.Errorf("db: seed: %w", err)
+		}
 		for _, s := range append(saved,
 			`DELETE FROM inquiry_counts`,
 			`INSERT INTO inquiry_counts (status, template_id, created_by, n) SELECT status, template_id, COALESCE(created_by, 0), count(*) FROM inquiries GROUP BY 1, 2, 3`) {

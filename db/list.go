@@ -29,6 +29,7 @@ type Lister struct {
 	at         time.Time
 	countCache map[string]cachedCounts
 	breadth    map[string]breadth // searches found broad or narrow a moment ago
+	keys       *searchKeys        // each inquiry's keys for searches, once loaded
 	changedAt  time.Time
 
 	smu   sync.Mutex
@@ -90,7 +91,8 @@ type countRow struct {
 
 // NewLister returns a Lister over d.
 func NewLister(d *DB) *Lister {
-	return &Lister{d: d, ttl: 2 * time.Second, countCache: map[string]cachedCounts{}, breadth: map[string]breadth{}, stmts: map[string]*sql.Stmt{}}
+	return &Lister{d: d, ttl: 2 * time.Second, countCache: map[string]cachedCounts{}, breadth: map[string]breadth{},
+		keys: &searchKeys{}, stmts: map[string]*sql.Stmt{}}
 }
 
 func (l *Lister) countRows(ctx context.Context) ([]countRow, error) {
@@ -259,12 +261,15 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 	return page, nil
 }
 
-// rowsQuery selects the list rows of the given rowids in page order.
+// rowsQuery selects the page's rows among the given rowids: beyond the cursor, in page order,
+// at most Limit+1.
 func (f *ListFilter) rowsQuery(rowids []int64) (string, []any) {
 	ids, _ := json.Marshal(rowids)
+	b := q{terms: []string{"i.rowid IN (SELECT value FROM json_each(?))"}, args: []any{string(ids)}}
+	f.keyset(&b)
 	return "SELECT " + listCols + " FROM inquiries i LEFT JOIN users u ON u.id = i.created_by" +
-		" LEFT JOIN templates t ON t.id = i.template_id WHERE i.rowid IN (SELECT value FROM json_each(?))" +
-		" ORDER BY i." + f.orderCol() + " " + f.dir() + ", i.id " + f.dir(), []any{string(ids)}
+		" LEFT JOIN templates t ON t.id = i.template_id" + b.where() +
+		" ORDER BY i." + f.orderCol() + " " + f.dir() + ", i.id " + f.dir() + " LIMIT " + strconv.Itoa(f.Limit+1), b.args
 }
 
 func (f *ListFilter) cursorOf(r ListRow) Cursor {

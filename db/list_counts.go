@@ -82,8 +82,7 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 			first = g.first
 		}
 		if len(first) >= SearchCountCap && alone {
-			ids, _ := json.Marshal(first[:SearchCountCap])
-			out, err := l.statusCounts(ctx, "SELECT status, count(*) FROM inquiries WHERE rowid IN (SELECT value FROM json_each(?)) GROUP BY status", string(ids))
+			out, err := l.sampleCounts(ctx, first[:SearchCountCap])
 			if err != nil {
 				return nil, err
 			}
@@ -136,6 +135,21 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 	out.Capped = out.Total(nil) >= int64(limit)
 	l.keepCounts(f, out, start)
 	return out, nil
+}
+
+// sampleCounts counts the given inquiries per status.
+func (l *Lister) sampleCounts(ctx context.Context, rowids []int64) (*StatusCounts, error) {
+	if ok, err := l.currentKeys(ctx); err != nil {
+		return nil, err
+	} else if ok {
+		out := &StatusCounts{N: map[string]int64{}}
+		for _, r := range l.keys.matches(&ListFilter{}, rowids) {
+			out.N[r.status]++
+		}
+		return out, nil
+	}
+	ids, _ := json.Marshal(rowids)
+	return l.statusCounts(ctx, "SELECT status, count(*) FROM inquiries WHERE rowid IN (SELECT value FROM json_each(?)) GROUP BY status", string(ids))
 }
 
 // statusCounts runs a query of (status, count) rows.

@@ -27,7 +27,13 @@ func seededDB(t *testing.T, n int, now time.Time) (*DB, []plainRow) {
 	if err := d.SeedInquiries(ctx, SeedOptions{N: n, Now: now, Span: 40 * 24 * time.Hour, Users: 6, Seed: 7}); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := d.R.QueryContext(ctx, `SELECT id, reference_id, status, name, email, template_id, COALESCE(created_by, 0), created_at, updated_at, COALESCE(expires_at, 0) FROM inquiries`)
+	return d, plainRows(t, d)
+}
+
+// plainRows reads every inquiry as the brute-force checks see it.
+func plainRows(t *testing.T, d *DB) []plainRow {
+	t.Helper()
+	rows, err := d.R.QueryContext(context.Background(), `SELECT id, reference_id, status, name, email, template_id, COALESCE(created_by, 0), created_at, updated_at, COALESCE(expires_at, 0) FROM inquiries`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +46,7 @@ func seededDB(t *testing.T, n int, now time.Time) (*DB, []plainRow) {
 		}
 		all = append(all, r)
 	}
-	return d, all
+	return all
 }
 
 // fold ignores case and the accents the seed uses, as the search index does.
@@ -155,54 +161,59 @@ func TestListMatchesBruteForce(t *testing.T) {
 	for _, caps := range [][4]int{{3000, 20000, 512, 1 << 16}, {5, 5, 4, 40}} {
 		planCap, rangeCap, windowStart, windowBudget = caps[0], caps[1], caps[2], caps[3]
 		for name, f := range filters {
-			for _, sort := range []string{SortCreated, SortUpdated} {
-				f := f
-				f.Sort, f.Now, f.Limit = sort, now, 37
-				want := expected(all, f)
-				l := NewLister(d)
-				var got []string
-				var pages []*ListPage
-				g := f
-				for range 200 {
-					p, err := l.List(ctx, g)
-					if err != nil {
-						t.Fatalf("%s/%s: %v", name, sort, err)
-					}
-					plans[strings.TrimSuffix(p.Plan, "+range")] = true
-					plans[p.Plan] = true
-					pages = append(pages, p)
-					for _, r := range p.Rows {
-						got = append(got, r.ID)
-					}
-					if p.Older.IsZero() {
-						break
-					}
-					g.After = p.Older
+			for _, mem := range []bool{false, true} {
+				if mem && f.Search == "" {
+					continue // the keys kept in memory serve searches only
 				}
-				if !slices.Equal(got, want) {
-					t.Fatalf("%s by %s (caps %v, plans %s): %d rows, want %d", name, sort, caps, pages[0].Plan, len(got), len(want))
-				}
-				if len(pages) > 1 {
-					if !pages[0].Newer.IsZero() {
-						t.Errorf("%s: the first page has a newer page", name)
-					}
-					// Back up from the last page with Newer cursors.
-					var back []string
+				for _, sort := range []string{SortCreated, SortUpdated} {
+					f := f
+					f.Sort, f.Now, f.Limit = sort, now, 37
+					want := expected(all, f)
+					l := newLister(t, d, mem)
+					var got []string
+					var pages []*ListPage
 					g := f
-					g.Before = pages[len(pages)-1].Newer
-					for {
+					for range 200 {
 						p, err := l.List(ctx, g)
 						if err != nil {
-							t.Fatal(err)
+							t.Fatalf("%s/%s: %v", name, sort, err)
 						}
-						back = append(slices.Clone(idsOf(p)), back...)
-						if p.Newer.IsZero() {
+						plans[strings.TrimSuffix(p.Plan, "+range")] = true
+						plans[p.Plan] = true
+						pages = append(pages, p)
+						for _, r := range p.Rows {
+							got = append(got, r.ID)
+						}
+						if p.Older.IsZero() {
 							break
 						}
-						g.Before = p.Newer
+						g.After = p.Older
 					}
-					if lastLen := len(pages[len(pages)-1].Rows); !slices.Equal(back, want[:len(want)-lastLen]) {
-						t.Fatalf("%s by %s: walking back gave %d rows, want %d", name, sort, len(back), len(want)-lastLen)
+					if !slices.Equal(got, want) {
+						t.Fatalf("%s by %s (caps %v, plans %s): %d rows, want %d", name, sort, caps, pages[0].Plan, len(got), len(want))
+					}
+					if len(pages) > 1 {
+						if !pages[0].Newer.IsZero() {
+							t.Errorf("%s: the first page has a newer page", name)
+						}
+						// Back up from the last page with Newer cursors.
+						var back []string
+						g := f
+						g.Before = pages[len(pages)-1].Newer
+						for {
+							p, err := l.List(ctx, g)
+							if err != nil {
+								t.Fatal(err)
+							}
+							back = append(slices.Clone(idsOf(p)), back...)
+							if p.Newer.IsZero() {
+								break
+							}
+							g.Before = p.Newer
+						}
+						if lastLen := len(pages[len(pages)-1].Rows); !slices.Equal(back, want[:len(want)-lastLen]) {
+							t.Fatalf("%s by %s: walking back gave %d rows, want %d", name, sort, len(back), len(want)-lastLen)
+						}
 					}
 				}
 			}
@@ -215,6 +226,22 @@ func TestListMatchesBruteForce(t *testing.T) {
 			t.Errorf("plan %s never used; used %v", p, plans)
 		}
 	}
+}
+
+// newLister returns a Lister that reads each match's keys from the table, or with mem one that
+// keeps them in memory (LoadSearchKeys): searches must answer the same either way.
+func newLister(t *testing.T, d *DB, mem bool) *Lister {
+	t.Helper()
+	l := NewLister(d)
+	if mem {
+		if err := l.LoadSearchKeys(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if !l.keys.ready {
+			t.Fatal("search keys not loaded")
+		}
+	}
+	return l
 }
 
 func idsOf(p *ListPage) []string {

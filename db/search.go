@@ -171,7 +171,6 @@ type gathered struct {
 
 type matchRow struct {
 	rowid, o int64
-	id       string
 	status   string
 }
 
@@ -201,6 +200,18 @@ func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool
 		g.first = rowids
 		return g, false, nil
 	}
+	g.counts = &StatusCounts{N: map[string]int64{}}
+	if f.keysCover() {
+		if ok, err := l.currentKeys(ctx); err != nil {
+			return g, false, err
+		} else if ok {
+			g.rows = l.keys.matches(f, rowids)
+			for _, r := range g.rows {
+				g.counts.N[r.status]++
+			}
+			return g, true, nil
+		}
+	}
 	var b q
 	f.otherTerms(&b, "search", false)
 	pass := "1"
@@ -208,17 +219,16 @@ func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool
 		pass = "COALESCE((" + strings.Join(b.terms, ") AND (") + "), 0)" // NULL (no creator) fails
 	}
 	ids, _ := json.Marshal(rowids)
-	rows, err = l.query(ctx, "SELECT i.rowid, i."+f.orderCol()+", i.id, i.status, "+pass+
+	rows, err = l.query(ctx, "SELECT i.rowid, i."+f.orderCol()+", i.status, "+pass+
 		" FROM inquiries i WHERE i.rowid IN (SELECT value FROM json_each(?))", append(b.args, string(ids))...)
 	if err != nil {
 		return g, false, fmt.Errorf("db: search: %w", err)
 	}
 	defer rows.Close()
-	g.counts = &StatusCounts{N: map[string]int64{}}
 	for rows.Next() {
 		var r matchRow
 		var in bool
-		if err := rows.Scan(&r.rowid, &r.o, &r.id, &r.status, &in); err != nil {
+		if err := rows.Scan(&r.rowid, &r.o, &r.status, &in); err != nil {
 			return g, false, fmt.Errorf("db: search: %w", err)
 		}
 		if in {
@@ -232,8 +242,10 @@ func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool
 	return g, true, nil
 }
 
-// page returns the rowids of the page's rows (up to Limit+1, in page order): the matches of
-// the filter's statuses beyond its cursor, sorted as the list is.
+// page returns the rowids of the page's candidates, in no order: the matches of the filter's
+// statuses beyond its cursor, the first Limit+1 of them in the list's order with any that tie
+// with the last on the sort key, and all that tie with the cursor's (the matches carry no id
+// to break ties with: rowsQuery does, with the cursor's bound and the limit).
 func (g gathered) page(f *ListFilter) []int64 {
 	desc := f.dir() == "DESC"
 	var keep []matchRow
@@ -241,24 +253,37 @@ func (g gathered) page(f *ListFilter) []int64 {
 		if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, r.status) {
 			continue
 		}
-		if a := f.After; !a.IsZero() && (r.o > a.At || r.o == a.At && r.id >= a.ID) {
+		if a := f.After; !a.IsZero() && r.o > a.At {
 			continue
 		}
-		if b := f.Before; !b.IsZero() && (r.o < b.At || r.o == b.At && r.id <= b.ID) {
+		if b := f.Before; !b.IsZero() && r.o < b.At {
 			continue
 		}
 		keep = append(keep, r)
 	}
 	slices.SortFunc(keep, func(a, b matchRow) int {
-		c := cmp.Or(cmp.Compare(a.o, b.o), strings.Compare(a.id, b.id))
 		if desc {
-			return -c
+			return cmp.Compare(b.o, a.o)
 		}
-		return c
+		return cmp.Compare(a.o, b.o)
 	})
-	out := make([]int64, 0, min(len(keep), f.Limit+1))
-	for _, r := range keep[:min(len(keep), f.Limit+1)] {
-		out = append(out, r.rowid)
+	at := f.After.At
+	if !f.Before.IsZero() {
+		at = f.Before.At
+	}
+	var ties int // candidates on the cursor's own sort key, which its id may put before it
+	if !f.After.IsZero() || !f.Before.IsZero() {
+		for ties < len(keep) && keep[ties].o == at {
+			ties++
+		}
+	}
+	n := min(len(keep), ties+f.Limit+1)
+	for n > 0 && n < len(keep) && keep[n].o == keep[n-1].o {
+		n++
+	}
+	out := make([]int64, n)
+	for i, r := range keep[:n] {
+		out[i] = r.rowid
 	}
 	return out
 }

@@ -131,9 +131,15 @@ func TestSearchSyntaxIsText(t *testing.T) {
 // TestSearchFollowsWrites changes a person's name and email through the writers the webhooks,
 // the sync and the UI use: the search finds the new ones, not the old ones.
 func TestSearchFollowsWrites(t *testing.T) {
+	for _, mem := range []bool{false, true} {
+		t.Run(map[bool]string{false: "table", true: "memory"}[mem], func(t *testing.T) { searchFollowsWrites(t, mem) })
+	}
+}
+
+func searchFollowsWrites(t *testing.T, mem bool) {
 	d, now := searchDB(t)
 	ctx := context.Background()
-	l := NewLister(d)
+	l := newLister(t, d, mem)
 	find := func(search string) []string { return searchIDs(t, l, ListFilter{Search: search}) }
 
 	q, err := d.GetInquiry(ctx, "inq_maria")
@@ -277,10 +283,14 @@ func TestSearchGatheredPages(t *testing.T) {
 		"search, range":        {Search: "gmail", CreatedFrom: now.Add(-20 * 24 * time.Hour), CreatedTo: now.Add(-5 * 24 * time.Hour)},
 		"search, expiring":     {Search: "an", ExpiringBefore: now.Add(24 * time.Hour)},
 	} {
-		for _, sort := range []string{SortCreated, SortUpdated} {
+		for _, c := range []struct {
+			sort string
+			mem  bool
+		}{{SortCreated, false}, {SortUpdated, false}, {SortCreated, true}, {SortUpdated, true}} {
+			sort := c.sort
 			f.Sort, f.Now, f.Limit = sort, now, 7
 			want := expected(all, f)
-			l := NewLister(d)
+			l := newLister(t, d, c.mem)
 			var got []string
 			var last *ListPage
 			g := f

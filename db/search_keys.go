@@ -1,0 +1,274 @@
+// The search's copy of each inquiry's keys: status, creation and update times, template and
+// creator, by rowid. A search reads them for every match (to cut its page and count it per
+// status); read from the table, each costs a b-tree lookup of its own (a few microseconds, so
+// most of a narrow search's time and all of a broad one's counts). The copy is read whole once
+// (LoadSearchKeys) and kept current from the change log that migration 017's triggers write:
+// before a search uses it, it reads the inquiries logged since it last looked. Until it is
+// loaded, and for the filters it does not cover (a bulk job, the expiry window), searches read
+// the table as before.
+
+package db
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+)
+
+type keyRow struct {
+	created, updated int64
+	creator          int32
+	template         uint16
+	status           uint8 // 0: no such inquiry
+}
+
+type searchKeys struct {
+	catch sync.Mutex // one load or catch-up at a time
+
+	mu        sync.RWMutex
+	ready     bool
+	seq       int64    // the last change applied
+	rows      []keyRow // by rowid
+	statuses  []string // interned, [0] unused
+	templates []string
+	statusIx  map[string]uint8
+	tmplIx    map[string]uint16
+}
+
+// keyLogKeep is how many changes the log keeps (migration 017); keyCatchMax is how many a
+// catch-up reads at a time.
+const (
+	keyLogKeep  = 100000
+	keyCatchMax = 20000
+)
+
+// LoadSearchKeys reads every inquiry's keys into memory, for searches to use from then on. The
+// console calls it once at start, in the background (a million inquiries take a second or two).
+func (l *Lister) LoadSearchKeys(ctx context.Context) error {
+	k := l.keys
+	k.catch.Lock()
+	defer k.catch.Unlock()
+	return k.load(ctx, l.d)
+}
+
+// load reads the table and the log's position in one snapshot; call with catch held.
+func (k *searchKeys) load(ctx context.Context, d *DB) error {
+	tx, err := d.R.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("db: load search keys: %w", err)
+	}
+	defer tx.Rollback()
+	var seq int64
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(max(seq), 0) FROM inquiry_key_changes").Scan(&seq); err != nil {
+		return fmt.Errorf("db: load search keys: %w", err)
+	}
+	n := 0
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(max(rowid), 0) FROM inquiries").Scan(&n); err != nil {
+		return fmt.Errorf("db: load search keys: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT rowid, status, created_at, updated_at, template_id, COALESCE(created_by, 0) FROM inquiries")
+	if err != nil {
+		return fmt.Errorf("db: load search keys: %w", err)
+	}
+	defer rows.Close()
+	next := &searchKeys{rows: make([]keyRow, n+1), statuses: []string{""}, templates: []string{""},
+		statusIx: map[string]uint8{}, tmplIx: map[string]uint16{}}
+	for rows.Next() {
+		var r int64
+		var v keyFields
+		if err := rows.Scan(&r, &v.status, &v.created, &v.updated, &v.template, &v.creator); err != nil {
+			return fmt.Errorf("db: load search keys: %w", err)
+		}
+		if !next.set(r, v) {
+			k.mu.Lock()
+			k.ready = false // keys this copy cannot hold: searches read the table
+			k.mu.Unlock()
+			return nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("db: load search keys: %w", err)
+	}
+	k.mu.Lock()
+	k.ready, k.seq, k.rows = true, seq, next.rows
+	k.statuses, k.templates, k.statusIx, k.tmplIx = next.statuses, next.templates, next.statusIx, next.tmplIx
+	k.mu.Unlock()
+	return nil
+}
+
+type keyFields struct {
+	status, template string
+	created, updated int64
+	creator          int64
+}
+
+// set stores one inquiry's keys; call with mu held (or on a copy no one else sees). It reports
+// false for what the copy cannot hold: a rowid far beyond the rows, a creator id beyond 32
+// bits, more than 255 statuses or 65,535 templates.
+func (k *searchKeys) set(r int64, v keyFields) bool {
+	if r <= 0 || r > int64(len(k.rows))+1<<20 || v.creator < 0 || v.creator > math.MaxInt32 {
+		return false
+	}
+	s, ok := k.statusIx[v.status]
+	if !ok {
+		if len(k.statuses) > math.MaxUint8 {
+			return false
+		}
+		s = uint8(len(k.statuses))
+		k.statuses = append(k.statuses, v.status)
+		k.statusIx[v.status] = s
+	}
+	t, ok := k.tmplIx[v.template]
+	if !ok {
+		if len(k.templates) > math.MaxUint16 {
+			return false
+		}
+		t = uint16(len(k.templates))
+		k.templates = append(k.templates, v.template)
+		k.tmplIx[v.template] = t
+	}
+	for int64(len(k.rows)) <= r {
+		k.rows = append(k.rows, make([]keyRow, max(1024, len(k.rows)/4))...)
+	}
+	k.rows[r] = keyRow{created: v.created, updated: v.updated, creator: int32(v.creator), template: t, status: s}
+	return true
+}
+
+// currentKeys brings the copy up to date with every change committed before it was called,
+// and reports whether it may be used.
+func (l *Lister) currentKeys(ctx context.Context) (bool, error) {
+	k := l.keys
+	k.mu.RLock()
+	ready := k.ready
+	k.mu.RUnlock()
+	if !ready {
+		return false, nil
+	}
+	k.catch.Lock()
+	defer k.catch.Unlock()
+	for {
+		n, gap, err := l.catchUp(ctx)
+		switch {
+		case err != nil:
+			return false, err
+		case gap:
+			// Changes were pruned before the copy read them: read the table again, in the
+			// background; searches read the table meanwhile.
+			k.mu.Lock()
+			k.ready = false
+			k.mu.Unlock()
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				l.LoadSearchKeys(ctx) // on error the copy stays unused: searches read the table
+			}()
+			return false, nil
+		case n < keyCatchMax:
+			return true, nil
+		}
+	}
+}
+
+// catchUp applies the next keyCatchMax changes at most, reporting how many it read and whether
+// the log had lost some before them; call with catch held.
+func (l *Lister) catchUp(ctx context.Context) (n int, gap bool, err error) {
+	k := l.keys
+	k.mu.RLock()
+	seq := k.seq
+	k.mu.RUnlock()
+	rows, err := l.query(ctx, "SELECT seq, r FROM inquiry_key_changes WHERE seq > ? ORDER BY seq LIMIT "+strconv.Itoa(keyCatchMax), seq)
+	if err != nil {
+		return 0, false, fmt.Errorf("db: search keys: %w", err)
+	}
+	var changed []int64
+	last := seq
+	for rows.Next() {
+		var s, r int64
+		if err := rows.Scan(&s, &r); err != nil {
+			rows.Close()
+			return 0, false, fmt.Errorf("db: search keys: %w", err)
+		}
+		gap = gap || s != last+1
+		last = s
+		changed = append(changed, r)
+	}
+	if err := rows.Close(); err != nil {
+		return 0, false, fmt.Errorf("db: search keys: %w", err)
+	}
+	if len(changed) == 0 || gap {
+		return len(changed), gap, nil
+	}
+	// The changed inquiries as they are now (read after their changes, so never older); one
+	// not found was deleted.
+	ids, _ := json.Marshal(changed)
+	rows, err = l.query(ctx, "SELECT rowid, status, created_at, updated_at, template_id, COALESCE(created_by, 0) FROM inquiries WHERE rowid IN (SELECT value FROM json_each(?))", string(ids))
+	if err != nil {
+		return 0, false, fmt.Errorf("db: search keys: %w", err)
+	}
+	defer rows.Close()
+	found := make(map[int64]keyFields, len(changed))
+	for rows.Next() {
+		var r int64
+		var v keyFields
+		if err := rows.Scan(&r, &v.status, &v.created, &v.updated, &v.template, &v.creator); err != nil {
+			return 0, false, fmt.Errorf("db: search keys: %w", err)
+		}
+		found[r] = v
+	}
+	if err := rows.Err(); err != nil {
+		return 0, false, fmt.Errorf("db: search keys: %w", err)
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, r := range changed {
+		v, ok := found[r]
+		switch {
+		case ok && !k.set(r, v):
+			return 0, true, nil // a key the copy cannot hold: as if lost, it reloads (and stays unused)
+		case !ok && r > 0 && r < int64(len(k.rows)):
+			k.rows[r] = keyRow{}
+		}
+	}
+	k.seq = last
+	return len(changed), false, nil
+}
+
+// covers reports whether the copy holds every key the filter's conditions other than the
+// search need.
+func (f *ListFilter) keysCover() bool {
+	return f.Batch == 0 && f.ExpiringBefore.IsZero()
+}
+
+// matches returns the rows among rowids that pass the filter's conditions other than status
+// and search; call after currentKeys.
+func (k *searchKeys) matches(f *ListFilter, rowids []int64) []matchRow {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	tmpl, tmplKnown := k.tmplIx[f.TemplateID]
+	if f.TemplateID != "" && !tmplKnown {
+		return nil
+	}
+	from, to := f.CreatedFrom.UnixMilli(), f.CreatedTo.UnixMilli()
+	out := make([]matchRow, 0, len(rowids))
+	for _, r := range rowids {
+		if r <= 0 || r >= int64(len(k.rows)) || k.rows[r].status == 0 {
+			continue
+		}
+		row := k.rows[r]
+		if f.TemplateID != "" && row.template != tmpl || f.CreatedBy != 0 && int64(row.creator) != f.CreatedBy ||
+			!f.CreatedFrom.IsZero() && row.created < from || !f.CreatedTo.IsZero() && row.created >= to {
+			continue
+		}
+		o := row.created
+		if f.Sort == SortUpdated {
+			o = row.updated
+		}
+		out = append(out, matchRow{rowid: r, o: o, status: k.statuses[row.status]})
+	}
+	return out
+}
