@@ -97,6 +97,7 @@ type plan struct {
 	driver    string // search, expiring, status, template, creator, order
 	sortRange bool
 	rows      int64 // an equality driver's rows (from the counts table); 0 when not known
+	sparse    bool  // an equality driver with under a quarter of all rows
 }
 
 func (p plan) String() string {
@@ -160,6 +161,7 @@ func (l *Lister) plan(ctx context.Context, f *ListFilter, search bool) (plan, er
 				p.driver, p.rows = "creator", m
 			}
 		}
+		p.sparse = p.rows*4 < eqCount(counts, nil, "", 0)
 	}
 	// Sorted by update, a creation range that ends in the past makes the walk skip every row
 	// updated since: sort the driver's rows in the range instead when they are fewer.

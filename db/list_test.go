@@ -158,8 +158,8 @@ func TestListMatchesBruteForce(t *testing.T) {
 	}
 	plans := map[string]bool{}
 	// The second caps also make search windows small and the walk give up early.
-	for _, caps := range [][4]int{{3000, 20000, 512, 1 << 16}, {5, 5, 4, 40}} {
-		planCap, rangeCap, windowStart, windowBudget = caps[0], caps[1], caps[2], caps[3]
+	for _, caps := range [][5]int{{3000, 20000, 512, 1 << 16, 1 << 16}, {5, 5, 4, 40, 16}} {
+		planCap, rangeCap, windowStart, windowBudget, windowSpan = caps[0], caps[1], caps[2], caps[3], int64(caps[4])
 		for name, f := range filters {
 			for _, mem := range []bool{false, true} {
 				if mem && f.Search == "" {
@@ -219,7 +219,7 @@ func TestListMatchesBruteForce(t *testing.T) {
 			}
 		}
 	}
-	planCap, rangeCap, windowStart, windowBudget = 3000, 20000, 512, 1<<16
+	planCap, rangeCap, windowStart, windowBudget, windowSpan = 3000, 20000, 512, 1<<16, 1<<16
 	for _, p := range []string{"order", "status", "template", "creator", "search", "expiring", "order+range", "status+range", "creator+range",
 		"order+window", "status+window"} {
 		if !plans[p] {

@@ -65,6 +65,7 @@ var (
 	windowStart  = 512     // rows in the first window; each next window doubles
 	windowBudget = 1 << 16 // rows walked before a search is judged narrow (better matched whole)
 	windowSpread = int64(8)
+	windowSpan   = int64(1 << 16) // rowids a window may span however few its rows (a selective index)
 )
 
 // windowable reports whether a plan's rows can be walked in windows: one sorted index range.
@@ -90,6 +91,14 @@ func (l *Lister) window(ctx context.Context, f *ListFilter, p plan) (found []int
 	for size, walked := windowStart, 0; walked < windowBudget; walked, size = walked+size, size*2 {
 		var w q
 		p.driverTerm(f, &w)
+		if f.Sort != SortUpdated { // the index is in creation order: a creation range bounds the walk
+			if !f.CreatedFrom.IsZero() {
+				w.add("i.created_at >= ?", f.CreatedFrom.UnixMilli())
+			}
+			if !f.CreatedTo.IsZero() {
+				w.add("i.created_at < ?", f.CreatedTo.UnixMilli())
+			}
+		}
 		bound.keyset(&w)
 		walk := "SELECT i.rowid AS r, " + col + " AS o, i.id AS id FROM inquiries i" + w.where() +
 			" ORDER BY " + col + " " + dir + ", i.id " + dir + " LIMIT "
@@ -101,7 +110,7 @@ func (l *Lister) window(ctx context.Context, f *ListFilter, p plan) (found []int
 		if n == 0 {
 			return found, true, nil
 		}
-		if hi.Int64-lo.Int64 >= n*windowSpread {
+		if hi.Int64-lo.Int64 >= max(n*windowSpread, windowSpan) {
 			return nil, false, nil
 		}
 		last := n < int64(size) // the window reaches the end of the index
@@ -111,10 +120,22 @@ func (l *Lister) window(ctx context.Context, f *ListFilter, p plan) (found []int
 				return nil, false, fmt.Errorf("db: search window: %w", err)
 			}
 		}
-		// The window's matches: its rowid range, cut to its sort keys, the other filters checked.
+		// The window's matches, cut to its sort keys, the other filters checked. Walking all
+		// rows or a common status, template or creator, they are the search's matches in the
+		// window's rowid range, each row then read; walking a rarer one (p.sparse), whose rows
+		// are a few of those in the range, they are the window's own rows, walked again in its
+		// index (which holds the sort keys and most filters), those among the matches in the
+		// range (read from the search index alone, once).
 		var b q
-		f.searchTerm(&b, true)
-		b.add("inquiries_fts.rowid BETWEEN ? AND ?", lo.Int64, hi.Int64)
+		from := ftsFrom
+		if !p.sparse {
+			f.searchTerm(&b, true)
+			b.add("inquiries_fts.rowid BETWEEN ? AND ?", lo.Int64, hi.Int64)
+		} else {
+			from = "inquiries i"
+			p.driverTerm(f, &b)
+			b.add("+i.rowid IN (SELECT rowid FROM inquiries_fts WHERE inquiries_fts MATCH ? AND rowid BETWEEN ? AND ?)", f.match, lo.Int64, hi.Int64)
+		}
 		f.statusTerm(&b, false)
 		f.otherTerms(&b, "search", false)
 		bound.keyset(&b)
@@ -125,7 +146,7 @@ func (l *Lister) window(ctx context.Context, f *ListFilter, p plan) (found []int
 				b.add("("+col+" <= ? AND ("+col+" < ? OR i.id <= ?))", end.At, end.At, end.ID)
 			}
 		}
-		rows, err := l.query(ctx, f.keysArm(ftsFrom, &b), b.args...)
+		rows, err := l.query(ctx, f.keysArm(from, &b), b.args...)
 		if err != nil {
 			return nil, false, fmt.Errorf("db: search window: %w", err)
 		}
