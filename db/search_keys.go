@@ -114,29 +114,33 @@ func (k *searchKeys) set(r int64, v keyFields) bool {
 	if r <= 0 || r > int64(len(k.rows))+1<<20 || v.creator < 0 || v.creator > math.MaxInt32 {
 		return false
 	}
-	s, ok := k.statusIx[v.status]
+	s, ok := intern(k.statusIx, &k.statuses, v.status, math.MaxUint8)
 	if !ok {
-		if len(k.statuses) > math.MaxUint8 {
-			return false
-		}
-		s = uint8(len(k.statuses))
-		k.statuses = append(k.statuses, v.status)
-		k.statusIx[v.status] = s
+		return false
 	}
-	t, ok := k.tmplIx[v.template]
+	t, ok := intern(k.tmplIx, &k.templates, v.template, math.MaxUint16)
 	if !ok {
-		if len(k.templates) > math.MaxUint16 {
-			return false
-		}
-		t = uint16(len(k.templates))
-		k.templates = append(k.templates, v.template)
-		k.tmplIx[v.template] = t
+		return false
 	}
 	for int64(len(k.rows)) <= r {
 		k.rows = append(k.rows, make([]keyRow, max(1024, len(k.rows)/4))...)
 	}
 	k.rows[r] = keyRow{created: v.created, updated: v.updated, creator: int32(v.creator), template: t, status: s}
 	return true
+}
+
+// intern returns the number of s in list, adding it, or false when list already holds limit.
+func intern[T uint8 | uint16](ix map[string]T, list *[]string, s string, limit int) (T, bool) {
+	if n, ok := ix[s]; ok {
+		return n, true
+	}
+	if len(*list) > limit {
+		return 0, false
+	}
+	n := T(len(*list))
+	*list = append(*list, s)
+	ix[s] = n
+	return n, true
 }
 
 // currentKeys brings the copy up to date with every change committed before it was called,
