@@ -76,7 +76,9 @@ func (k *searchKeys) load(ctx context.Context, d *DB) error {
 		return fmt.Errorf("db: load search keys: %w", err)
 	}
 	defer rows.Close()
-	next := &searchKeys{rows: make([]keyRow, n+1), statuses: []string{""}, templates: []string{""},
+	// Rows come in rowid order and set grows the slice as they do (refusing a gap of a million
+	// rowids); the largest rowid only sizes it, within reason.
+	next := &searchKeys{rows: make([]keyRow, 1, min(n+1, 1<<23)), statuses: []string{""}, templates: []string{""},
 		statusIx: map[string]uint8{}, tmplIx: map[string]uint16{}}
 	for rows.Next() {
 		var r int64
