@@ -180,6 +180,7 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 	f.normalize()
 	var query, name string
 	var args []any
+	var rest []int64 // a gathered page's other candidates, should a change since drop some of its own
 	if f.match != "" {
 		// A search first tries a walk in windows of the narrowest equality filter's index.
 		p, err := l.plan(ctx, &f, false)
@@ -194,7 +195,7 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 				return nil, err
 			}
 			if ok {
-				query, args = f.rowsQuery(found)
+				query, args = f.rowsQuery(found, false)
 				name = p.String() + "+window"
 			}
 		}
@@ -206,7 +207,9 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 			}
 			if ok {
 				l.keepCounts(f, g.counts, g.at)
-				query, args = f.rowsQuery(g.page(&f))
+				var cand []int64
+				cand, rest = g.page(&f)
+				query, args = f.rowsQuery(cand, true)
 				name = "search"
 			}
 		}
@@ -223,21 +226,18 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 			" ORDER BY k.o " + f.dir() + ", k.id " + f.dir()
 		name = plan.String()
 	}
-	rows, err := l.query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("db: list inquiries: %w", err)
+	page := &ListPage{Plan: name}
+	var err error
+	if page.Rows, err = l.listRows(ctx, f.Limit, query, args); err != nil {
+		return nil, err
 	}
-	defer rows.Close()
-	page := &ListPage{Plan: name, Rows: make([]ListRow, 0, f.Limit+1)}
-	for rows.Next() {
-		r, err := scanListRow(rows)
-		if err != nil {
-			return nil, fmt.Errorf("db: list inquiries: %w", err)
+	if len(page.Rows) <= f.Limit && rest != nil {
+		// A candidate's sort key changed since the matches were read, taking it past the
+		// cursor, so the page came short: cut it from all the matches beyond the cursor.
+		query, args = f.rowsQuery(rest, true)
+		if page.Rows, err = l.listRows(ctx, f.Limit, query, args); err != nil {
+			return nil, err
 		}
-		page.Rows = append(page.Rows, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("db: list inquiries: %w", err)
 	}
 	more := len(page.Rows) > f.Limit
 	if more {
@@ -261,15 +261,40 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 	return page, nil
 }
 
-// rowsQuery selects the page's rows among the given rowids: beyond the cursor, in page order,
-// at most Limit+1.
-func (f *ListFilter) rowsQuery(rowids []int64) (string, []any) {
+// listRows reads a page's rows.
+func (l *Lister) listRows(ctx context.Context, limit int, query string, args []any) ([]ListRow, error) {
+	rows, err := l.query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: list inquiries: %w", err)
+	}
+	defer rows.Close()
+	out := make([]ListRow, 0, limit+1)
+	for rows.Next() {
+		r, err := scanListRow(rows)
+		if err != nil {
+			return nil, fmt.Errorf("db: list inquiries: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: list inquiries: %w", err)
+	}
+	return out, nil
+}
+
+// rowsQuery selects the list rows of the given rowids in page order; with cut (candidates found
+// by sort key alone) only those beyond the cursor, at most Limit+1.
+func (f *ListFilter) rowsQuery(rowids []int64, cut bool) (string, []any) {
 	ids, _ := json.Marshal(rowids)
 	b := q{terms: []string{"i.rowid IN (SELECT value FROM json_each(?))"}, args: []any{string(ids)}}
-	f.keyset(&b)
+	limit := ""
+	if cut {
+		f.keyset(&b)
+		limit = " LIMIT " + strconv.Itoa(f.Limit+1)
+	}
 	return "SELECT " + listCols + " FROM inquiries i LEFT JOIN users u ON u.id = i.created_by" +
 		" LEFT JOIN templates t ON t.id = i.template_id" + b.where() +
-		" ORDER BY i." + f.orderCol() + " " + f.dir() + ", i.id " + f.dir() + " LIMIT " + strconv.Itoa(f.Limit+1), b.args
+		" ORDER BY i." + f.orderCol() + " " + f.dir() + ", i.id " + f.dir() + limit, b.args
 }
 
 func (f *ListFilter) cursorOf(r ListRow) Cursor {

@@ -157,6 +157,7 @@ func TestListMatchesBruteForce(t *testing.T) {
 		"old creator range":   {CreatedBy: 3, CreatedFrom: now.Add(-38 * day), CreatedTo: now.Add(-25 * day)},
 	}
 	plans := map[string]bool{}
+	t.Cleanup(func() { planCap, rangeCap, windowStart, windowBudget, windowSpan = 3000, 20000, 512, 1<<16, 1<<16 })
 	// The second caps also make search windows small and the walk give up early.
 	for _, caps := range [][5]int{{3000, 20000, 512, 1 << 16, 1 << 16}, {5, 5, 4, 40, 16}} {
 		planCap, rangeCap, windowStart, windowBudget, windowSpan = caps[0], caps[1], caps[2], caps[3], int64(caps[4])
@@ -219,7 +220,6 @@ func TestListMatchesBruteForce(t *testing.T) {
 			}
 		}
 	}
-	planCap, rangeCap, windowStart, windowBudget, windowSpan = 3000, 20000, 512, 1<<16, 1<<16
 	for _, p := range []string{"order", "status", "template", "creator", "search", "expiring", "order+range", "status+range", "creator+range",
 		"order+window", "status+window"} {
 		if !plans[p] {

@@ -266,8 +266,9 @@ func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool
 // page returns the rowids of the page's candidates, in no order: the matches of the filter's
 // statuses beyond its cursor, the first Limit+1 of them in the list's order with any that tie
 // with the last on the sort key, and all that tie with the cursor's (the matches carry no id
-// to break ties with: rowsQuery does, with the cursor's bound and the limit).
-func (g gathered) page(f *ListFilter) []int64 {
+// to break ties with: rowsQuery does, with the cursor's bound and the limit). When those are
+// not all the matches beyond the cursor, rest is all of them.
+func (g gathered) page(f *ListFilter) (cand, rest []int64) {
 	desc := f.dir() == "DESC"
 	var keep []matchRow
 	for _, r := range g.rows {
@@ -302,11 +303,14 @@ func (g gathered) page(f *ListFilter) []int64 {
 	for n > 0 && n < len(keep) && keep[n].o == keep[n-1].o {
 		n++
 	}
-	out := make([]int64, n)
-	for i, r := range keep[:n] {
-		out[i] = r.rowid
+	all := make([]int64, len(keep))
+	for i, r := range keep {
+		all[i] = r.rowid
 	}
-	return out
+	if n == len(keep) {
+		return all, nil
+	}
+	return all[:n], all
 }
 
 // breadthTTL is how long a search found broad (or narrow) is planned as such without counting
@@ -325,7 +329,7 @@ type breadth struct {
 func (l *Lister) noteBreadth(match string, rowids []int64) {
 	b := breadth{broad: len(rowids) > planCap, at: time.Now()}
 	if b.broad {
-		b.first = slices.Clip(rowids[:min(len(rowids), SearchCountCap)])
+		b.first = slices.Clone(rowids[:min(len(rowids), SearchCountCap)])
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -335,12 +339,13 @@ func (l *Lister) noteBreadth(match string, rowids []int64) {
 	l.breadth[match] = b
 }
 
-// broadSample returns a broad search's first matches found a moment ago, or nil.
+// broadSample returns a broad search's first matches found a moment ago, or nil. As with the
+// counts kept, "a moment" ends soon after the cache changes: a change may have renamed one.
 func (l *Lister) broadSample(match string) []int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.breadth[match]
-	if !ok || !b.broad || time.Since(b.at) >= breadthTTL {
+	if !ok || !b.broad || !l.fresh(b.at, breadthTTL) {
 		return nil
 	}
 	return b.first

@@ -67,18 +67,26 @@ func (k *searchKeys) load(ctx context.Context, d *DB) error {
 	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(max(seq), 0) FROM inquiry_key_changes").Scan(&seq); err != nil {
 		return fmt.Errorf("db: load search keys: %w", err)
 	}
-	n := 0
-	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(max(rowid), 0) FROM inquiries").Scan(&n); err != nil {
+	var n, top int64 // inquiries, and the largest rowid
+	if err := tx.QueryRowContext(ctx, "SELECT count(*), COALESCE(max(rowid), 0) FROM inquiries").Scan(&n, &top); err != nil {
 		return fmt.Errorf("db: load search keys: %w", err)
+	}
+	unusable := func(why string) error {
+		k.mu.Lock()
+		k.ready = false
+		k.mu.Unlock()
+		return fmt.Errorf("db: load search keys: %s; searches read them from the table", why)
+	}
+	// The copy is a slice by rowid: rowids far sparser than the rows would waste it.
+	if top > 4*n+1<<20 {
+		return unusable(fmt.Sprintf("%d inquiries with rowids up to %d", n, top))
 	}
 	rows, err := tx.QueryContext(ctx, "SELECT rowid, status, created_at, updated_at, template_id, COALESCE(created_by, 0) FROM inquiries")
 	if err != nil {
 		return fmt.Errorf("db: load search keys: %w", err)
 	}
 	defer rows.Close()
-	// Rows come in rowid order and set grows the slice as they do (refusing a gap of a million
-	// rowids); the largest rowid only sizes it, within reason.
-	next := &searchKeys{rows: make([]keyRow, 1, min(n+1, 1<<23)), statuses: []string{""}, templates: []string{""},
+	next := &searchKeys{rows: make([]keyRow, top+1), statuses: []string{""}, templates: []string{""},
 		statusIx: map[string]uint8{}, tmplIx: map[string]uint16{}}
 	for rows.Next() {
 		var r int64
@@ -86,11 +94,8 @@ func (k *searchKeys) load(ctx context.Context, d *DB) error {
 		if err := rows.Scan(&r, &v.status, &v.created, &v.updated, &v.template, &v.creator); err != nil {
 			return fmt.Errorf("db: load search keys: %w", err)
 		}
-		if !next.set(r, v) {
-			k.mu.Lock()
-			k.ready = false // keys this copy cannot hold: searches read the table
-			k.mu.Unlock()
-			return nil
+		if r > top || !next.set(r, v) {
+			return unusable(fmt.Sprintf("inquiry %d has keys the copy cannot hold (a creator id over 32 bits, or over 255 statuses or 65,535 templates)", r))
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -157,14 +162,20 @@ func (l *Lister) currentKeys(ctx context.Context) (bool, error) {
 	}
 	k.catch.Lock()
 	defer k.catch.Unlock()
+	k.mu.RLock()
+	ready = k.ready // a search before this one may have found a gap
+	k.mu.RUnlock()
+	if !ready {
+		return false, nil
+	}
 	for {
 		n, gap, err := l.catchUp(ctx)
 		switch {
 		case err != nil:
 			return false, err
 		case gap:
-			// Changes were pruned before the copy read them: read the table again, in the
-			// background; searches read the table meanwhile.
+			// Changes were pruned before the copy read them: it is read whole again, in the
+			// background (once: searches see it not ready and read the table meanwhile).
 			k.mu.Lock()
 			k.ready = false
 			k.mu.Unlock()
@@ -235,7 +246,7 @@ func (l *Lister) catchUp(ctx context.Context) (n int, gap bool, err error) {
 		v, ok := found[r]
 		switch {
 		case ok && !k.set(r, v):
-			return 0, true, nil // a key the copy cannot hold: as if lost, it reloads (and stays unused)
+			return 0, true, nil // a key the copy cannot hold: as if lost, it reloads (and says why)
 		case !ok && r > 0 && r < int64(len(k.rows)):
 			k.rows[r] = keyRow{}
 		}

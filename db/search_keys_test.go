@@ -132,3 +132,88 @@ func TestSearchPagesThroughTies(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchPageWhenACandidateMoved: the page is cut from candidates chosen by the keys read
+// before it; when a candidate's sort key has moved it past the cursor since (a webhook between
+// the two reads), the page still has its full size and says there are older rows.
+func TestSearchPageWhenACandidateMoved(t *testing.T) {
+	d, now := searchDB(t)
+	ctx := context.Background()
+	for i, id := range []string{"inq_zed", "inq_yan", "inq_xi"} {
+		at := now.Add(-time.Duration(i+1) * time.Hour)
+		q := Inquiry{ID: id, ReferenceID: "CUST-900" + id[4:], Name: "Zed Example", Email: id[4:] + "@initech.example",
+			Status: "approved", CreatedAt: at, UpdatedAt: at, VersionAt: at}
+		if _, err := UpsertInquiry(ctx, d.W, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	windowStart, windowBudget = 1, 1 // read whole
+	t.Cleanup(func() { windowStart, windowBudget = 512, 1<<16 })
+	l := newLister(t, d, true)
+	f := ListFilter{Search: "example", Sort: SortUpdated, Limit: 1, Now: now}
+	all := searchPages(t, l, f)
+	if len(all) < 4 {
+		t.Fatalf("%d matches, want 4 or more: %v", len(all), all)
+	}
+	p1, err := l.List(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The next page's row is updated (moving it to the top, before the cursor), and the copy
+	// is made to miss it, as if the change came between its catch-up and the page's read.
+	moved := all[1]
+	if _, err := d.W.ExecContext(ctx, "UPDATE inquiries SET updated_at = ? WHERE id = ?", now.Add(48*time.Hour).UnixMilli(), moved); err != nil {
+		t.Fatal(err)
+	}
+	l.keys.mu.Lock()
+	if err := d.R.QueryRowContext(ctx, "SELECT max(seq) FROM inquiry_key_changes").Scan(&l.keys.seq); err != nil {
+		t.Fatal(err)
+	}
+	l.keys.mu.Unlock()
+	g := f
+	g.After = p1.Older
+	p2, err := l.List(ctx, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := idsOf(p2); p2.Plan != "search" || !slices.Equal(got, all[2:3]) || p2.Older.IsZero() {
+		t.Errorf("page 2 (plan %s): %v (older page %t), want %v and an older page", p2.Plan, got, !p2.Older.IsZero(), all[2:3])
+	}
+}
+
+// searchPages lists every page of a search and returns its ids in order.
+func searchPages(t *testing.T, l *Lister, f ListFilter) []string {
+	t.Helper()
+	var ids []string
+	for {
+		p, err := l.List(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, idsOf(p)...)
+		if p.Older.IsZero() {
+			return ids
+		}
+		f.After = p.Older
+	}
+}
+
+// TestSearchKeysRefuseSparseRowids: a copy by rowid of a table whose rowids are far sparser
+// than its rows is not made, and says so; searches still answer, from the table.
+func TestSearchKeysRefuseSparseRowids(t *testing.T) {
+	d, now := searchDB(t)
+	ctx := context.Background()
+	if _, err := d.W.ExecContext(ctx, `INSERT INTO inquiries (rowid, id, reference_id, status, name, email, created_at, updated_at, synced_at)
+		VALUES (5000000, 'inq_far', 'CUST-9', 'approved', 'Far Smith', 'far@example.org', ?, ?, ?)`, now.UnixMilli(), now.UnixMilli(), now.UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	l := NewLister(d)
+	if err := l.LoadSearchKeys(ctx); err == nil || l.keys.ready {
+		t.Fatalf("loaded a copy of rowids up to 5,000,000 for 5 inquiries (error %v)", err)
+	}
+	windowStart, windowBudget = 4, 4
+	t.Cleanup(func() { windowStart, windowBudget = 512, 1<<16 })
+	if got := searchIDs(t, l, ListFilter{Search: "smith", Statuses: []string{"approved"}, Now: now}); !slices.Equal(got, []string{"inq_ana", "inq_far", "inq_john"}) {
+		t.Errorf("search from the table: %v", got)
+	}
+}
