@@ -68,8 +68,14 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 	if f.match != "" {
 		// A broad search alone counts its first SearchCountCap matches: those found broad a
 		// moment ago (their statuses read now), else the ones gather reads to find it broad.
-		first := l.broadSample(f.match)
-		if first == nil || !alone {
+		var first []int64
+		if alone {
+			var err error
+			if first, err = l.broadSample(ctx, f.match); err != nil {
+				return nil, err
+			}
+		}
+		if first == nil {
 			// A narrow search is counted exactly from all its matches (List keeps these too).
 			g, ok, err := l.gather(ctx, &f)
 			if err != nil {

@@ -320,6 +320,7 @@ const breadthTTL = 10 * time.Second
 type breadth struct {
 	broad bool    // planCap matches or more
 	first []int64 // a broad search's first SearchCountCap matches, which its counts are of
+	seq   int64   // the search keys' last change applied when they were read
 	at    time.Time
 }
 
@@ -327,7 +328,7 @@ type breadth struct {
 // first matches, so that its counts read again the statuses of the same rows without matching
 // the search again (for a common phrase such as "acme.example", most of the cost).
 func (l *Lister) noteBreadth(match string, rowids []int64) {
-	b := breadth{broad: len(rowids) > planCap, at: time.Now()}
+	b := breadth{broad: len(rowids) > planCap, seq: l.keys.seen(), at: time.Now()}
 	if b.broad {
 		b.first = slices.Clone(rowids[:min(len(rowids), SearchCountCap)])
 	}
@@ -339,16 +340,36 @@ func (l *Lister) noteBreadth(match string, rowids []int64) {
 	l.breadth[match] = b
 }
 
-// broadSample returns a broad search's first matches found a moment ago, or nil. As with the
-// counts kept, "a moment" ends soon after the cache changes: a change may have renamed one.
-func (l *Lister) broadSample(match string) []int64 {
+// broadSample returns a broad search's first matches found a moment ago, while they are still
+// its first matches: each inquiry among them or before the last of them whose searched text
+// has changed since (the search keys log which) still matches the search if it was among them,
+// and still does not if it was not. A change of status does not matter (counts read statuses
+// afresh), nor does an inquiry added (it comes after them). Without the keys in memory, nil.
+func (l *Lister) broadSample(ctx context.Context, match string) ([]int64, error) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	b, ok := l.breadth[match]
-	if !ok || !b.broad || !l.fresh(b.at, breadthTTL) {
-		return nil
+	l.mu.Unlock()
+	if !ok || !b.broad || time.Since(b.at) >= breadthTTL {
+		return nil, nil
 	}
-	return b.first
+	if ok, err := l.currentKeys(ctx); err != nil || !ok {
+		return nil, err
+	}
+	changed, known := l.keys.textSince(b.seq, b.first[len(b.first)-1])
+	if !known || len(changed) > 32 {
+		return nil, nil
+	}
+	for _, r := range changed {
+		_, was := slices.BinarySearch(b.first, r)
+		var n int
+		if err := l.queryRow(ctx, []any{&n}, "SELECT count(*) FROM inquiries_fts WHERE inquiries_fts MATCH ? AND rowid = ?", match, r); err != nil {
+			return nil, fmt.Errorf("db: search: %w", err)
+		}
+		if was != (n > 0) {
+			return nil, nil
+		}
+	}
+	return b.first, nil
 }
 
 func (l *Lister) knownBroad(match string) bool {

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -32,7 +33,9 @@ type searchKeys struct {
 
 	mu        sync.RWMutex
 	ready     bool
-	seq       int64    // the last change applied
+	seq       int64        // the last change applied
+	texts     []textChange // the last changes to an inquiry's searched text, oldest first
+	textsFrom int64        // changes to text after this one are all in texts
 	rows      []keyRow // by rowid
 	statuses  []string // interned, [0] unused
 	templates []string
@@ -102,11 +105,16 @@ func (k *searchKeys) load(ctx context.Context, d *DB) error {
 		return fmt.Errorf("db: load search keys: %w", err)
 	}
 	k.mu.Lock()
-	k.ready, k.seq, k.rows = true, seq, next.rows
+	k.ready, k.seq, k.texts, k.textsFrom, k.rows = true, seq, nil, seq, next.rows
 	k.statuses, k.templates, k.statusIx, k.tmplIx = next.statuses, next.templates, next.statusIx, next.tmplIx
 	k.mu.Unlock()
 	return nil
 }
+
+type textChange struct{ seq, r int64 }
+
+// keyTexts is how many text changes the copy remembers.
+const keyTexts = 4096
 
 type keyFields struct {
 	status, template string
@@ -198,20 +206,25 @@ func (l *Lister) catchUp(ctx context.Context) (n int, gap bool, err error) {
 	k.mu.RLock()
 	seq := k.seq
 	k.mu.RUnlock()
-	rows, err := l.query(ctx, "SELECT seq, r FROM inquiry_key_changes WHERE seq > ? ORDER BY seq LIMIT "+strconv.Itoa(keyCatchMax), seq)
+	rows, err := l.query(ctx, "SELECT seq, r, text FROM inquiry_key_changes WHERE seq > ? ORDER BY seq LIMIT "+strconv.Itoa(keyCatchMax), seq)
 	if err != nil {
 		return 0, false, fmt.Errorf("db: search keys: %w", err)
 	}
 	var changed []int64
+	var texts []textChange
 	last := seq
 	for rows.Next() {
 		var s, r int64
-		if err := rows.Scan(&s, &r); err != nil {
+		var text bool
+		if err := rows.Scan(&s, &r, &text); err != nil {
 			rows.Close()
 			return 0, false, fmt.Errorf("db: search keys: %w", err)
 		}
 		gap = gap || s != last+1
 		last = s
+		if text {
+			texts = append(texts, textChange{s, r})
+		}
 		changed = append(changed, r)
 	}
 	if err := rows.Close(); err != nil {
@@ -252,6 +265,11 @@ func (l *Lister) catchUp(ctx context.Context) (n int, gap bool, err error) {
 		}
 	}
 	k.seq = last
+	k.texts = append(k.texts, texts...)
+	if drop := len(k.texts) - keyTexts; drop > 0 {
+		k.textsFrom = k.texts[drop-1].seq
+		k.texts = slices.Delete(k.texts, 0, drop)
+	}
 	return len(changed), false, nil
 }
 
@@ -288,4 +306,29 @@ func (k *searchKeys) matches(f *ListFilter, rowids []int64) []matchRow {
 		out = append(out, matchRow{rowid: r, o: o, status: k.statuses[row.status]})
 	}
 	return out
+}
+
+// seen returns the last change the copy has applied.
+func (k *searchKeys) seen() int64 {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.seq
+}
+
+// textSince returns the inquiries with a rowid up to upTo whose searched text changed after
+// change seq, or false when the copy cannot tell (it forgets old changes); call after
+// currentKeys.
+func (k *searchKeys) textSince(seq, upTo int64) ([]int64, bool) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if k.textsFrom > seq {
+		return nil, false
+	}
+	var out []int64
+	for _, c := range k.texts {
+		if c.seq > seq && c.r <= upTo {
+			out = append(out, c.r)
+		}
+	}
+	return out, true
 }

@@ -404,7 +404,8 @@ func TestSearchCountsDescribeTheirPage(t *testing.T) {
 
 // TestSearchBroadCountsCapped: a broad search alone is counted over its first SearchCountCap
 // matches (the ones it just read to find it broad), said as a lower bound. Counted again, it
-// reuses those matches, not their statuses: a status changed since is counted as it is now.
+// reuses those matches while their text is unchanged, not their statuses: a status changed
+// since is counted as it is now, and a match renamed away is replaced by the next.
 func TestSearchBroadCountsCapped(t *testing.T) {
 	now := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
 	d, all := seededDB(t, 4000, now)
@@ -412,32 +413,44 @@ func TestSearchBroadCountsCapped(t *testing.T) {
 	planCap = SearchCountCap + 100
 	t.Cleanup(func() { planCap = 3000 })
 	f := ListFilter{Search: "com", Now: now} // most mailbox providers
-	want := map[string]int64{}
-	var n, matches int
-	var first plainRow      // the first match, which every count of the search is over
-	for _, r := range all { // in rowid order, as the index returns them
-		if searchMatches(r, f.Search) {
-			if matches++; n < SearchCountCap {
-				want[r.status]++
-				n++
-			}
-			if matches == 1 {
-				first = r
+	// The counts of the first SearchCountCap matches in rowid order, as the index returns them.
+	truth := func(all []plainRow) (map[string]int64, []plainRow) {
+		want := map[string]int64{}
+		var matches []plainRow
+		for _, r := range all {
+			if searchMatches(r, f.Search) {
+				if len(matches) < SearchCountCap {
+					want[r.status]++
+				}
+				matches = append(matches, r)
 			}
 		}
+		if len(matches) <= planCap {
+			t.Fatalf("%d matches: not broad enough for the test", len(matches))
+		}
+		return want, matches
 	}
-	if matches <= planCap {
-		t.Fatalf("%d matches: not broad enough for the test", matches)
-	}
-	for i, mem := range []bool{false, true} {
-		l := newLister(t, d, mem)
+	count := func(l *Lister) map[string]int64 {
+		t.Helper()
+		l.mu.Lock()
+		clear(l.countCache) // as if the counts kept had grown stale
+		l.mu.Unlock()
 		c, err := l.Counts(ctx, f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !c.Capped || !maps.Equal(c.N, want) {
-			t.Errorf("memory %t: counts %v (capped %t), want %v capped", mem, c.N, c.Capped, want)
+		if !c.Capped {
+			t.Errorf("counts %v not capped", c.N)
 		}
+		return c.N
+	}
+	for i, mem := range []bool{false, true} {
+		l := newLister(t, d, mem)
+		want, matches := truth(all)
+		if got := count(l); !maps.Equal(got, want) {
+			t.Errorf("memory %t: counts %v, want %v", mem, got, want)
+		}
+		first := matches[0]
 		to := []string{"declined", "approved"}[i]
 		if first.status == to {
 			to = "expired"
@@ -445,20 +458,31 @@ func TestSearchBroadCountsCapped(t *testing.T) {
 		if _, err := d.W.ExecContext(ctx, "UPDATE inquiries SET status = ? WHERE id = ?", to, first.id); err != nil {
 			t.Fatal(err)
 		}
-		want[first.status]--
-		want[to]++
-		if want[first.status] == 0 {
-			delete(want, first.status)
+		all = plainRows(t, d)
+		if want, _ = truth(all); !maps.Equal(count(l), want) {
+			t.Errorf("memory %t, after %s turned %s: counts %v, want %v", mem, first.id, to, count(l), want)
 		}
-		first.status = to
-		l.mu.Lock()
-		clear(l.countCache) // as if the counts kept had grown stale
-		l.mu.Unlock()
-		if c, err = l.Counts(ctx, f); err != nil {
+		if _, err := d.W.ExecContext(ctx, "UPDATE inquiries SET email = 'renamed@example.org', reference_id = 'REN-' || rowid, name = 'Renamed Person' WHERE id = ?", first.id); err != nil {
 			t.Fatal(err)
 		}
-		if !maps.Equal(c.N, want) {
-			t.Errorf("memory %t, after %s turned %s: counts %v, want %v", mem, first.id, to, c.N, want)
+		all = plainRows(t, d)
+		if want, _ = truth(all); !maps.Equal(count(l), want) {
+			t.Errorf("memory %t, after %s was renamed: counts %v, want %v", mem, first.id, count(l), want)
+		}
+		// One that did not match, early in rowid order, renamed so that it does.
+		var other plainRow
+		for _, r := range all {
+			if !searchMatches(r, f.Search) && r.status != "approved" {
+				other = r
+				break
+			}
+		}
+		if _, err := d.W.ExecContext(ctx, "UPDATE inquiries SET email = 'found@example.com' WHERE id = ?", other.id); err != nil {
+			t.Fatal(err)
+		}
+		all = plainRows(t, d)
+		if want, _ = truth(all); !maps.Equal(count(l), want) {
+			t.Errorf("memory %t, after %s was renamed to match: counts %v, want %v", mem, other.id, count(l), want)
 		}
 	}
 }

@@ -5,8 +5,9 @@
 -- copy cannot fall behind. The log keeps its last 100,000 entries; a copy further behind
 -- reloads.
 CREATE TABLE inquiry_key_changes (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  r   INTEGER NOT NULL   -- the inquiry's rowid
+  seq  INTEGER PRIMARY KEY AUTOINCREMENT,
+  r    INTEGER NOT NULL,           -- the inquiry's rowid
+  text INTEGER NOT NULL DEFAULT 0  -- 1: its searched text changed (a broad search's sample may be stale)
 ) STRICT;
 
 CREATE TRIGGER inquiry_keys_insert AFTER INSERT ON inquiries BEGIN
@@ -22,5 +23,12 @@ BEGIN
 END;
 CREATE TRIGGER inquiry_keys_delete AFTER DELETE ON inquiries BEGIN
   INSERT INTO inquiry_key_changes (r) VALUES (OLD.rowid);
+  DELETE FROM inquiry_key_changes WHERE seq <= last_insert_rowid() - 100000;
+END;
+CREATE TRIGGER inquiry_keys_text AFTER UPDATE OF reference_id, name, id_name, email ON inquiries
+  WHEN OLD.reference_id IS NOT NEW.reference_id OR OLD.name IS NOT NEW.name OR OLD.id_name IS NOT NEW.id_name
+    OR OLD.email IS NOT NEW.email
+BEGIN
+  INSERT INTO inquiry_key_changes (r, text) VALUES (NEW.rowid, 1);
   DELETE FROM inquiry_key_changes WHERE seq <= last_insert_rowid() - 100000;
 END;
