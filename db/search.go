@@ -355,6 +355,7 @@ func (l *Lister) broadSample(ctx context.Context, match string) ([]int64, error)
 	if ok, err := l.currentKeys(ctx); err != nil || !ok {
 		return nil, err
 	}
+	seen := l.keys.seen()
 	changed, known := l.keys.textSince(b.seq, b.first[len(b.first)-1])
 	if !known || len(changed) > 32 {
 		return nil, nil
@@ -369,6 +370,13 @@ func (l *Lister) broadSample(ctx context.Context, match string) ([]int64, error)
 			return nil, nil
 		}
 	}
+	// Still the first matches as of seen: the next look starts there.
+	l.mu.Lock()
+	if c, ok := l.breadth[match]; ok && c.at.Equal(b.at) {
+		c.seq = seen
+		l.breadth[match] = c
+	}
+	l.mu.Unlock()
 	return b.first, nil
 }
 

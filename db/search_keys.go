@@ -36,8 +36,8 @@ type searchKeys struct {
 	seq       int64        // the last change applied
 	texts     []textChange // the last changes to an inquiry's searched text, oldest first
 	textsFrom int64        // changes to text after this one are all in texts
-	rows      []keyRow // by rowid
-	statuses  []string // interned, [0] unused
+	rows      []keyRow     // by rowid
+	statuses  []string     // interned, [0] unused
 	templates []string
 	statusIx  map[string]uint8
 	tmplIx    map[string]uint16
