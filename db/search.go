@@ -346,10 +346,8 @@ func (l *Lister) noteBreadth(match string, rowids []int64) {
 // and still does not if it was not. A change of status does not matter (counts read statuses
 // afresh), nor does an inquiry added (it comes after them). Without the keys in memory, nil.
 func (l *Lister) broadSample(ctx context.Context, match string) ([]int64, error) {
-	l.mu.Lock()
-	b, ok := l.breadth[match]
-	l.mu.Unlock()
-	if !ok || !b.broad || time.Since(b.at) >= breadthTTL {
+	b, ok := l.breadthOf(match)
+	if !ok || !b.broad {
 		return nil, nil
 	}
 	if ok, err := l.currentKeys(ctx); err != nil || !ok {
@@ -380,18 +378,22 @@ func (l *Lister) broadSample(ctx context.Context, match string) ([]int64, error)
 	return b.first, nil
 }
 
-func (l *Lister) knownBroad(match string) bool {
+// breadthOf returns what gather found of a search less than breadthTTL ago.
+func (l *Lister) breadthOf(match string) (breadth, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.breadth[match]
-	return ok && b.broad && time.Since(b.at) < breadthTTL
+	return b, ok && time.Since(b.at) < breadthTTL
+}
+
+func (l *Lister) knownBroad(match string) bool {
+	b, ok := l.breadthOf(match)
+	return ok && b.broad
 }
 
 // knownNarrow reports a search found narrow a moment ago: it is read whole at once, without
 // first trying a walk in windows that would find too few of its matches.
 func (l *Lister) knownNarrow(match string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.breadth[match]
-	return ok && !b.broad && time.Since(b.at) < breadthTTL
+	b, ok := l.breadthOf(match)
+	return ok && !b.broad
 }

@@ -273,7 +273,7 @@ func (l *Lister) catchUp(ctx context.Context) (n int, gap bool, err error) {
 	return len(changed), false, nil
 }
 
-// covers reports whether the copy holds every key the filter's conditions other than the
+// keysCover reports whether the copy holds every key the filter's conditions other than the
 // search need.
 func (f *ListFilter) keysCover() bool {
 	return f.Batch == 0 && f.ExpiringBefore.IsZero()
