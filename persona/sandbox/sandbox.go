@@ -263,7 +263,7 @@ func (s *Sandbox) Knobs() Knobs {
 
 // SetWebhook sets (or, with an empty url, removes) the webhook endpoint and
 // its secret. Deliveries already queued use the new values from their next
-// attempt on.
+// attempt on; events from while no endpoint was set are never sent.
 func (s *Sandbox) SetWebhook(url, secret string) {
 	s.hookMu.Lock()
 	s.webhookURL, s.webhookSecret = url, secret

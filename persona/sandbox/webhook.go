@@ -73,8 +73,14 @@ func newWebhookSender(s *Sandbox, transport http.RoundTripper) *webhookSender {
 	return w
 }
 
-// enqueue takes an event (called with s.mu held; never blocks).
+// enqueue takes an event (called with s.mu held; never blocks). As at
+// Persona, an event is sent only to an endpoint that exists when it happens:
+// one set later does not receive it.
 func (w *webhookSender) enqueue(ev *event) {
+	if target, _ := w.s.webhookTarget(); target == "" {
+		w.s.counters.skipped.Add(1)
+		return
+	}
 	k := w.s.Knobs()
 	copies := 1
 	if k.DuplicateWebhooks {

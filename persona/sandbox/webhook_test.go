@@ -226,6 +226,45 @@ func TestSetWebhookLater(t *testing.T) {
 	}
 }
 
+// TestEventBeforeEndpointIsNotSent: an event that happened while no endpoint
+// was set is not sent to one set later, even when it is still behind another
+// delivery in the queue (the sender is held on the first event meanwhile).
+func TestEventBeforeEndpointIsNotSent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rc := newMemReceiver(nil)
+		release := make(chan struct{})
+		held := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rc.ServeHTTP(w, r)
+			if len(rc.all()) == 1 {
+				<-release
+			}
+		})
+		sb := New(Options{WebhookURL: memReceiverURL, WebhookTransport: handlerTransport{held}})
+		defer sb.Close()
+		create := func() {
+			sb.mu.Lock()
+			sb.createInquiry(createInput{tmpl: sb.tmplByID[TemplateKYC]})
+			sb.mu.Unlock()
+		}
+		create()
+		rc.waitFor(t, "first event", func(rs []hookReq) bool { return len(rs) == 1 })
+		sb.SetWebhook("", "")
+		create() // no endpoint now: never sent
+		sb.SetWebhook(memReceiverURL, "later")
+		close(release)
+		create()
+		rs := rc.waitFor(t, "the event after the endpoint", func(rs []hookReq) bool { return len(rs) >= 2 })
+		synctest.Wait()
+		if n := len(rc.all()); n != 2 {
+			t.Fatalf("%d events delivered, want 2 (the one with no endpoint skipped)", n)
+		}
+		verifySignature(t, rs[1].header.Get("Persona-Signature"), "later", rs[1].body)
+		if st := sb.Stats(); st.WebhooksSkipped != 1 || st.WebhooksDelivered != 2 {
+			t.Errorf("stats %+v", st)
+		}
+	})
+}
+
 // TestCloseStopsDeliveries runs in a testing/synctest bubble, so "nothing
 // more arrives" is checked over the whole (virtual) retry schedule.
 func TestCloseStopsDeliveries(t *testing.T) {
