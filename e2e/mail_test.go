@@ -71,8 +71,7 @@ func TestEmailLinkJourney(t *testing.T) {
 			break
 		}
 		must(t, "pass switch", label(p, "Pass verifications").SetChecked(true))
-		click(t, p, btn, "Continue")
-		must(t, "next step loads", p.WaitForLoadState())
+		continueStep(t, p)
 	}
 	must(t, "flow complete", expect.Locator(role(p, hdg, "Verification complete")).ToBeVisible())
 
