@@ -92,7 +92,7 @@ type countRow struct {
 // NewLister returns a Lister over d.
 func NewLister(d *DB) *Lister {
 	return &Lister{d: d, ttl: 2 * time.Second, countCache: map[string]cachedCounts{}, breadth: map[string]breadth{},
-		keys: &searchKeys{}, stmts: map[string]*sql.Stmt{}}
+		keys: &searchKeys{reload: make(chan struct{}, 1)}, stmts: map[string]*sql.Stmt{}}
 }
 
 func (l *Lister) countRows(ctx context.Context) ([]countRow, error) {

@@ -2,7 +2,7 @@
 // creator, by rowid. A search reads them for every match (to cut its page and count it per
 // status); read from the table, each costs a b-tree lookup of its own (a few microseconds, so
 // most of a narrow search's time and all of a broad one's counts). The copy is read whole once
-// (LoadSearchKeys) and kept current from the change log that migration 017's triggers write:
+// (KeepSearchKeys) and kept current from the change log that migration 017's triggers write:
 // before a search uses it, it reads the inquiries logged since it last looked. Until it is
 // loaded, and for the filters it does not cover (a bulk job, the expiry window), searches read
 // the table as before.
@@ -18,7 +18,6 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"time"
 )
 
 type keyRow struct {
@@ -29,7 +28,8 @@ type keyRow struct {
 }
 
 type searchKeys struct {
-	catch sync.Mutex // one load or catch-up at a time
+	catch  sync.Mutex    // one load or catch-up at a time
+	reload chan struct{} // a catch-up found a gap: KeepSearchKeys reads the copy whole again
 
 	mu        sync.RWMutex
 	ready     bool
@@ -50,8 +50,25 @@ const (
 	keyCatchMax = 20000
 )
 
-// LoadSearchKeys reads every inquiry's keys into memory, for searches to use from then on. The
-// console calls it once at start, in the background (a million inquiries take a second or two).
+// KeepSearchKeys reads every inquiry's keys into memory, for searches to use from then on, and
+// reads them whole again whenever a search finds the change log pruned past what the copy had
+// read, until ctx ends. The console runs it in the background from the start (a million
+// inquiries take a second or two); a load that fails is passed to warn and leaves searches
+// reading the table until the next.
+func (l *Lister) KeepSearchKeys(ctx context.Context, warn func(error)) {
+	for {
+		if err := l.LoadSearchKeys(ctx); err != nil && ctx.Err() == nil {
+			warn(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-l.keys.reload:
+		}
+	}
+}
+
+// LoadSearchKeys reads every inquiry's keys into memory once (KeepSearchKeys keeps them).
 func (l *Lister) LoadSearchKeys(ctx context.Context) error {
 	k := l.keys
 	k.catch.Lock()
@@ -182,16 +199,15 @@ func (l *Lister) currentKeys(ctx context.Context) (bool, error) {
 		case err != nil:
 			return false, err
 		case gap:
-			// Changes were pruned before the copy read them: it is read whole again, in the
-			// background (once: searches see it not ready and read the table meanwhile).
+			// Changes were pruned before the copy read them: KeepSearchKeys reads it whole
+			// again (once: searches see it not ready and read the table meanwhile).
 			k.mu.Lock()
 			k.ready = false
 			k.mu.Unlock()
-			go func() {
-				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-				defer cancel()
-				l.LoadSearchKeys(ctx) // on error the copy stays unused: searches read the table
-			}()
+			select {
+			case k.reload <- struct{}{}:
+			default: // already asked
+			}
 			return false, nil
 		case n < keyCatchMax:
 			return true, nil

@@ -17,7 +17,23 @@ func TestSearchKeysFollowWrites(t *testing.T) {
 	ctx := context.Background()
 	windowStart, windowBudget = 4, 4 // read whole, as a narrow search in a big cache is
 	t.Cleanup(func() { windowStart, windowBudget = 512, 1<<16 })
-	l := newLister(t, d, true)
+	l := NewLister(d)
+	keep, stop := context.WithCancel(ctx)
+	kept := make(chan struct{})
+	go func() {
+		defer close(kept)
+		l.KeepSearchKeys(keep, func(err error) { t.Errorf("search keys: %v", err) })
+	}()
+	defer func() { stop(); <-kept }() // the keeper is done before the file closes
+	loaded := func(step string) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !l.keysReady(); time.Sleep(5 * time.Millisecond) { // polling with a deadline
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: search keys not loaded", step)
+			}
+		}
+	}
+	loaded("at start")
 	check := func(step string, status string, want []string, counts map[string]int64) {
 		t.Helper()
 		if got := searchIDs(t, l, ListFilter{Search: "garc", Statuses: []string{status}}); !slices.Equal(got, want) {
@@ -78,6 +94,15 @@ func TestSearchKeysFollowWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("after the log was pruned", "expired", []string{"inq_maria"}, map[string]int64{"expired": 1, "failed": 1})
+	// The keeper reads the copy whole again, and searches use it as before.
+	loaded("after the log was pruned")
+	if _, err := d.W.ExecContext(ctx, `UPDATE inquiries SET status = 'approved' WHERE id = 'inq_gab'`); err != nil {
+		t.Fatal(err)
+	}
+	check("after reading the table again", "approved", []string{"inq_gab"}, map[string]int64{"expired": 1, "approved": 1})
+	if !l.keysReady() {
+		t.Error("the copy read again was not used")
+	}
 }
 
 // TestSearchPagesThroughTies: inquiries created in the same millisecond are paged by id, both
@@ -216,4 +241,11 @@ func TestSearchKeysRefuseSparseRowids(t *testing.T) {
 	if got := searchIDs(t, l, ListFilter{Search: "smith", Statuses: []string{"approved"}, Now: now}); !slices.Equal(got, []string{"inq_ana", "inq_far", "inq_john"}) {
 		t.Errorf("search from the table: %v", got)
 	}
+}
+
+// keysReady reports whether searches may use the copy.
+func (l *Lister) keysReady() bool {
+	l.keys.mu.RLock()
+	defer l.keys.mu.RUnlock()
+	return l.keys.ready
 }

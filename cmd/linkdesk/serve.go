@@ -170,9 +170,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	loops.Loop(bulkEngine.Run) // resumes unfinished bulk sends after a restart
 	// Searches read the table until this has read every inquiry's keys (about a second a million).
 	loops.Loop(func(ctx context.Context) {
-		if err := lister.LoadSearchKeys(ctx); err != nil && ctx.Err() == nil {
+		lister.KeepSearchKeys(ctx, func(err error) {
 			log.Warn("search: keys not loaded; searches read them from the table", "err", err)
-		}
+		})
 	})
 
 	hs := &http.Server{
