@@ -237,7 +237,7 @@ func newLister(t *testing.T, d *DB, mem bool) *Lister {
 		if err := l.LoadSearchKeys(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if !l.keys.ready {
+		if !l.keysReady() {
 			t.Fatal("search keys not loaded")
 		}
 	}

@@ -53,8 +53,8 @@ const (
 // KeepSearchKeys reads every inquiry's keys into memory, for searches to use from then on, and
 // reads them whole again whenever a search finds the change log pruned past what the copy had
 // read, until ctx ends. The console runs it in the background from the start (a million
-// inquiries take a second or two); a load that fails is passed to warn and leaves searches
-// reading the table until the next.
+// inquiries take a second or two). A load that fails is passed to warn, and searches read the
+// table from then on (nothing asks again while the copy is unused).
 func (l *Lister) KeepSearchKeys(ctx context.Context, warn func(error)) {
 	for {
 		if err := l.LoadSearchKeys(ctx); err != nil && ctx.Err() == nil {

@@ -233,7 +233,7 @@ func TestSearchKeysRefuseSparseRowids(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := NewLister(d)
-	if err := l.LoadSearchKeys(ctx); err == nil || l.keys.ready {
+	if err := l.LoadSearchKeys(ctx); err == nil || l.keysReady() {
 		t.Fatalf("loaded a copy of rowids up to 5,000,000 for 5 inquiries (error %v)", err)
 	}
 	windowStart, windowBudget = 4, 4
