@@ -38,6 +38,9 @@ type Inquiry struct {
 	VersionAt time.Time
 	SyncedAt  time.Time
 	CreatedBy int64
+	// NoteNotSent and TagsNotSent say the source left the note or tags out (a webhook on a
+	// newer version may): the cached ones are kept, as absent is not empty.
+	NoteNotSent, TagsNotSent bool
 
 	// Joined for display.
 	CreatedByName string
@@ -108,6 +111,11 @@ func (d *DB) InquiriesByReference(ctx context.Context, ref string) ([]Inquiry, e
 // q.Name is Persona's name, which becomes the name read from the ID once the flow is done: a
 // cached name is kept (it is what staff typed) and a different one is stored as id_name, so
 // searching the typed name keeps working. Redaction clears both.
+//
+// An update never blanks what the cache holds: an empty email keeps the cached one, fields are
+// merged into the cached ones, a note or tags not sent keep theirs. A newer Persona version
+// leaves PII out of what it sends, which means "not sent", not "deleted"; only a redaction
+// (redacted_at set) clears them.
 func UpsertInquiry(ctx context.Context, x execer, q Inquiry) (bool, error) {
 	fields, _ := json.Marshal(q.Fields)
 	if q.Fields == nil {
@@ -129,8 +137,10 @@ func UpsertInquiry(ctx context.Context, x execer, q Inquiry) (bool, error) {
 			name = CASE WHEN inquiries.name = '' OR excluded.redacted_at IS NOT NULL THEN excluded.name ELSE inquiries.name END,
 			id_name = CASE WHEN excluded.redacted_at IS NOT NULL OR inquiries.name = '' OR excluded.name = '' THEN ''
 				WHEN excluded.name = inquiries.name THEN '' ELSE excluded.name END,
-			email = excluded.email, fields = excluded.fields,
-			note = excluded.note, tags = excluded.tags, created_at = excluded.created_at, updated_at = excluded.updated_at,
+			email = CASE WHEN excluded.email = '' AND excluded.redacted_at IS NULL THEN inquiries.email ELSE excluded.email END,
+			fields = CASE WHEN excluded.redacted_at IS NOT NULL THEN excluded.fields ELSE json_patch(inquiries.fields, excluded.fields) END,
+			note = CASE WHEN ?23 THEN inquiries.note ELSE excluded.note END,
+			tags = CASE WHEN ?24 THEN inquiries.tags ELSE excluded.tags END, created_at = excluded.created_at, updated_at = excluded.updated_at,
 			started_at = excluded.started_at, completed_at = excluded.completed_at, failed_at = excluded.failed_at,
 			decided_at = excluded.decided_at, expired_at = excluded.expired_at, redacted_at = excluded.redacted_at,
 			expires_at = excluded.expires_at, version_at = excluded.version_at, synced_at = excluded.synced_at,
@@ -140,7 +150,7 @@ func UpsertInquiry(ctx context.Context, x execer, q Inquiry) (bool, error) {
 		q.ID, q.ReferenceID, q.TemplateID, q.Status, q.Name, q.Email, string(fields), q.Note, string(tags),
 		q.CreatedAt.UnixMilli(), q.UpdatedAt.UnixMilli(), ms(q.StartedAt), ms(q.CompletedAt), ms(q.FailedAt),
 		ms(q.DecidedAt), ms(q.ExpiredAt), ms(q.RedactedAt), ms(q.ExpiresAt), q.VersionAt.UnixMilli(),
-		q.SyncedAt.UnixMilli(), nullID(q.CreatedBy), q.Status.Stage())
+		q.SyncedAt.UnixMilli(), nullID(q.CreatedBy), q.Status.Stage(), q.NoteNotSent, q.TagsNotSent)
 	if err != nil {
 		return false, fmt.Errorf("db: upsert inquiry %s: %w", q.ID, err)
 	}

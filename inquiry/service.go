@@ -129,6 +129,7 @@ func fromPersona(p *persona.Inquiry, version time.Time) db.Inquiry {
 		ID: p.ID, ReferenceID: p.ReferenceID, TemplateID: p.TemplateID, Status: model.Status(p.Status),
 		Name: p.Name(), Email: p.Field("email-address"), Note: p.Note, Tags: p.Tags,
 		Fields: map[string]string{}, SyncedAt: time.Now(),
+		NoteNotSent: !p.Sent("note"), TagsNotSent: !p.Sent("tags"),
 	}
 	for _, k := range FieldKeys {
 		if v := p.Field(k); v != "" {

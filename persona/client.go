@@ -175,6 +175,7 @@ func (c *Client) do(ctx context.Context, cl call) (*document, error) {
 			if err := decodeJSON(respBody, &d); err != nil {
 				return nil, fmt.Errorf("persona: %s: decode response (HTTP %d): %w", op, status, err)
 			}
+			d.Meta = kebabKeys(d.Meta)
 			return &d, nil
 		}
 		if ctx.Err() != nil {

@@ -53,7 +53,16 @@ type Inquiry struct {
 	Attributes json.RawMessage
 
 	flat map[string]string // scalar top-level attributes, for Field's fallback
+	sent map[string]bool   // the attributes the document carried (kebab keys), null ones too
+	// unreadable names what a webhook must not carry: attributes present but not readable
+	// (a date that is no date, fields that are no object). API answers tolerate them.
+	unreadable []string
 }
+
+// Sent reports whether the document carried the attribute (kebab key), even as null. An
+// attribute it did not carry was not sent, which is not the same as empty: a webhook on a
+// newer version leaves out what an older one sent.
+func (q *Inquiry) Sent(attr string) bool { return q != nil && q.sent[attr] }
 
 // FieldValue is one entry of an inquiry's fields: {"type": ..., "value": ...}.
 // Value holds JSON-decoded data; numbers are json.Number so nothing is lost.
@@ -62,13 +71,15 @@ type FieldValue struct {
 	Value any
 }
 
-// Field returns the field's value as a string ("" when absent or null). It
+// Field returns the field's value as a string ("" when absent or null), by its key in any
+// inflection (name-first, name_first, nameFirst). It
 // falls back to the flattened top-level attribute of the same name
 // (name-first, birthdate, ...) which versions before 2025-10-27 carry.
 func (q *Inquiry) Field(key string) string {
 	if q == nil {
 		return ""
 	}
+	key = kebabKey(key) // fields are kept under kebab keys, whatever form Persona sent
 	if f, ok := q.Fields[key]; ok && f.Value != nil {
 		return valueString(f.Value)
 	}
@@ -81,7 +92,7 @@ func (q *Inquiry) Field(key string) string {
 	if len(q.Attributes) == 0 || decodeJSON(q.Attributes, &attrs) != nil {
 		return ""
 	}
-	return flatten(attrs)[key]
+	return flatten(kebabKeys(attrs))[key]
 }
 
 // Name is "first middle last" with empty parts left out.
@@ -141,7 +152,7 @@ func inquiryFromResource(r *resource, included []json.RawMessage) (*Inquiry, err
 	if r.ID == "" {
 		return nil, errors.New("persona: decode inquiry: resource has no id")
 	}
-	if r.Type != "" && r.Type != "inquiry" {
+	if r.Type != "" && kebabKey(r.Type) != "inquiry" {
 		return nil, fmt.Errorf("persona: decode inquiry: resource %s is a %q, not an inquiry", quoteID(r.ID), r.Type)
 	}
 	if err := checkID("inquiry id", r.ID, PrefixInquiry); err != nil {
@@ -153,6 +164,8 @@ func inquiryFromResource(r *resource, included []json.RawMessage) (*Inquiry, err
 			return nil, fmt.Errorf("persona: decode inquiry %s: attributes: %w", r.ID, err)
 		}
 	}
+	attrs = kebabKeys(attrs)
+	rels := kebabKeys(r.Relationships)
 	q := &Inquiry{
 		ID:                r.ID,
 		Status:            attrString(attrs, "status"),
@@ -174,18 +187,23 @@ func inquiryFromResource(r *resource, included []json.RawMessage) (*Inquiry, err
 		ExpiredAt:         attrTime(attrs, "expired-at"),
 		RedactedAt:        attrTime(attrs, "redacted-at"),
 		ExpiresAt:         attrTime(attrs, "expires-at"),
-		VerificationIDs:   relIDs(r.Relationships["verifications"]),
-		SessionIDs:        relIDs(r.Relationships["sessions"]),
-		AccountID:         firstID(r.Relationships["account"]),
-		TemplateVersionID: firstID(r.Relationships["inquiry-template-version"]),
+		VerificationIDs:   relIDs(rels["verifications"]),
+		SessionIDs:        relIDs(rels["sessions"]),
+		AccountID:         firstID(rels["account"]),
+		TemplateVersionID: firstID(rels["inquiry-template-version"]),
 		flat:              flatten(attrs),
+		sent:              make(map[string]bool, len(attrs)),
 	}
+	for k := range attrs {
+		q.sent[k] = true
+	}
+	q.unreadable = unreadableAttrs(attrs)
 	if !isNull(r.Attributes) {
 		q.Attributes = append(json.RawMessage(nil), r.Attributes...)
 	}
-	q.TemplateID = firstID(r.Relationships["inquiry-template"])
+	q.TemplateID = firstID(rels["inquiry-template"])
 	if q.TemplateID == "" {
-		q.TemplateID = firstID(r.Relationships["template"])
+		q.TemplateID = firstID(rels["template"])
 	}
 	if q.TemplateID == "" {
 		q.TemplateID = q.TemplateVersionID
@@ -232,7 +250,7 @@ func includedName(included []json.RawMessage, id string) string {
 		}
 		var attrs map[string]json.RawMessage
 		if decodeJSON(r.Attributes, &attrs) == nil {
-			return attrString(attrs, "name")
+			return attrString(kebabKeys(attrs), "name")
 		}
 	}
 	return ""
@@ -243,6 +261,7 @@ func decodeFields(raw json.RawMessage) map[string]FieldValue {
 	if isNull(raw) || decodeJSON(raw, &m) != nil {
 		return nil
 	}
+	m = kebabKeys(m) // from 2025-10-27 fields keep their configured keys (name_first)
 	out := make(map[string]FieldValue, len(m))
 	for k, v := range m {
 		var f struct {
@@ -367,12 +386,41 @@ func attrTime(attrs map[string]json.RawMessage, key string) *time.Time {
 	return parseTime(attrString(attrs, key))
 }
 
+// earliestTime is before any date Persona sends; an earlier one (year 1, a zero time) is no date.
+var earliestTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// timeAttrs are the inquiry's timestamps.
+var timeAttrs = []string{"created-at", "updated-at", "started-at", "completed-at", "failed-at",
+	"marked-for-review-at", "decisioned-at", "expired-at", "redacted-at", "expires-at"}
+
+// unreadableAttrs lists the inquiry attributes that are present but cannot be read.
+func unreadableAttrs(attrs map[string]json.RawMessage) []string {
+	var out []string
+	for _, k := range timeAttrs {
+		raw, ok := attrs[k]
+		if !ok || isNull(raw) {
+			continue
+		}
+		var s string
+		if decodeJSON(raw, &s) != nil || parseTime(s) == nil {
+			out = append(out, fmt.Sprintf("%s %s is not a date", k, quoteID(string(raw))))
+		}
+	}
+	if raw, ok := attrs["fields"]; ok && !isNull(raw) {
+		var m map[string]json.RawMessage
+		if decodeJSON(raw, &m) != nil {
+			out = append(out, "fields is not an object")
+		}
+	}
+	return out
+}
+
 func parseTime(s string) *time.Time {
 	if s == "" {
 		return nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
+	if err != nil || t.Before(earliestTime) {
 		return nil
 	}
 	return &t

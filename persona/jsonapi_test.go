@@ -50,7 +50,7 @@ func TestDecodeInquiryTolerance(t *testing.T) {
 					got[k] = q.Field(k)
 				}
 				want := map[string]string{"name_first": "Ann", "age": "12345678901234567890", "ok": "true", "plain": "x",
-					"file": `{"byte_size":3,"filename":"a.png"}`, "multi": `["a","b"]`, "name-first": ""}
+					"file": `{"byte_size":3,"filename":"a.png"}`, "multi": `["a","b"]`, "name-first": "Ann"}
 				if !reflect.DeepEqual(got, want) {
 					t.Errorf("fields = %v\nwant %v", got, want)
 				}
@@ -109,5 +109,18 @@ func TestFieldOnHandBuiltInquiry(t *testing.T) {
 	var nilQ *Inquiry
 	if nilQ.Field("x") != "" {
 		t.Error("nil inquiry")
+	}
+}
+
+func TestKebabKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"name-first": "name-first", "name_first": "name-first", "nameFirst": "name-first",
+		"address_street_1": "address-street-1", "addressStreet1": "address-street-1", "address-street-1": "address-street-1",
+		"emailAddress": "email-address", "reference_id": "reference-id", "selfie2": "selfie2", "status": "status",
+		"inquiry_template": "inquiry-template", "inquiryTemplateVersion": "inquiry-template-version",
+	} {
+		if got := kebabKey(in); got != want {
+			t.Errorf("kebabKey(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -185,13 +186,9 @@ type Event struct {
 func ParseEvent(rawBody []byte) (*Event, error) {
 	var doc struct {
 		Data *struct {
-			Type       string `json:"type"`
-			ID         string `json:"id"`
-			Attributes struct {
-				Name      string          `json:"name"`
-				CreatedAt string          `json:"created-at"`
-				Payload   json.RawMessage `json:"payload"`
-			} `json:"attributes"`
+			Type       string                     `json:"type"`
+			ID         string                     `json:"id"`
+			Attributes map[string]json.RawMessage `json:"attributes"`
 		} `json:"data"`
 	}
 	if err := decodeJSON(rawBody, &doc); err != nil {
@@ -203,12 +200,24 @@ func ParseEvent(rawBody []byte) (*Event, error) {
 	if err := checkID("event id", doc.Data.ID, PrefixEvent); err != nil {
 		return nil, fmt.Errorf("persona: parse webhook event: %w", err)
 	}
-	a := doc.Data.Attributes
+	// The webhook's own key inflection (kebab, snake or camel) applies to these keys.
+	attrs := kebabKeys(doc.Data.Attributes)
+	a := struct {
+		Name, CreatedAt string
+		Payload         json.RawMessage
+	}{attrString(attrs, "name"), attrString(attrs, "created-at"), attrs["payload"]}
 	if a.Name == "" {
 		return nil, fmt.Errorf("persona: parse webhook event %s: no event name", doc.Data.ID)
 	}
+	if len(a.Name) > maxEventName {
+		return nil, fmt.Errorf("persona: parse webhook event %s: event name %s is too long", doc.Data.ID, quoteID(a.Name))
+	}
 	ev := &Event{ID: doc.Data.ID, Name: a.Name}
-	if t := parseTime(a.CreatedAt); t != nil {
+	if raw, ok := attrs["created-at"]; ok && !isNull(raw) {
+		t := parseTime(a.CreatedAt)
+		if t == nil {
+			return nil, fmt.Errorf("persona: parse webhook event %s: created-at %s is not a date", ev.ID, quoteID(string(raw)))
+		}
 		ev.CreatedAt = *t
 	}
 	if isNull(a.Payload) {
@@ -230,14 +239,40 @@ func ParseEvent(rawBody []byte) (*Event, error) {
 		return nil, fmt.Errorf("persona: parse webhook event %s: payload: %w", ev.ID, err)
 	}
 	ev.PayloadType, ev.PayloadID = r.Type, r.ID
+	r.Type = kebabKey(r.Type)
 	if r.Type == "inquiry" {
 		inq, err := inquiryFromResource(&r, payload.Included)
 		if err != nil {
 			return nil, fmt.Errorf("persona: parse webhook event %s: %w", ev.ID, err)
 		}
+		if err := inq.readable(); err != nil {
+			return nil, fmt.Errorf("persona: parse webhook event %s: inquiry %s: %w", ev.ID, inq.ID, err)
+		}
 		ev.Inquiry = inq
 	}
 	return ev, nil
+}
+
+// maxEventName bounds an event's name; Persona's are a few words (inquiry.marked-for-review).
+const maxEventName = 100
+
+// KnownStatuses are the inquiry statuses of every version Linkdesk reads. A webhook with
+// another status is refused (so Persona retries and the Webhooks page shows why) rather
+// than applied as a status the console cannot show or act on.
+var KnownStatuses = []string{StatusCreated, StatusPending, StatusCompleted, StatusFailed,
+	StatusExpired, StatusNeedsReview, StatusApproved, StatusDeclined}
+
+// readable refuses an inquiry from a webhook that the console could not apply faithfully.
+func (q *Inquiry) readable() error {
+	switch {
+	case q.Status == "":
+		return errors.New("the inquiry has no status")
+	case !slices.Contains(KnownStatuses, q.Status):
+		return fmt.Errorf("status %s is not one Linkdesk knows (%s)", quoteID(q.Status), strings.Join(KnownStatuses, ", "))
+	case len(q.unreadable) > 0:
+		return errors.New(strings.Join(q.unreadable, "; "))
+	}
+	return nil
 }
 
 // payloadPrefixes are the id prefixes of the payload types an event may carry. Other types
