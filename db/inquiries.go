@@ -112,7 +112,8 @@ func (d *DB) InquiriesByReference(ctx context.Context, ref string) ([]Inquiry, e
 // cached name is kept (it is what staff typed) and a different one is stored as id_name, so
 // searching the typed name keeps working. Redaction clears both.
 //
-// An update never blanks what the cache holds: an empty email keeps the cached one, fields are
+// An update never blanks what the cache holds: an empty email, reference ID or template (a
+// webhook whose relationships are turned off sends none) keeps the cached one, fields are
 // merged into the cached ones, a note or tags not sent keep theirs. A newer Persona version
 // leaves PII out of what it sends, which means "not sent", not "deleted"; only a redaction
 // (redacted_at set) clears them.
@@ -132,7 +133,9 @@ func UpsertInquiry(ctx context.Context, x execer, q Inquiry) (bool, error) {
 		created_at, updated_at, started_at, completed_at, failed_at, decided_at, expired_at, redacted_at, expires_at,
 		version_at, synced_at, created_by, stage)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET reference_id = excluded.reference_id, template_id = excluded.template_id,
+		ON CONFLICT (id) DO UPDATE SET
+			reference_id = CASE WHEN excluded.reference_id = '' THEN inquiries.reference_id ELSE excluded.reference_id END,
+			template_id = CASE WHEN excluded.template_id = '' THEN inquiries.template_id ELSE excluded.template_id END,
 			status = excluded.status,
 			name = CASE WHEN inquiries.name = '' OR excluded.redacted_at IS NOT NULL THEN excluded.name ELSE inquiries.name END,
 			id_name = CASE WHEN excluded.redacted_at IS NOT NULL OR inquiries.name = '' OR excluded.name = '' THEN ''

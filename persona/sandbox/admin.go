@@ -132,8 +132,8 @@ func parseLatency(v json.RawMessage) (time.Duration, error) {
 func (s *Sandbox) adminWebhook(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		u, secret := s.webhookTarget()
-		adminJSON(w, http.StatusOK, map[string]any{"url": u, "secret-set": secret != ""})
+		u, secrets := s.webhookTarget()
+		adminJSON(w, http.StatusOK, map[string]any{"url": u, "secret-set": secrets[0] != ""})
 	case http.MethodPost, http.MethodPut:
 		var in struct {
 			URL    string `json:"url"`

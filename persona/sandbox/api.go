@@ -27,6 +27,8 @@ type apiCall struct {
 	doc  map[string]any // the JSON body, nil when empty
 	id   string         // the path's object id, if any
 	base string         // the sandbox's public base URL
+	// shape is the request's Persona-Version and Key-Inflection: the answer's form.
+	shape shape
 }
 
 type apiResult struct {
@@ -37,7 +39,9 @@ type apiResult struct {
 type apiError struct {
 	Title   string     `json:"title"`
 	Details string     `json:"details,omitempty"`
+	Code    string     `json:"code,omitempty"`
 	Source  *errSource `json:"source,omitempty"`
+	Meta    obj        `json:"meta,omitempty"`
 }
 
 type errSource struct {
@@ -48,6 +52,8 @@ func errResult(status int, title, details string) apiResult {
 	return apiResult{status, map[string]any{"errors": []apiError{{Title: title, Details: details}}}}
 }
 
+// errPointer is an error naming the request's part at fault. Persona's 404 answers have no
+// source (the error schema of not-found has none), so only 422s use it.
 func errPointer(status int, title, details, pointer string) apiResult {
 	return apiResult{status, map[string]any{"errors": []apiError{{Title: title, Details: details, Source: &errSource{pointer}}}}}
 }
@@ -93,6 +99,7 @@ var apiRoutes = []apiRoute{
 	{"GET /inquiry-templates/{id}", (*Sandbox).apiRetrieveTemplate},
 	{"GET /inquiry-sessions/{id}", (*Sandbox).apiRetrieveSession},
 	{"GET /accounts/{id}", (*Sandbox).apiRetrieveAccount},
+	{"GET /webhooks", (*Sandbox).apiListWebhooks},
 }
 
 // newAPIMux routes /api/v1 with every route, and every miss, inside
@@ -261,7 +268,12 @@ func (s *Sandbox) endpoint(pattern string, handle func(*Sandbox, *apiCall) apiRe
 			}()
 		}
 
-		c := &apiCall{q: r.URL.Query(), id: r.PathValue("id"), base: s.baseURL(r)}
+		sh, bad := shapeOf(r.Header.Get("Persona-Version"), r.Header.Get("Key-Inflection"))
+		if bad != nil {
+			writeJSON(w, *bad)
+			return
+		}
+		c := &apiCall{q: r.URL.Query(), id: r.PathValue("id"), base: s.baseURL(r), shape: sh}
 		var res apiResult
 		var out []byte
 		if doc, bad := parseBody(body); bad != nil {
@@ -313,6 +325,7 @@ func (s *Sandbox) handleLocked(handle func(*Sandbox, *apiCall) apiResult, c *api
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	res := handle(s, c)
+	res.body = inflect(res.body, c.shape)
 	out, err := json.Marshal(res.body)
 	if err == nil {
 		done(res, out)

@@ -318,7 +318,7 @@ func (s *Sandbox) apiSimulate(c *apiCall) apiResult {
 				}
 			}
 			if step == nil {
-				return errPointer(404, "Record not found", "data.verification_template_id is not found", "/meta/simulate-actions")
+				return errResult(404, "Record not found", "data.verification_template_id is not found")
 			}
 			v := s.newVerification(q, *step, a.typ == "create_passed_verification", stepInput{})
 			q.verifications = append(q.verifications, v.id)

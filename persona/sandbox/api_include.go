@@ -128,11 +128,11 @@ func (c *apiCall) sparse(o obj) obj {
 
 // inquiryDoc builds {data, included?, meta?} for q.
 func (s *Sandbox) inquiryDoc(c *apiCall, status int, q *inquiry, def []string, meta obj) apiResult {
-	inc, bad := c.includes(def)
+	inc, bad := c.includes(c.shape.defaultIncludesFor(def))
 	if bad != nil {
 		return *bad
 	}
-	doc := obj{{"data", c.sparse(s.inquiryResource(q))}}
+	doc := obj{{"data", c.sparse(s.inquiryIn(q, c.shape))}}
 	if len(inc) > 0 {
 		objs := s.included(q, inc)
 		for i := range objs {

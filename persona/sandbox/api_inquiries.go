@@ -50,14 +50,14 @@ func (s *Sandbox) apiCreateInquiry(c *apiCall) apiResult {
 	var tmpl *tmplDef
 	switch {
 	case ids[0] != "":
-		return errPointer(404, "Record not found", "data.attributes.template_id is not found", "/data/attributes/template-id")
+		return errResult(404, "Record not found", "data.attributes.template_id is not found")
 	case ids[1] != "":
 		if tmpl = s.tmplByID[ids[1]]; tmpl == nil {
-			return errPointer(404, "Record not found", "data.attributes.inquiry_template_id is not found", "/data/attributes/inquiry-template-id")
+			return errResult(404, "Record not found", "data.attributes.inquiry_template_id is not found")
 		}
 	default:
 		if tmpl = s.tmplByVersion[ids[2]]; tmpl == nil {
-			return errPointer(404, "Record not found", "data.attributes.inquiry_template_version_id is not found", "/data/attributes/inquiry-template-version-id")
+			return errResult(404, "Record not found", "data.attributes.inquiry_template_version_id is not found")
 		}
 	}
 
@@ -105,7 +105,7 @@ func (s *Sandbox) apiCreateInquiry(c *apiCall) apiResult {
 		return *bad
 	}
 
-	if in.fields, in.fieldOrder, bad = attributeFields(attrs); bad != nil {
+	if in.fields, in.fieldOrder, bad = attributeFields(attrs, c.shape); bad != nil {
 		return *bad
 	}
 
@@ -137,7 +137,7 @@ func (s *Sandbox) apiCreateInquiry(c *apiCall) apiResult {
 	case accountID != "":
 		a := s.accounts[accountID]
 		if a == nil {
-			return errPointer(404, "Record not found", "data.attributes.account_id is not found", "/data/attributes/account-id")
+			return errResult(404, "Record not found", "data.attributes.account_id is not found")
 		}
 		in.accountID = a.id
 		if in.referenceID == "" {
@@ -148,16 +148,16 @@ func (s *Sandbox) apiCreateInquiry(c *apiCall) apiResult {
 	}
 
 	q := s.createInquiry(in)
-	var meta2 obj
+	// Persona always answers a create with meta, its three keys null unless asked for.
+	meta2 := obj{{"session-token", nil}, {"one-time-link", nil}, {"one-time-link-short", nil}}
 	if wantSession {
 		ss := s.newSession(q, "")
-		meta2 = append(meta2, kv{"session-token", s.sessionToken(ss, c.base)})
+		meta2[0].v = s.sessionToken(ss, c.base)
 	}
 	if wantLink {
 		l := s.oneTimeLinkFor(q, 0)
-		meta2 = append(meta2,
-			kv{"one-time-link", c.base + "/verify?code=" + l.code},
-			kv{"one-time-link-short", c.base + "/verify?code=" + l.short})
+		meta2[1].v = c.base + "/verify?code=" + l.code
+		meta2[2].v = c.base + "/verify?code=" + l.short
 	}
 	return s.inquiryDoc(c, http.StatusCreated, q, nil, meta2)
 }
@@ -195,7 +195,7 @@ func (s *Sandbox) apiUpdateInquiry(c *apiCall) apiResult {
 	if bad != nil {
 		return *bad
 	}
-	fields, order, bad := attributeFields(attrs)
+	fields, order, bad := attributeFields(attrs, c.shape)
 	if bad != nil {
 		return *bad
 	}
@@ -224,5 +224,6 @@ func (s *Sandbox) apiRedactInquiry(c *apiCall) apiResult {
 		return conflict("Inquiry already redacted")
 	}
 	s.redact(q)
+	s.emit(q, "inquiry.redacted", q.redactedAt)
 	return s.inquiryDoc(c, http.StatusOK, q, nil, nil)
 }

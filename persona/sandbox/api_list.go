@@ -203,7 +203,7 @@ func (s *Sandbox) apiListInquiries(c *apiCall) apiResult {
 	}
 	data := make([]obj, 0, len(page))
 	for _, q := range page {
-		data = append(data, c.sparse(s.inquiryResource(q)))
+		data = append(data, c.sparse(s.inquiryIn(q, c.shape)))
 	}
 	return apiResult{http.StatusOK, obj{{"data", data}, {"links", obj{{"prev", prev}, {"next", next}}}}}
 }

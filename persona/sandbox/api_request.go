@@ -184,11 +184,11 @@ func parseFields(raw map[string]any, pointer string) (map[string]field, []string
 }
 
 // attributeFields reads an inquiry's fields from data.attributes.fields and
-// from top-level PII attributes (accepted before 2025-10-27).
-func attributeFields(attrs map[string]any) (map[string]field, []string, *apiResult) {
+// from top-level PII attributes (accepted before 2025-10-27, ignored since).
+func attributeFields(attrs map[string]any, sh shape) (map[string]field, []string, *apiResult) {
 	raw := map[string]any{}
 	for _, f := range standardFields {
-		if v, ok := attrs[f.key]; ok {
+		if v, ok := attrs[f.key]; ok && !sh.fieldsVerbatim() { // ignored from 2025-10-27
 			raw[f.key] = v
 		}
 	}

@@ -150,8 +150,9 @@ func TestCreateInquiryShape(t *testing.T) {
 	if _, ok := r.doc["included"]; ok {
 		t.Errorf("create should not include related objects without ?include")
 	}
-	if _, ok := r.doc["meta"]; ok {
-		t.Errorf("create should have no meta without auto-create flags")
+	// The create schema requires meta, its three keys null unless asked for.
+	if m, ok := r.doc["meta"].(map[string]any); !ok || len(m) != 3 || m["session-token"] != nil || m["one-time-link"] != nil || m["one-time-link-short"] != nil {
+		t.Errorf("meta %v, want session-token, one-time-link and one-time-link-short all null", r.doc["meta"])
 	}
 }
 
@@ -219,8 +220,8 @@ func TestCreateValidation(t *testing.T) {
 		{"two templates", map[string]any{"data": map[string]any{"attributes": map[string]any{"inquiry-template-id": TemplateKYC, "inquiry-template-version-id": TemplateKYCVersion}}}, 400, "Bad Request", msgTemplateMissing, ""},
 		{"empty body", nil, 400, "Bad Request", "data must be filled", ""},
 		{"not JSON", "{nope", 400, "Bad Request", "The request body is not valid JSON", ""},
-		{"unknown template", map[string]any{"data": map[string]any{"attributes": map[string]any{"inquiry-template-id": "itmpl_unknown"}}}, 404, "Record not found", "data.attributes.inquiry_template_id is not found", "/data/attributes/inquiry-template-id"},
-		{"legacy template", map[string]any{"data": map[string]any{"attributes": map[string]any{"template-id": "tmpl_x"}}}, 404, "Record not found", "data.attributes.template_id is not found", "/data/attributes/template-id"},
+		{"unknown template", map[string]any{"data": map[string]any{"attributes": map[string]any{"inquiry-template-id": "itmpl_unknown"}}}, 404, "Record not found", "data.attributes.inquiry_template_id is not found", ""},
+		{"legacy template", map[string]any{"data": map[string]any{"attributes": map[string]any{"template-id": "tmpl_x"}}}, 404, "Record not found", "data.attributes.template_id is not found", ""},
 		{"bad birthdate", map[string]any{"data": map[string]any{"attributes": map[string]any{"inquiry-template-id": TemplateKYC, "fields": map[string]any{"birthdate": "08/09/1995"}}}}, 422, "Record invalid", "fields.birthdate must be a date in the format YYYY-MM-DD", "/data/attributes/fields/birthdate"},
 		{"bad country", map[string]any{"data": map[string]any{"attributes": map[string]any{"inquiry-template-id": TemplateKYC, "fields": map[string]any{"address-country-code": "USA"}}}}, 422, "Record invalid", "fields.address-country-code must be an ISO 3166-1 alpha-2 country code", "/data/attributes/fields/address-country-code"},
 		{"reference id without account", map[string]any{"data": map[string]any{"attributes": map[string]any{"inquiry-template-id": TemplateKYC}}, "meta": map[string]any{"auto-create-account": false, "auto-create-account-reference-id": "x"}}, 400, "Bad Request", "", ""},
@@ -238,6 +239,9 @@ func TestCreateValidation(t *testing.T) {
 			}
 			if c.pointer != "" && r.str("errors.0.source.pointer") != c.pointer {
 				t.Errorf("pointer %q, want %q", r.str("errors.0.source.pointer"), c.pointer)
+			}
+			if _, has := jpath(r.doc, "errors.0.source").(map[string]any); c.status == 404 && has {
+				t.Errorf("a 404 has a source (Persona's not-found errors have none): %s", r.raw)
 			}
 		})
 	}

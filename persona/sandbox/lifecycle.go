@@ -90,13 +90,15 @@ func (s *Sandbox) accountFor(referenceID string) *account {
 // emit records a webhook event for q's current state and queues its delivery.
 func (s *Sandbox) emit(q *inquiry, name string, at time.Time) {
 	id := newID("evt_")
-	payload := obj{{"data", s.inquiryResource(q)}, {"included", s.included(q, defaultIncludes)}}
+	// Written in the webhook's own version and key inflection, whatever the API calls use.
+	sh := s.webhookShapeNow()
+	payload := obj{{"data", s.inquiryIn(q, sh)}, {"included", s.included(q, sh.defaultIncludesFor(defaultIncludes))}}
 	body := obj{{"data", obj{
 		{"type", "event"},
 		{"id", id},
 		{"attributes", obj{{"name", name}, {"payload", payload}, {"created-at", ts(at)}}},
 	}}}
-	b, err := json.Marshal(body)
+	b, err := json.Marshal(inflect(body, sh))
 	if err != nil {
 		panic("sandbox: marshal event: " + err.Error())
 	}

@@ -505,9 +505,15 @@ func (s *Sandbox) verificationResource(v *verification) obj {
 		{"verification-template-version", one(&ref{"verification-template-version/" + kind, v.step.vtmplv})},
 	}
 	if v.vtype == "verification/government-id" {
-		rels = append(rels, kv{"document", one(nil)})
+		rels = append(rels, kv{"document", one(&ref{"document/government-id", governmentIDDocument(v.id)})})
 	}
 	return obj{{"type", v.vtype}, {"id", v.id}, {"attributes", attrs}, {"relationships", rels}}
+}
+
+// governmentIDDocument is the id of the document a government-ID verification read: one per
+// verification, so derived from its id rather than stored.
+func governmentIDDocument(verificationID string) string {
+	return "doc_" + strings.TrimPrefix(verificationID, "ver_")
 }
 
 // usStates maps US state names to their postal abbreviations, for

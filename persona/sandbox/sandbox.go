@@ -25,6 +25,13 @@ type Options struct {
 	WebhookURL string
 	// WebhookSecret signs the webhook events (Persona-Signature).
 	WebhookSecret string
+	// WebhookSecrets also sign every delivery, as Persona does while a secret rotates: the
+	// header then carries one t=…,v1=… set per secret.
+	WebhookSecrets []string
+	// WebhookVersion is the API version the webhook's payloads are written in (default
+	// DefaultVersion), WebhookKeyInflection their keys' inflection (default kebab), as
+	// Persona's dashboard sets per webhook; GET /webhooks reports both.
+	WebhookVersion, WebhookKeyInflection string
 	// PublicURL is the sandbox's own base URL (e.g. http://127.0.0.1:8091),
 	// used to build hosted-flow and one-time links. Empty: derived from each
 	// request's Host.
@@ -121,6 +128,8 @@ type Sandbox struct {
 	hookMu        sync.RWMutex
 	webhookURL    string
 	webhookSecret string
+	webhookMore   []string // further secrets during a rotation
+	webhookShape  shape
 
 	clock  clock
 	timers *timerSet
@@ -169,6 +178,8 @@ func New(opts Options) *Sandbox {
 		retryScale:    opts.RetryScale,
 		webhookURL:    opts.WebhookURL,
 		webhookSecret: opts.WebhookSecret,
+		webhookMore:   opts.WebhookSecrets,
+		webhookShape:  shape{opts.WebhookVersion, opts.WebhookKeyInflection},
 		inquiries:     map[string]*inquiry{},
 		verifs:        map[string]*verification{},
 		sessions:      map[string]*session{},
@@ -194,6 +205,15 @@ func New(opts Options) *Sandbox {
 	s.jwtKey = make([]byte, 32)
 	if _, err := rand.Read(s.jwtKey); err != nil {
 		panic("sandbox: crypto/rand: " + err.Error())
+	}
+	if s.webhookShape.version == "" {
+		s.webhookShape.version = DefaultVersion
+	}
+	if s.webhookShape.inflection == "" {
+		s.webhookShape.inflection = "kebab"
+	}
+	if _, bad := shapeOf(s.webhookShape.version, s.webhookShape.inflection); bad != nil {
+		panic("sandbox: webhook version " + s.webhookShape.version + " or key inflection " + s.webhookShape.inflection + " is not one the sandbox speaks")
 	}
 	s.knobs = sanitizeKnobs(opts.Knobs)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -270,10 +290,23 @@ func (s *Sandbox) SetWebhook(url, secret string) {
 	s.hookMu.Unlock()
 }
 
-func (s *Sandbox) webhookTarget() (string, string) {
+// webhookTarget is where deliveries go and the secrets that sign them.
+func (s *Sandbox) webhookTarget() (string, []string) {
 	s.hookMu.RLock()
 	defer s.hookMu.RUnlock()
-	return s.webhookURL, s.webhookSecret
+	secrets := []string{s.webhookSecret}
+	for _, m := range s.webhookMore {
+		if m != "" && m != s.webhookSecret {
+			secrets = append(secrets, m)
+		}
+	}
+	return s.webhookURL, secrets
+}
+
+func (s *Sandbox) webhookShapeNow() shape {
+	s.hookMu.RLock()
+	defer s.hookMu.RUnlock()
+	return s.webhookShape
 }
 
 // Templates returns the seeded inquiry templates.

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -176,7 +177,7 @@ func (w *webhookSender) attempt(d *delivery) {
 	if s.ctx.Err() != nil {
 		return
 	}
-	target, secret := s.webhookTarget()
+	target, secrets := s.webhookTarget()
 	if target == "" {
 		s.counters.skipped.Add(1)
 		return
@@ -187,7 +188,7 @@ func (w *webhookSender) attempt(d *delivery) {
 		d.first = now
 	}
 	s.counters.attempts.Add(1)
-	ok := w.post(target, secret, d, now)
+	ok := w.post(target, secrets, d, now)
 	if ok {
 		s.counters.delivered.Add(1)
 		return
@@ -212,7 +213,17 @@ func sign(secret string, t time.Time, body []byte) string {
 	return "t=" + unix + ",v1=" + hex.EncodeToString(mac.Sum(nil))
 }
 
-func (w *webhookSender) post(target, secret string, d *delivery, now time.Time) bool {
+// signAll signs body with each secret, one set per secret separated by a space, as Persona
+// does while a webhook's secret rotates.
+func signAll(secrets []string, t time.Time, body []byte) string {
+	sets := make([]string, len(secrets))
+	for i, sec := range secrets {
+		sets[i] = sign(sec, t, body)
+	}
+	return strings.Join(sets, " ")
+}
+
+func (w *webhookSender) post(target string, secrets []string, d *delivery, now time.Time) bool {
 	ctx, cancel := context.WithTimeout(w.s.ctx, webhookTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(d.ev.body))
@@ -222,7 +233,7 @@ func (w *webhookSender) post(target, secret string, d *delivery, now time.Time) 
 	h := req.Header
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("User-Agent", "Persona-Sandbox (Linkdesk)")
-	h.Set("Persona-Signature", sign(secret, now, d.ev.body))
+	h.Set("Persona-Signature", signAll(secrets, now, d.ev.body))
 	h.Set("Persona-Webhook-Attempts-Made", strconv.Itoa(d.attempts))
 	h.Set("Persona-Webhook-Attempts-Left", strconv.Itoa(len(retrySchedule)+1-d.attempts))
 	h.Set("Persona-Webhook-First-Attempted-At", strconv.FormatInt(d.first.Unix(), 10))
