@@ -1,6 +1,6 @@
 // Package persona is a client for Persona's identity verification API
-// (https://docs.withpersona.com), pinned to Persona-Version 2023-01-05 with
-// kebab-case keys: inquiries, verifications, inquiry templates, typed errors,
+// (https://docs.withpersona.com), on Persona-Version 2023-01-05, 2025-10-27 or 2025-12-08
+// with kebab-case keys: inquiries, verifications, inquiry templates, webhooks, typed errors,
 // client-side rate limiting with retries, and webhook signature verification
 // and event parsing. It imports nothing from the rest of Linkdesk.
 package persona
@@ -24,7 +24,7 @@ import (
 // Defaults applied by New for zero Config fields.
 const (
 	DefaultBaseURL         = "https://api.withpersona.com/api/v1"
-	DefaultVersion         = "2023-01-05"
+	DefaultVersion         = "2025-12-08"
 	DefaultUserAgent       = "linkdesk-persona/1"
 	DefaultTimeout         = 15 * time.Second
 	DefaultRateLimit       = 300 // requests per minute, Persona's per-environment default
@@ -32,10 +32,15 @@ const (
 	DefaultBackoffBase     = 5 * time.Second // 5, 10, 20, 40 s as Persona advises
 )
 
-// SupportedVersions are the Persona-Version values whose response shapes this client parses
-// (kebab keys, flattened PII attributes beside fields, a default included). 2025-10-27 changed
-// those shapes, so it is not here until the client reads it.
-var SupportedVersions = []string{"2023-01-05"}
+// SupportedVersions are the Persona-Version values whose shapes this client reads and writes:
+// 2023-01-05 (kebab keys everywhere, PII also as top-level attributes, a default included),
+// 2025-10-27 (fields keep their configured keys, PII only in fields, nothing included unless
+// asked for) and 2025-12-08 (as 2025-10-27 for everything the console reads).
+var SupportedVersions = []string{"2023-01-05", "2025-10-27", "2025-12-08"}
+
+// fieldsVerbatim reports whether version v keeps the keys inside fields in their configured
+// form (2025-10-27 on): the client then sends field keys as templates configure them.
+func fieldsVerbatim(v string) bool { return v >= "2025-10-27" }
 
 // CheckVersion returns an error in words unless v ("" for the default) is a supported version.
 func CheckVersion(v string) error {
@@ -109,6 +114,9 @@ func New(cfg Config) *Client {
 func (c *Client) Stats() (requests, retries int64) {
 	return c.requests.Load(), c.retries.Load()
 }
+
+// Version is the Persona-Version the client sends.
+func (c *Client) Version() string { return c.cfg.Version }
 
 // IsSandboxKey reports whether the configured key is a Sandbox key. Persona
 // does not document the prefix, but every Sandbox key seen uses it.

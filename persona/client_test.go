@@ -27,6 +27,7 @@ func newTestClient(t *testing.T, handler http.HandlerFunc, tweak ...func(*Config
 	cfg := Config{
 		BaseURL:         srv.URL + "/api/v1/",
 		APIKey:          testKey,
+		Version:         "2023-01-05", // the bodies below are that version's; TestVersionBodies has the newer ones
 		UserAgent:       "linkdesk-test/1",
 		RateLimit:       600000,
 		MaxRetryElapsed: 2 * time.Second,
@@ -133,6 +134,31 @@ func TestRequestHeaders(t *testing.T) {
 	}
 	if r.RawQuery != "include=verifications%2Csessions" {
 		t.Errorf("query = %q", r.RawQuery)
+	}
+}
+
+// TestVersionBodies: from 2025-10-27 fields' keys are not inflected, so the client sends them as
+// templates configure them (snake), and asks for the template it was given by default before.
+func TestVersionBodies(t *testing.T) {
+	for _, v := range []string{"2025-10-27", "2025-12-08"} {
+		t.Run(v, func(t *testing.T) {
+			var rc recorder
+			c := newTestClient(t, rc.handler(okInquiry("inq_1")), func(cfg *Config) { cfg.Version = v })
+			if _, err := c.GetInquiry(context.Background(), "inq_1"); err != nil {
+				t.Fatal(err)
+			}
+			r := rc.last(t)
+			if r.Header.Get("Persona-Version") != v || r.RawQuery != "include=inquiry-template" {
+				t.Errorf("version %q, query %q", r.Header.Get("Persona-Version"), r.RawQuery)
+			}
+			if _, err := c.UpdateInquiry(context.Background(), "inq_1", UpdateInquiryParams{Fields: map[string]string{"email-address": "a@b.c", "address-street-1": "1 Main St"}}); err != nil {
+				t.Fatal(err)
+			}
+			jsonEqual(t, rc.last(t).Body, `{"data":{"attributes":{"fields":{"email_address":"a@b.c","address_street_1":"1 Main St"}}}}`)
+		})
+	}
+	if err := CheckVersion("2024-01-01"); err == nil || !strings.Contains(err.Error(), "2023-01-05, 2025-10-27, 2025-12-08") {
+		t.Errorf("CheckVersion(2024-01-01) = %v, want a refusal naming the versions", err)
 	}
 }
 

@@ -22,7 +22,8 @@ type CreateInquiryParams struct {
 	// Persona now prefers to the deprecated reference-id attribute.
 	ReferenceID string
 	// Fields are prefilled values under their kebab keys (name-first,
-	// birthdate, email-address, ...); empty values are left out.
+	// birthdate, email-address, ...); empty values are left out. From 2025-10-27 they are
+	// sent under the template's configured (snake) keys.
 	Fields             map[string]string
 	Note               string
 	Tags               []string
@@ -70,7 +71,7 @@ func (c *Client) CreateInquiry(ctx context.Context, p CreateInquiryParams) (*Inq
 	a.RedirectURI = p.RedirectURI
 	a.Note = p.Note
 	a.Tags = p.Tags
-	a.Fields = nonEmpty(p.Fields)
+	a.Fields = c.fieldKeys(nonEmpty(p.Fields))
 	b.Meta = map[string]any{}
 	if p.ReferenceID != "" {
 		b.Meta["auto-create-account-reference-id"] = p.ReferenceID
@@ -91,6 +92,11 @@ func (c *Client) GetInquiry(ctx context.Context, id string, include ...string) (
 	eid, err := escapeID("get inquiry", id)
 	if err != nil {
 		return nil, err
+	}
+	if len(include) == 0 && fieldsVerbatim(c.cfg.Version) {
+		// From 2025-10-27 nothing is included unless asked for; the template (its name) was
+		// included by default before, so ask for it in the same call.
+		include = []string{"inquiry-template"}
 	}
 	var q url.Values
 	if len(include) > 0 {
@@ -249,7 +255,7 @@ func (c *Client) UpdateInquiry(ctx context.Context, id string, p UpdateInquiryPa
 		return nil, err
 	}
 	attrs := map[string]any{}
-	if f := nonEmpty(p.Fields); f != nil {
+	if f := c.fieldKeys(nonEmpty(p.Fields)); f != nil {
 		attrs["fields"] = f
 	}
 	if p.Note != nil {
@@ -359,6 +365,20 @@ func commentBody(comment string) any {
 		return nil
 	}
 	return map[string]any{"meta": map[string]any{"comment": comment}}
+}
+
+// fieldKeys writes field keys as the version expects them: kebab (name-first) up to
+// 2023-01-05, where Key-Inflection applies inside fields too; from 2025-10-27 in the form
+// Persona's templates configure them (snake: name_first), as fields' keys are then verbatim.
+func (c *Client) fieldKeys(m map[string]string) map[string]string {
+	if m == nil || !fieldsVerbatim(c.cfg.Version) {
+		return m
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[strings.ReplaceAll(kebabKey(k), "-", "_")] = v
+	}
+	return out
 }
 
 func nonEmpty(m map[string]string) map[string]string {

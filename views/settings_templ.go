@@ -136,7 +136,7 @@ func SettingsPage(p Page, v SettingsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Select("Persona version", "version", [][2]string{{"2023-01-05", "2023-01-05"}}, v.Form).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Select("Persona version", "version", [][2]string{{"2025-12-08", "2025-12-08"}, {"2025-10-27", "2025-10-27"}, {"2023-01-05", "2023-01-05"}}, v.Form).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

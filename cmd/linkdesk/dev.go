@@ -10,11 +10,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/mail"
+	"github.com/linkdesk/linkdesk/persona"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
 
@@ -29,8 +32,12 @@ type devStack struct {
 }
 
 // startDev starts the sandbox (sending its webhooks to the console at baseURL with a fresh
-// secret) and the mail catcher.
-func startDev(baseURL string, log *slog.Logger) (*devStack, error) {
+// secret, in the console's Persona-Version, as a webhook made by the console's own calls
+// would be) and the mail catcher.
+func startDev(baseURL, version string, log *slog.Logger) (*devStack, error) {
+	if version == "" {
+		version = persona.DefaultVersion
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("dev: sandbox listen: %w", err)
@@ -38,7 +45,7 @@ func startDev(baseURL string, log *slog.Logger) (*devStack, error) {
 	d := &devStack{sandboxURL: "http://" + ln.Addr().String(), secret: "wbhsec_" + randomToken(24)}
 	d.sandbox = sandbox.New(sandbox.Options{
 		PublicURL: d.sandboxURL, WebhookURL: baseURL + "/webhooks/persona", WebhookSecret: d.secret,
-		InquiryExpiry: envDuration("SANDBOX_EXPIRY", 24*time.Hour),
+		WebhookVersion: version, InquiryExpiry: envDuration("SANDBOX_EXPIRY", 24*time.Hour),
 	})
 	d.srv = &http.Server{Handler: d.sandbox, ReadHeaderTimeout: 10 * time.Second}
 	go d.srv.Serve(ln)
@@ -93,17 +100,44 @@ func runSandbox(ctx context.Context, args []string, _ io.Reader, stdout io.Write
 	addr := fs.String("addr", env("SANDBOX_ADDR", "127.0.0.1:8091"), "address to listen on [LINKDESK_SANDBOX_ADDR]")
 	key := fs.String("api-key", env("SANDBOX_API_KEY", sandbox.DefaultAPIKey), "API key the sandbox accepts [LINKDESK_SANDBOX_API_KEY]")
 	hook := fs.String("webhook-url", env("SANDBOX_WEBHOOK_URL", ""), "where to send webhook events [LINKDESK_SANDBOX_WEBHOOK_URL]")
-	secret := fs.String("webhook-secret", env("SANDBOX_WEBHOOK_SECRET", ""), "secret that signs webhook events [LINKDESK_SANDBOX_WEBHOOK_SECRET]")
+	var secrets listFlag
+	if v := env("SANDBOX_WEBHOOK_SECRET", ""); v != "" {
+		secrets = splitList(v)
+	}
+	fs.Var(&secrets, "webhook-secret", "secret that signs webhook events; repeat it (or comma-separate) while rotating: each delivery is then signed with every one [LINKDESK_SANDBOX_WEBHOOK_SECRET]")
+	version := fs.String("webhook-version", env("SANDBOX_WEBHOOK_VERSION", sandbox.DefaultVersion), "API version of the webhook's payloads: "+strings.Join(sandbox.Versions, ", ")+" [LINKDESK_SANDBOX_WEBHOOK_VERSION]")
+	inflection := fs.String("webhook-key-inflection", env("SANDBOX_WEBHOOK_KEY_INFLECTION", "kebab"), "key inflection of the webhook's payloads: kebab, snake or camel [LINKDESK_SANDBOX_WEBHOOK_KEY_INFLECTION]")
 	public := fs.String("public-url", env("SANDBOX_PUBLIC_URL", ""), "the sandbox's public URL for links (default http://<addr>) [LINKDESK_SANDBOX_PUBLIC_URL]")
 	expiry := fs.Duration("expiry", envDuration("SANDBOX_EXPIRY", 24*time.Hour), "inquiry expiry interval [LINKDESK_SANDBOX_EXPIRY]")
 	state := fs.String("state", env("SANDBOX_STATE", ""), "file that keeps the sandbox's state across restarts, written before each answer; empty: in memory only [LINKDESK_SANDBOX_STATE]")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *hook != "" && *secret == "" {
+	if *hook != "" && len(secrets) == 0 {
 		return errors.New("sandbox: --webhook-url needs --webhook-secret to sign the events")
 	}
-	return sandbox.Run(ctx, *addr, sandbox.Options{APIKey: *key, WebhookURL: *hook, WebhookSecret: *secret, PublicURL: *public, InquiryExpiry: *expiry, StateFile: *state}, newLogger(stdout))
+	if !slices.Contains(sandbox.Versions, *version) {
+		return fmt.Errorf("sandbox: --webhook-version %q is not one the sandbox speaks: use %s", *version, strings.Join(sandbox.Versions, ", "))
+	}
+	if !slices.Contains(sandbox.Inflections, *inflection) {
+		return fmt.Errorf("sandbox: --webhook-key-inflection %q: use kebab, snake or camel", *inflection)
+	}
+	opts := sandbox.Options{APIKey: *key, WebhookURL: *hook, PublicURL: *public, InquiryExpiry: *expiry, StateFile: *state,
+		WebhookVersion: *version, WebhookKeyInflection: *inflection}
+	if len(secrets) > 0 {
+		opts.WebhookSecret, opts.WebhookSecrets = secrets[0], secrets[1:]
+	}
+	return sandbox.Run(ctx, *addr, opts, newLogger(stdout))
+}
+
+// listFlag collects a repeated flag's values (each may be comma-separated).
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, splitList(v)...)
+	return nil
 }
 
 func runMailcatcher(ctx context.Context, args []string, _ io.Reader, stdout io.Writer) error {

@@ -28,9 +28,11 @@ func TestPersonaVersionRefusedAtStart(t *testing.T) {
 			return runSync(context.Background(), append([]string{"--db", dbPath}, args...), nil, &bytes.Buffer{})
 		},
 	} {
-		err := run([]string{"--persona-version", "2025-10-27"})
-		if err == nil || !strings.Contains(err.Error(), `Persona-Version "2025-10-27" is not one Linkdesk understands`) || !strings.Contains(err.Error(), "2023-01-05") {
-			t.Errorf("%s --persona-version 2025-10-27: %v, want a refusal naming 2023-01-05", name, err)
+		// 2022-09-01 is a real Persona version, but not one whose shapes Linkdesk reads.
+		err := run([]string{"--persona-version", "2022-09-01"})
+		if err == nil || !strings.Contains(err.Error(), `Persona-Version "2022-09-01" is not one Linkdesk understands`) ||
+			!strings.Contains(err.Error(), "2023-01-05, 2025-10-27, 2025-12-08") {
+			t.Errorf("%s --persona-version 2022-09-01: %v, want a refusal naming the versions it reads", name, err)
 		}
 		t.Setenv("LINKDESK_PERSONA_VERSION", "latest")
 		if err := run(nil); err == nil || !strings.Contains(err.Error(), `"latest" is not one Linkdesk understands`) {

@@ -104,7 +104,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	secrets := splitList(c.webhookSecrets)
 	var dev *devStack
 	if c.dev {
-		if dev, err = startDev(c.baseURL, log); err != nil {
+		if dev, err = startDev(c.baseURL, c.persona.Version, log); err != nil {
 			return err
 		}
 		defer dev.close()
@@ -216,7 +216,7 @@ func personaFlags(fs *flag.FlagSet, st *inquiry.Settings) {
 	fs.StringVar(&st.APIBaseURL, "persona-api-url", env("PERSONA_API_URL", ""), "Persona API base URL (default https://api.withpersona.com/api/v1) [LINKDESK_PERSONA_API_URL]")
 	fs.StringVar(&st.HostedURL, "persona-hosted-url", env("PERSONA_HOSTED_URL", ""), "hosted-flow base URL, for a custom subdomain (default https://inquiry.withpersona.com) [LINKDESK_PERSONA_HOSTED_URL]")
 	fs.StringVar(&st.EnvironmentID, "persona-environment-id", env("PERSONA_ENVIRONMENT_ID", ""), "Persona environment id (env_...), for template links [LINKDESK_PERSONA_ENVIRONMENT_ID]")
-	fs.StringVar(&st.Version, "persona-version", env("PERSONA_VERSION", ""), "Persona-Version header (default 2023-01-05) [LINKDESK_PERSONA_VERSION]")
+	fs.StringVar(&st.Version, "persona-version", env("PERSONA_VERSION", ""), "Persona-Version the client sends: 2023-01-05, 2025-10-27 or 2025-12-08 (default "+persona.DefaultVersion+"); with --dev also the built-in sandbox's webhook version [LINKDESK_PERSONA_VERSION]")
 	fs.BoolVar(&st.RequireReference, "require-reference-id", envBool("REQUIRE_REFERENCE_ID", true), "require a reference ID on new inquiries [LINKDESK_REQUIRE_REFERENCE_ID]")
 }
 
