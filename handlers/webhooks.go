@@ -10,8 +10,12 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/views"
 )
+
+// WebhookPath is where Persona sends the console's webhook events (the route in routes.go).
+const WebhookPath = "/webhooks/persona"
 
 // maxWebhookBody caps a delivery. Persona's events are a few kilobytes; the cap is the
 // endpoint's own so it holds whatever the general body limit becomes.
@@ -123,6 +127,27 @@ func (ws *webhookState) warn(log *slog.Logger, reason string, attrs ...any) {
 	log.Warn("webhook refused", attrs...)
 }
 
+// webhookSettings reads, at Persona, the settings of the webhook that sends to endpoint, for the
+// Webhooks page; what the console cannot use becomes a warning there and in the log.
+func (s *Server) webhookSettings(ctx context.Context, endpoint string) views.WebhookSettingsView {
+	ws, err := s.inq.CheckWebhookSettings(ctx, endpoint)
+	if err != nil {
+		words := err.Error()
+		if p := inquiry.ProblemOf(err); p != nil {
+			words = p.Words
+		}
+		return views.WebhookSettingsView{Error: "Could not read the webhook's settings at Persona: " + words}
+	}
+	for _, w := range ws.Warnings {
+		s.log.Warn("webhook settings: " + w)
+	}
+	h := ws.Webhook
+	return views.WebhookSettingsView{
+		Found: ws.Found, ID: h.ID, Status: h.Status, Version: h.APIVersion, Inflection: h.KeyInflection,
+		Events: h.EnabledEvents, Allowlist: h.RelationshipAllowlist, Blocklist: h.AttributesBlocklist, Warnings: ws.Warnings,
+	}
+}
+
 var webhookCounters = []struct{ key, label string }{
 	{db.VerdictApplied, "Applied"},
 	{db.VerdictDuplicate, "Duplicate"},
@@ -147,9 +172,10 @@ func (s *Server) webhooksPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := views.WebhooksView{
-		URL: s.cfg.BaseURL + "/webhooks/persona", Secrets: len(s.cfg.WebhookSecrets),
+		URL: s.cfg.BaseURL + WebhookPath, Secrets: len(s.cfg.WebhookSecrets),
 		LastReceived: st.LastReceived, Pending: st.Pending, Now: now,
 	}
+	v.Settings = s.webhookSettings(r.Context(), v.URL)
 	for _, c := range webhookCounters {
 		n := st.Counters[c.key]
 		v.Counts = append(v.Counts, views.WebhookCount{Label: c.label, N: n.N, LastAt: n.LastAt, Detail: n.LastDetail})

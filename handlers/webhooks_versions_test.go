@@ -3,12 +3,14 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/internal/testkit"
 	"github.com/linkdesk/linkdesk/persona"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
@@ -190,5 +192,37 @@ func TestWebhookRefusesMalformedStatusAndDates(t *testing.T) {
 	}
 	if n := e.inquiryCount(); n != 1 {
 		t.Errorf("%d inquiries cached, want only the good one", n)
+	}
+}
+
+// TestWebhooksPageShowsPersonaSettings: the Webhooks page reads Persona's webhook list and shows
+// the settings of the webhook that sends to this console, or says in words (on the page and in
+// the log) that none does and what to set up in Persona's dashboard.
+func TestWebhooksPageShowsPersonaSettings(t *testing.T) {
+	logs := &testkit.Logs{}
+	e := newSandboxEnvWith(t, sandbox.Knobs{}, nil, wiring{log: slog.New(slog.NewTextHandler(logs, nil))})
+	pw := "admin password 123"
+	e.addUser("admin@example.com", db.RoleAdmin, pw)
+	admin := e.signIn("admin@example.com", pw)
+	res, page := e.do(admin, "GET", "/webhooks", nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("webhooks page: %d", res.StatusCode)
+	}
+	for _, want := range []string{"Settings at Persona", "API version", "<dd>2023-01-05</dd>", "<dd>kebab</dd>", "inquiry.approved", "Include all",
+		"Linkdesk reads everything this webhook sends."} {
+		if !strings.Contains(page, want) {
+			t.Errorf("webhooks page lacks %q", want)
+		}
+	}
+
+	// The sandbox's webhook now sends elsewhere: no webhook at Persona points here.
+	e.sb.SetWebhook("https://elsewhere.example/hook", e.secret)
+	_, page = e.do(admin, "GET", "/webhooks", nil)
+	want := "No webhook in Persona sends to " + e.ts.URL + "/webhooks/persona: add one in Persona&#39;s dashboard"
+	if !strings.Contains(page, want) {
+		t.Errorf("webhooks page lacks %q", want)
+	}
+	if !strings.Contains(logs.String(), "webhook settings: No webhook in Persona sends to") {
+		t.Errorf("no warning in the log:\n%s", logs.String())
 	}
 }

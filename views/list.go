@@ -123,7 +123,18 @@ type WebhooksView struct {
 	Counts       []WebhookCount
 	Events       []WebhookEventRow
 	Sync         string // the reconciler's state in words
+	Settings     WebhookSettingsView
 	Now          time.Time
+}
+
+// WebhookSettingsView is what Persona says about the webhook that sends to this console.
+type WebhookSettingsView struct {
+	Error                           string // Persona could not be asked, in words
+	Found                           bool
+	ID, Status, Version, Inflection string
+	Allowlist                       string // relationship allowlist: include_all or include_none
+	Events, Blocklist               []string
+	Warnings                        []string // what the console cannot use, and what to change
 }
 
 // Span says a duration in words: "4 h", "90 min", "2 days".
