@@ -35,4 +35,10 @@ func TestJourneyOnPersona20251208(t *testing.T) {
 	must(t, "list row approved", expect.Locator(row).ToContainText("Approved"))
 	must(t, "list row named", expect.Locator(row).ToContainText("Alexander Sample"))
 	must(t, "list row email", expect.Locator(row).ToContainText("alexander@example.com"))
+
+	// The Webhooks page reads the webhook's own settings at Persona: on the same version, usable.
+	click(t, p, lnk, "Webhooks")
+	settings := p.GetByRole("region", playwright.PageGetByRoleOptions{Name: "Settings at Persona"})
+	must(t, "webhook version shown", expect.Locator(settings).ToContainText("2025-12-08"))
+	must(t, "nothing to warn about", expect.Locator(settings).ToContainText("Linkdesk reads everything this webhook sends."))
 }

@@ -447,7 +447,7 @@ func webhookSettings(ws WebhookSettingsView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if ws.Found {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<dl class=\"facts\" aria-label=\"The webhook's settings at Persona\"><dt>Webhook</dt><dd><code>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<dl class=\"facts\"><dt>Webhook</dt><dd><code>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
