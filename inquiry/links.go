@@ -93,6 +93,9 @@ func (s *Service) newLink(ctx context.Context, a Actor, id, requestKey string) (
 			return nil, err
 		}
 		exp := time.Now().Add(ttl)
+		if prev := s.issuedBefore(ctx, id, link); prev != nil {
+			exp = prev.ExpiresAt // Persona handed back an unused link it gave before: its expiry stands
+		}
 		if !q.ExpiresAt.IsZero() && q.ExpiresAt.Before(exp) {
 			exp = q.ExpiresAt // the link dies with the inquiry
 		}
@@ -100,6 +103,22 @@ func (s *Service) newLink(ctx context.Context, a Actor, id, requestKey string) (
 	default:
 		return nil, fmt.Errorf("%w (it is %s)", ErrNoLinkNeeded, StatusWords(q.Status))
 	}
+}
+
+// issuedBefore finds the one-time link with this URL issued earlier for the inquiry (with its
+// expiry), or nil.
+func (s *Service) issuedBefore(ctx context.Context, id, url string) *db.Link {
+	links, err := s.db.Links(ctx, id)
+	if err != nil {
+		s.log.Warn("read the inquiry's links", "inquiry", id, "err", err)
+		return nil
+	}
+	for _, l := range links {
+		if l.Kind == "one-time" && l.URL == url && !l.ExpiresAt.IsZero() {
+			return &l
+		}
+	}
+	return nil
 }
 
 // CurrentLink returns the newest link issued for the inquiry that still works, or nil. The

@@ -300,3 +300,31 @@ func mailWaitCtx(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// TestReusedOneTimeLinkKeepsItsExpiry: Persona hands back an earlier one-time link while it is
+// unused; the console once showed it expiring now + the configured time, later than it does.
+func TestReusedOneTimeLinkKeepsItsExpiry(t *testing.T) {
+	e := newMailEnv(t)
+	ctx := context.Background()
+	q := e.create("cust-otl")
+	e.simulate(q.ID, "start_inquiry")
+	st := e.svc.Settings()
+	st.OneTimeLinkTTL = time.Hour // well before the inquiry's own expiry
+	e.svc.apply(st)
+	first, err := e.svc.NewLink(ctx, mailStaff, q.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.OneTimeLinkTTL = 2 * time.Hour // a later expiry the reused link does not get
+	e.svc.apply(st)
+	again, err := e.svc.NewLink(ctx, mailStaff, q.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.URL != first.URL {
+		t.Fatalf("Persona made a new link %s (the sandbox reuses an unused one)", again.URL)
+	}
+	if d := again.ExpiresAt.Sub(first.ExpiresAt); d < -time.Millisecond || d > time.Millisecond { // stored to the millisecond
+		t.Errorf("reused link expires %s, want its real expiry %s", again.ExpiresAt, first.ExpiresAt)
+	}
+}
