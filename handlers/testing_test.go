@@ -112,6 +112,7 @@ type wiring struct {
 	log    *slog.Logger // nil: discarded
 	// mail, when set, builds the mail side around the hub (the worker publishes to it).
 	mail func(*db.DB, *live.Hub) (inquiry.MailSetup, *mail.Catcher)
+	sandbox func(*sandbox.Options) // adjusts the sandbox's options before it starts
 }
 
 // newServer wires the console as cmd/linkdesk/serve.go does: one hub that the inquiry service
@@ -158,7 +159,11 @@ func newSandboxEnvWith(t testing.TB, knobs sandbox.Knobs, tweak func(*inquiry.Se
 	secret := "wbhsec_test_" + randomHex(8)
 	sbs := httptest.NewUnstartedServer(nil)
 	sbURL := "http://" + sbs.Listener.Addr().String()
-	sb := sandbox.New(sandbox.Options{PublicURL: sbURL, WebhookURL: consoleURL + "/webhooks/persona", WebhookSecret: secret, RetryScale: 0.001, Knobs: knobs})
+	opts := sandbox.Options{PublicURL: sbURL, WebhookURL: consoleURL + "/webhooks/persona", WebhookSecret: secret, RetryScale: 0.001, Knobs: knobs}
+	if w.sandbox != nil {
+		w.sandbox(&opts)
+	}
+	sb := sandbox.New(opts)
 	sbs.Config.Handler = sb
 	sbs.Start()
 

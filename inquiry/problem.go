@@ -57,5 +57,12 @@ func ProblemOf(err error) *Problem {
 			p.Fields[key] = msg // a later complaint about the same field wins, as Persona lists them
 		}
 	}
+	if persona.IsTagLimit(err) {
+		// Shown next to the Tags field, in words, whatever Persona's own text.
+		if p.Fields == nil {
+			p.Fields = map[string]string{}
+		}
+		p.Fields["tags"] = persona.TagLimitWords
+	}
 	return p
 }

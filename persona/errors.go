@@ -32,6 +32,10 @@ type ErrorItem struct {
 	Title   string
 	Details string
 	Pointer string // source.pointer, e.g. /data/attributes/birthdate
+	Code    string // Persona's machine-readable code, when it sends one
+	// Meta is the error's meta object as sent ("additional metadata about the error"), nil
+	// when absent.
+	Meta json.RawMessage
 }
 
 // Error gives a sentence staff can read, e.g.
@@ -102,9 +106,11 @@ func parseAPIError(status int, h http.Header, body []byte) *APIError {
 	e := &APIError{StatusCode: status, RequestID: h.Get("Request-Id")}
 	var doc struct {
 		Errors []struct {
-			Title   string `json:"title"`
-			Details string `json:"details"`
-			Detail  string `json:"detail"` // JSON:API's standard spelling, tolerated
+			Title   string          `json:"title"`
+			Details string          `json:"details"`
+			Detail  string          `json:"detail"` // JSON:API's standard spelling, tolerated
+			Code    json.RawMessage `json:"code"`
+			Meta    json.RawMessage `json:"meta"`
 			Source  struct {
 				Pointer string `json:"pointer"`
 			} `json:"source"`
@@ -116,7 +122,15 @@ func parseAPIError(status int, h http.Header, body []byte) *APIError {
 			if d == "" {
 				d = it.Detail
 			}
-			e.Errors = append(e.Errors, ErrorItem{Title: it.Title, Details: d, Pointer: it.Source.Pointer})
+			item := ErrorItem{Title: it.Title, Details: d, Pointer: it.Source.Pointer}
+			var code any
+			if !isNull(it.Code) && decodeJSON(it.Code, &code) == nil {
+				item.Code = valueString(code) // a string, or a number some errors use
+			}
+			if !isNull(it.Meta) {
+				item.Meta = append(json.RawMessage(nil), it.Meta...)
+			}
+			e.Errors = append(e.Errors, item)
 		}
 	}
 	if len(e.Errors) > 0 {
@@ -219,6 +233,26 @@ func IsTimeout(err error) bool {
 	return (errors.As(err, &ue) && ue.timeout) || statusOf(err) == http.StatusRequestTimeout
 }
 
+// TagLimitWords explain Persona's limit of active tags (2025-09-29) to staff.
+const TagLimitWords = "Persona allows at most 1,000 active tags in an organization, and that many are in use, so it refused a new tag. Use a tag that exists already, or leave the tags empty; an admin can remove unused tags in Persona's dashboard."
+
+// IsTagLimit reports Persona's 422 for a request that would create a tag past the
+// organization's limit of active tags. Persona documents the status, not the words, so any
+// 422 about tags that speaks of a limit counts.
+func IsTagLimit(err error) bool {
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.StatusCode != http.StatusUnprocessableEntity {
+		return false
+	}
+	for _, it := range ae.Errors {
+		text := strings.ToLower(it.Title + " " + it.Details + " " + it.Code + " " + it.Pointer)
+		if strings.Contains(text, "tag") && (strings.Contains(text, "limit") || strings.Contains(text, "1000") || strings.Contains(text, "1,000")) {
+			return true
+		}
+	}
+	return false
+}
+
 // RetryAfter is how long Persona asked us to wait after a 429, or zero.
 func RetryAfter(err error) time.Duration {
 	var ae *APIError
@@ -264,6 +298,8 @@ func Explain(err error) string {
 		return with("Persona has no such record. It may have been redacted, or it belongs to the other environment (Sandbox vs Production); check the id and the API key.")
 	case ae.StatusCode == http.StatusConflict:
 		return with("Persona refused because the record's current state does not allow this action. Refresh the inquiry and try again if it still makes sense.")
+	case IsTagLimit(err):
+		return TagLimitWords
 	case IsUnprocessable(err):
 		return with("Persona rejected the values sent. Correct them and try again.")
 	case ae.StatusCode == http.StatusTooManyRequests:

@@ -2,6 +2,7 @@ package persona
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -40,6 +41,14 @@ func TestParseAPIError(t *testing.T) {
 				{Title: "Record invalid", Details: "is not a country", Pointer: "/data/attributes/fields/address-country-code"},
 			},
 			wantError: "Persona: Record invalid (422): birthdate: must be a date; address-country-code: is not a country [request req_1]",
+		},
+		{
+			// Persona's error schema allows meta; some errors carry a code: both are kept.
+			name: "code and meta kept", status: 422,
+			body:      `{"errors":[{"title":"Record invalid","details":"Tag limit reached","code":"tag_limit_reached","meta":{"limit":1000}}]}`,
+			wantTitle: "Record invalid", wantDet: "Tag limit reached",
+			wantItems: []ErrorItem{{Title: "Record invalid", Details: "Tag limit reached", Code: "tag_limit_reached", Meta: json.RawMessage(`{"limit":1000}`)}},
+			wantError: "Persona: Record invalid (422): Tag limit reached [request req_1]",
 		},
 		{
 			name: "401 without details", status: 401,

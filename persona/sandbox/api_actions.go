@@ -193,11 +193,11 @@ func (s *Sandbox) tagNames(c *apiCall, many bool) ([]string, *apiResult) {
 }
 
 func (s *Sandbox) apiAddTag(c *apiCall) apiResult {
-	return s.apiTags(c, false, func(q *inquiry, names []string) { q.tags = dedupe(append(q.tags, names...)) })
+	return s.apiTags(c, false, true, func(q *inquiry, names []string) { q.tags = dedupe(append(q.tags, names...)) })
 }
 
 func (s *Sandbox) apiRemoveTag(c *apiCall) apiResult {
-	return s.apiTags(c, false, func(q *inquiry, names []string) {
+	return s.apiTags(c, false, false, func(q *inquiry, names []string) {
 		out := []string{}
 		for _, t := range q.tags {
 			if t != names[0] {
@@ -209,16 +209,20 @@ func (s *Sandbox) apiRemoveTag(c *apiCall) apiResult {
 }
 
 func (s *Sandbox) apiSetTags(c *apiCall) apiResult {
-	return s.apiTags(c, true, func(q *inquiry, names []string) { q.tags = dedupe(names) })
+	return s.apiTags(c, true, true, func(q *inquiry, names []string) { q.tags = dedupe(names) })
 }
 
-func (s *Sandbox) apiTags(c *apiCall, many bool, apply func(*inquiry, []string)) apiResult {
+// apiTags changes q's tags; adds says the change may create tags (bounded by the active-tag limit).
+func (s *Sandbox) apiTags(c *apiCall, many, adds bool, apply func(*inquiry, []string)) apiResult {
 	q := s.findInquiry(c.id)
 	if q == nil {
 		return notFound()
 	}
 	names, bad := s.tagNames(c, many)
 	if bad != nil {
+		return *bad
+	}
+	if bad := s.overTagLimit(names); adds && bad != nil {
 		return *bad
 	}
 	if _, bad := c.includes(nil); bad != nil {

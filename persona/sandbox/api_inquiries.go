@@ -104,6 +104,9 @@ func (s *Sandbox) apiCreateInquiry(c *apiCall) apiResult {
 	if in.tags, bad = stringList(attrs["tags"], "data.attributes.tags"); bad != nil {
 		return *bad
 	}
+	if bad := s.overTagLimit(in.tags); bad != nil {
+		return *bad
+	}
 
 	if in.fields, in.fieldOrder, bad = attributeFields(attrs, c.shape); bad != nil {
 		return *bad
@@ -193,6 +196,9 @@ func (s *Sandbox) apiUpdateInquiry(c *apiCall) apiResult {
 	_, tagsSet := attrs["tags"]
 	tags, bad := stringList(attrs["tags"], "data.attributes.tags")
 	if bad != nil {
+		return *bad
+	}
+	if bad := s.overTagLimit(tags); bad != nil {
 		return *bad
 	}
 	fields, order, bad := attributeFields(attrs, c.shape)

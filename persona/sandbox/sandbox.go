@@ -50,6 +50,9 @@ type Options struct {
 	// this file before the answer is sent, and a restart with the same file carries on from
 	// it (see persist.go). Empty: the state lives in memory only.
 	StateFile string
+	// ActiveTagLimit is how many distinct tags the organization may have active (default 1000,
+	// Persona's limit since 2025-09-29); a request that would create one more is a 422.
+	ActiveTagLimit int
 	Knobs
 }
 
@@ -121,6 +124,7 @@ type Sandbox struct {
 	expiry     time.Duration
 	retryScale float64
 	jwtKey     []byte
+	tagLimit   int
 
 	knobsMu sync.RWMutex
 	knobs   Knobs
@@ -176,6 +180,7 @@ func New(opts Options) *Sandbox {
 		publicURL:     strings.TrimRight(opts.PublicURL, "/"),
 		expiry:        opts.InquiryExpiry,
 		retryScale:    opts.RetryScale,
+		tagLimit:      opts.ActiveTagLimit,
 		webhookURL:    opts.WebhookURL,
 		webhookSecret: opts.WebhookSecret,
 		webhookMore:   opts.WebhookSecrets,
@@ -201,6 +206,9 @@ func New(opts Options) *Sandbox {
 	}
 	if s.retryScale <= 0 {
 		s.retryScale = 1
+	}
+	if s.tagLimit <= 0 {
+		s.tagLimit = 1000
 	}
 	s.jwtKey = make([]byte, 32)
 	if _, err := rand.Read(s.jwtKey); err != nil {
