@@ -111,7 +111,7 @@ type wiring struct {
 	limits live.Limits
 	log    *slog.Logger // nil: discarded
 	// mail, when set, builds the mail side around the hub (the worker publishes to it).
-	mail func(*db.DB, *live.Hub) (inquiry.MailSetup, *mail.Catcher)
+	mail    func(*db.DB, *live.Hub) (inquiry.MailSetup, *mail.Catcher)
 	sandbox func(*sandbox.Options) // adjusts the sandbox's options before it starts
 }
 
