@@ -281,7 +281,8 @@ func (s *Sandbox) hostedCode(w http.ResponseWriter, r *http.Request, code, redir
 	}
 	q := s.findInquiry(l.inquiryID)
 	now := time.Now()
-	usedUp := !l.firstUsed.IsZero() && now.After(l.firstUsed.Add(otlGrace))
+	browser := browserID(w, r)
+	usedUp := !l.firstUsed.IsZero() && (now.After(l.firstUsed.Add(otlGrace)) || l.browser != browser)
 	if q == nil || !now.Before(l.expiresAt) || usedUp || q.status == "expired" {
 		messagePage(w, http.StatusGone, "Link expired", "This one-time link has expired or was already used. Ask for a new link.")
 		return
@@ -296,10 +297,24 @@ func (s *Sandbox) hostedCode(w http.ResponseWriter, r *http.Request, code, redir
 		return
 	}
 	if l.firstUsed.IsZero() {
-		l.firstUsed = now
+		l.firstUsed, l.browser = now, browser
 	}
 	s.activate(ss, r)
 	http.Redirect(w, r, viewURL(q, s.sessionToken(ss, s.baseURL(r)), redirect), http.StatusSeeOther)
+}
+
+// browserCookie names the browser to the sandbox, so a one-time link opened again from another
+// browser is refused (Persona's one-time links are for one person; session-token links are not).
+const browserCookie = "sandbox_browser"
+
+// browserID returns the browser's id from its cookie, giving it one if it has none.
+func browserID(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(browserCookie); err == nil && len(c.Value) == 32 {
+		return c.Value
+	}
+	id := randomString(32)
+	http.SetCookie(w, &http.Cookie{Name: browserCookie, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: 30 * 24 * 3600})
+	return id
 }
 
 func (s *Sandbox) hostedTemplate(w http.ResponseWriter, r *http.Request, qv url.Values, redirect string) {

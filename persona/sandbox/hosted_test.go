@@ -209,6 +209,17 @@ func TestHostedFlowSessionRules(t *testing.T) {
 	if third.heading() != "Government ID" {
 		t.Errorf("one-time link within the grace period: %q", third.heading())
 	}
+	// Opened again from another browser (it was forwarded, or seen over a shoulder): refused at
+	// once, as Persona's one-time links are one person's; the first browser keeps working.
+	fourth := e.browser()
+	fourth.open("/verify?" + u.RawQuery)
+	if fourth.status != http.StatusGone || fourth.heading() != "Link expired" {
+		t.Errorf("one-time link from another browser: %d %q", fourth.status, fourth.heading())
+	}
+	third.open("/verify?" + u.RawQuery)
+	if third.heading() != "Government ID" {
+		t.Errorf("one-time link in its first browser after another tried it: %q", third.heading())
+	}
 	e.call("POST", "/inquiries/"+id+"/expire", nil)
 	third.open("/verify?" + u.RawQuery)
 	if third.status != http.StatusGone || third.heading() != "Link expired" {

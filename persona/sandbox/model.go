@@ -235,9 +235,11 @@ type oneTimeLink struct {
 	sessionID string
 	expiresAt time.Time
 	firstUsed time.Time
+	browser   string // the browser that first opened it (its sandbox_browser cookie)
 }
 
-// otlGrace is how long a one-time link keeps working after its first use.
+// otlGrace is how long a one-time link keeps working after its first use, in the browser that
+// used it (a reload); another browser is refused at once, as a one-time link is one person's.
 const otlGrace = 5 * time.Minute
 
 type check struct {

@@ -117,6 +117,7 @@ type otlJSON struct {
 	SessionID string    `json:"session_id"`
 	ExpiresAt time.Time `json:"expires_at"`
 	FirstUsed time.Time `json:"first_used"`
+	Browser   string    `json:"browser,omitempty"`
 }
 
 type idemJSON struct {
@@ -235,7 +236,7 @@ func (s *Sandbox) snapshot() ([]byte, error) {
 	}
 	for k, l := range s.otls {
 		if k == l.code { // each link is kept under its code and its short code
-			st.OneTimeLinks = append(st.OneTimeLinks, otlJSON{l.code, l.short, l.inquiryID, l.sessionID, l.expiresAt, l.firstUsed})
+			st.OneTimeLinks = append(st.OneTimeLinks, otlJSON{l.code, l.short, l.inquiryID, l.sessionID, l.expiresAt, l.firstUsed, l.browser})
 		}
 	}
 	// Maps marshal in key order; sort the rest so an unchanged state is byte-for-byte the same.
@@ -319,7 +320,7 @@ func (s *Sandbox) restore(b []byte) error {
 		}
 	}
 	for _, j := range st.OneTimeLinks {
-		l := &oneTimeLink{code: j.Code, short: j.Short, inquiryID: j.InquiryID, sessionID: j.SessionID, expiresAt: j.ExpiresAt, firstUsed: j.FirstUsed}
+		l := &oneTimeLink{code: j.Code, short: j.Short, inquiryID: j.InquiryID, sessionID: j.SessionID, expiresAt: j.ExpiresAt, firstUsed: j.FirstUsed, browser: j.Browser}
 		s.otls[l.code], s.otls[l.short] = l, l
 	}
 	for k, e := range st.Idempotency {
