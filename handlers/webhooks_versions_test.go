@@ -226,3 +226,41 @@ func TestWebhooksPageShowsPersonaSettings(t *testing.T) {
 		t.Errorf("no warning in the log:\n%s", logs.String())
 	}
 }
+
+// TestSandboxWebhooksOfEveryVersion: the sandbox's own signed webhooks, on every version and
+// key inflection Persona offers a webhook, for an inquiry the console created and cached: every
+// status is applied and nothing cached is blanked (the email was wiped on 2025-10-27 before).
+func TestSandboxWebhooksOfEveryVersion(t *testing.T) {
+	for _, version := range sandbox.Versions {
+		for _, inflection := range sandbox.Inflections {
+			t.Run(version+"/"+inflection, func(t *testing.T) {
+				e := newSandboxEnvWith(t, sandbox.Knobs{}, nil, wiring{sandbox: func(o *sandbox.Options) {
+					o.WebhookVersion, o.WebhookKeyInflection = version, inflection
+				}})
+				e.addUser("agent@example.com", db.RoleAgent, pw)
+				c := e.signIn("agent@example.com", pw)
+				form := alexanderForm(strings.Repeat("a", 32))
+				form.Set("email-address", "alexander@example.com")
+				res, _ := e.do(c, "POST", "/inquiries", form)
+				if res.StatusCode != http.StatusSeeOther {
+					t.Fatalf("create: %d", res.StatusCode)
+				}
+				id := strings.TrimPrefix(res.Header.Get("Location"), "/inquiries/")
+				if err := e.sb.Complete(id, true); err != nil {
+					t.Fatal(err)
+				}
+				eventually(t, "approved by webhook", 5*time.Second, func() bool { return e.cachedStatus(id) == "approved" })
+				e.sb.Close() // every delivery made; the rest is what the cache holds
+				q := e.cached(id)
+				if q.Email != "alexander@example.com" || q.Name != "Alexander Sample" || q.ReferenceID != "usr_ABC123" ||
+					q.TemplateID != sandbox.TemplateKYC || q.Fields["birthdate"] != "1977-08-31" {
+					t.Errorf("cached after the webhooks: email %q, name %q, reference %q, template %q, fields %v",
+						q.Email, q.Name, q.ReferenceID, q.TemplateID, q.Fields)
+				}
+				if n := e.counter(db.VerdictMalformed); n != 0 {
+					t.Errorf("%d deliveries refused as malformed", n)
+				}
+			})
+		}
+	}
+}
