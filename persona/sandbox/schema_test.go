@@ -204,6 +204,9 @@ func TestAnswersMatchOpenAPI(t *testing.T) {
 			call("POST", "/inquiries/"+second+"/decline", one+"/decline", nil)
 			call("DELETE", "/inquiries/"+second, one, nil)
 			call("GET", "/inquiries/inq_doesnotexist1", one, nil)
+			call("DELETE", "/inquiries/"+second, one, nil) // redacted already: 409
+			unauth := e.call("GET", "/inquiries/"+id, nil, append(h, "Authorization", "Bearer persona_sandbox_wrong")...)
+			st.check(t, d, "GET", one, unauth)
 			call("POST", "/inquiries", "/inquiries", map[string]any{"data": map[string]any{"attributes": map[string]any{}}})
 			call("POST", "/inquiries", "/inquiries", map[string]any{"data": map[string]any{"attributes": map[string]any{"inquiry-template-id": TemplateKYC, "fields": map[string]any{"birthdate": "31/08/1977"}}}})
 			call("POST", "/inquiries", "/inquiries", map[string]any{"data": map[string]any{"attributes": map[string]any{"inquiry-template-id": "itmpl_doesnotexist1"}}})
@@ -214,6 +217,61 @@ func TestAnswersMatchOpenAPI(t *testing.T) {
 			}
 			if os.Getenv("SCHEMA_REPORT") == "" && st.valid != st.total {
 				t.Errorf("%d of %d answers do not match Persona's %s document", st.total-st.valid, st.total, version)
+			}
+		})
+	}
+}
+
+// webhookSchema is the schema of event name's body in the document's webhooks section.
+func (d *openapiDoc) webhookSchema(name string) (*jsonschema.Schema, error) {
+	hooks, _ := d.doc["webhooks"].(map[string]any)
+	if _, ok := hooks[name]; !ok {
+		return nil, fmt.Errorf("event %s is not in the %s document", name, d.name)
+	}
+	return d.c.Compile(d.url + "#/webhooks/" + ptrEscape(name) + "/post/requestBody/content/application~1json/schema")
+}
+
+// TestWebhooksMatchOpenAPI: the sandbox's webhook bodies, with the webhook on each version,
+// validate against that version's official description of the event.
+func TestWebhooksMatchOpenAPI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads three 2 MB documents")
+	}
+	for _, version := range Versions {
+		t.Run(version, func(t *testing.T) {
+			d := loadOpenAPI(t, version)
+			rc := newReceiver(t, func(int) int { return 200 })
+			e := newEnv(t, Options{WebhookURL: rc.srv.URL, WebhookSecret: "wbhsec_schema", WebhookVersion: version})
+			id := e.create(TemplateKYC, "usr_schema", map[string]any{"name-first": "Alexander", "email-address": "a@example.com"})
+			b := e.browser()
+			b.open("/verify?inquiry-id=" + id)
+			walk(t, b, true)
+			e.call("DELETE", "/inquiries/"+id, nil)
+			e.waitSettled()
+			valid, total := 0, 0
+			for _, h := range rc.all() {
+				name := eventName(t, h)
+				total++
+				sch, err := d.webhookSchema(name)
+				if err == nil {
+					var inst any
+					if inst, err = jsonschema.UnmarshalJSON(bytes.NewReader(h.body)); err == nil {
+						err = sch.Validate(inst)
+					}
+				}
+				if err != nil {
+					msg := err.Error()
+					if len(msg) > 600 {
+						msg = msg[:600] + "…"
+					}
+					t.Logf("%s: %s", name, msg)
+					continue
+				}
+				valid++
+			}
+			t.Logf("%s: %d of %d webhook bodies match the official document", version, valid, total)
+			if os.Getenv("SCHEMA_REPORT") == "" && (valid != total || total == 0) {
+				t.Errorf("%d of %d webhook bodies do not match Persona's %s document", total-valid, total, version)
 			}
 		})
 	}
