@@ -127,9 +127,15 @@ func (ws *webhookState) warn(log *slog.Logger, reason string, attrs ...any) {
 	log.Warn("webhook refused", attrs...)
 }
 
+// webhookSettingsTimeout bounds the Webhooks page's call to Persona.
+const webhookSettingsTimeout = 5 * time.Second
+
 // webhookSettings reads, at Persona, the settings of the webhook that sends to endpoint, for the
 // Webhooks page; what the console cannot use becomes a warning there and in the log.
 func (s *Server) webhookSettings(ctx context.Context, endpoint string) views.WebhookSettingsView {
+	// Bounded well below staff's usual wait, so an unreachable Persona leaves the page usable.
+	ctx, cancel := context.WithTimeout(ctx, webhookSettingsTimeout)
+	defer cancel()
 	ws, err := s.inq.CheckWebhookSettings(ctx, endpoint)
 	if err != nil {
 		words := err.Error()

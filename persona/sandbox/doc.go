@@ -1,5 +1,6 @@
 // Package sandbox is Linkdesk's built-in stand-in for Persona: an in-process
-// http.Handler that speaks Persona's REST API (version 2023-01-05, kebab-case),
+// http.Handler that speaks Persona's REST API (versions 2023-01-05, 2025-10-27 and
+// 2025-12-08, in any key inflection),
 // serves a hosted flow a person can click through, sends signed webhooks on
 // Persona's retry schedule, and injects faults on demand. No machine that
 // runs Linkdesk's tests and demos reaches Persona, so the console is built and
@@ -183,9 +184,17 @@
 //     outcome, completed or failed, even when a workflow has since approved or
 //     marked the inquiry. No fields parameters are added. The Continue button
 //     that redirects is shown only when there is a redirect-uri.
-//  23. Persona-Version and Key-Inflection are accepted and ignored: answers
-//     are always 2023-01-05 with kebab-case keys. Request keys may be kebab,
-//     snake or camel case.
+//  23. Persona-Version (default 2023-01-05, the sandbox key's own) and
+//     Key-Inflection shape the answer (versions.go); another version or
+//     inflection is a 400. From 2025-10-27: no top-level PII, fields under
+//     their configured snake keys (never inflected), nothing included unless
+//     asked for, top-level PII in create and update ignored. Webhooks use the
+//     webhook's own version and inflection (Options), with included: [] from
+//     2025-10-27. Request keys may be kebab, snake or camel case.
+//  26. A one-time link is one browser's (a cookie): another browser is
+//     refused at once, the first keeps a 5-minute grace for reloads.
+//  27. At most ActiveTagLimit (1000) distinct tags are active; a request that
+//     would create another is a 422 naming the limit.
 //  24. address-subdivision-abbr is derived from a table of US states;
 //     address-postal-code-abbr repeats the postal code.
 //  25. perform-simulate-actions: create_passed_verification and
@@ -193,6 +202,7 @@
 //     inquiry) without moving the flow's steps; an impossible action is 422.
 //
 // Not implemented: the inquiry PDF, inquiry-session list/create/expire,
-// webhook management and events APIs, reports, documents and selfies
-// objects, tag ids, transactions, and the 2025-10-27 response shapes.
+// webhook management (beyond listing the one webhook) and events APIs,
+// reports, documents and selfies objects (a government ID's document is only
+// referenced), tag ids and transactions.
 package sandbox

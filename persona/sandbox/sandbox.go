@@ -453,7 +453,7 @@ func Run(ctx context.Context, addr string, opts Options, log *slog.Logger) error
 		"hosted_flow_url", sb.publicURL+"/verify",
 		"environment_id", EnvironmentID,
 		"api_key", keyNote,
-		"webhook_url", opts.WebhookURL,
+		"webhook_url", opts.WebhookURL, "webhook_version", sb.webhookShapeNow().version,
 		"state_file", opts.StateFile,
 		"knobs", sb.publicURL+"/_sandbox/knobs")
 	for _, t := range sb.Templates() {
