@@ -138,7 +138,8 @@ func UpsertInquiry(ctx context.Context, x execer, q Inquiry) (bool, error) {
 			template_id = CASE WHEN excluded.template_id = '' THEN inquiries.template_id ELSE excluded.template_id END,
 			status = excluded.status,
 			name = CASE WHEN inquiries.name = '' OR excluded.redacted_at IS NOT NULL THEN excluded.name ELSE inquiries.name END,
-			id_name = CASE WHEN excluded.redacted_at IS NOT NULL OR inquiries.name = '' OR excluded.name = '' THEN ''
+			id_name = CASE WHEN excluded.redacted_at IS NOT NULL OR inquiries.name = '' THEN ''
+				WHEN excluded.name = '' THEN inquiries.id_name
 				WHEN excluded.name = inquiries.name THEN '' ELSE excluded.name END,
 			email = CASE WHEN excluded.email = '' AND excluded.redacted_at IS NULL THEN inquiries.email ELSE excluded.email END,
 			fields = CASE WHEN excluded.redacted_at IS NOT NULL THEN excluded.fields ELSE json_patch(inquiries.fields, excluded.fields) END,
