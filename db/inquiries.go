@@ -38,8 +38,7 @@ type Inquiry struct {
 	VersionAt time.Time
 	SyncedAt  time.Time
 	CreatedBy int64
-	// NoteNotSent and TagsNotSent say the source left the note or tags out (a webhook on a
-	// newer version may): the cached ones are kept, as absent is not empty.
+	// NoteNotSent and TagsNotSent: the source left them out, so the cached ones are kept.
 	NoteNotSent, TagsNotSent bool
 
 	// Joined for display.
@@ -112,11 +111,8 @@ func (d *DB) InquiriesByReference(ctx context.Context, ref string) ([]Inquiry, e
 // cached name is kept (it is what staff typed) and a different one is stored as id_name, so
 // searching the typed name keeps working. Redaction clears both.
 //
-// An update never blanks what the cache holds: an empty email, reference ID or template (a
-// webhook whose relationships are turned off sends none) keeps the cached one, fields are
-// merged into the cached ones, a note or tags not sent keep theirs. A newer Persona version
-// leaves PII out of what it sends, which means "not sent", not "deleted"; only a redaction
-// (redacted_at set) clears them.
+// An update never blanks the cache (absent is "not sent": newer Persona versions leave PII out):
+// empty email, reference ID, template keep theirs, fields merge, note and tags need sending.
 func UpsertInquiry(ctx context.Context, x execer, q Inquiry) (bool, error) {
 	fields, _ := json.Marshal(q.Fields)
 	if q.Fields == nil {

@@ -367,20 +367,6 @@ func commentBody(comment string) any {
 	return map[string]any{"meta": map[string]any{"comment": comment}}
 }
 
-// fieldKeys writes field keys as the version expects them: kebab (name-first) up to
-// 2023-01-05, where Key-Inflection applies inside fields too; from 2025-10-27 in the form
-// Persona's templates configure them (snake: name_first), as fields' keys are then verbatim.
-func (c *Client) fieldKeys(m map[string]string) map[string]string {
-	if m == nil || !fieldsVerbatim(c.cfg.Version) {
-		return m
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[strings.ReplaceAll(kebabKey(k), "-", "_")] = v
-	}
-	return out
-}
-
 func nonEmpty(m map[string]string) map[string]string {
 	var out map[string]string
 	for k, v := range m {

@@ -1,11 +1,9 @@
 package persona
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -357,89 +355,4 @@ func firstID(raw json.RawMessage) string {
 		return ids[0]
 	}
 	return ""
-}
-
-func attrString(attrs map[string]json.RawMessage, key string) string {
-	var s string
-	if raw, ok := attrs[key]; ok && decodeJSON(raw, &s) == nil {
-		return s
-	}
-	return ""
-}
-
-func attrStrings(attrs map[string]json.RawMessage, key string) []string {
-	var vs []any
-	if raw, ok := attrs[key]; !ok || decodeJSON(raw, &vs) != nil {
-		return nil
-	}
-	out := make([]string, 0, len(vs))
-	for _, v := range vs {
-		if v != nil {
-			out = append(out, valueString(v))
-		}
-	}
-	return out
-}
-
-// attrTime parses an ISO 8601 timestamp; anything else (null, garbage) is nil.
-func attrTime(attrs map[string]json.RawMessage, key string) *time.Time {
-	return parseTime(attrString(attrs, key))
-}
-
-// earliestTime is before any date Persona sends; an earlier one (year 1, a zero time) is no date.
-var earliestTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// timeAttrs are the inquiry's timestamps.
-var timeAttrs = []string{"created-at", "updated-at", "started-at", "completed-at", "failed-at",
-	"marked-for-review-at", "decisioned-at", "expired-at", "redacted-at", "expires-at"}
-
-// unreadableAttrs lists the inquiry attributes that are present but cannot be read.
-func unreadableAttrs(attrs map[string]json.RawMessage) []string {
-	var out []string
-	for _, k := range timeAttrs {
-		raw, ok := attrs[k]
-		if !ok || isNull(raw) {
-			continue
-		}
-		var s string
-		if decodeJSON(raw, &s) != nil || parseTime(s) == nil {
-			out = append(out, fmt.Sprintf("%s %s is not a date", k, quoteID(string(raw))))
-		}
-	}
-	if raw, ok := attrs["fields"]; ok && !isNull(raw) {
-		var m map[string]json.RawMessage
-		if decodeJSON(raw, &m) != nil {
-			out = append(out, "fields is not an object")
-		}
-	}
-	return out
-}
-
-func parseTime(s string) *time.Time {
-	if s == "" {
-		return nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil || t.Before(earliestTime) {
-		return nil
-	}
-	return &t
-}
-
-func isNull(raw json.RawMessage) bool {
-	raw = bytes.TrimSpace(raw)
-	return len(raw) == 0 || bytes.Equal(raw, []byte("null"))
-}
-
-// decodeJSON decodes with json.Number so large numbers in fields survive.
-func decodeJSON(raw []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("unexpected data after JSON value")
-	}
-	return nil
 }

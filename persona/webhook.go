@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -251,28 +250,6 @@ func ParseEvent(rawBody []byte) (*Event, error) {
 		ev.Inquiry = inq
 	}
 	return ev, nil
-}
-
-// maxEventName bounds an event's name; Persona's are a few words (inquiry.marked-for-review).
-const maxEventName = 100
-
-// KnownStatuses are the inquiry statuses of every version Linkdesk reads. A webhook with
-// another status is refused (so Persona retries and the Webhooks page shows why) rather
-// than applied as a status the console cannot show or act on.
-var KnownStatuses = []string{StatusCreated, StatusPending, StatusCompleted, StatusFailed,
-	StatusExpired, StatusNeedsReview, StatusApproved, StatusDeclined}
-
-// readable refuses an inquiry from a webhook that the console could not apply faithfully.
-func (q *Inquiry) readable() error {
-	switch {
-	case q.Status == "":
-		return errors.New("the inquiry has no status")
-	case !slices.Contains(KnownStatuses, q.Status):
-		return fmt.Errorf("status %s is not one Linkdesk knows (%s)", quoteID(q.Status), strings.Join(KnownStatuses, ", "))
-	case len(q.unreadable) > 0:
-		return errors.New(strings.Join(q.unreadable, "; "))
-	}
-	return nil
 }
 
 // payloadPrefixes are the id prefixes of the payload types an event may carry. Other types

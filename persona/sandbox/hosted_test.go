@@ -209,8 +209,7 @@ func TestHostedFlowSessionRules(t *testing.T) {
 	if third.heading() != "Government ID" {
 		t.Errorf("one-time link within the grace period: %q", third.heading())
 	}
-	// Opened again from another browser (it was forwarded, or seen over a shoulder): refused at
-	// once, as Persona's one-time links are one person's; the first browser keeps working.
+	// Another browser is refused at once (one person's link); the first one keeps working.
 	fourth := e.browser()
 	fourth.open("/verify?" + u.RawQuery)
 	if fourth.status != http.StatusGone || fourth.heading() != "Link expired" {
