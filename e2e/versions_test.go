@@ -42,3 +42,37 @@ func TestJourneyOnPersona20251208(t *testing.T) {
 	must(t, "webhook version shown", expect.Locator(settings).ToContainText("2025-12-08"))
 	must(t, "nothing to warn about", expect.Locator(settings).ToContainText("Linkdesk reads everything this webhook sends."))
 }
+
+// A one-time link is one person's: once opened, the same link from another browser is refused
+// (Persona's one-time-link guide), while the browser that opened it may reload it.
+func TestOneTimeLinkRefusedInAnotherBrowser(t *testing.T) {
+	c := startConsole(t)
+	p := newPage(t)
+	setUpAdmin(t, c, p)
+	click(t, p, lnk, "New inquiry")
+	fill(t, p, "Reference ID", "usr_OTL", "First name", "Pat", "Last name", "Doe", "Email address", "pat@example.com")
+	click(t, p, btn, "Create inquiry")
+	flow, err := p.Context().NewPage()
+	must(t, "new page", err)
+	_, err = flow.Goto(hostedLink(t, p))
+	must(t, "open hosted link", err)
+	continueStep(t, flow) // started: the link to hand out is now a one-time link
+	flow.Close()
+	must(t, "pending", expect.Locator(p.Locator("#inquiry-status")).ToContainText("Pending"))
+	click(t, p, btn, "Resume and email")
+	link := hostedLink(t, p)
+
+	first, err := p.Context().NewPage()
+	must(t, "first browser", err)
+	_, err = first.Goto(link)
+	must(t, "open one-time link", err)
+	must(t, "opens the flow", expect.Locator(role(first, hdg, "Government ID")).ToBeVisible())
+	_, err = first.Reload()
+	must(t, "reload", err)
+	must(t, "a reload still works", expect.Locator(role(first, hdg, "Government ID")).ToBeVisible())
+
+	other := newPage(t) // another browser: its own cookies
+	_, err = other.Goto(link)
+	must(t, "open in another browser", err)
+	must(t, "refused there", expect.Locator(role(other, hdg, "Link expired")).ToBeVisible())
+}
