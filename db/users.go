@@ -14,9 +14,10 @@ import (
 // Roles, from most to least powerful: the names model's roles had here before it existed,
 // kept so callers and tests read the same.
 const (
-	RoleAdmin  = model.Admin
-	RoleAgent  = model.Agent
-	RoleViewer = model.Viewer
+	RoleAdmin    = model.Admin
+	RoleReviewer = model.Reviewer
+	RoleAgent    = model.Agent
+	RoleViewer   = model.Viewer
 )
 
 // ErrEmailTaken is returned when another user already has the email address.

@@ -29,6 +29,8 @@ func roleAccess(role model.Role) Access {
 	switch role {
 	case model.Admin:
 		return Admin
+	case model.Reviewer:
+		return Reviewer
 	case model.Agent:
 		return Agent
 	default:

@@ -9,10 +9,11 @@ import (
 type Access int
 
 const (
-	Public Access = iota // no sign-in: sign-in, setup, health, assets, webhooks
-	Viewer               // any signed-in staff member
-	Agent                // agents and admins
-	Admin                // admins only
+	Public   Access = iota // no sign-in: sign-in, setup, health, assets, webhooks
+	Viewer                 // any signed-in staff member
+	Agent                  // agents, reviewers and admins
+	Reviewer               // reviewers and admins: deciding inquiries
+	Admin                  // admins only
 )
 
 // Route is one entry of the route table.
@@ -51,7 +52,7 @@ func (s *Server) Routes() []Route {
 		{"GET /inquiries/{id}/verifications", Viewer, s.inquiryVerifications},
 		{"GET /people/{ref...}", Viewer, s.personPage},
 		{"POST /inquiries/{id}/links", Agent, s.newLink},
-		{"POST /inquiries/{id}/decision", Admin, s.decideInquiry},
+		{"POST /inquiries/{id}/decision", Reviewer, s.decideInquiry},
 		{"GET /inquiries/{id}/email", Agent, s.emailForm},
 		{"GET /inquiries/{id}/email/preview", Agent, s.emailPreview},
 		{"POST /inquiries/{id}/email", Agent, s.sendEmail},

@@ -12,7 +12,7 @@ type Me struct {
 	Role  string
 }
 
-// Can reports whether the role reaches the given level: viewer < agent < admin.
+// Can reports whether the role reaches the given level: viewer < agent < reviewer < admin.
 func (m *Me) Can(role string) bool {
 	if m == nil {
 		return false
