@@ -33,6 +33,8 @@ func (s *Server) Routes() []Route {
 		{"POST /login", Public, s.login},
 		{"GET /setup", Public, s.setupForm},
 		{"POST /setup", Public, s.setup},
+		{"GET /login/two-step", Public, s.twoStepForm},
+		{"POST /login/two-step", Public, s.twoStep},
 		{"GET /logout", Viewer, s.logoutForm},
 		{"POST /logout", Viewer, s.logout},
 		{"GET /{$}", Viewer, s.home},
@@ -90,6 +92,15 @@ func (s *Server) Routes() []Route {
 		{"GET /audit", Admin, s.auditPage},
 		{"POST /staff", Admin, s.staffAdd},
 		{"POST /staff/{id}", Admin, s.staffUpdate},
+
+		{"GET /account", Viewer, s.accountPage},
+		{"POST /account/two-step", Viewer, s.startTwoStepSetUp},
+		{"GET /account/two-step", Viewer, s.twoStepSetUpPage},
+		{"POST /account/two-step/confirm", Viewer, s.confirmTwoStepSetUp},
+		{"POST /account/sessions/end-others", Viewer, s.endOtherSessions},
+		{"POST /account/password", Viewer, s.changePassword},
+		{"POST /staff/{id}/two-step/reset", Admin, s.resetTwoStep},
+		{"POST /settings/two-step", Admin, s.saveTwoStepSettings},
 	}
 }
 

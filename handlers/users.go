@@ -50,7 +50,7 @@ func (s *Server) staffRows(r *http.Request) ([]views.StaffRow, error) {
 	me := currentUser(r)
 	rows := make([]views.StaffRow, len(users))
 	for i, u := range users {
-		rows[i] = views.StaffRow{ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role), Disabled: u.Disabled, Self: u.ID == me.ID}
+		rows[i] = views.StaffRow{ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role), Disabled: u.Disabled, Self: u.ID == me.ID, TwoStep: u.TwoStepEnabled()}
 	}
 	return rows, nil
 }

@@ -54,6 +54,7 @@ type StaffRow struct {
 	Role     string
 	Disabled bool
 	Self     bool
+	TwoStep  bool // has two-step sign-in (an admin can reset it)
 	// After a refused change: the row's form opens again with the message and the typed role.
 	EditError string
 	EditRole  string
