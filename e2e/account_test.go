@@ -58,11 +58,38 @@ func TestTwoStepJourney(t *testing.T) {
 	c := startConsole(t)
 	p := newPage(t)
 	setUpAdmin(t, c, p)
+	const password = "lantern quietly mosaic"
+	other := newPage(t)
+	signIn(t, c, other, "ada@example.com", "admin password 123")
+	must(t, "signed in elsewhere", expect.Locator(role(other, hdg, "Inquiries")).ToBeVisible())
 
+	// Promised names, found as Playwright users find them (substring, any case).
+	promised := func(r playwright.AriaRole, name string) playwright.Locator {
+		return p.GetByRole(r, playwright.PageGetByRoleOptions{Name: name})
+	}
+	must(t, "one Your account link", expect.Locator(promised(lnk, "Your account")).ToHaveCount(1))
 	click(t, p, lnk, "Your account")
 	must(t, "account page", expect.Locator(role(p, hdg, "Your account")).ToBeVisible())
+	for _, b := range []string{"Set up two-step sign-in", "Sign out other sessions", "Change password"} {
+		must(t, "one button "+b, expect.Locator(promised(btn, b)).ToHaveCount(1))
+	}
+	must(t, "two sessions listed", expect.Locator(p.GetByText("This browser")).ToHaveCount(1))
+	click(t, p, btn, "Sign out other sessions")
+	must(t, "others signed out", expect.Locator(notice(p, "Signed out 1 other session.")).ToBeVisible())
+	_, err := other.Reload()
+	must(t, "reload elsewhere", err)
+	must(t, "the other browser is signed out", expect.Locator(role(other, btn, "Sign in")).ToBeVisible())
+
+	fill(t, p, "Current password", "admin password 123", "New password", "            ", "Repeat the new password", "            ")
+	click(t, p, btn, "Change password")
+	must(t, "spaces refused", expect.Locator(p.GetByText("The password cannot be only spaces.")).ToBeVisible())
+	fill(t, p, "Current password", "admin password 123", "New password", password, "Repeat the new password", password)
+	click(t, p, btn, "Change password")
+	must(t, "password changed", expect.Locator(notice(p, "Password changed.")).ToBeVisible())
+
 	click(t, p, btn, "Set up two-step sign-in")
 	must(t, "QR code", expect.Locator(p.GetByRole("img", playwright.PageGetByRoleOptions{Name: "QR code for your authenticator app"})).ToBeVisible())
+	must(t, "one Setup key", expect.Locator(p.GetByLabel("Setup key")).ToHaveCount(1))
 	secret, err := label(p, "Setup key").InputValue()
 	must(t, "read the setup key", err)
 	fill(t, p, "Code from your app", "000000")
@@ -90,25 +117,26 @@ func TestTwoStepJourney(t *testing.T) {
 	click(t, p, lnk, "Sign out")
 
 	// The password alone opens nothing.
-	signIn(t, c, p, "ada@example.com", "admin password 123")
-	must(t, "code asked", expect.Locator(label(p, "Authentication code")).ToBeVisible())
+	signIn(t, c, p, "ada@example.com", password)
+	must(t, "code asked", expect.Locator(p.GetByLabel("Authentication code")).ToHaveCount(1))
+	must(t, "one Verify", expect.Locator(promised(btn, "Verify")).ToHaveCount(1))
 	_, err = p.Goto(c.URL + "/inquiries")
 	must(t, "open inquiries", err)
 	must(t, "still signed out", expect.Locator(role(p, btn, "Sign in")).ToBeVisible())
-	signIn(t, c, p, "ada@example.com", "admin password 123")
+	signIn(t, c, p, "ada@example.com", password)
 	// The app's next code (the one that confirmed the set-up is spent; one step of skew).
 	fill(t, p, "Authentication code", totpCode(t, secret, time.Now().Add(30*time.Second)))
 	click(t, p, btn, "Verify")
 	must(t, "signed in with the code", expect.Locator(role(p, hdg, "Inquiries")).ToBeVisible())
 	click(t, p, lnk, "Sign out")
 
-	signIn(t, c, p, "ada@example.com", "admin password 123")
+	signIn(t, c, p, "ada@example.com", password)
 	fill(t, p, "Authentication code", codes[0])
 	click(t, p, btn, "Verify")
 	must(t, "signed in with a recovery code", expect.Locator(role(p, hdg, "Inquiries")).ToBeVisible())
 	click(t, p, lnk, "Sign out")
 
-	signIn(t, c, p, "ada@example.com", "admin password 123")
+	signIn(t, c, p, "ada@example.com", password)
 	fill(t, p, "Authentication code", codes[0])
 	click(t, p, btn, "Verify")
 	must(t, "a recovery code works once", expect.Locator(p.GetByText("That code is not right, or was used already.")).ToBeVisible())

@@ -116,6 +116,9 @@ func (s *Service) ConfirmTwoStep(ctx context.Context, u *db.User, code string) (
 		return db.AddAudit(ctx, tx, audit(inquiry.Actor{ID: u.ID, Name: u.Name}, "user.two-step.set-up", u.Email,
 			fmt.Sprintf("two-step sign-in set up, with %d new recovery codes", RecoveryCodes)))
 	})
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, ErrNoSetUp // another tab started over, or finished, meanwhile
+	}
 	if err != nil {
 		return nil, err
 	}
