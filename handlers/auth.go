@@ -124,8 +124,11 @@ func (s *Server) saveSession(w http.ResponseWriter, r *http.Request, sid string)
 	if err := sess.Save(r, w); err != nil {
 		return err
 	}
-	// Which browser this is, for the sessions list on "Your account".
-	return s.staff.DescribeSession(r.Context(), sid, db.SessionClient{UserAgent: r.UserAgent(), IP: s.clientIP(r)})
+	// Which browser this is, for the sessions list on "Your account"; only that list misses it.
+	if err := s.staff.DescribeSession(r.Context(), sid, db.SessionClient{UserAgent: r.UserAgent(), IP: s.clientIP(r)}); err != nil {
+		s.log.Warn("describe session", "err", err)
+	}
+	return nil
 }
 
 func (s *Server) logoutForm(w http.ResponseWriter, r *http.Request) {
