@@ -2,40 +2,80 @@ package db
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 )
 
-// Session is a signed-in browser.
+// Session is a signed-in browser. Every function here takes the session id the cookie carries;
+// the table holds only SessionKey(id).
 type Session struct {
-	ID         string
+	Key        string // SessionKey of the id
 	UserID     int64
 	CreatedAt  time.Time
 	LastSeenAt time.Time
+	UserAgent  string
+	IP         string
+}
+
+// SessionKey is what the sessions table stores for a session id: its SHA-256, so a copy of
+// the database holds nothing a session cookie could be made from. (The id has 256 random bits,
+// so a fast hash is enough.)
+func SessionKey(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
+}
+
+// SessionClient describes the browser of a new session, for the list of one's sessions.
+type SessionClient struct {
+	UserAgent string
+	IP        string
 }
 
 // InsertSession stores a new session as part of tx.
 func InsertSession(ctx context.Context, tx *sql.Tx, id string, userID int64) error {
 	now := Now()
-	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)`, id, userID, now, now)
+	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)`, SessionKey(id), userID, now, now)
 	if err != nil {
 		return fmt.Errorf("db: create session: %w", err)
 	}
 	return nil
 }
 
+// DescribeSession records which browser a session is.
+func (d *DB) DescribeSession(ctx context.Context, id string, c SessionClient) error {
+	_, err := d.W.ExecContext(ctx, `UPDATE sessions SET user_agent = ?, ip = ? WHERE id = ?`, truncate(c.UserAgent, 300), truncate(c.IP, 64), SessionKey(id))
+	if err != nil {
+		return fmt.Errorf("db: describe session: %w", err)
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return strings.ToValidUTF8(s[:n], "")
+	}
+	return s
+}
+
+const sessionCols = `s.id, s.user_id, s.created_at, s.last_seen_at, s.user_agent, s.ip`
+
+func sessionDest(s *Session, created, seen *int64) []any {
+	return []any{&s.Key, &s.UserID, created, seen, &s.UserAgent, &s.IP}
+}
+
 // SessionUser returns the session and its user.
 func (d *DB) SessionUser(ctx context.Context, id string) (*Session, *User, error) {
 	var s Session
-	var created, seen int64
-	row := d.R.QueryRowContext(ctx, `SELECT s.id, s.user_id, s.created_at, s.last_seen_at, `+prefixed("u.", userCols)+`
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`, id)
 	var u User
-	var uc, uu int64
-	err := row.Scan(&s.ID, &s.UserID, &created, &seen, &u.ID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.Disabled, &uc, &uu)
+	var created, seen, uc, uu int64
+	row := d.R.QueryRowContext(ctx, `SELECT `+sessionCols+`, `+prefixed("u.", userCols)+`
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`, SessionKey(id))
+	err := row.Scan(append(sessionDest(&s, &created, &seen), userDest(&u, &uc, &uu)...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, ErrNotFound
 	}
@@ -47,9 +87,29 @@ func (d *DB) SessionUser(ctx context.Context, id string) (*Session, *User, error
 	return &s, &u, nil
 }
 
+// UserSessions returns a user's sessions, the most recently active first.
+func (d *DB) UserSessions(ctx context.Context, userID int64) ([]Session, error) {
+	rows, err := d.R.QueryContext(ctx, `SELECT `+sessionCols+` FROM sessions s WHERE s.user_id = ? ORDER BY s.last_seen_at DESC, s.created_at DESC`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("db: user sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []Session
+	for rows.Next() {
+		var s Session
+		var created, seen int64
+		if err := rows.Scan(sessionDest(&s, &created, &seen)...); err != nil {
+			return nil, fmt.Errorf("db: user sessions: %w", err)
+		}
+		s.CreatedAt, s.LastSeenAt = time.UnixMilli(created), time.UnixMilli(seen)
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
 // TouchSession records activity for the idle timeout.
 func (d *DB) TouchSession(ctx context.Context, id string) error {
-	_, err := d.W.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id = ?`, Now(), id)
+	_, err := d.W.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id = ?`, Now(), SessionKey(id))
 	if err != nil {
 		return fmt.Errorf("db: touch session: %w", err)
 	}
@@ -63,10 +123,20 @@ func (d *DB) DeleteSession(ctx context.Context, id string) error {
 
 // RemoveSession ends one session; pass a *sql.Tx to make it part of a larger change.
 func RemoveSession(ctx context.Context, x execer, id string) error {
-	if _, err := x.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id); err != nil {
+	if _, err := x.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, SessionKey(id)); err != nil {
 		return fmt.Errorf("db: delete session: %w", err)
 	}
 	return nil
+}
+
+// RemoveOtherSessions ends every session of userID but the one with id keep ("": all of
+// them), as part of tx, and returns how many ended.
+func RemoveOtherSessions(ctx context.Context, tx *sql.Tx, userID int64, keep string) (int64, error) {
+	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id <> ?`, userID, SessionKey(keep))
+	if err != nil {
+		return 0, fmt.Errorf("db: end other sessions: %w", err)
+	}
+	return res.RowsAffected()
 }
 
 // DeleteExpiredSessions removes sessions idle since before idleCutoff or created before

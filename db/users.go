@@ -14,9 +14,10 @@ import (
 // Roles, from most to least powerful: the names model's roles had here before it existed,
 // kept so callers and tests read the same.
 const (
-	RoleAdmin  = model.Admin
-	RoleAgent  = model.Agent
-	RoleViewer = model.Viewer
+	RoleAdmin    = model.Admin
+	RoleReviewer = model.Reviewer
+	RoleAgent    = model.Agent
+	RoleViewer   = model.Viewer
 )
 
 // ErrEmailTaken is returned when another user already has the email address.
@@ -35,14 +36,28 @@ type User struct {
 	Disabled     bool
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+
+	// Two-step sign-in (staff/twostep.go): never rendered, never logged.
+	TOTPSecret   string // the confirmed secret; "" when two-step sign-in is off
+	TOTPPending  string // a secret shown for set-up and not yet confirmed
+	TOTPLastStep int64  // the last time step a code was accepted for
 }
 
-const userCols = `id, email, name, role, password_hash, disabled, created_at, updated_at`
+// TwoStepEnabled reports whether the account signs in with a password and a code (an admin
+// with it may use password sign-in where SSO is otherwise the only way).
+func (u *User) TwoStepEnabled() bool { return u.TOTPSecret != "" }
+
+const userCols = `id, email, name, role, password_hash, disabled, created_at, updated_at, totp_secret, totp_pending, totp_last_step`
+
+// userDest is where a row of userCols scans to; created and updated are unix milliseconds.
+func userDest(u *User, created, updated *int64) []any {
+	return []any{&u.ID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.Disabled, created, updated, &u.TOTPSecret, &u.TOTPPending, &u.TOTPLastStep}
+}
 
 func scanUser(row interface{ Scan(...any) error }) (*User, error) {
 	var u User
 	var created, updated int64
-	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.Disabled, &created, &updated); err != nil {
+	if err := row.Scan(userDest(&u, &created, &updated)...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, ErrNotFound
 		}
@@ -203,4 +218,12 @@ func (d *DB) UpdateUser(ctx context.Context, id int64, up UserUpdate, audit Audi
 		}
 		return AddAudit(ctx, tx, audit)
 	})
+}
+
+// SetPasswordHash replaces user id's password hash as part of tx.
+func SetPasswordHash(ctx context.Context, tx *sql.Tx, id int64, hash string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`, hash, Now(), id); err != nil {
+		return fmt.Errorf("db: set password: %w", err)
+	}
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/staff"
@@ -83,7 +84,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusTooManyRequests, fmt.Sprintf("Too many attempts. Try again in %d s.", secs))
 		return
 	}
-	_, sid, err := s.staff.SignIn(r.Context(), email, pw, s.sessionID(r))
+	u, sid, err := s.staff.SignIn(r.Context(), email, pw, s.sessionID(r))
+	if s.secondStep(w, r, u, err, next) {
+		return // the password was right; a code (or setting up two-step sign-in) comes next
+	}
 	if errors.Is(err, staff.ErrWrongPassword) || errors.Is(err, staff.ErrDisabled) {
 		s.limiter.fail(ip, strings.ToLower(email))
 		s.log.Info("sign-in failed", "ip", ip)
@@ -117,7 +121,14 @@ func (s *Server) sessionID(r *http.Request) string {
 func (s *Server) saveSession(w http.ResponseWriter, r *http.Request, sid string) error {
 	sess, _ := s.cookies.Get(r, sessionCookie)
 	sess.Values = map[any]any{"sid": sid}
-	return sess.Save(r, w)
+	if err := sess.Save(r, w); err != nil {
+		return err
+	}
+	// Which browser this is, for the sessions list on "Your account"; only that list misses it.
+	if err := s.staff.DescribeSession(r.Context(), sid, db.SessionClient{UserAgent: r.UserAgent(), IP: s.clientIP(r)}); err != nil {
+		s.log.Warn("describe session", "err", err)
+	}
+	return nil
 }
 
 func (s *Server) logoutForm(w http.ResponseWriter, r *http.Request) {

@@ -54,7 +54,7 @@ func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (vie
 	v := views.InquiryDetail{
 		Inquiry: inquiryRow(q), Note: q.Note, Tags: q.Tags, SyncedAt: q.SyncedAt, Error: errText, Loaded: string(q.Status),
 		CanLink:   roleAccess(me.Role) >= Agent && q.Status.Linkable(),
-		CanDecide: roleAccess(me.Role) >= Admin,
+		CanDecide: roleAccess(me.Role) >= Reviewer,
 		Decidable: q.Status.Decidable() && q.RedactedAt.IsZero(),
 		Expirable: q.Status.PersonHasWork(),
 	}

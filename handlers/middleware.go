@@ -19,6 +19,11 @@ type ctxKey int
 
 const userKey ctxKey = iota
 
+// withUser is ctx with u as the signed-in user.
+func withUser(ctx context.Context, u *db.User) context.Context {
+	return context.WithValue(ctx, userKey, u)
+}
+
 // currentUser returns the signed-in user, or nil.
 func currentUser(r *http.Request) *db.User {
 	u, _ := r.Context().Value(userKey).(*db.User)
@@ -29,6 +34,8 @@ func roleAccess(role model.Role) Access {
 	switch role {
 	case model.Admin:
 		return Admin
+	case model.Reviewer:
+		return Reviewer
 	case model.Agent:
 		return Agent
 	default:
@@ -105,7 +112,7 @@ func (s *Server) loadSession(next http.Handler) http.Handler {
 				s.log.Warn("touch session", "err", err)
 			}
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey, u)))
+		next.ServeHTTP(w, r.WithContext(withUser(r.Context(), u)))
 	})
 }
 

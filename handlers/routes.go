@@ -9,10 +9,11 @@ import (
 type Access int
 
 const (
-	Public Access = iota // no sign-in: sign-in, setup, health, assets, webhooks
-	Viewer               // any signed-in staff member
-	Agent                // agents and admins
-	Admin                // admins only
+	Public   Access = iota // no sign-in: sign-in, setup, health, assets, webhooks
+	Viewer                 // any signed-in staff member
+	Agent                  // agents, reviewers and admins
+	Reviewer               // reviewers and admins: deciding inquiries
+	Admin                  // admins only
 )
 
 // Route is one entry of the route table.
@@ -32,6 +33,8 @@ func (s *Server) Routes() []Route {
 		{"POST /login", Public, s.login},
 		{"GET /setup", Public, s.setupForm},
 		{"POST /setup", Public, s.setup},
+		{"GET /login/two-step", Public, s.twoStepForm},
+		{"POST /login/two-step", Public, s.twoStep},
 		{"GET /logout", Viewer, s.logoutForm},
 		{"POST /logout", Viewer, s.logout},
 		{"GET /{$}", Viewer, s.home},
@@ -51,7 +54,7 @@ func (s *Server) Routes() []Route {
 		{"GET /inquiries/{id}/verifications", Viewer, s.inquiryVerifications},
 		{"GET /people/{ref...}", Viewer, s.personPage},
 		{"POST /inquiries/{id}/links", Agent, s.newLink},
-		{"POST /inquiries/{id}/decision", Admin, s.decideInquiry},
+		{"POST /inquiries/{id}/decision", Reviewer, s.decideInquiry},
 		{"GET /inquiries/{id}/email", Agent, s.emailForm},
 		{"GET /inquiries/{id}/email/preview", Agent, s.emailPreview},
 		{"POST /inquiries/{id}/email", Agent, s.sendEmail},
@@ -89,6 +92,15 @@ func (s *Server) Routes() []Route {
 		{"GET /audit", Admin, s.auditPage},
 		{"POST /staff", Admin, s.staffAdd},
 		{"POST /staff/{id}", Admin, s.staffUpdate},
+
+		{"GET /account", Viewer, s.accountPage},
+		{"POST /account/two-step", Viewer, s.startTwoStepSetUp},
+		{"GET /account/two-step", Viewer, s.twoStepSetUpPage},
+		{"POST /account/two-step/confirm", Viewer, s.confirmTwoStepSetUp},
+		{"POST /account/sessions/end-others", Viewer, s.endOtherSessions},
+		{"POST /account/password", Viewer, s.changePassword},
+		{"POST /staff/{id}/two-step/reset", Admin, s.resetTwoStep},
+		{"POST /settings/two-step", Admin, s.saveTwoStepSettings},
 	}
 }
 

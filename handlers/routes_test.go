@@ -11,11 +11,12 @@ import (
 )
 
 // TestRoleMatrix walks the route table, so a new route cannot escape the check: every route ×
-// signed out, viewer, agent and admin.
+// signed out, viewer, agent, reviewer and admin.
 func TestRoleMatrix(t *testing.T) {
 	e := newTestEnv(t)
 	e.addUser("admin@example.com", db.RoleAdmin, pw)
 	e.addUser("agent@example.com", db.RoleAgent, pw)
+	e.addUser("reviewer@example.com", db.RoleReviewer, pw)
 	e.addUser("viewer@example.com", db.RoleViewer, pw)
 	clients := []struct {
 		name   string
@@ -25,6 +26,7 @@ func TestRoleMatrix(t *testing.T) {
 		{"signed out", Public, e.client()},
 		{"viewer", Viewer, e.signIn("viewer@example.com", pw)},
 		{"agent", Agent, e.signIn("agent@example.com", pw)},
+		{"reviewer", Reviewer, e.signIn("reviewer@example.com", pw)},
 		{"admin", Admin, e.signIn("admin@example.com", pw)},
 	}
 	wildcard := regexp.MustCompile(`\{[^}]*\}`)

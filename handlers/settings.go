@@ -9,7 +9,7 @@ import (
 
 // --- Settings ---
 
-func (s *Server) settingsView(f views.Form) views.SettingsView {
+func (s *Server) settingsView(r *http.Request, f views.Form) views.SettingsView {
 	st := s.inq.Settings()
 	if f.Values == nil {
 		req := ""
@@ -19,13 +19,17 @@ func (s *Server) settingsView(f views.Form) views.SettingsView {
 		f.Values = map[string]string{"api_base_url": st.APIBaseURL, "hosted_url": st.HostedURL, "environment_id": st.EnvironmentID,
 			"version": st.Version, "company": st.Company, "require_reference": req}
 	}
-	return views.SettingsView{Form: f, MaskedKey: st.MaskedKey(), Environment: st.Environment(), WebhookSecrets: len(s.cfg.WebhookSecrets), Dev: st.Dev}
+	required, err := s.staff.TwoStepRequired(r.Context())
+	if err != nil {
+		s.log.Warn("two-step setting", "err", err)
+	}
+	return views.SettingsView{Form: f, MaskedKey: st.MaskedKey(), Environment: st.Environment(), WebhookSecrets: len(s.cfg.WebhookSecrets), Dev: st.Dev, TwoStepRequired: required}
 }
 
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) {
 	p := s.page(r, "Settings", "settings")
 	s.takeFlash(w, r, &p)
-	s.render(w, r, http.StatusOK, s.settingsWithEmail(r, p, s.settingsView(views.Form{})), nil)
+	s.render(w, r, http.StatusOK, s.settingsWithEmail(r, p, s.settingsView(r, views.Form{})), nil)
 }
 
 func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) {
@@ -44,7 +48,7 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) {
 		for k := range r.PostForm {
 			f.Values[k] = r.PostFormValue(k)
 		}
-		s.render(w, r, http.StatusUnprocessableEntity, s.settingsWithEmail(r, s.page(r, "Settings", "settings"), s.settingsView(f)), nil)
+		s.render(w, r, http.StatusUnprocessableEntity, s.settingsWithEmail(r, s.page(r, "Settings", "settings"), s.settingsView(r, f)), nil)
 		return
 	}
 	s.flash(w, r, "Settings saved.")

@@ -138,7 +138,7 @@ func (s *Server) saveEmailSettings(w http.ResponseWriter, r *http.Request) {
 		form.Errors = errs
 		form.Error = "The email wording was not saved; see the messages next to the fields."
 		p := s.page(r, "Settings", "settings")
-		s.render(w, r, http.StatusUnprocessableEntity, s.settingsPageWith(r, p, s.settingsView(views.Form{}), form, views.Form{}, nil), nil)
+		s.render(w, r, http.StatusUnprocessableEntity, s.settingsPageWith(r, p, s.settingsView(r, views.Form{}), form, views.Form{}, nil), nil)
 		return
 	}
 	s.flash(w, r, "Email wording saved.")
@@ -154,7 +154,7 @@ func (s *Server) emailSettingsPreview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.page(r, "Settings", "settings")
-	s.render(w, r, http.StatusOK, s.settingsPageWith(r, p, s.settingsView(views.Form{}), form, views.Form{}, nil), pv)
+	s.render(w, r, http.StatusOK, s.settingsPageWith(r, p, s.settingsView(r, views.Form{}), form, views.Form{}, nil), pv)
 }
 
 func (s *Server) sendTestEmail(w http.ResponseWriter, r *http.Request) {
@@ -181,7 +181,7 @@ func (s *Server) sendTestEmail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.page(r, "Settings", "settings")
-	s.render(w, r, status, s.settingsPageWith(r, p, s.settingsView(views.Form{}), views.Form{}, test, func(ev *views.EmailSettingsView) {
+	s.render(w, r, status, s.settingsPageWith(r, p, s.settingsView(r, views.Form{}), views.Form{}, test, func(ev *views.EmailSettingsView) {
 		ev.TestResult, ev.TestOK = result, ok
 	}), nil)
 }

@@ -32,10 +32,19 @@ type testEnv struct {
 
 func newTestEnv(t testing.TB) *testEnv {
 	t.Helper()
+	return newTestEnvWith(t, wiring{})
+}
+
+func newTestEnvWith(t testing.TB, w wiring) *testEnv {
+	t.Helper()
 	d := testkit.OpenDB(t)
 	ts := httptest.NewUnstartedServer(nil)
 	log := testkit.Discard()
-	srv, _ := newServer(t, Config{BaseURL: "http://" + ts.Listener.Addr().String()}, d, inquiry.Settings{}, log, wiring{})
+	cfg := Config{BaseURL: "http://" + ts.Listener.Addr().String()}
+	if w.config != nil {
+		w.config(&cfg)
+	}
+	srv, _ := newServer(t, cfg, d, inquiry.Settings{}, log, w)
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
@@ -113,6 +122,7 @@ type wiring struct {
 	// mail, when set, builds the mail side around the hub (the worker publishes to it).
 	mail    func(*db.DB, *live.Hub) (inquiry.MailSetup, *mail.Catcher)
 	sandbox func(*sandbox.Options) // adjusts the sandbox's options before it starts
+	clock   func() time.Time       // two-step codes' clock; nil: the real one
 }
 
 // newServer wires the console as cmd/linkdesk/serve.go does: one hub that the inquiry service
@@ -131,7 +141,11 @@ func newServer(t testing.TB, cfg Config, d *db.DB, st inquiry.Settings, log *slo
 		ms, mailbox = w.mail(d, hub)
 	}
 	inq := inquiry.New(d, st, log, inquiry.Deps{Changes: hub, Mail: ms})
-	srv, err := New(context.Background(), cfg, Deps{DB: d, Inquiries: inq, Live: hub, Lister: lister, Mailbox: mailbox, Staff: staff.New(d), Log: log})
+	staffSvc := staff.New(d)
+	if w.clock != nil {
+		staffSvc = staff.NewWithClock(d, w.clock)
+	}
+	srv, err := New(context.Background(), cfg, Deps{DB: d, Inquiries: inq, Live: hub, Lister: lister, Mailbox: mailbox, Staff: staffSvc, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ func (in *staffInput) validate(needPassword bool) views.Form {
 		f.Errors["email"] = "Enter an email address like name@example.com."
 	}
 	if !in.Role.Valid() {
-		f.Errors["role"] = "Choose admin, agent or viewer."
+		f.Errors["role"] = "Choose admin, reviewer, agent or viewer."
 	}
 	if needPassword || in.Password != "" {
 		if len(in.Password) < staff.MinPasswordLength {
@@ -50,7 +50,7 @@ func (s *Server) staffRows(r *http.Request) ([]views.StaffRow, error) {
 	me := currentUser(r)
 	rows := make([]views.StaffRow, len(users))
 	for i, u := range users {
-		rows[i] = views.StaffRow{ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role), Disabled: u.Disabled, Self: u.ID == me.ID}
+		rows[i] = views.StaffRow{ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role), Disabled: u.Disabled, Self: u.ID == me.ID, TwoStep: u.TwoStepEnabled()}
 	}
 	return rows, nil
 }
@@ -138,7 +138,7 @@ func (s *Server) staffUpdate(w http.ResponseWriter, r *http.Request) {
 		s.renderStaffEdit(w, r, http.StatusUnprocessableEntity, views.Form{}, u.ID, "You cannot disable your own account.")
 		return
 	case errors.Is(err, staff.ErrInvalidRole):
-		s.renderStaffEdit(w, r, http.StatusUnprocessableEntity, views.Form{}, u.ID, "Choose admin, agent or viewer.")
+		s.renderStaffEdit(w, r, http.StatusUnprocessableEntity, views.Form{}, u.ID, "Choose admin, reviewer, agent or viewer.")
 		return
 	case errors.As(err, &pe):
 		s.renderStaffEdit(w, r, http.StatusUnprocessableEntity, views.Form{}, u.ID, "Nothing was saved: "+pe.Error()+".")

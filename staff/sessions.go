@@ -25,7 +25,9 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not-a-real-password"), bc
 
 // SignIn checks email and password and starts a session for the account, ending the session
 // oldSID (what the browser brought, possibly "") and writing the audit entry in the same
-// transaction. It returns the user and the new session's id.
+// transaction. It returns the user and the new session's id. For an account with two-step
+// sign-in it starts none and returns the user with ErrCodeNeeded (then SignInWithCode), and
+// with ErrSetUpNeeded when two-step sign-in is required and the account has not set it up.
 func (s *Service) SignIn(ctx context.Context, email, pw, oldSID string) (*db.User, string, error) {
 	u, err := s.db.UserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
@@ -41,17 +43,28 @@ func (s *Service) SignIn(ctx context.Context, email, pw, oldSID string) (*db.Use
 	if u.Disabled {
 		return nil, "", ErrDisabled
 	}
-	var sid string
-	err = s.db.Tx(ctx, func(tx *sql.Tx) (err error) {
-		if sid, err = startSession(ctx, tx, oldSID, u.ID); err != nil {
-			return err
-		}
-		return db.AddAudit(ctx, tx, audit(inquiry.Actor{ID: u.ID, Name: u.Name}, "user.sign-in", u.Email, ""))
-	})
+	if err := s.secondStep(ctx, u); err != nil {
+		return u, "", err
+	}
+	sid, err := s.SignedIn(ctx, u, oldSID, "")
 	if err != nil {
 		return nil, "", err
 	}
 	return u, sid, nil
+}
+
+// SignedIn starts a session for u, whose sign-in the caller has checked in full, ending the
+// session oldSID, with the audit entry (detail says how, "" for a password alone) in the same
+// transaction. It returns the new session's id.
+func (s *Service) SignedIn(ctx context.Context, u *db.User, oldSID, detail string) (string, error) {
+	var sid string
+	err := s.db.Tx(ctx, func(tx *sql.Tx) (err error) {
+		if sid, err = startSession(ctx, tx, oldSID, u.ID); err != nil {
+			return err
+		}
+		return db.AddAudit(ctx, tx, audit(inquiry.Actor{ID: u.ID, Name: u.Name}, "user.sign-in", u.Email, detail))
+	})
+	return sid, err
 }
 
 // startSession rotates the session: the id the browser brought is dropped and a fresh one

@@ -6,7 +6,7 @@ package staff
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
+	"time"
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
@@ -15,11 +15,15 @@ import (
 
 // Service writes staff accounts, sessions, the setup token and templates.
 type Service struct {
-	db *db.DB
+	db  *db.DB
+	now func() time.Time // two-step codes' clock
 }
 
 // New returns the staff service over d.
-func New(d *db.DB) *Service { return &Service{db: d} }
+func New(d *db.DB) *Service { return NewWithClock(d, time.Now) }
+
+// NewWithClock is New with the clock two-step codes are checked against (tests).
+func NewWithClock(d *db.DB, now func() time.Time) *Service { return &Service{db: d, now: now} }
 
 // MinPasswordLength is enforced for every password set through the console or the CLI.
 const MinPasswordLength = 12
@@ -28,18 +32,6 @@ const MinPasswordLength = 12
 type PasswordError struct{ Reason string }
 
 func (e *PasswordError) Error() string { return e.Reason }
-
-// CheckPasswordRules returns a *PasswordError when pw is too short or too long (bcrypt reads
-// at most 72 bytes), else nil.
-func CheckPasswordRules(pw string) error {
-	if len(pw) < MinPasswordLength {
-		return &PasswordError{fmt.Sprintf("the password must be at least %d characters", MinPasswordLength)}
-	}
-	if len(pw) > 72 {
-		return &PasswordError{"the password must be at most 72 bytes"}
-	}
-	return nil
-}
 
 // HashPassword hashes a password for storage, refusing one the rules refuse.
 func HashPassword(pw string) (string, error) {

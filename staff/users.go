@@ -12,8 +12,8 @@ import (
 )
 
 var (
-	// ErrInvalidRole: the role is not admin, agent or viewer.
-	ErrInvalidRole = errors.New("choose admin, agent or viewer")
+	// ErrInvalidRole: the role is not admin, reviewer, agent or viewer.
+	ErrInvalidRole = errors.New("choose admin, reviewer, agent or viewer")
 	// ErrOwnAccount: staff cannot disable (or enable) their own account.
 	ErrOwnAccount = errors.New("you cannot disable your own account")
 )

@@ -73,7 +73,20 @@ func ActionText(a AuditRow) string {
 	case "user.update":
 		return who + " changed the staff member " + a.Target
 	case "user.sign-in":
+		if a.Detail != "" {
+			return who + " signed in " + a.Detail // e.g. "with a recovery code (9 left)"
+		}
 		return who + " signed in"
+	case "user.two-step.set-up":
+		return who + " set up two-step sign-in"
+	case "user.two-step.reset":
+		return who + " reset the two-step sign-in of " + a.Target
+	case "settings.two-step":
+		return who + " changed the two-step sign-in requirement"
+	case "user.password.change":
+		return who + " changed their own password"
+	case "user.sessions.end":
+		return who + " signed out their other sessions"
 	case "user.setup":
 		return who + " set up the first admin account"
 	}

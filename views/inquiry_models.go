@@ -188,6 +188,8 @@ type SettingsView struct {
 	Dev            bool
 	Email          Form
 	Preview        *EmailPreview
+
+	TwoStepRequired bool // admins require two-step sign-in (views/account.templ)
 }
 
 // EmailPreview shows a rendered link email.

@@ -12,7 +12,7 @@ type Me struct {
 	Role  string
 }
 
-// Can reports whether the role reaches the given level: viewer < agent < admin.
+// Can reports whether the role reaches the given level: viewer < agent < reviewer < admin.
 func (m *Me) Can(role string) bool {
 	if m == nil {
 		return false
@@ -54,6 +54,7 @@ type StaffRow struct {
 	Role     string
 	Disabled bool
 	Self     bool
+	TwoStep  bool // has two-step sign-in (an admin can reset it)
 	// After a refused change: the row's form opens again with the message and the typed role.
 	EditError string
 	EditRole  string

@@ -59,7 +59,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 	dbPath := dbFlag(fs)
 	email := fs.String("email", "", "email address (required)")
 	name := fs.String("name", "", "full name (required)")
-	role := fs.String("role", "agent", "admin, agent or viewer")
+	role := fs.String("role", "agent", "admin, reviewer, agent or viewer")
 	pwStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input (required)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -77,7 +77,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 	}
 	r, ok := model.ParseRole(*role)
 	if !ok {
-		return errors.New("user add: --role must be admin, agent or viewer")
+		return errors.New("user add: --role must be admin, reviewer, agent or viewer")
 	}
 	// AddUser checks it too; checked here first so a weak password is refused before the database opens.
 	if err := staff.CheckPasswordRules(pw); err != nil {

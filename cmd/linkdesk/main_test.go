@@ -26,15 +26,24 @@ func TestUserAddMigrateBackup(t *testing.T) {
 	if err != nil || !strings.Contains(out.String(), "Added Ada <ada@example.com> as admin.") {
 		t.Fatalf("user add: %v %q", err, out.String())
 	}
+	err = runUser(ctx, []string{"add", "--db", dbPath, "--email", "rae@example.com", "--name", "Rae", "--role", "reviewer", "--password-stdin"},
+		strings.NewReader("a long enough password\n"), &out)
+	if err != nil || !strings.Contains(out.String(), "Added Rae <rae@example.com> as reviewer.") {
+		t.Fatalf("user add --role reviewer: %v %q", err, out.String())
+	}
 	for name, args := range map[string][]string{
 		"short password": {"add", "--db", dbPath, "--email", "bo@example.com", "--name", "Bo", "--password-stdin"},
+		"common":         {"add", "--db", dbPath, "--email", "bo@example.com", "--name", "Bo", "--password-stdin"},
 		"bad role":       {"add", "--db", dbPath, "--email", "bo@example.com", "--name", "Bo", "--role", "boss", "--password-stdin"},
 		"no stdin flag":  {"add", "--db", dbPath, "--email", "bo@example.com", "--name", "Bo"},
 		"same email":     {"add", "--db", dbPath, "--email", "ADA@example.com", "--name", "Ada 2", "--password-stdin"},
 	} {
 		pw := "a long enough password\n"
-		if name == "short password" {
+		switch name {
+		case "short password":
 			pw = "short\n"
+		case "common":
+			pw = "Password2024!\n"
 		}
 		if err := runUser(ctx, args, strings.NewReader(pw), &out); err == nil {
 			t.Errorf("%s: no error", name)
