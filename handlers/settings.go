@@ -19,7 +19,7 @@ func (s *Server) settingsView(f views.Form) views.SettingsView {
 		f.Values = map[string]string{"api_base_url": st.APIBaseURL, "hosted_url": st.HostedURL, "environment_id": st.EnvironmentID,
 			"version": st.Version, "company": st.Company, "require_reference": req}
 	}
-	return views.SettingsView{Form: f, MaskedKey: st.MaskedKey(), Environment: st.Environment(), WebhookSecrets: len(s.cfg.WebhookSecrets), Dev: st.Dev}
+	return views.SettingsView{Form: f, MaskedKey: st.MaskedKey(), Environment: st.Environment(), WebhookSecrets: len(s.cfg.WebhookSecrets), Dev: st.Dev, SSO: s.ssoSettings()}
 }
 
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) {

@@ -27,6 +27,11 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not-a-real-password"), bc
 // oldSID (what the browser brought, possibly "") and writing the audit entry in the same
 // transaction. It returns the user and the new session's id.
 func (s *Service) SignIn(ctx context.Context, email, pw, oldSID string) (*db.User, string, error) {
+	return s.signIn(ctx, email, pw, oldSID, nil)
+}
+
+// signIn is SignIn; allowed, when not nil, refuses a right password with ErrSSOOnly.
+func (s *Service) signIn(ctx context.Context, email, pw, oldSID string, allowed func(*db.User) bool) (*db.User, string, error) {
 	u, err := s.db.UserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return nil, "", err
@@ -40,6 +45,9 @@ func (s *Service) SignIn(ctx context.Context, email, pw, oldSID string) (*db.Use
 	}
 	if u.Disabled {
 		return nil, "", ErrDisabled
+	}
+	if allowed != nil && !allowed(u) {
+		return nil, "", ErrSSOOnly
 	}
 	var sid string
 	err = s.db.Tx(ctx, func(tx *sql.Tx) (err error) {

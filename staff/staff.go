@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"time"
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
@@ -15,11 +16,15 @@ import (
 
 // Service writes staff accounts, sessions, the setup token and templates.
 type Service struct {
-	db *db.DB
+	db  *db.DB
+	now func() time.Time // invitation and reset expiry; tests move it
 }
 
 // New returns the staff service over d.
-func New(d *db.DB) *Service { return &Service{db: d} }
+func New(d *db.DB) *Service { return &Service{db: d, now: time.Now} }
+
+// SetClock replaces the clock invitation and reset links expire by (tests).
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
 // MinPasswordLength is enforced for every password set through the console or the CLI.
 const MinPasswordLength = 12

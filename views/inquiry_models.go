@@ -188,6 +188,7 @@ type SettingsView struct {
 	Dev            bool
 	Email          Form
 	Preview        *EmailPreview
+	SSO            SSOSettings
 }
 
 // EmailPreview shows a rendered link email.
