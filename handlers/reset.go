@@ -63,7 +63,7 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	u, sid, err := s.staff.ResetPassword(r.Context(), tok, r.PostFormValue("password"), s.sessionID(r))
+	me, sid, err := s.staff.ResetPassword(r.Context(), tok, r.PostFormValue("password"), s.sessionID(r))
 	var pe *staff.PasswordError
 	switch {
 	case errors.As(err, &pe):
@@ -81,6 +81,6 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	s.flash(w, r, "Your password is changed, "+u.Name+". Every other session of your account was signed out.")
+	s.flash(w, r, "Your password is changed, "+me.Name+". Every other session of your account was signed out.")
 	redirect(w, r, "/inquiries")
 }
