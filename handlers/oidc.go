@@ -101,6 +101,11 @@ func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusBadRequest, "wrong state",
 			"This answer from the identity provider does not belong to a sign-in started in this browser in the last 10 minutes, so it was not used. Start again with Sign in with SSO.")
 		return
+	case q.Get("iss") != "" && q.Get("iss") != s.sso.cfg.Issuer:
+		// RFC 9207: an answer naming another issuer is a mix-up, whatever its state says.
+		refuse(http.StatusBadRequest, "answer from another issuer ("+q.Get("iss")+")",
+			"This answer names another identity provider than the one Linkdesk uses, so it was not used. Start again with Sign in with SSO.")
+		return
 	case q.Get("code") == "":
 		refuse(http.StatusBadRequest, "no code", "The identity provider sent no sign-in code. Start again with Sign in with SSO.")
 		return

@@ -271,6 +271,15 @@ func TestSSOErrorsInWords(t *testing.T) {
 			t.Errorf("replayed answer in another browser: %d", res.StatusCode)
 		}
 	})
+	t.Run("another issuer", func(t *testing.T) {
+		c := e.client()
+		m.QueueUser(person())
+		f := e.startSSO(c, nil)
+		res, body := e.do(c, "GET", f.callback+"&iss="+url.QueryEscape("https://elsewhere.example"), nil)
+		if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "names another identity provider") {
+			t.Errorf("%d %s", res.StatusCode, body)
+		}
+	})
 	t.Run("expired or used code", func(t *testing.T) {
 		c := e.client()
 		m.QueueUser(person())
@@ -302,8 +311,8 @@ func TestSSOErrorsInWords(t *testing.T) {
 		}
 	})
 	audit, _ := e.db.ListAudit(t.Context(), db.AuditFilter{Action: "user.sso-refused"})
-	if len(audit) != 5 {
-		t.Errorf("refused SSO sign-ins audited: %d, want 5", len(audit))
+	if len(audit) != 6 {
+		t.Errorf("refused SSO sign-ins audited: %d, want 6", len(audit))
 	}
 }
 
