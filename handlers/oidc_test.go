@@ -374,21 +374,3 @@ func TestSSOSignOutAtTheProvider(t *testing.T) {
 		t.Errorf("a password session's sign-out goes to %q", res.Header.Get("Location"))
 	}
 }
-
-func TestParseRoleMap(t *testing.T) {
-	m, err := staff.ParseRoleMap("admin=ops, agent=support,viewer=support-ro,agent=support-2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := m.Decide([]string{"support-ro", "support-2"}); got != model.Agent {
-		t.Errorf("highest of viewer and agent: %s", got)
-	}
-	if got := m.Decide([]string{"x"}); got != "" {
-		t.Errorf("no mapped group: %q", got)
-	}
-	for _, bad := range []string{"boss=ops", "admin", "admin=", "admin=ops,agent=ops"} {
-		if _, err := staff.ParseRoleMap(bad); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
-	}
-}

@@ -112,16 +112,12 @@ func (s *Server) staffUpdate(w http.ResponseWriter, r *http.Request) {
 		ch.Role = model.Role(strings.TrimSpace(r.PostFormValue("role")))
 	}
 	what, err := s.staff.UpdateUser(r.Context(), actor(r), *u, ch)
-	var pe *staff.PasswordError
 	switch {
 	case errors.Is(err, staff.ErrOwnAccount):
 		s.renderStaffEdit(w, r, http.StatusUnprocessableEntity, views.Form{}, u.ID, "You cannot disable your own account.")
 		return
 	case errors.Is(err, staff.ErrInvalidRole):
 		s.renderStaffEdit(w, r, http.StatusUnprocessableEntity, views.Form{}, u.ID, "Choose admin, agent or viewer.")
-		return
-	case errors.As(err, &pe):
-		s.renderStaffEdit(w, r, http.StatusUnprocessableEntity, views.Form{}, u.ID, "Nothing was saved: "+pe.Error()+".")
 		return
 	case errors.Is(err, db.ErrLastAdmin):
 		// Keep at least one admin who can sign in.
@@ -136,11 +132,11 @@ func (s *Server) staffUpdate(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, "/staff")
 		return
 	}
-	// Every change (role, password, the disabled flag) ends the account's sessions.
+	// Every change (role, the disabled flag) ends the account's sessions.
 	msg := "Saved " + u.Name + ": " + strings.Join(what, ", ") + ". Their sessions were ended."
 	if u.ID == me.ID {
-		// Their own sessions just ended too (a role or password change: disabling oneself is
-		// refused); send them to sign in again.
+		// Their own sessions just ended too (a role change: disabling oneself is refused); send
+		// them to sign in again.
 		redirect(w, r, "/login")
 		return
 	}
