@@ -68,6 +68,7 @@ func ssoSignIn(t *testing.T, c *console, p playwright.Page, login string) {
 	t.Helper()
 	_, err := p.Goto(c.URL + "/login")
 	must(t, "open sign-in", err)
+	must(t, "one Sign in with SSO", expect.Locator(p.GetByRole(btn, playwright.PageGetByRoleOptions{Name: "Sign in with SSO"})).ToHaveCount(1))
 	click(t, p, btn, "Sign in with SSO")
 	must(t, "provider login", p.Locator(`input[name="login"]`).Fill(login))
 	must(t, "provider password", p.Locator(`input[name="password"]`).Fill("any password"))

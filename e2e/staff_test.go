@@ -14,6 +14,8 @@ func invite(t *testing.T, admin playwright.Page, name, email, roleValue, passwor
 	fill(t, admin, "Name", name, "Email", email)
 	_, err := label(admin, "Role").SelectOption(playwright.SelectOptionValues{Values: &[]string{roleValue}})
 	must(t, "choose role", err)
+	// Promised names resolve to one element each, as Playwright finds them by default.
+	must(t, "one Send invitation", expect.Locator(admin.GetByRole(btn, playwright.PageGetByRoleOptions{Name: "Send invitation"})).ToHaveCount(1))
 	click(t, admin, btn, "Send invitation")
 	must(t, "invitation sent", expect.Locator(notice(admin, "Invitation sent to "+email)).ToBeVisible())
 	must(t, "no password typed by the admin", expect.Locator(label(admin, "Password")).ToHaveCount(0))
@@ -64,6 +66,7 @@ func TestInvitationAndForgotPasswordJourney(t *testing.T) {
 	p := newPage(t)
 	_, err := p.Goto(c.URL + "/login")
 	must(t, "open sign-in", err)
+	must(t, "one Forgot password?", expect.Locator(p.GetByRole(lnk, playwright.PageGetByRoleOptions{Name: "Forgot password?"})).ToHaveCount(1))
 	click(t, p, lnk, "Forgot password?")
 	fill(t, p, "Email", "bo@example.com")
 	click(t, p, btn, "Send reset link")
