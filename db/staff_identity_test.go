@@ -46,3 +46,30 @@ func TestStaffMigrationKeepsTheOutbox(t *testing.T) {
 		t.Errorf("queue a staff email: %v", err)
 	}
 }
+
+// TestStaffEmailBodyDroppedOnceSent: an invitation or reset link stays in the outbox only until
+// the mail server accepts it; link emails keep their body (the send log shows it).
+func TestStaffEmailBodyDroppedOnceSent(t *testing.T) {
+	ctx := context.Background()
+	d := outboxTestDB(t)
+	staffID, err := d.AddEmail(ctx, OutboxEmail{Kind: "staff", Recipient: "cy@example.com", Subject: "Invited", BodyText: "https://x/invite?token=secret", BodyHTML: "<a>secret</a>"}, AuditEntry{Action: "user.invite"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	linkID, _ := d.AddEmail(ctx, OutboxEmail{Kind: "link", Recipient: "pat@example.com", Subject: "Verify", BodyText: "https://x/verify", BodyHTML: "<a>verify</a>"}, AuditEntry{Action: "email.queue"})
+	claimed, err := d.ClaimDueEmails(ctx, time.Now(), 10)
+	if err != nil || len(claimed) != 2 {
+		t.Fatalf("claim: %d %v", len(claimed), err)
+	}
+	for _, id := range []int64{staffID, linkID} {
+		if err := d.MarkEmailSent(ctx, id, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e, _ := d.GetEmail(ctx, staffID); e.BodyText != StaffBodySent || e.BodyHTML != StaffBodySent {
+		t.Errorf("the staff email kept its link after sending: %q %q", e.BodyText, e.BodyHTML)
+	}
+	if e, _ := d.GetEmail(ctx, linkID); e.BodyText != "https://x/verify" {
+		t.Errorf("a link email lost its body: %q", e.BodyText)
+	}
+}
