@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/staff"
@@ -46,7 +47,7 @@ func (s *Server) ssoStart(w http.ResponseWriter, r *http.Request) {
 	opts := *s.cookies.Options
 	opts.MaxAge = ssoFlowAge
 	sess.Options = &opts
-	sess.Values = map[any]any{"state": state, "nonce": nonce, "verifier": verifier, "next": next}
+	sess.Values = map[any]any{"state": state, "nonce": nonce, "verifier": verifier, "next": next, "at": time.Now().Unix()}
 	if err := sess.Save(r, w); err != nil {
 		s.serverError(w, r, err)
 		return
@@ -69,6 +70,10 @@ func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request) {
 	nonce, _ := sess.Values["nonce"].(string)
 	verifier, _ := sess.Values["verifier"].(string)
 	next, _ := sess.Values["next"].(string)
+	// The cookie's own expiry is up to the browser; the flow's age is checked here too.
+	if at, _ := sess.Values["at"].(int64); time.Since(time.Unix(at, 0)) > ssoFlowAge*time.Second {
+		state = ""
+	}
 	// The flow is single-use whatever happens next.
 	gone := *s.cookies.Options
 	gone.MaxAge = -1

@@ -80,20 +80,27 @@ func origin(u *url.URL) string { return u.Scheme + "://" + u.Host }
 // asked (at most every few seconds).
 func (c *ssoClient) discover(ctx context.Context) (*oidc.Provider, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.provider != nil {
-		return c.provider, nil
+	p, problem, triedAt := c.provider, c.problem, c.triedAt
+	c.mu.Unlock()
+	if p != nil {
+		return p, nil
 	}
-	if c.problem != "" && time.Since(c.triedAt) < 3*time.Second {
-		return nil, errors.New(c.problem)
+	if problem != "" && time.Since(triedAt) < 3*time.Second {
+		return nil, errors.New(problem)
 	}
+	// Not under the lock: a sign-in page asking for status must not wait for the provider.
 	dctx, cancel := context.WithTimeout(oidc.ClientContext(ctx, c.cfg.HTTPClient), discoveryTimeout)
 	defer cancel()
 	p, err := oidc.NewProvider(dctx, c.cfg.Issuer)
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if err != nil {
 		c.problem = "The identity provider at " + c.cfg.Issuer + " did not answer as expected (" + err.Error() + ")."
 		c.triedAt = time.Now()
 		return nil, errors.New(c.problem)
+	}
+	if c.provider != nil { // another request finished first
+		return c.provider, nil
 	}
 	var extra struct {
 		EndSession string `json:"end_session_endpoint"`
