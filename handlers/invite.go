@@ -108,7 +108,7 @@ func (s *Server) acceptInvite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := views.InviteView{Token: tok, Name: inv.Name, Email: inv.Email, Role: string(inv.Role)}
-	u, sid, err := s.staff.AcceptInvitation(r.Context(), tok, r.PostFormValue("password"), s.sessionID(r))
+	u, sid, err := s.staff.AcceptInvitation(r.Context(), tok, r.PostFormValue("password"), s.sessionID(r), s.passwordSignIn())
 	var pe *staff.PasswordError
 	switch {
 	case errors.As(err, &pe):
@@ -123,6 +123,11 @@ func (s *Server) acceptInvite(w http.ResponseWriter, r *http.Request) {
 		return
 	case err != nil:
 		s.serverError(w, r, err)
+		return
+	}
+	if sid == "" {
+		s.flash(w, r, ssoOnlyNotice)
+		redirect(w, r, "/login")
 		return
 	}
 	if err := s.saveSession(w, r, sid); err != nil {

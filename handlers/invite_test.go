@@ -134,3 +134,35 @@ func TestInvitationExpiresAndCanBeWithdrawn(t *testing.T) {
 		t.Errorf("audit entries: %v", saw)
 	}
 }
+
+// Under --sso-only a password chosen from an invitation or a reset link does not sign in an
+// account that is not break-glass: that would be password sign-in by another door.
+func TestSSOOnlyInvitationAndResetDoNotSignIn(t *testing.T) {
+	e := newSSOEnv(t, startProvider(t, false), func(c *SSOConfig) { c.Only = true })
+	e.addUser("admin@example.com", db.RoleAdmin, pw)
+	admin := e.signIn("admin@example.com", pw)
+	e.do(admin, "POST", "/staff", url.Values{"name": {"Cy"}, "email": {"cy@example.com"}, "role": {"agent"}})
+	c := e.client()
+	res, _ := e.do(c, "POST", "/invite", url.Values{"token": {e.inviteToken("cy@example.com")}, "password": {"cy's own long password"}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/login" {
+		t.Fatalf("accept: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if _, body := e.do(c, "GET", "/login", nil); !strings.Contains(body, "Staff sign in to this console with Sign in with SSO") {
+		t.Error("not told to use SSO")
+	}
+	if res, _ = e.do(c, "GET", "/inquiries", nil); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("an agent was signed in by an invitation under --sso-only: %d", res.StatusCode)
+	}
+	res, _ = e.do(c, "POST", "/password/reset", url.Values{"token": {e.resetToken("cy@example.com")}, "password": {"cy's newer long password"}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/login" {
+		t.Fatalf("reset: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if res, _ = e.do(c, "GET", "/inquiries", nil); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("an agent was signed in by a reset under --sso-only: %d", res.StatusCode)
+	}
+	// A break-glass admin's reset signs in.
+	res, _ = e.do(c, "POST", "/password/reset", url.Values{"token": {e.resetToken("admin@example.com")}, "password": {"admin's newer long password"}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/inquiries" {
+		t.Errorf("admin reset: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/staff"
 	"github.com/linkdesk/linkdesk/views"
@@ -217,3 +218,16 @@ func (s *Server) ssoSettings() views.SSOSettings {
 	v.Roles = strings.Join(roles, "; ")
 	return v
 }
+
+// passwordSignIn is whether a password (chosen from an invitation or a reset link) may sign u
+// in here: always, except under --sso-only for accounts that are not break-glass.
+func (s *Server) passwordSignIn() func(*db.User) bool {
+	if s.sso != nil && s.sso.cfg.Only {
+		return staff.BreakGlass
+	}
+	return nil
+}
+
+// ssoOnlyNotice is what someone who just chose a password is told when --sso-only keeps them
+// from signing in with it.
+const ssoOnlyNotice = "Your password is set. Staff sign in to this console with Sign in with SSO."

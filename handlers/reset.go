@@ -63,7 +63,7 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	me, sid, err := s.staff.ResetPassword(r.Context(), tok, r.PostFormValue("password"), s.sessionID(r))
+	me, sid, err := s.staff.ResetPassword(r.Context(), tok, r.PostFormValue("password"), s.sessionID(r), s.passwordSignIn())
 	var pe *staff.PasswordError
 	switch {
 	case errors.As(err, &pe):
@@ -75,6 +75,11 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 		return
 	case err != nil:
 		s.serverError(w, r, err)
+		return
+	}
+	if sid == "" {
+		s.flash(w, r, ssoOnlyNotice)
+		redirect(w, r, "/login")
 		return
 	}
 	if err := s.saveSession(w, r, sid); err != nil {

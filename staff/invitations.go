@@ -80,9 +80,10 @@ func open(inv *db.Invitation, now time.Time) bool {
 }
 
 // AcceptInvitation creates the invited account with the password the person chose and signs
-// it in, once: the link stops working. It returns ErrLinkInvalid, a *PasswordError, or
-// db.ErrEmailTaken when an account got the email meanwhile.
-func (s *Service) AcceptInvitation(ctx context.Context, tok, pw, oldSID string) (*db.User, string, error) {
+// it in, once: the link stops working. signIn, when not nil, may keep the browser signed out
+// (--sso-only for an account that is not break-glass); the session id is then "". It returns
+// ErrLinkInvalid, a *PasswordError, or db.ErrEmailTaken when an account got the email meanwhile.
+func (s *Service) AcceptInvitation(ctx context.Context, tok, pw, oldSID string, signIn func(*db.User) bool) (*db.User, string, error) {
 	hash, err := HashPassword(pw)
 	if err != nil {
 		return nil, "", err
@@ -105,8 +106,10 @@ func (s *Service) AcceptInvitation(ctx context.Context, tok, pw, oldSID string) 
 		if err := closed(db.CloseInvitation(ctx, tx, inv.ID, u.ID, now)); err != nil {
 			return err
 		}
-		if sid, err = startSession(ctx, tx, oldSID, u.ID); err != nil {
-			return err
+		if signIn == nil || signIn(&u) {
+			if sid, err = startSession(ctx, tx, oldSID, u.ID); err != nil {
+				return err
+			}
 		}
 		return db.AddAudit(ctx, tx, audit(inquiry.Actor{ID: u.ID, Name: u.Name}, "user.invite-accept", u.Email, "role "+string(u.Role)))
 	})

@@ -68,9 +68,9 @@ func (s *Service) PasswordResetAccount(ctx context.Context, tok string) (*db.Use
 }
 
 // ResetPassword sets the account's new password through a reset link, once, ends every
-// session of the account and starts one for this browser. It returns ErrLinkInvalid or a
-// *PasswordError.
-func (s *Service) ResetPassword(ctx context.Context, tok, pw, oldSID string) (*db.User, string, error) {
+// session of the account and starts one for this browser (unless signIn, when not nil, says
+// not: the session id is then ""). It returns ErrLinkInvalid or a *PasswordError.
+func (s *Service) ResetPassword(ctx context.Context, tok, pw, oldSID string, signIn func(*db.User) bool) (*db.User, string, error) {
 	hash, err := HashPassword(pw)
 	if err != nil {
 		return nil, "", err
@@ -92,8 +92,10 @@ func (s *Service) ResetPassword(ctx context.Context, tok, pw, oldSID string) (*d
 		if err := db.SetPassword(ctx, tx, u.ID, hash); err != nil {
 			return err
 		}
-		if sid, err = startSession(ctx, tx, oldSID, u.ID); err != nil {
-			return err
+		if signIn == nil || signIn(u) {
+			if sid, err = startSession(ctx, tx, oldSID, u.ID); err != nil {
+				return err
+			}
 		}
 		return db.AddAudit(ctx, tx, audit(inquiry.Actor{ID: u.ID, Name: u.Name}, "user.password-reset", u.Email, "every other session ended"))
 	})
