@@ -63,6 +63,24 @@ func (d *DB) HasIdentity(ctx context.Context, userID int64) (bool, error) {
 	return n > 0, nil
 }
 
+// SSOUsers returns the ids of the accounts that sign in with SSO.
+func (d *DB) SSOUsers(ctx context.Context) (map[int64]bool, error) {
+	rows, err := d.R.QueryContext(ctx, `SELECT DISTINCT user_id FROM oidc_identities`)
+	if err != nil {
+		return nil, fmt.Errorf("db: SSO users: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("db: SSO users: %w", err)
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}
+
 // SetUserRole sets user id's role as part of tx (the provider's groups decided it).
 func SetUserRole(ctx context.Context, tx *sql.Tx, id int64, role model.Role) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ?, updated_at = ? WHERE id = ?`, role, Now(), id); err != nil {

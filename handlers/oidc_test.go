@@ -171,6 +171,9 @@ func TestSSOSignInWithTheMappedRole(t *testing.T) {
 	if n, _ := e.db.UserCount(t.Context()); n != 2 {
 		t.Errorf("accounts: %d, want 2", n)
 	}
+	if _, body = e.do(e.signIn("admin@example.com", pw), "GET", "/staff", nil); strings.Count(body, "Signs in with SSO") != 1 {
+		t.Error("the Staff page does not mark the one SSO account")
+	}
 	audit, _ := e.db.ListAudit(t.Context(), db.AuditFilter{Action: "user.sso-sign-in"})
 	if len(audit) != 2 || !strings.Contains(audit[0].Detail, "role admin → viewer") || !strings.Contains(audit[1].Detail, "account created") {
 		t.Errorf("audit: %+v", audit)

@@ -47,10 +47,14 @@ func (s *Server) staffRows(r *http.Request) ([]views.StaffRow, error) {
 	if err != nil {
 		return nil, err
 	}
+	sso, err := s.db.SSOUsers(r.Context())
+	if err != nil {
+		return nil, err
+	}
 	me := currentUser(r)
 	rows := make([]views.StaffRow, len(users))
 	for i, u := range users {
-		rows[i] = views.StaffRow{ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role), Disabled: u.Disabled, Self: u.ID == me.ID}
+		rows[i] = views.StaffRow{ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role), Disabled: u.Disabled, Self: u.ID == me.ID, SSO: sso[u.ID]}
 	}
 	return rows, nil
 }

@@ -54,6 +54,7 @@ type StaffRow struct {
 	Role     string
 	Disabled bool
 	Self     bool
+	SSO      bool // signs in with SSO: the provider's groups set the role at each sign-in
 	// After a refused change: the row's form opens again with the message and the typed role.
 	EditError string
 	EditRole  string
