@@ -22,15 +22,15 @@ func (s *Server) forgot(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, views.ForgotPage(s.page(r, "Forgot password", ""), f, false), nil)
 		return
 	}
-	// Counted like a failed sign-in per address, so the form cannot be used to flood inboxes
-	// or probe many addresses quickly.
+	// Every request counts like a failed sign-in (on a limiter of its own), so the form cannot
+	// be used to flood an inbox or to probe many addresses quickly.
 	ip := s.clientIP(r)
-	if wait := s.limiter.blocked(ip, "reset:"+strings.ToLower(email)); wait > 0 {
+	if wait := s.resets.blocked(ip, strings.ToLower(email)); wait > 0 {
 		f.Error = "Too many requests from here. Try again in a few minutes."
 		s.render(w, r, http.StatusTooManyRequests, views.ForgotPage(s.page(r, "Forgot password", ""), f, false), nil)
 		return
 	}
-	s.limiter.fail(ip, "reset:"+strings.ToLower(email))
+	s.resets.fail(ip, strings.ToLower(email))
 	if err := s.staff.RequestPasswordReset(r.Context(), email, s.cfg.BaseURL); err != nil {
 		s.serverError(w, r, err)
 		return

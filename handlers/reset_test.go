@@ -92,3 +92,19 @@ func TestPasswordResetLinkExpiresAfterAnHour(t *testing.T) {
 		t.Errorf("a reset link older than an hour works: %d", res.StatusCode)
 	}
 }
+
+func TestForgotPasswordThrottled(t *testing.T) {
+	e := newTestEnv(t)
+	e.addUser("ada@example.com", db.RoleAgent, pw)
+	for i := 0; i < 5; i++ {
+		if res, _ := e.do(e.client(), "POST", "/password/forgot", url.Values{"email": {"x" + itoa(int64(i)) + "@example.com"}}); res.StatusCode != http.StatusOK {
+			t.Fatalf("request %d: %d", i, res.StatusCode)
+		}
+	}
+	res, body := e.do(e.client(), "POST", "/password/forgot", url.Values{"email": {"ada@example.com"}})
+	if res.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "Too many requests") {
+		t.Errorf("sixth request from one address: %d", res.StatusCode)
+	}
+	// Sign-in from the same address is not held up by it.
+	e.signIn("ada@example.com", pw)
+}

@@ -79,6 +79,7 @@ type Server struct {
 	webhooks  webhookState  // refused-delivery warnings and the endpoint's clock (webhooks.go)
 	bulk      *bulk.Engine  // bulk send (bulk.go)
 	sso       *ssoClient    // sign-in with OpenID Connect (oidc.go); nil when off
+	resets    *loginLimiter // "Forgot password?" requests per address and email (reset.go)
 	// previewKey signs the email preview document's addresses (settings_email.go).
 	previewKey []byte
 }
@@ -127,6 +128,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 		assets:     static.Load(),
 		cookies:    store,
 		limiter:    newLoginLimiter(cfg.LoginLimit),
+		resets:     newLoginLimiter(cfg.LoginLimit),
 		secure:     u.Scheme == "https",
 		lister:     deps.Lister,
 		live:       deps.Live,
