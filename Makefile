@@ -13,6 +13,10 @@ export LINKDESK_CHROMIUM ?= /usr/bin/chromium
 AXE_VERSION := 4.14.1
 AXE_DIR := $(CURDIR)/.cache/axe-core
 export LINKDESK_AXE ?= $(AXE_DIR)/package/axe.min.js
+# The SSO journeys sign in at a real OpenID Provider: the npm package oidc-provider, run by Node.
+OIDC_PROVIDER_VERSION := 9.13.3
+OIDC_PROVIDER_DIR := $(CURDIR)/.cache/oidc-provider-$(OIDC_PROVIDER_VERSION)
+export LINKDESK_OIDC_PROVIDER ?= $(OIDC_PROVIDER_DIR)
 
 .PHONY: run build generate test unit e2e e2e-deps bench vet lint
 
@@ -64,6 +68,11 @@ e2e-deps:
 		mkdir -p "$(AXE_DIR)" && cd "$(AXE_DIR)" && \
 		npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && \
 		tar xzf axe-core-$(AXE_VERSION).tgz && rm axe-core-$(AXE_VERSION).tgz; \
+	fi
+	@if [ ! -f "$(OIDC_PROVIDER_DIR)/node_modules/oidc-provider/package.json" ]; then \
+		echo "Fetching oidc-provider $(OIDC_PROVIDER_VERSION) from npm..."; \
+		mkdir -p "$(OIDC_PROVIDER_DIR)" && cd "$(OIDC_PROVIDER_DIR)" && \
+		npm install --silent --no-save --no-audit --no-fund --prefix . oidc-provider@$(OIDC_PROVIDER_VERSION) >/dev/null; \
 	fi
 
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v /e2e)

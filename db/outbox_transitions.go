@@ -125,12 +125,20 @@ func emailAudit(ctx context.Context, tx *sql.Tx, id int64, action, outcome strin
 }
 
 // MarkEmailSent records that the server accepted email id (which must be 'sending') at at, and
-// writes the system's "email.sent" audit entry in the same transaction.
+// writes the system's "email.sent" audit entry in the same transaction. A staff email's body is
+// dropped (StaffBodySent).
 func (d *DB) MarkEmailSent(ctx context.Context, id int64, at time.Time) error {
 	return d.emailTransition(ctx, "mark sent", id, EmailSending,
-		`UPDATE outbox SET state = 'sent', sent_at = ?, last_error = '' WHERE id = ? AND state = ?`,
-		[]any{at.UnixMilli()}, func(tx *sql.Tx) error { return emailAudit(ctx, tx, id, "email.sent", "ok") })
+		`UPDATE outbox SET state = 'sent', sent_at = ?, last_error = '',
+			body_text = CASE WHEN kind = 'staff' THEN ? ELSE body_text END,
+			body_html = CASE WHEN kind = 'staff' THEN ? ELSE body_html END
+		 WHERE id = ? AND state = ?`,
+		[]any{at.UnixMilli(), StaffBodySent, StaffBodySent}, func(tx *sql.Tx) error { return emailAudit(ctx, tx, id, "email.sent", "ok") })
 }
+
+// StaffBodySent replaces a staff email's body once the server accepted it: its single-use link
+// is then kept nowhere but in the person's mailbox (the database holds only the token's hash).
+const StaffBodySent = "(Removed once sent: this email held a single-use link.)"
 
 // MarkEmailRetry hands email id (which must be 'sending') back to the queue, due at nextAt, with
 // the failure in words.

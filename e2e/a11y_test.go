@@ -181,7 +181,7 @@ func TestEveryPageChecked(t *testing.T) {
 	click(t, p, btn, "Send")
 	for _, path := range []string{"/inquiries", "/inquiries/new", "/bulk", "/links/template", "/people/usr_PAGES",
 		"/staff", "/settings", "/templates", "/audit", "/outbox", "/webhooks", "/dev/mailbox", "/dev/mailbox/1",
-		"/account", "/no-such-page"} {
+		"/account", "/password/forgot", "/no-such-page"} {
 		_, err := p.Goto(c.URL + path)
 		must(t, "open "+path, err)
 		_, err = p.Evaluate(`() => window.__linkdeskCheck()`)

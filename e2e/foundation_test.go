@@ -1,12 +1,8 @@
 package e2e
 
-import (
-	"testing"
+import "testing"
 
-	"github.com/playwright-community/playwright-go"
-)
-
-// First-run setup → sign out → wrong password shows an error → sign in → add an agent → the
+// First-run setup → sign out → wrong password shows an error → sign in → invite an agent → the
 // agent signs in and cannot open Staff.
 func TestFoundationJourney(t *testing.T) {
 	c := startConsole(t)
@@ -23,19 +19,15 @@ func TestFoundationJourney(t *testing.T) {
 	signIn(t, c, p, "ada@example.com", "admin password 123")
 	must(t, "signed in", expect.Locator(role(p, hdg, "Inquiries")).ToBeVisible())
 
+	invite(t, p, "Bo Agent", "bo@example.com", "agent", "agent password 123")
 	click(t, p, lnk, "Staff")
-	fill(t, p, "Name", "Bo Agent", "Email", "bo@example.com", "Password", "agent password 123")
-	_, err := label(p, "Role").SelectOption(playwright.SelectOptionValues{Values: &[]string{"agent"}})
-	must(t, "choose role", err)
-	click(t, p, btn, "Add staff member")
-	must(t, "agent added", expect.Locator(p.GetByText("Added Bo Agent as agent.")).ToBeVisible())
 	must(t, "agent listed", expect.Locator(role(p, cell, "bo@example.com")).ToBeVisible())
 
 	agent := newPage(t)
 	signIn(t, c, agent, "bo@example.com", "agent password 123")
 	must(t, "agent signed in", expect.Locator(role(agent, hdg, "Inquiries")).ToBeVisible())
 	must(t, "no Staff link for agents", expect.Locator(role(agent, lnk, "Staff")).ToHaveCount(0))
-	_, err = agent.Goto(c.URL + "/staff")
+	_, err := agent.Goto(c.URL + "/staff")
 	must(t, "open /staff", err)
 	must(t, "agent refused", expect.Locator(role(agent, hdg, "Not allowed")).ToBeVisible())
 }

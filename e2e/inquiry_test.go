@@ -8,15 +8,11 @@ import (
 	"github.com/playwright-community/playwright-go"
 )
 
-// addAgent adds a staff member with the agent role through the Staff page.
-func addAgent(t *testing.T, p playwright.Page, name, email, password string) {
+// addAgent invites a staff member with the agent role, who chooses password; it returns
+// their signed-in page.
+func addAgent(t *testing.T, p playwright.Page, name, email, password string) playwright.Page {
 	t.Helper()
-	click(t, p, lnk, "Staff")
-	fill(t, p, "Name", name, "Email", email, "Password", password)
-	_, err := label(p, "Role").SelectOption(playwright.SelectOptionValues{Values: &[]string{"agent"}})
-	must(t, "choose role", err)
-	click(t, p, btn, "Add staff member")
-	must(t, "agent added", expect.Locator(p.GetByText("Added "+name+" as agent.")).ToBeVisible())
+	return invite(t, p, name, email, "agent", password)
 }
 
 // createInquiry fills the New inquiry form for the seed's person and submits it.

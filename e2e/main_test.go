@@ -110,8 +110,15 @@ var (
 // and setup link.
 func startConsole(t *testing.T, extraEnv ...string) *console {
 	t.Helper()
+	return startConsoleWith(t, nil, extraEnv...)
+}
+
+// startConsoleWith is startConsole with more flags (later ones win, e.g. --addr).
+func startConsoleWith(t *testing.T, flags []string, extraEnv ...string) *console {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, binary, "serve", "--dev", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "e2e.db"))
+	args := append([]string{"serve", "--dev", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "e2e.db")}, flags...)
+	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Env = append(os.Environ(), extraEnv...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 10 * time.Second

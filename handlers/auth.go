@@ -60,7 +60,7 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 	}
 	p := s.page(r, "Sign in", "")
 	s.takeFlash(w, r, &p)
-	s.render(w, r, http.StatusOK, views.LoginPage(p, views.Form{}, r.URL.Query().Get("next")), nil)
+	s.render(w, r, http.StatusOK, views.LoginPage(p, views.Form{}, r.URL.Query().Get("next"), s.ssoView()), nil)
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
@@ -70,7 +70,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	f := views.Form{Values: map[string]string{"email": email}}
 	fail := func(status int, msg string) {
 		f.Error = msg
-		s.render(w, r, status, views.LoginPage(s.page(r, "Sign in", ""), f, next), nil)
+		s.render(w, r, status, views.LoginPage(s.page(r, "Sign in", ""), f, next, s.ssoView()), nil)
 	}
 	if email == "" || pw == "" {
 		fail(http.StatusUnprocessableEntity, "Enter your email and password.")
@@ -84,16 +84,25 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusTooManyRequests, fmt.Sprintf("Too many attempts. Try again in %d s.", secs))
 		return
 	}
-	u, sid, err := s.staff.SignIn(r.Context(), email, pw, s.sessionID(r))
+	signIn := s.staff.SignIn
+	if s.sso != nil && s.sso.cfg.Only {
+		signIn = s.staff.SignInSSOOnly
+	}
+	u, sid, err := signIn(r.Context(), email, pw, s.sessionID(r))
 	if s.secondStep(w, r, u, err, next) {
 		return // the password was right; a code (or setting up two-step sign-in) comes next
 	}
-	if errors.Is(err, staff.ErrWrongPassword) || errors.Is(err, staff.ErrDisabled) {
+	if errors.Is(err, staff.ErrWrongPassword) || errors.Is(err, staff.ErrDisabled) || errors.Is(err, staff.ErrSSOOnly) {
 		s.limiter.fail(ip, strings.ToLower(email))
 		s.log.Info("sign-in failed", "ip", ip)
 		msg := "The email or password is not right."
-		if errors.Is(err, staff.ErrDisabled) {
+		switch {
+		case errors.Is(err, staff.ErrDisabled):
 			msg = "This account is disabled. Ask an admin to enable it."
+		case s.sso != nil && s.sso.cfg.Only:
+			// The same words for a wrong password and a right one of an account that must use
+			// SSO, so the form does not confirm passwords it will not accept.
+			msg = "The email or password is not right, or this account signs in with SSO only: use Sign in with SSO."
 		}
 		fail(http.StatusUnprocessableEntity, msg)
 		return
@@ -137,6 +146,7 @@ func (s *Server) logoutForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	sess, _ := s.cookies.Get(r, sessionCookie)
+	wasSSO, _ := sess.Values["sso"].(bool)
 	if sid, _ := sess.Values["sid"].(string); sid != "" {
 		if err := s.staff.EndSession(r.Context(), sid); err != nil {
 			s.serverError(w, r, err)
@@ -146,7 +156,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	sess.Values = map[any]any{}
 	sess.AddFlash("You are signed out.")
 	sess.Save(r, w)
-	redirect(w, r, "/login")
+	redirect(w, r, s.afterSignOut(wasSSO))
 }
 
 // --- first-run setup ---

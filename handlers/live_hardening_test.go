@@ -91,7 +91,8 @@ func TestLiveStreamsEndWhenSessionRevoked(t *testing.T) {
 			return res
 		}},
 		{"password reset", "/events/inquiries/" + id, func(_ *http.Client, uid int64) *http.Response {
-			res, _ := e.do(admin, "POST", fmt.Sprintf("/staff/%d", uid), url.Values{"role": {string(db.RoleViewer)}, "password": {"a-brand-new-password"}})
+			u, _ := e.db.UserByID(t.Context(), uid)
+			res, _ := e.do(e.client(), "POST", "/password/reset", url.Values{"token": {e.resetToken(u.Email)}, "password": {"a-brand-new-password"}})
 			return res
 		}},
 	}

@@ -31,6 +31,14 @@ func (s *Server) Routes() []Route {
 		{"GET /favicon.ico", Public, s.favicon},
 		{"GET /login", Public, s.loginForm},
 		{"POST /login", Public, s.login},
+		{"GET /auth/oidc/start", Public, s.ssoStart},
+		{"GET /auth/oidc/callback", Public, s.ssoCallback},
+		{"GET /invite", Public, s.inviteForm},
+		{"POST /invite", Public, s.acceptInvite},
+		{"GET /password/forgot", Public, s.forgotForm},
+		{"POST /password/forgot", Public, s.forgot},
+		{"GET /password/reset", Public, s.resetForm},
+		{"POST /password/reset", Public, s.reset},
 		{"GET /setup", Public, s.setupForm},
 		{"POST /setup", Public, s.setup},
 		{"GET /login/two-step", Public, s.twoStepForm},
@@ -90,7 +98,8 @@ func (s *Server) Routes() []Route {
 		{"POST /templates/{id}/delete", Admin, s.deleteTemplate},
 		{"POST /templates/import", Admin, s.importTemplates},
 		{"GET /audit", Admin, s.auditPage},
-		{"POST /staff", Admin, s.staffAdd},
+		{"POST /staff", Admin, s.inviteStaff},
+		{"POST /staff/invitations/{id}/revoke", Admin, s.revokeInvitation},
 		{"POST /staff/{id}", Admin, s.staffUpdate},
 
 		{"GET /account", Viewer, s.accountPage},
@@ -120,6 +129,9 @@ func (s *Server) Handler() http.Handler {
 	h = s.loadSession(h)
 	h = cop.Handler(h)
 	h = limitBody(h)
+	if s.sso != nil {
+		h = s.ssoFormAction(h)
+	}
 	h = securityHeaders(h)
 	h = s.recoverPanics(h)
 	h = s.accessLog(h)

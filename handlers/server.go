@@ -44,6 +44,8 @@ type Config struct {
 
 	ExpiringWindow time.Duration // the list's "Expiring soon": links expiring within this; 0: 4 h
 
+	SSO SSOConfig // sign-in with OpenID Connect (oidc.go); zero Issuer: off
+
 }
 
 // Deps are the parts the console is wired to; cmd/linkdesk/serve.go builds them.
@@ -76,6 +78,8 @@ type Server struct {
 	mailbox   *mail.Catcher // dev only (mail.go)
 	webhooks  webhookState  // refused-delivery warnings and the endpoint's clock (webhooks.go)
 	bulk      *bulk.Engine  // bulk send (bulk.go)
+	sso       *ssoClient    // sign-in with OpenID Connect (oidc.go); nil when off
+	resets    *loginLimiter // "Forgot password?" requests per address and email (reset.go)
 	// previewKey signs the email preview document's addresses (settings_email.go).
 	previewKey []byte
 }
@@ -124,10 +128,21 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 		assets:     static.Load(),
 		cookies:    store,
 		limiter:    newLoginLimiter(cfg.LoginLimit),
+		resets:     newLoginLimiter(cfg.LoginLimit),
 		secure:     u.Scheme == "https",
 		lister:     deps.Lister,
 		live:       deps.Live,
 		mailbox:    deps.Mailbox,
+	}
+	if srv.sso, err = newSSOClient(cfg.SSO, cfg.BaseURL); err != nil {
+		return nil, err
+	}
+	if srv.sso != nil {
+		// Tried once now so the sign-in page can explain a provider that is down; the console
+		// starts either way and "Sign in with SSO" tries again.
+		if _, err := srv.sso.discover(ctx); err != nil {
+			deps.Log.Warn("sso: identity provider unavailable at start", "err", err)
+		}
 	}
 	srv.listCache.version = deps.Live.Version
 	if srv.bulk = deps.Bulk; srv.bulk == nil {

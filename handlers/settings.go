@@ -23,7 +23,7 @@ func (s *Server) settingsView(r *http.Request, f views.Form) views.SettingsView 
 	if err != nil {
 		s.log.Warn("two-step setting", "err", err)
 	}
-	return views.SettingsView{Form: f, MaskedKey: st.MaskedKey(), Environment: st.Environment(), WebhookSecrets: len(s.cfg.WebhookSecrets), Dev: st.Dev, TwoStepRequired: required}
+	return views.SettingsView{Form: f, MaskedKey: st.MaskedKey(), Environment: st.Environment(), WebhookSecrets: len(s.cfg.WebhookSecrets), Dev: st.Dev, TwoStepRequired: required, SSO: s.ssoSettings()}
 }
 
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) {

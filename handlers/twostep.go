@@ -84,7 +84,7 @@ func (s *Server) noPending(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusUnprocessableEntity
 	}
 	f := views.Form{Error: "Your sign-in took too long or has not started. Enter your email and password again."}
-	s.render(w, r, status, views.LoginPage(s.page(r, "Sign in", ""), f, ""), nil)
+	s.render(w, r, status, views.LoginPage(s.page(r, "Sign in", ""), f, "", s.ssoView()), nil)
 }
 
 func (s *Server) twoStepForm(w http.ResponseWriter, r *http.Request) {

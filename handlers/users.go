@@ -47,10 +47,14 @@ func (s *Server) staffRows(r *http.Request) ([]views.StaffRow, error) {
 	if err != nil {
 		return nil, err
 	}
+	sso, err := s.db.SSOUsers(r.Context())
+	if err != nil {
+		return nil, err
+	}
 	me := currentUser(r)
 	rows := make([]views.StaffRow, len(users))
 	for i, u := range users {
-		rows[i] = views.StaffRow{ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role), Disabled: u.Disabled, Self: u.ID == me.ID, TwoStep: u.TwoStepEnabled()}
+		rows[i] = views.StaffRow{ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role), Disabled: u.Disabled, Self: u.ID == me.ID, TwoStep: u.TwoStepEnabled(), SSO: sso[u.ID]}
 	}
 	return rows, nil
 }
@@ -76,37 +80,16 @@ func (s *Server) renderStaffEdit(w http.ResponseWriter, r *http.Request, status 
 	if add.Values == nil {
 		add.Values = map[string]string{"role": string(model.Agent)}
 	}
-	s.render(w, r, status, views.StaffPage(p, rows, add), nil)
+	invites, err := s.invitationRows(r)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.render(w, r, status, views.StaffPage(p, rows, add, invites), nil)
 }
 
 func (s *Server) staffPage(w http.ResponseWriter, r *http.Request) {
 	s.renderStaff(w, r, http.StatusOK, views.Form{})
-}
-
-func (s *Server) staffAdd(w http.ResponseWriter, r *http.Request) {
-	in := staffInput{Name: r.PostFormValue("name"), Email: r.PostFormValue("email"), Role: model.Role(r.PostFormValue("role")), Password: r.PostFormValue("password")}
-	f := in.validate(true)
-	if len(f.Errors) > 0 {
-		s.renderStaff(w, r, http.StatusUnprocessableEntity, f)
-		return
-	}
-	_, err := s.staff.AddUser(r.Context(), actor(r), staff.NewUser{Name: in.Name, Email: in.Email, Role: in.Role, Password: in.Password})
-	var pe *staff.PasswordError
-	switch {
-	case errors.Is(err, db.ErrEmailTaken):
-		f.Errors["email"] = "A staff member with this email already exists."
-		s.renderStaff(w, r, http.StatusUnprocessableEntity, f)
-		return
-	case errors.As(err, &pe):
-		f.Errors["password"] = pe.Error()
-		s.renderStaff(w, r, http.StatusUnprocessableEntity, f)
-		return
-	case err != nil:
-		s.serverError(w, r, err)
-		return
-	}
-	s.flash(w, r, "Added "+in.Name+" as "+string(in.Role)+".")
-	redirect(w, r, "/staff")
 }
 
 func (s *Server) staffUpdate(w http.ResponseWriter, r *http.Request) {
@@ -129,19 +112,16 @@ func (s *Server) staffUpdate(w http.ResponseWriter, r *http.Request) {
 		dis := a == "disable"
 		ch.Disabled = &dis
 	} else {
-		ch.Role, ch.Password = model.Role(strings.TrimSpace(r.PostFormValue("role"))), r.PostFormValue("password")
+		// Admins no longer set others' passwords: people choose their own (invitation, reset).
+		ch.Role = model.Role(strings.TrimSpace(r.PostFormValue("role")))
 	}
 	what, err := s.staff.UpdateUser(r.Context(), actor(r), *u, ch)
-	var pe *staff.PasswordError
 	switch {
 	case errors.Is(err, staff.ErrOwnAccount):
 		s.renderStaffEdit(w, r, http.StatusUnprocessableEntity, views.Form{}, u.ID, "You cannot disable your own account.")
 		return
 	case errors.Is(err, staff.ErrInvalidRole):
 		s.renderStaffEdit(w, r, http.StatusUnprocessableEntity, views.Form{}, u.ID, "Choose admin, reviewer, agent or viewer.")
-		return
-	case errors.As(err, &pe):
-		s.renderStaffEdit(w, r, http.StatusUnprocessableEntity, views.Form{}, u.ID, "Nothing was saved: "+pe.Error()+".")
 		return
 	case errors.Is(err, db.ErrLastAdmin):
 		// Keep at least one admin who can sign in.
@@ -156,11 +136,11 @@ func (s *Server) staffUpdate(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, "/staff")
 		return
 	}
-	// Every change (role, password, the disabled flag) ends the account's sessions.
+	// Every change (role, the disabled flag) ends the account's sessions.
 	msg := "Saved " + u.Name + ": " + strings.Join(what, ", ") + ". Their sessions were ended."
 	if u.ID == me.ID {
-		// Their own sessions just ended too (a role or password change: disabling oneself is
-		// refused); send them to sign in again.
+		// Their own sessions just ended too (a role change: disabling oneself is refused); send
+		// them to sign in again.
 		redirect(w, r, "/login")
 		return
 	}

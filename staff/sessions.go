@@ -29,6 +29,11 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not-a-real-password"), bc
 // sign-in it starts none and returns the user with ErrCodeNeeded (then SignInWithCode), and
 // with ErrSetUpNeeded when two-step sign-in is required and the account has not set it up.
 func (s *Service) SignIn(ctx context.Context, email, pw, oldSID string) (*db.User, string, error) {
+	return s.signIn(ctx, email, pw, oldSID, nil)
+}
+
+// signIn is SignIn; allowed, when not nil, refuses a right password with ErrSSOOnly.
+func (s *Service) signIn(ctx context.Context, email, pw, oldSID string, allowed func(*db.User) bool) (*db.User, string, error) {
 	u, err := s.db.UserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return nil, "", err
@@ -42,6 +47,9 @@ func (s *Service) SignIn(ctx context.Context, email, pw, oldSID string) (*db.Use
 	}
 	if u.Disabled {
 		return nil, "", ErrDisabled
+	}
+	if allowed != nil && !allowed(u) {
+		return nil, "", ErrSSOOnly
 	}
 	if err := s.secondStep(ctx, u); err != nil {
 		return u, "", err

@@ -16,14 +16,17 @@ import (
 // Service writes staff accounts, sessions, the setup token and templates.
 type Service struct {
 	db  *db.DB
-	now func() time.Time // two-step codes' clock
+	now func() time.Time // two-step codes' clock, invitation and reset expiry; tests move it
 }
 
 // New returns the staff service over d.
 func New(d *db.DB) *Service { return NewWithClock(d, time.Now) }
 
-// NewWithClock is New with the clock two-step codes are checked against (tests).
+// NewWithClock is New with the clock two-step codes and link expiry are checked against (tests).
 func NewWithClock(d *db.DB, now func() time.Time) *Service { return &Service{db: d, now: now} }
+
+// SetClock replaces the clock (tests).
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
 // MinPasswordLength is enforced for every password set through the console or the CLI.
 const MinPasswordLength = 12

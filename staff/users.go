@@ -52,12 +52,12 @@ func (s *Service) AddUser(ctx context.Context, by inquiry.Actor, in NewUser) (in
 type Change struct {
 	Disabled *bool      // set: disable or enable the account, and nothing else
 	Role     model.Role // the role wanted; the account's own role keeps it
-	Password string     // a new password; "" keeps it
+	// No password: people choose their own (invitation, password reset).
 }
 
 // UpdateUser applies ch to u with its audit entry in the same transaction, ending u's sessions
 // (see db.UpdateUser). It returns what changed, in words (none: nothing to change), or
-// ErrOwnAccount, ErrInvalidRole, a *PasswordError, or db.ErrLastAdmin when no active admin
+// ErrOwnAccount, ErrInvalidRole, or db.ErrLastAdmin when no active admin
 // would be left.
 func (s *Service) UpdateUser(ctx context.Context, by inquiry.Actor, u db.User, ch Change) ([]string, error) {
 	var up db.UserUpdate
@@ -79,14 +79,6 @@ func (s *Service) UpdateUser(ctx context.Context, by inquiry.Actor, u db.User, c
 			}
 			up.Role = &ch.Role
 			what = append(what, "role "+string(u.Role)+" → "+string(ch.Role))
-		}
-		if ch.Password != "" {
-			hash, err := HashPassword(ch.Password)
-			if err != nil {
-				return nil, err
-			}
-			up.PasswordHash = &hash
-			what = append(what, "password reset")
 		}
 	}
 	if len(what) == 0 {

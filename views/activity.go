@@ -89,6 +89,23 @@ func ActionText(a AuditRow) string {
 		return who + " signed out their other sessions"
 	case "user.setup":
 		return who + " set up the first admin account"
+	case "user.sso-sign-in":
+		return who + " signed in with SSO"
+	case "user.sso-refused":
+		if a.Target == "" {
+			return "An SSO sign-in was refused"
+		}
+		return "An SSO sign-in as " + a.Target + " was refused"
+	case "user.invite":
+		return who + " invited " + a.Target + " to become staff"
+	case "user.invite-accept":
+		return who + " accepted the invitation and chose a password"
+	case "user.invite-revoke":
+		return who + " withdrew the invitation to " + a.Target
+	case "user.reset-request":
+		return "A password reset link was emailed to " + a.Target
+	case "user.password-reset":
+		return who + " reset their password with an emailed link"
 	}
 	return who + ": " + a.Action
 }

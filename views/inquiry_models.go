@@ -190,6 +190,7 @@ type SettingsView struct {
 	Preview        *EmailPreview
 
 	TwoStepRequired bool // admins require two-step sign-in (views/account.templ)
+	SSO             SSOSettings
 }
 
 // EmailPreview shows a rendered link email.

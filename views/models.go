@@ -55,6 +55,7 @@ type StaffRow struct {
 	Disabled bool
 	Self     bool
 	TwoStep  bool // has two-step sign-in (an admin can reset it)
+	SSO      bool // signs in with SSO: the provider's groups set the role at each sign-in
 	// After a refused change: the row's form opens again with the message and the typed role.
 	EditError string
 	EditRole  string

@@ -55,8 +55,13 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	trustedProxy := fs.String("trusted-proxy", env("TRUSTED_PROXY", ""), "reverse proxies whose X-Forwarded-For names the client, as IP addresses or CIDR ranges, comma-separated, e.g. 10.0.0.0/8 (sign-in limits count per client) [LINKDESK_TRUSTED_PROXY]")
 	expiringWindow := fs.Duration("expiring-window", envDuration("EXPIRING_WINDOW", 4*time.Hour), `the list's "Expiring soon": open inquiries whose link expires within this [LINKDESK_EXPIRING_WINDOW]`)
 	syncEvery := fs.Duration("sync-every", envDuration("SYNC_EVERY", 5*time.Minute), "how often the cache is reconciled with Persona's list of inquiries; 0 turns it off [LINKDESK_SYNC_EVERY]")
+	ssoConfig := ssoFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	sso, err := ssoConfig()
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
 	}
 	if err := persona.CheckVersion(c.persona.Version); err != nil {
 		return fmt.Errorf("serve: --persona-version: %w", err)
@@ -153,7 +158,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	srv, err := handlers.New(ctx, handlers.Config{
 		BaseURL: c.baseURL, SessionKeys: keys, IdleTimeout: c.idle, MaxLifetime: c.lifetime, Dev: c.dev,
 		WebhookSecrets: secrets, WebhookTolerance: c.webhookTolerance, TrustedProxies: proxies,
-		ExpiringWindow: *expiringWindow,
+		ExpiringWindow: *expiringWindow, SSO: sso,
 	}, handlers.Deps{DB: d, Inquiries: inq, Live: hub, Lister: lister, Mailbox: mailbox, Staff: staffSvc, Bulk: bulkEngine, Log: log})
 	if err != nil {
 		return err
