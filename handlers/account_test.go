@@ -79,6 +79,9 @@ func TestChangePassword(t *testing.T) {
 		t.Errorf("the old password: %d, want refused", res.StatusCode)
 	}
 	e.signIn("ada@example.com", fresh)
+	e.addUser("admin@example.com", db.RoleAdmin, pw)
+	_, body = e.do(e.signIn("admin@example.com", pw), "GET", "/audit", nil)
+	mustContain(t, "audit", html.UnescapeString(body), "ada changed their own password", "1 other session signed out")
 }
 
 // The database keeps only a hash of each session id: a cookie made (with the cookie keys)
