@@ -90,6 +90,7 @@ func (s *Server) parseNewInquiry(r *http.Request) (inquiry.CreateInput, views.Fo
 		Note:        get("note"),
 		Key:         r.PostFormValue("key"),
 		Confirm:     r.PostFormValue("confirm") == "yes",
+		Replace:     r.PostFormValue("replace") == "yes",
 		WarnPrior:   true,
 		Fields:      map[string]string{},
 	}
@@ -151,6 +152,11 @@ func (s *Server) createInquiry(w http.ResponseWriter, r *http.Request) {
 		}
 		if o := res.Outcome; o != nil {
 			g.OutcomeAt, g.OutcomeBy = o.At, o.By
+		}
+		if res.Guard == inquiry.GuardUseExisting || res.Guard == inquiry.GuardResume {
+			for _, d := range inquiry.Differences(res.Existing, in.Fields) {
+				g.Differs = append(g.Differs, d.String())
+			}
 		}
 		v := views.NewInquiry{Form: f, Key: in.Key, Guard: g}
 		s.renderNewInquiry(w, r, http.StatusConflict, v)

@@ -13,7 +13,9 @@ const PersonaActor = "Persona"
 
 var (
 	toRecipient = regexp.MustCompile(`email(?: \d+)? to (\S+?)(?:,| with|$)`)
-	linkKind    = regexp.MustCompile(`^(\S+) link(?:, expires (\S+))?`)
+	// toBasis is why a link email went to its address (see inquiry.RecipientBasisWords).
+	toBasis  = regexp.MustCompile(`^\S+ email to \S+?, ([^,]+), with`)
+	linkKind = regexp.MustCompile(`^(\S+) link(?:, expires (\S+))?`)
 )
 
 // ActionText says what an audit entry (or a Persona event) records, as a sentence that starts
@@ -47,6 +49,9 @@ func ActionText(a AuditRow) string {
 		}
 		return who + " issued a link"
 	case "email.queue":
+		if m := toBasis.FindStringSubmatch(a.Detail); m != nil {
+			return who + " emailed the link to " + orSomeone(to) + " (" + m[1] + ")"
+		}
 		return who + " emailed the link to " + orSomeone(to)
 	case "email.sent":
 		return "The mail server accepted the email to " + orSomeone(to)

@@ -39,6 +39,9 @@ type GuardView struct {
 	// (prior-outcome); OutcomeBy is "" when Persona decided.
 	OutcomeAt time.Time
 	OutcomeBy string
+	// Differs lists what was typed that the open inquiry holds otherwise (use-existing,
+	// resume): its link may belong to someone else, so staff choose what to do.
+	Differs []string
 }
 
 // InquiryRow is an inquiry in short.
@@ -151,6 +154,7 @@ type EmailRow struct {
 	ID            int64
 	InquiryID     string
 	Recipient     string
+	Basis         string // why it went to Recipient, in words ("" when not recorded)
 	Subject       string
 	Kind          string
 	State         string
