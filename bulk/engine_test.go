@@ -68,7 +68,7 @@ func TestCheckMessyFile(t *testing.T) {
 			t.Errorf("line %d: %s %q, want %s containing %q", r.Line, r.Class, r.Problem, w.class, w.problem)
 		}
 	}
-	if !strings.Contains(c.Rows[6].Problem, "Country: Enter a two-letter ISO country code") {
+	if !strings.Contains(c.Rows[6].Problem, "Country: Choose a country from the list") {
 		t.Errorf("line 8 names only %q", c.Rows[6].Problem)
 	}
 	if got := c.Rows[0].Input.Fields["address-country-code"]; got != "SE" {

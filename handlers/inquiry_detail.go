@@ -366,9 +366,19 @@ func (s *Server) inquiryVerifications(w http.ResponseWriter, r *http.Request) {
 		}
 		errText = p.Words
 	}
+	q, err := s.db.GetInquiry(r.Context(), id)
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		s.serverError(w, r, err)
+		return
+	}
+	redacted := q != nil && !q.RedactedAt.IsZero()
+	seePhotos := roleAccess(currentUser(r).Role) >= Agent
 	vs := make([]*views.Verification, len(ps))
 	for i, p := range ps {
-		v := &views.Verification{ID: p.ID, Type: p.Type, Status: p.Status}
+		v := &views.Verification{ID: p.ID, Type: p.Type, Status: p.Status, Photos: photoViews(id, p, redacted, seePhotos)}
+		if d, ok := p.Document(); ok {
+			v.Document = &views.Document{Type: views.IDClassText(d.Class), Country: inquiry.CountryName(d.Country), NumberEnding: d.NumberEnding, Expires: d.Expires, Address: d.Address}
+		}
 		for _, c := range p.Checks {
 			v.Checks = append(v.Checks, views.Check{Name: c.Name, Status: c.Status, Reasons: c.Reasons, Required: c.Requirement == "required"})
 		}

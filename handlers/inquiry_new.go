@@ -44,6 +44,13 @@ func (s *Server) renderNewInquiry(w http.ResponseWriter, r *http.Request, status
 	if v.Key == "" {
 		v.Key = inquiry.NewKey()
 	}
+	for _, c := range inquiry.Countries() {
+		v.Countries = append(v.Countries, views.Option{Value: c.Code, Label: c.Name})
+	}
+	// The picker shows a country by name; its code is what is stored.
+	if c, ok := inquiry.CountryCode(v.Form.Values["address-country-code"]); ok {
+		v.Form.Values["address-country-code"] = inquiry.CountryName(c)
+	}
 	st := s.inq.Settings()
 	v.RequireReference = st.RequireReference
 	switch {
@@ -104,9 +111,6 @@ func (s *Server) parseNewInquiry(r *http.Request) (inquiry.CreateInput, views.Fo
 	}
 	for k, msg := range inquiry.Validate(&in, get("tags"), s.inq.Settings().RequireReference) {
 		f.Errors[k] = msg
-	}
-	if c := in.Fields["address-country-code"]; c != "" && f.Errors["address-country-code"] == "" {
-		f.Values["address-country-code"] = c
 	}
 	return in, f
 }

@@ -49,6 +49,7 @@ func (s *Server) Routes() []Route {
 		{"POST /inquiries/{id}/refresh", Viewer, s.refreshInquiry},
 		{"GET /inquiries/{id}/live", Viewer, s.inquiryLive},
 		{"GET /inquiries/{id}/verifications", Viewer, s.inquiryVerifications},
+		{"GET /inquiries/{id}/verifications/{vid}/photos/{page}", Agent, s.verificationPhoto},
 		{"GET /people/{ref...}", Viewer, s.personPage},
 		{"POST /inquiries/{id}/links", Agent, s.newLink},
 		{"POST /inquiries/{id}/decision", Admin, s.decideInquiry},
