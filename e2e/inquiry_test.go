@@ -111,7 +111,7 @@ func TestCreateInquiryJourney(t *testing.T) {
 
 	// Same person again: already verified, so the guard asks first.
 	createInquiry(t, p, "usr_ABC123")
-	must(t, "guard shown", expect.Locator(role(p, hdg, "usr_ABC123 is already Approved")).ToBeVisible())
+	must(t, "guard shown", expect.Locator(role(p, hdg, "usr_ABC123 is already approved")).ToBeVisible())
 	must(t, "typed values kept", expect.Locator(label(p, "First name")).ToHaveValue("Alexander"))
 	click(t, p, btn, "Create anyway")
 	must(t, "second inquiry", expect.Locator(notice(p, "as you confirmed")).ToBeVisible())
