@@ -103,6 +103,20 @@ func (c *Checked) Summary() string {
 	return strings.Join(parts, ", ")
 }
 
+// Acting counts the rows that would create or send something with the choices o: ready, open,
+// verified with "create anyway", and differing rows not left to skip. A job of none would only
+// fail and skip rows.
+func (c *Checked) Acting(o Options) int {
+	n := 0
+	for _, r := range c.Rows {
+		switch {
+		case r.Class == Ready, r.Class == Open, r.Class == Verified && o.CreateAnyway, r.Class == Differs && o.Choice(r.Line) != ChoiceSkip:
+			n++
+		}
+	}
+	return n
+}
+
 // Problems are the rows that will not simply be created.
 func (c *Checked) Problems() []Row {
 	var out []Row

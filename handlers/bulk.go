@@ -115,10 +115,7 @@ func (s *Server) bulkCheck(w http.ResponseWriter, r *http.Request) {
 	}
 	c := &views.BulkCheck{Summary: u.checked.Summary(), Ready: u.checked.Counts[bulk.Ready], Mapping: u.mapping,
 		ChoiceAll: u.opts.ChoiceAll, Differs: u.checked.Counts[bulk.Differs]}
-	c.Acting = c.Ready + u.checked.Counts[bulk.Open]
-	if u.opts.CreateAnyway {
-		c.Acting += u.checked.Counts[bulk.Verified]
-	}
+	c.Acting = u.checked.Acting(u.opts)
 	for _, k := range []string{bulk.ChoiceSkip, bulk.ChoiceOnFile, bulk.ChoiceNew} {
 		c.Choices = append(c.Choices, views.Option{Value: k, Label: bulk.ChoiceWords[k]})
 	}
@@ -173,12 +170,42 @@ func (s *Server) bulkStart(w http.ResponseWriter, r *http.Request) {
 		s.refuseUpload(w, r, v, err)
 		return
 	}
+	if u.checked.Acting(u.opts) == 0 {
+		s.refuseUpload(w, r, v, uploadError("nothing was started: no row is ready to create or send. Fix the rows in the file and check it again"))
+		return
+	}
 	id, err := s.bulk.Start(r.Context(), actor(r), u.name, u.opts, u.checked)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
 	redirect(w, r, fmt.Sprintf("/bulk/%d", id))
+}
+
+// bulkSample is a CSV file to start from: every column the page reads, with two made-up people.
+func (s *Server) bulkSample(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="linkdesk-bulk-sample.csv"`)
+	io.WriteString(w, csvBOM+bulk.SampleCSV)
+}
+
+// bulkCancelForm asks before a job is cancelled: the rows not yet done are then never created
+// or emailed.
+func (s *Server) bulkCancelForm(w http.ResponseWriter, r *http.Request) {
+	v, err := s.bulkJobView(r)
+	if errors.Is(err, db.ErrNotFound) {
+		s.notFound(w, r)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if v.Finished {
+		http.Redirect(w, r, fmt.Sprintf("/bulk/%d", v.ID), http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, http.StatusOK, views.BulkCancelPage(s.page(r, "Cancel bulk send: "+v.Name, "bulk"), v), nil)
 }
 
 func (s *Server) bulkJobView(r *http.Request) (views.BulkJob, error) {
