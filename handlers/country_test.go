@@ -29,7 +29,7 @@ func TestCountryByName(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("create: %d", res.StatusCode)
 	}
-	q, err := e.inq.Get(context.Background(), strings.TrimPrefix(res.Header.Get("Location"), "/inquiries/"))
+	q, err := e.inq.Get(context.Background(), createdID(res))
 	if err != nil || q.Fields["address-country-code"] != "DE" {
 		t.Fatalf("country saved as %q (%v), want DE", q.Fields["address-country-code"], err)
 	}

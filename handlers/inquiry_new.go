@@ -171,7 +171,8 @@ func (s *Server) createInquiry(w http.ResponseWriter, r *http.Request) {
 		msg = res.Notice + " " + msg
 	}
 	s.flash(w, r, msg)
-	redirect(w, r, "/inquiries/"+res.Inquiry.ID)
+	// The fragment puts focus on the new link's Copy link button (app.js): the next thing to do.
+	redirect(w, r, "/inquiries/"+res.Inquiry.ID+"#copy-link")
 }
 
 // placeProblem puts Persona's complaints next to the fields they name, when they do.

@@ -377,7 +377,7 @@ func detailLive(v InquiryDetail) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "\"><div class=\"row-actions\"><button type=\"button\" data-copy-from=\"hosted-link\" data-copy-status=\"copy-status\">Copy link</button> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "\"><div class=\"row-actions\"><button id=\"copy-link\" type=\"button\" data-copy-from=\"hosted-link\" data-copy-status=\"copy-status\">Copy link</button> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
