@@ -8,7 +8,8 @@ import (
 
 // A bulk row whose reference ID has an open inquiry, but with another person's email, is
 // flagged at the check as differing from it and, left at the default, sends nothing: the
-// open inquiry's link (prefilled with its person's details) reaches no one.
+// open inquiry's link (prefilled with its person's details) reaches no one, while the file's
+// other row is sent as usual.
 func TestBulkRowDifferingFromOpenInquirySendsNothing(t *testing.T) {
 	c := startConsole(t)
 	p := newPage(t)
@@ -20,7 +21,7 @@ func TestBulkRowDifferingFromOpenInquirySendsNothing(t *testing.T) {
 	must(t, "created", expect.Locator(role(p, btn, "Copy link")).ToBeVisible())
 
 	click(t, p, lnk, "Bulk")
-	file := "reference_id,first_name,last_name,email\nusr_PRIV,Olga,Open,open@bulk.test\n"
+	file := "reference_id,first_name,last_name,email\nusr_PRIV,Olga,Open,open@bulk.test\nusr_PRIV2,Nina,New,new@bulk.test\n"
 	must(t, "choose file", label(p, "CSV file").SetInputFiles([]playwright.InputFile{{Name: "cohort.csv", MimeType: "text/csv", Buffer: []byte(file)}}))
 	must(t, "email the links", label(p, "Email the links").Check())
 	click(t, p, btn, "Check file")
@@ -35,6 +36,8 @@ func TestBulkRowDifferingFromOpenInquirySendsNothing(t *testing.T) {
 
 	click(t, p, lnk, "Mailbox")
 	must(t, "mailbox", expect.Locator(role(p, hdg, "Mailbox")).ToBeVisible())
+	// The other row's email arrived, so the Mailbox is working: what is absent was not sent.
+	must(t, "the ready row's email", expect.Locator(p.GetByText("new@bulk.test").First()).ToBeVisible())
 	for _, to := range []string{"open@bulk.test", "jose@example.com"} {
 		if n, _ := p.GetByText(to).Count(); n != 0 {
 			t.Errorf("the Mailbox has an email to %s", to)

@@ -50,6 +50,7 @@ func TestNoTemplateCodeOnPages(t *testing.T) {
 	_, form := e.do(e.admin, "GET", "/inquiries/new", nil)
 	res, body := e.do(e.admin, "POST", "/inquiries", url.Values{"key": {keyRe.FindStringSubmatch(form)[1]}, "template_id": {q.TemplateID}, "reference_id": {"usr_pages"}})
 	check("New inquiry guard", res, body)
+	t.Logf("%d pages rendered and scanned", pages)
 	if pages < 25 {
 		t.Errorf("only %d pages rendered", pages)
 	}
