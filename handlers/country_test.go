@@ -33,6 +33,8 @@ func TestCountryByName(t *testing.T) {
 	if err != nil || q.Fields["address-country-code"] != "DE" {
 		t.Fatalf("country saved as %q (%v), want DE", q.Fields["address-country-code"], err)
 	}
+	_, body = e.do(c, "GET", "/inquiries/"+q.ID, nil)
+	mustContain(t, "detail", body, "Germany (DE)")
 	// A country not in the table is refused in words, what was typed kept.
 	f = alexanderForm(inquiry.NewKey())
 	f.Set("reference_id", "usr_other")

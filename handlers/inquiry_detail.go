@@ -78,6 +78,9 @@ func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (vie
 	}
 	for _, k := range inquiry.FieldKeys {
 		if val := q.Fields[k]; val != "" {
+			if k == "address-country-code" {
+				val = inquiry.CountryName(val) + " (" + val + ")" // the code is what is stored
+			}
 			v.Fields = append(v.Fields, views.Fact{Label: fieldLabels[k], Value: val})
 		}
 	}
