@@ -290,31 +290,6 @@ func Ago(t time.Time, now time.Time) string {
 	}
 }
 
-// Verification is a Persona verification with its checks and, for an ID, what it says
-// against what staff entered.
-type Verification struct {
-	ID, Type, Status string
-	Checks           []Check
-	Compare          []Comparison
-	// Document is what a government ID says beyond the name (nil for other types).
-	Document *Document
-	// Photos are the ID's front and back, or the selfie: each an image the console fetches
-	// from Persona when shown, or why there is none.
-	Photos []Photo
-}
-
-// Document is a government ID's extracted data, in words.
-type Document struct {
-	Type, Country, NumberEnding, Expires, Address string
-}
-
-// Photo is one photo a reviewer decides on.
-type Photo struct {
-	Label string // "Front of the ID", "Back of the ID", "Selfie"
-	URL   string // the console's own address of the image; "" when there is none to show
-	None  string // why there is no image, in words (when URL is "")
-}
-
 // Comparison is one line of "Entered | On the ID".
 type Comparison struct {
 	Label, Entered, OnID string
@@ -436,27 +411,4 @@ func decisionVerb(a string) string {
 		return "Decline"
 	}
 	return "Expire"
-}
-
-// orNotRead is v, or words saying the ID did not give it.
-func orNotRead(v string) string {
-	if v == "" {
-		return "Not read from the ID"
-	}
-	return v
-}
-
-// idClassWords names Persona's id-class codes.
-var idClassWords = map[string]string{
-	"dl": "Driver's license", "pp": "Passport", "id": "National ID card", "pr": "Residence permit",
-	"visa": "Visa", "wp": "Work permit", "rp": "Residence permit", "mid": "Military ID", "tribalid": "Tribal ID",
-	"passportcard": "Passport card", "cct": "Consular card",
-}
-
-// IDClassText says an id-class in words ("dl" → "Driver's license"); an unknown code as it is.
-func IDClassText(c string) string {
-	if w := idClassWords[c]; w != "" {
-		return w
-	}
-	return c
 }

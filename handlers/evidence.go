@@ -10,6 +10,54 @@ import (
 	"github.com/linkdesk/linkdesk/views"
 )
 
+// inquiryVerifications shows the inquiry's verifications as Persona has them now: each one's
+// checks, and for a government ID what it says against what was entered, with its photos.
+func (s *Server) inquiryVerifications(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	entered, err := s.inq.EnteredIdentity(r.Context(), id)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	ps, err := s.inq.Verifications(r.Context(), id)
+	errText := ""
+	if err != nil {
+		p := inquiry.ProblemOf(err)
+		if p == nil {
+			s.serverError(w, r, err)
+			return
+		}
+		errText = p.Words
+	}
+	q, err := s.db.GetInquiry(r.Context(), id)
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		s.serverError(w, r, err)
+		return
+	}
+	redacted := q != nil && !q.RedactedAt.IsZero()
+	seePhotos := roleAccess(currentUser(r).Role) >= Agent
+	vs := make([]*views.Verification, len(ps))
+	for i, p := range ps {
+		v := &views.Verification{ID: p.ID, Type: p.Type, Status: p.Status, Photos: photoViews(id, p, redacted, seePhotos)}
+		if d, ok := p.Document(); ok {
+			v.Document = &views.Document{Type: views.IDClassText(d.Class), Country: inquiry.CountryName(d.Country), NumberEnding: d.NumberEnding, Expires: d.Expires, Address: d.Address}
+		}
+		for _, c := range p.Checks {
+			v.Checks = append(v.Checks, views.Check{Name: c.Name, Status: c.Status, Reasons: c.Reasons, Required: c.Requirement == "required"})
+		}
+		if f, ok := p.IDFacts(); ok {
+			for _, l := range inquiry.CompareID(entered, f) {
+				v.Compare = append(v.Compare, views.Comparison{Label: l.Label, Entered: l.Entered, OnID: l.OnID, Result: matchWords[l.Match]})
+			}
+		}
+		vs[i] = v
+	}
+	s.render(w, r, http.StatusOK, views.VerificationsPage(s.page(r, "Verifications", "inquiries"), id, vs, errText), views.VerificationsFragment(vs, errText))
+}
+
+// matchWords are the comparison's results as the view names them.
+var matchWords = map[inquiry.Match]string{inquiry.Same: views.CompareSame, inquiry.Differs: views.CompareDiffers}
+
 // photoPages are the photos each verification type has, with their labels.
 var photoPages = map[string][][2]string{
 	"verification/government-id": {{inquiry.PhotoFront, "Front of the ID"}, {inquiry.PhotoBack, "Back of the ID"}},
