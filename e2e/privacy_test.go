@@ -44,3 +44,30 @@ func TestBulkRowDifferingFromOpenInquirySendsNothing(t *testing.T) {
 		}
 	}
 }
+
+// The New inquiry form meets an open inquiry for the reference ID with another person's
+// details: it says what differs and offers the address on file, a new inquiry, or nothing,
+// instead of "Use existing inquiry" (which dropped what was typed and prefilled the old address).
+func TestNewInquiryDiffersFromOpenInquiry(t *testing.T) {
+	c := startConsole(t)
+	p := newPage(t)
+	setUpAdmin(t, c, p)
+	click(t, p, lnk, "New inquiry")
+	fill(t, p, "Reference ID", "usr_FORM1", "First name", "José", "Last name", "Müller-García", "Email address", "jose@example.com")
+	click(t, p, btn, "Create inquiry")
+	must(t, "created", expect.Locator(role(p, btn, "Copy link")).ToBeFocused())
+
+	click(t, p, lnk, "New inquiry")
+	fill(t, p, "Reference ID", "usr_FORM1", "First name", "Olga", "Last name", "Müller-García", "Email address", "olga@example.com")
+	click(t, p, btn, "Create inquiry")
+	must(t, "flagged", expect.Locator(role(p, hdg, "Differs from the open inquiry")).ToBeVisible())
+	must(t, "what differs", expect.Locator(p.GetByRole("listitem").Filter(playwright.LocatorFilterOptions{HasText: `Email: "jose@example.com" on file, "olga@example.com" typed`})).ToBeVisible())
+	must(t, "address on file offered", expect.Locator(role(p, btn, "Send its link to the address on file (jose@example.com)")).ToBeVisible())
+	must(t, "send nothing offered", expect.Locator(role(p, btn, "Send nothing")).ToBeVisible())
+	if n, _ := role(p, btn, "Use existing inquiry").Count(); n != 0 {
+		t.Errorf("the form still offers the other person's inquiry to use")
+	}
+	click(t, p, btn, "Create a new inquiry")
+	must(t, "new inquiry", expect.Locator(notice(p, "the details typed differ from it, and you chose a new one")).ToBeVisible())
+	must(t, "its own person", expect.Locator(role(p, hdg, "Olga Müller-García · usr_FORM1")).ToBeVisible())
+}

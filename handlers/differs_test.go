@@ -4,6 +4,7 @@ import (
 	"context"
 	"html"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -106,6 +107,17 @@ func TestBulkDifferingRowThroughThePage(t *testing.T) {
 	if err != nil || len(emails) != 1 || emails[0].Recipient != "usr_kim@on.file" {
 		t.Fatalf("emails %v %+v", err, emails)
 	}
+	// The send log says why the email went to that address.
+	_, body = e.do(c, "GET", "/inquiries/"+emails[0].InquiryID, nil)
+	mustContain(t, "send log", html.UnescapeString(body), "usr_kim@on.file <br><small class=\"muted\">the inquiry's own address</small>")
+	// One the agent types on the Email form is theirs, and says so.
+	_, form := e.do(c, "GET", "/inquiries/"+emails[0].InquiryID+"/email", nil)
+	res, _ = e.do(c, "POST", "/inquiries/"+emails[0].InquiryID+"/email", url.Values{"recipient": {"kim.work@example.com"}, "key": {keyRe.FindStringSubmatch(form)[1]}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("send to a typed address: %d", res.StatusCode)
+	}
+	_, body = e.do(c, "GET", "/inquiries/"+emails[0].InquiryID, nil)
+	mustContain(t, "send log", html.UnescapeString(body), "kim.work@example.com <br><small class=\"muted\">typed and confirmed by ")
 }
 
 // createdID is the inquiry a create redirected to.

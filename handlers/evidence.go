@@ -58,27 +58,24 @@ func (s *Server) inquiryVerifications(w http.ResponseWriter, r *http.Request) {
 // matchWords are the comparison's results as the view names them.
 var matchWords = map[inquiry.Match]string{inquiry.Same: views.CompareSame, inquiry.Differs: views.CompareDiffers}
 
-// photoPages are the photos each verification type has, with their labels.
-var photoPages = map[string][][2]string{
-	"verification/government-id": {{inquiry.PhotoFront, "Front of the ID"}, {inquiry.PhotoBack, "Back of the ID"}},
-	"verification/selfie":        {{inquiry.PhotoSelfie, "Selfie"}},
-}
+// photoLabels name each photo for people (and as the image's alternative text).
+var photoLabels = map[string]string{inquiry.PhotoFront: "Front of the ID", inquiry.PhotoBack: "Back of the ID", inquiry.PhotoSelfie: "Selfie"}
 
 // photoViews are the verification's photos for its card: the console's address of each one
 // Persona has, or why there is none.
 func photoViews(inquiryID string, v *inquiry.Verification, redacted, allowed bool) []views.Photo {
 	var out []views.Photo
-	for _, pg := range photoPages[v.Type] {
-		ph := views.Photo{Label: pg[1]}
+	for _, page := range v.PhotoPages() {
+		ph := views.Photo{Label: photoLabels[page]}
 		switch {
 		case redacted:
 			ph.None = "No photo: the inquiry was redacted, so Persona deleted it."
 		case !allowed:
 			ph.None = "Photos are shown to agents and admins."
-		case v.PhotoURL(pg[0]) == "":
+		case v.PhotoURL(page) == "":
 			ph.None = "No photo: Persona has none for this verification."
 		default:
-			ph.URL = "/inquiries/" + url.PathEscape(inquiryID) + "/verifications/" + url.PathEscape(v.ID) + "/photos/" + pg[0]
+			ph.URL = "/inquiries/" + url.PathEscape(inquiryID) + "/verifications/" + url.PathEscape(v.ID) + "/photos/" + page
 		}
 		out = append(out, ph)
 	}

@@ -66,6 +66,20 @@ func (v *Verification) PhotoURL(page string) string {
 	return s
 }
 
+// PhotoPages are the photos a verification of this type has: a government ID's front and back,
+// a selfie's centre photo, none for other types.
+func (v *Verification) PhotoPages() []string {
+	switch {
+	case v == nil:
+		return nil
+	case v.Type == "verification/selfie":
+		return []string{PhotoSelfie}
+	case governmentIDTypes[v.Type]:
+		return []string{PhotoFront, PhotoBack}
+	}
+	return nil
+}
+
 // MaxPhotoBytes bounds a photo GetFile reads.
 const MaxPhotoBytes = 10 << 20
 
