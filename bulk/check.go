@@ -23,20 +23,56 @@ const (
 	Duplicate = "duplicate" // the same reference ID as an earlier row of the file
 	Open      = "open"      // an inquiry for this reference ID is open: its link is reused or resumed
 	Verified  = "verified"  // already verified or in review: skipped unless "create anyway"
+	Differs   = "differs"   // open, but what the row typed differs from it: skipped unless chosen otherwise
 )
+
+// Choices for a row that differs from its open inquiry. The default is ChoiceSkip: one person's
+// link is never sent on a guess.
+const (
+	ChoiceSkip   = "skip"
+	ChoiceOnFile = "on-file" // hand out the open inquiry's link, to the address it has on file
+	ChoiceNew    = "new"     // create a new inquiry with what the row typed
+)
+
+// ChoiceWords says each choice, for the page and the results.
+var ChoiceWords = map[string]string{
+	ChoiceSkip:   "Skip this row",
+	ChoiceOnFile: "Send the open inquiry's link to the address on file",
+	ChoiceNew:    "Create a new inquiry from this row",
+}
 
 // classWords says each class in the summary.
 var classWords = map[string]string{
 	Ready: "ready", Invalid: "invalid", Duplicate: "duplicate in the file", Open: "already open", Verified: "already verified",
+	Differs: "differs from the open inquiry",
 }
 
-var classOrder = []string{Ready, Invalid, Duplicate, Open, Verified}
+// ClassWords says a class in words, as the check's table and downloads show it.
+func ClassWords(c string) string { return classWords[c] }
+
+var classOrder = []string{Ready, Invalid, Duplicate, Open, Differs, Verified}
 
 // Options are the batch's choices.
 type Options struct {
 	TemplateID   string
 	Email        bool // email the links
 	CreateAnyway bool // create although the person is already verified or in review
+	// Choices are what to do with each row that differs from its open inquiry, by line;
+	// ChoiceAll, when set, applies to every such row. A row with neither is skipped.
+	Choices   map[int]string
+	ChoiceAll string
+}
+
+// Choice is what to do with the differing row on line.
+func (o Options) Choice(line int) string {
+	c := o.ChoiceAll
+	if c == "" {
+		c = o.Choices[line]
+	}
+	if ChoiceWords[c] == "" {
+		return ChoiceSkip
+	}
+	return c
 }
 
 // Row is one row of the file as checked.
@@ -46,6 +82,8 @@ type Row struct {
 	Class    string
 	Problem  string // for every class but ready: what is wrong or what will happen, in words
 	Existing string // the open or verified inquiry the row is about
+	// Diffs is what the row typed that its open inquiry holds otherwise (Differs).
+	Diffs []inquiry.Difference
 }
 
 // Checked is the dry run's verdict on a file.
@@ -63,6 +101,20 @@ func (c *Checked) Summary() string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Acting counts the rows that would create or send something with the choices o: ready, open,
+// verified with "create anyway", and differing rows not left to skip. A job of none would only
+// fail and skip rows.
+func (c *Checked) Acting(o Options) int {
+	n := 0
+	for _, r := range c.Rows {
+		switch {
+		case r.Class == Ready, r.Class == Open, r.Class == Verified && o.CreateAnyway, r.Class == Differs && o.Choice(r.Line) != ChoiceSkip:
+			n++
+		}
+	}
+	return n
 }
 
 // Problems are the rows that will not simply be created.
@@ -154,12 +206,17 @@ func (e *Engine) Check(ctx context.Context, f *File, o Options) (*Checked, error
 			}
 			if len(cached) > 0 {
 				q := cached[0]
-				switch q.Status {
-				case model.Created:
+				open := q.Status == model.Created || q.Status == model.Pending
+				diffs := inquiry.Differences(&q, in.Fields)
+				switch {
+				case open && len(diffs) > 0:
+					r.Class, r.Existing, r.Diffs = Differs, q.ID, diffs
+					r.Problem = fmt.Sprintf("Differs from the open inquiry %s: %s. %s.", q.ID, inquiry.DifferencesText(diffs), differsOutcome(o.Choice(rec.Line)))
+				case q.Status == model.Created:
 					r.Class, r.Existing, r.Problem = Open, q.ID, fmt.Sprintf("Already open (%s, not started yet): its link is used.", q.ID)
-				case model.Pending:
+				case q.Status == model.Pending:
 					r.Class, r.Existing, r.Problem = Open, q.ID, fmt.Sprintf("Already open (%s, started but not finished): it is resumed.", q.ID)
-				case model.Completed, model.Approved, model.NeedsReview:
+				case q.Status == model.Completed, q.Status == model.Approved, q.Status == model.NeedsReview:
 					r.Class, r.Existing = Verified, q.ID
 					if o.CreateAnyway {
 						r.Problem = fmt.Sprintf("Already %s (%s): a new inquiry is created, as you asked.", inquiry.StatusWords(q.Status), q.ID)
@@ -178,34 +235,46 @@ func (e *Engine) Check(ctx context.Context, f *File, o Options) (*Checked, error
 	return out, nil
 }
 
+// differsOutcome says what happens to a differing row with choice c.
+func differsOutcome(c string) string {
+	switch c {
+	case ChoiceOnFile:
+		return "Its link is sent to the address on file, as you chose"
+	case ChoiceNew:
+		return "A new inquiry is created from this row, as you chose"
+	}
+	return "Skipped unless you choose otherwise: nothing is sent"
+}
+
 // rowInput is how a row's fields are stored with the job.
 type rowInput struct {
 	Ref    string            `json:"ref,omitempty"`
 	Fields map[string]string `json:"fields,omitempty"`
 	Note   string            `json:"note,omitempty"`
 	Tags   []string          `json:"tags,omitempty"`
+	Choice string            `json:"choice,omitempty"` // for a row that differs from its open inquiry
 }
 
-func encodeInput(in inquiry.CreateInput) string {
+func encodeInput(in inquiry.CreateInput, choice string) string {
 	fields := map[string]string{}
 	for k, v := range in.Fields {
 		if v != "" {
 			fields[k] = v
 		}
 	}
-	b, _ := json.Marshal(rowInput{Ref: in.ReferenceID, Fields: fields, Note: in.Note, Tags: in.Tags})
+	b, _ := json.Marshal(rowInput{Ref: in.ReferenceID, Fields: fields, Note: in.Note, Tags: in.Tags, Choice: choice})
 	return string(b)
 }
 
-func decodeInput(s string) (inquiry.CreateInput, error) {
+func decodeInput(s string) (inquiry.CreateInput, string, error) {
 	var ri rowInput
 	if err := json.Unmarshal([]byte(s), &ri); err != nil {
-		return inquiry.CreateInput{}, fmt.Errorf("bulk: stored row: %w", err)
+		return inquiry.CreateInput{}, "", fmt.Errorf("bulk: stored row: %w", err)
 	}
 	if ri.Fields == nil {
 		ri.Fields = map[string]string{}
 	}
-	return inquiry.CreateInput{ReferenceID: ri.Ref, Fields: ri.Fields, Note: ri.Note, Tags: ri.Tags}, nil
+	return inquiry.CreateInput{ReferenceID: ri.Ref, Fields: ri.Fields, Note: ri.Note, Tags: ri.Tags}, ri.Choice, nil
 }
 
 // rowKey is the row's idempotency key; its email's request key derives from it.

@@ -36,6 +36,11 @@ var Columns = []string{
 	"address-country-code", ColNote, ColTags,
 }
 
+// SampleCSV is a file to start from, offered on the Bulk send page: every column, two people.
+const SampleCSV = "reference_id,first_name,middle_name,last_name,birthdate,email,phone,street,street2,city,state,postal_code,country,note,tags\r\n" +
+	"cust-1001,Ada,,Lovelace,1985-12-10,ada@example.com,+442071234567,12 St James's Square,,London,,SW1Y 4JH,United Kingdom,Signed up online,\"new,web\"\r\n" +
+	"cust-1002,José,Luis,Müller-García,1990-04-01,jose@example.com,+4930123456,Hauptstraße 5,Apt 2,Berlin,Berlin,10115,DE,,\r\n"
+
 // ColumnLabels names each column for people.
 var ColumnLabels = map[string]string{
 	ColReference: "Reference ID", "name-first": "First name", "name-middle": "Middle name", "name-last": "Last name",

@@ -2,12 +2,9 @@ package bulk
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
@@ -72,8 +69,14 @@ func (e *Engine) Wake() {
 func (e *Engine) Start(ctx context.Context, a inquiry.Actor, name string, o Options, c *Checked) (int64, error) {
 	rows := make([]db.BulkRow, 0, len(c.Rows))
 	for _, r := range c.Rows {
-		br := db.BulkRow{Line: r.Line, ReferenceID: r.Input.ReferenceID, Input: encodeInput(r.Input), Class: r.Class, Key: rowKey(), State: db.RowPending}
+		choice := ""
+		if r.Class == Differs {
+			choice = o.Choice(r.Line)
+		}
+		br := db.BulkRow{Line: r.Line, ReferenceID: r.Input.ReferenceID, Input: encodeInput(r.Input, choice), Class: r.Class, Key: rowKey(), State: db.RowPending}
 		switch {
+		case choice == ChoiceSkip:
+			br.State, br.Detail = Skipped, differsSkipped(r.Existing, r.Diffs)
 		case r.Class == Invalid:
 			br.State, br.Detail = Failed, "Invalid: "+r.Problem
 		case r.Class == Duplicate:
@@ -199,13 +202,14 @@ func (e *Engine) Run(ctx context.Context) {
 // the row's stored key, so a row repeated after a crash creates and sends nothing twice.
 func (e *Engine) process(ctx context.Context, job *db.BulkJob, row *db.BulkRow) {
 	a := inquiry.Actor{ID: job.CreatedBy, Name: job.CreatedByName}
-	in, err := decodeInput(row.Input)
+	in, choice, err := decodeInput(row.Input)
 	if err != nil {
 		e.finish(ctx, a, db.BulkRow{JobID: row.JobID, Line: row.Line, State: Failed, Detail: "The stored row could not be read."})
 		return
 	}
 	in.TemplateID, in.Key, in.Confirm = job.TemplateID, row.Key, job.CreateAnyway
 	in.CacheGuard = e.cacheGuard(ctx, job)
+	in.Replace = choice == ChoiceNew
 	if err := e.headroom(ctx); err != nil {
 		e.retry(ctx, a, row, err)
 		return
@@ -223,10 +227,19 @@ func (e *Engine) process(ctx context.Context, job *db.BulkJob, row *db.BulkRow) 
 		if res.Notice != "" {
 			out.Detail = "Created. " + res.Notice
 		}
-	case inquiry.GuardUseExisting:
+	case inquiry.GuardUseExisting, inquiry.GuardResume:
+		// Checked again here: the check may not have known this inquiry (made elsewhere, found
+		// at Persona now), and one person's link must not go out on what another row typed.
+		if d := inquiry.Differences(res.Existing, in.Fields); len(d) > 0 && choice != ChoiceOnFile {
+			out.State, out.InquiryID = Skipped, res.Existing.ID
+			out.Detail = differsSkipped(res.Existing.ID, d)
+			e.finish(ctx, a, out)
+			return
+		}
 		q, out.State, out.Detail = res.Existing, Reused, "Already open and not started: its link is used."
-	case inquiry.GuardResume:
-		q, out.State, out.Detail = res.Existing, Resumed, "Already started but not finished: it is resumed."
+		if res.Guard == inquiry.GuardResume {
+			out.State, out.Detail = Resumed, "Already started but not finished: it is resumed."
+		}
 	case inquiry.GuardConfirm:
 		out.State, out.InquiryID = Skipped, res.Existing.ID
 		out.Detail = fmt.Sprintf("Already %s: skipped (tick \"Create anyway\" to make a new one).", inquiry.StatusWords(res.Existing.Status))
@@ -238,33 +251,29 @@ func (e *Engine) process(ctx context.Context, job *db.BulkJob, row *db.BulkRow) 
 	}
 	out.InquiryID = q.ID
 	if job.Email {
-		to := in.Fields["email-address"]
+		// Only ever the inquiry's own address: nobody typed and confirmed another for it.
+		to := q.Email
 		if to == "" {
-			to = q.Email
-		}
-		if to == "" {
-			out.Detail += " No email address, so no email was sent."
+			out.Detail += " No email address on file, so no email was sent."
 		} else {
-			send := e.inq.SendCreated // no Persona call: the create's answer is the inquiry's state
 			if !res.Fresh {
 				// Reused, resumed, or created by an earlier try: its link may be out, so Send
-				// asks Persona whether the person started.
+				// asks Persona whether the person started (a fresh one needs no call).
 				if err := e.headroom(ctx); err != nil {
 					e.retry(ctx, a, row, err)
 					return
 				}
-				send = e.inq.Send
 			}
-			m, err := send(ctx, a, q.ID, to, row.Key)
+			m, err := e.inq.SendOnFile(ctx, a, q.ID, to, row.Key, res.Fresh)
 			switch {
-			case errors.Is(err, inquiry.ErrInvalidRecipient), errors.Is(err, inquiry.ErrNoLinkNeeded):
+			case errors.Is(err, inquiry.ErrInvalidRecipient), errors.Is(err, inquiry.ErrNoLinkNeeded), errors.Is(err, inquiry.ErrNotOwnAddress):
 				out.Detail += " Not emailed: " + err.Error() + "."
 			case err != nil:
 				e.retry(ctx, a, row, err)
 				return
 			default:
 				out.EmailID = m.ID
-				out.Detail += " Email queued to " + to + "."
+				out.Detail += " Email queued to " + to + " (" + inquiry.RecipientBasisWords(m.RecipientBasis, "") + ")."
 			}
 		}
 	}
@@ -272,6 +281,11 @@ func (e *Engine) process(ctx context.Context, job *db.BulkJob, row *db.BulkRow) 
 		out.Link = l.URL // the emailed link, when there was an email: the newest one
 	}
 	e.finish(ctx, a, out)
+}
+
+// differsSkipped is the outcome of a row skipped because it differs from open inquiry id.
+func differsSkipped(id string, d []inquiry.Difference) string {
+	return fmt.Sprintf("Differs from the open inquiry %s: %s. Skipped: nothing was sent.", id, inquiry.DifferencesText(d))
 }
 
 // cacheGuard reports whether the duplicate guard may decide a row from the cache alone, saving
@@ -364,31 +378,4 @@ func (e *Engine) retry(ctx context.Context, a inquiry.Actor, row *db.BulkRow, er
 		e.log.Error("bulk: retry row", "err", err)
 	}
 	e.progress(row.JobID)
-}
-
-// ResultColumns is the header of the results CSV.
-var ResultColumns = []string{"line", "reference_id", "check", "outcome", "detail", "inquiry_id", "link"}
-
-// WriteResults writes the job's rows with their outcomes as CSV.
-func (e *Engine) WriteResults(ctx context.Context, w io.Writer, id int64) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(ResultColumns); err != nil {
-		return err
-	}
-	err := e.db.BulkRows(ctx, id, func(r db.BulkRow) error {
-		return cw.Write([]string{strconv.Itoa(r.Line), safeCell(r.ReferenceID), r.Class, r.State, safeCell(r.Detail), r.InquiryID, r.Link})
-	})
-	if err != nil {
-		return err
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
-// safeCell keeps a spreadsheet from running a cell that came from the file as a formula.
-func safeCell(s string) string {
-	if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@') {
-		return "'" + s
-	}
-	return s
 }

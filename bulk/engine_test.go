@@ -44,7 +44,7 @@ func TestCheckMessyFile(t *testing.T) {
 		"usr_2;Bad;Mail;not-an-email;;\n" + // 3: invalid email
 		";No;Ref;noref@example.com;;\n" + // 4: invalid, reference ID required
 		"usr_1;Zoë;Again;zoe2@example.com;;\n" + // 5: duplicate of line 2
-		"usr_open;Olga;Open;olga@example.com;;\n" + // 6: already open
+		"usr_open;Pre;Open;;;\n" + // 6: already open (nothing typed differs from it)
 		"usr_done;Dan;Done;dan@example.com;;\n" + // 7: already verified
 		"usr_3;Ann;Later;ann@example.com;2999-01-01;XX\n" // 8: invalid birthdate and country
 	c := e.check(file, kyc)
@@ -68,7 +68,7 @@ func TestCheckMessyFile(t *testing.T) {
 			t.Errorf("line %d: %s %q, want %s containing %q", r.Line, r.Class, r.Problem, w.class, w.problem)
 		}
 	}
-	if !strings.Contains(c.Rows[6].Problem, "Country: Enter a two-letter ISO country code") {
+	if !strings.Contains(c.Rows[6].Problem, "Country: Choose a country from the list") {
 		t.Errorf("line 8 names only %q", c.Rows[6].Problem)
 	}
 	if got := c.Rows[0].Input.Fields["address-country-code"]; got != "SE" {
@@ -247,7 +247,7 @@ func TestJobStaysWithinRateLimit(t *testing.T) {
 func TestJobGuardFindsInquiryMadeElsewhere(t *testing.T) {
 	e := newEnv(t, sandbox.Knobs{}, 6000)
 	e.fullSync() // before the inquiry made elsewhere: the cache is complete, but behind
-	elsewhere := e.createAtSandbox("usr_elsewhere")
+	elsewhere := e.createAtSandbox("usr_elsewhere", "else@example.com")
 	o := Options{TemplateID: sandbox.TemplateKYC, Email: true}
 	c := e.check("reference_id,email\nusr_new,new@example.com\nusr_elsewhere,else@example.com\n", o)
 	if c.Counts[Ready] != 2 {
@@ -309,9 +309,9 @@ func TestJobGuardAsksPersonaUntilFullSync(t *testing.T) {
 }
 
 // createAtSandbox makes an inquiry at the sandbox directly, as another system would.
-func (e *env) createAtSandbox(ref string) string {
+func (e *env) createAtSandbox(ref, email string) string {
 	e.t.Helper()
-	body := `{"data":{"attributes":{"inquiry-template-id":"` + sandbox.TemplateKYC + `","reference-id":"` + ref + `"}}}`
+	body := `{"data":{"attributes":{"inquiry-template-id":"` + sandbox.TemplateKYC + `","reference-id":"` + ref + `","fields":{"email-address":"` + email + `"}}}}`
 	req, _ := http.NewRequest("POST", e.sbURL+"/api/v1/inquiries", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+sandbox.DefaultAPIKey)
 	req.Header.Set("Content-Type", "application/json")

@@ -52,7 +52,18 @@ type OutboxEmail struct {
 	QueuedBy      int64  // 0 for the system (reminders)
 	QueuedByName  string // joined from users; "" for the system
 	RequestKey    string // the form's key: one email per key ("" for none)
+	// RecipientBasis says why the email went to Recipient: RecipientOwn, RecipientTyped or
+	// RecipientEarlier ("" for emails queued before it was recorded, and test emails).
+	RecipientBasis string
 }
+
+// Recipient bases: a link is emailed only to the inquiry's own address or one a staff member
+// typed and confirmed for it; a reminder goes where the first email went.
+const (
+	RecipientOwn     = "own"
+	RecipientTyped   = "typed"
+	RecipientEarlier = "earlier"
+)
 
 // OutboxFilter narrows ListEmails; zero values mean "any".
 type OutboxFilter struct {
@@ -65,7 +76,7 @@ type OutboxFilter struct {
 const outboxColumns = `o.id, COALESCE(o.inquiry_id, ''), COALESCE(o.link_id, 0), o.kind, o.recipient,
 	o.subject, o.body_text, o.body_html, o.state, o.attempts, o.next_attempt_at, o.claimed_at,
 	o.sent_at, o.queued_at, o.last_error, o.message_id, COALESCE(o.queued_by, 0),
-	COALESCE(u.name, '')`
+	COALESCE(u.name, ''), o.recipient_basis`
 
 const outboxFrom = ` FROM outbox o LEFT JOIN users u ON u.id = o.queued_by`
 
@@ -77,7 +88,7 @@ func scanEmail(s emailScanner) (OutboxEmail, error) {
 	var claimed, sent sql.NullInt64
 	err := s.Scan(&e.ID, &e.InquiryID, &e.LinkID, &e.Kind, &e.Recipient, &e.Subject, &e.BodyText,
 		&e.BodyHTML, &e.State, &e.Attempts, &next, &claimed, &sent, &queued, &e.LastError,
-		&e.MessageID, &e.QueuedBy, &e.QueuedByName)
+		&e.MessageID, &e.QueuedBy, &e.QueuedByName, &e.RecipientBasis)
 	if err != nil {
 		return e, err
 	}
@@ -138,11 +149,11 @@ func QueueEmail(ctx context.Context, tx *sql.Tx, e OutboxEmail) (int64, error) {
 	}
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO outbox (inquiry_id, link_id, kind, recipient, subject,
-		body_text, body_html, state, attempts, next_attempt_at, message_id, queued_by, queued_at, request_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?) RETURNING id`,
+		body_text, body_html, state, attempts, next_attempt_at, message_id, queued_by, queued_at, request_key, recipient_basis)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		sql.NullString{String: e.InquiryID, Valid: e.InquiryID != ""}, nullID(e.LinkID), e.Kind,
 		e.Recipient, e.Subject, e.BodyText, e.BodyHTML, e.NextAttemptAt.UnixMilli(), e.MessageID,
-		nullID(e.QueuedBy), e.QueuedAt.UnixMilli(), sql.NullString{String: e.RequestKey, Valid: e.RequestKey != ""}).Scan(&id)
+		nullID(e.QueuedBy), e.QueuedAt.UnixMilli(), sql.NullString{String: e.RequestKey, Valid: e.RequestKey != ""}, e.RecipientBasis).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("db: queue email to %s: %w", e.Recipient, err)
 	}

@@ -100,7 +100,7 @@ func TestBulkHeaderMapping(t *testing.T) {
 	must(t, "done", expect.Locator(p.Locator("#job").GetByText("Done", playwright.LocatorGetByTextOptions{Exact: playwright.Bool(true)})).ToBeVisible(playwright.LocatorAssertionsToBeVisibleOptions{Timeout: playwright.Float(30000)}))
 	results := p.GetByRole(*playwright.AriaRoleTable, playwright.PageGetByRoleOptions{Name: "Results"})
 	for _, to := range []string{"zoe.map@example.com", "jose.map@example.com"} {
-		must(t, "emailed "+to, expect.Locator(results.GetByText("Email queued to "+to+".", playwright.LocatorGetByTextOptions{Exact: playwright.Bool(false)})).ToBeVisible())
+		must(t, "emailed "+to, expect.Locator(results.GetByText("Email queued to "+to+" (the inquiry's own address).", playwright.LocatorGetByTextOptions{Exact: playwright.Bool(false)})).ToBeVisible())
 	}
 }
 

@@ -58,6 +58,9 @@ const checkScript = `(() => {
   let running = null, again = false;
   const run = () => {
     if (running) { again = true; return running; }
+    // Template code printed as text ("@PersonLink(") instead of run.
+    const code = (document.body ? document.body.innerText : "").match(/@[A-Z][A-Za-z]+\(/g);
+    if (code) report("template-code", code.join(" "));
     running = axe.run(document, {iframes: false, resultTypes: ["violations"]})
       .then(async (r) => { await report("checked", ""); if (r.violations.length) await report("axe", JSON.stringify(r.violations.map((v) => ({
           id: v.id, impact: v.impact, help: v.help,

@@ -107,7 +107,7 @@ func TestCreateInquiryJourney(t *testing.T) {
 
 	// Same person again: already verified, so the guard asks first.
 	createInquiry(t, p, "usr_ABC123")
-	must(t, "guard shown", expect.Locator(role(p, hdg, "usr_ABC123 is already Approved")).ToBeVisible())
+	must(t, "guard shown", expect.Locator(role(p, hdg, "usr_ABC123 is already approved")).ToBeVisible())
 	must(t, "typed values kept", expect.Locator(label(p, "First name")).ToHaveValue("Alexander"))
 	click(t, p, btn, "Create anyway")
 	must(t, "second inquiry", expect.Locator(notice(p, "as you confirmed")).ToBeVisible())
@@ -140,7 +140,7 @@ func TestNewInquiryValidation(t *testing.T) {
 	click(t, p, btn, "Create inquiry")
 	must(t, "reference required", expect.Locator(p.GetByText("Enter the person's reference ID")).ToBeVisible())
 	must(t, "email error", expect.Locator(p.GetByText("Enter an email address like name@example.com.")).ToBeVisible())
-	must(t, "country error", expect.Locator(p.GetByText("Enter a two-letter ISO country code")).ToBeVisible())
+	must(t, "country error", expect.Locator(p.GetByText("Choose a country from the list, or enter its English name")).ToBeVisible())
 	must(t, "phone error", expect.Locator(p.GetByText("Enter the number with its country code")).ToBeVisible())
 	must(t, "typed value kept", expect.Locator(label(p, "First name")).ToHaveValue("Alexander"))
 	must(t, "field marked invalid", expect.Locator(label(p, "Email address")).ToHaveAttribute("aria-invalid", "true"))

@@ -55,7 +55,7 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if n, _ := s.db.UserCount(r.Context()); n == 0 {
-		s.errorPage(w, r, http.StatusOK, "Linkdesk is not set up yet", "No staff account exists yet. Open the setup link that `linkdesk serve` printed in its terminal to create the first admin.")
+		s.errorPage(w, r, http.StatusOK, "Linkdesk is not set up yet", "No staff account exists yet. Open the setup link that “linkdesk serve” printed in its terminal to create the first admin.")
 		return
 	}
 	p := s.page(r, "Sign in", "")

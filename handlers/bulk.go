@@ -16,6 +16,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/linkdesk/linkdesk/bulk"
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/views"
 )
 
@@ -77,9 +78,15 @@ func (s *Server) readUpload(r *http.Request) (*upload, views.BulkPage, error) {
 	u := &upload{mapping: map[string]string{}}
 	u.opts = bulk.Options{TemplateID: r.PostFormValue("template_id"), Email: r.PostFormValue("email") == "1", CreateAnyway: r.PostFormValue("create_anyway") == "1"}
 	v.TemplateID, v.Email, v.CreateAnyway = u.opts.TemplateID, u.opts.Email, u.opts.CreateAnyway
+	u.opts.ChoiceAll, u.opts.Choices = r.PostFormValue("choice_all"), map[int]string{}
 	for k, vals := range r.MultipartForm.Value {
 		if h, ok := strings.CutPrefix(k, "map:"); ok && len(vals) > 0 {
 			u.mapping[h] = vals[0]
+		}
+		if l, ok := strings.CutPrefix(k, "choice:"); ok && len(vals) > 0 {
+			if line, err := strconv.Atoi(l); err == nil {
+				u.opts.Choices[line] = vals[0]
+			}
 		}
 	}
 	f, fh, err := r.FormFile("file")
@@ -106,7 +113,12 @@ func (s *Server) bulkCheck(w http.ResponseWriter, r *http.Request) {
 		s.refuseUpload(w, r, v, err)
 		return
 	}
-	c := &views.BulkCheck{Summary: u.checked.Summary(), Ready: u.checked.Counts[bulk.Ready], Mapping: u.mapping}
+	c := &views.BulkCheck{Summary: u.checked.Summary(), Ready: u.checked.Counts[bulk.Ready], Mapping: u.mapping,
+		ChoiceAll: u.opts.ChoiceAll, Differs: u.checked.Counts[bulk.Differs]}
+	c.Acting = u.checked.Acting(u.opts)
+	for _, k := range []string{bulk.ChoiceSkip, bulk.ChoiceOnFile, bulk.ChoiceNew} {
+		c.Choices = append(c.Choices, views.Option{Value: k, Label: bulk.ChoiceWords[k]})
+	}
 	if c.Ready > 0 && s.bulk.CallsPerRow(r.Context()) > 1 {
 		c.Calls = views.BulkTwoCallsNote
 	}
@@ -121,7 +133,11 @@ func (s *Server) bulkCheck(w http.ResponseWriter, r *http.Request) {
 		c.Columns = append(c.Columns, views.Option{Value: k, Label: bulk.ColumnLabels[k]})
 	}
 	for _, p := range u.checked.Problems() {
-		c.Problems = append(c.Problems, views.BulkProblem{Line: p.Line, Ref: p.Input.ReferenceID, Class: p.Class, Problem: p.Problem})
+		bp := views.BulkProblem{Line: p.Line, Ref: p.Input.ReferenceID, Class: bulk.ClassWords(p.Class), Problem: p.Problem, Existing: p.Existing}
+		if p.Class == bulk.Differs {
+			bp.Differs, bp.Choice = inquiry.DifferencesText(p.Diffs), u.opts.Choices[p.Line]
+		}
+		c.Problems = append(c.Problems, bp)
 	}
 	if len(c.Problems) > 0 {
 		// The dry run is stored nowhere, so the download travels in the link itself.
@@ -154,12 +170,42 @@ func (s *Server) bulkStart(w http.ResponseWriter, r *http.Request) {
 		s.refuseUpload(w, r, v, err)
 		return
 	}
+	if u.checked.Acting(u.opts) == 0 {
+		s.refuseUpload(w, r, v, uploadError("nothing was started: no row is ready to create or send. Fix the rows in the file and check it again"))
+		return
+	}
 	id, err := s.bulk.Start(r.Context(), actor(r), u.name, u.opts, u.checked)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
 	redirect(w, r, fmt.Sprintf("/bulk/%d", id))
+}
+
+// bulkSample is a CSV file to start from: every column the page reads, with two made-up people.
+func (s *Server) bulkSample(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="linkdesk-bulk-sample.csv"`)
+	io.WriteString(w, csvBOM+bulk.SampleCSV)
+}
+
+// bulkCancelForm asks before a job is cancelled: the rows not yet done are then never created
+// or emailed.
+func (s *Server) bulkCancelForm(w http.ResponseWriter, r *http.Request) {
+	v, err := s.bulkJobView(r)
+	if errors.Is(err, db.ErrNotFound) {
+		s.notFound(w, r)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if v.Finished {
+		http.Redirect(w, r, fmt.Sprintf("/bulk/%d", v.ID), http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, http.StatusOK, views.BulkCancelPage(s.page(r, "Cancel bulk send: "+v.Name, "bulk"), v), nil)
 }
 
 func (s *Server) bulkJobView(r *http.Request) (views.BulkJob, error) {

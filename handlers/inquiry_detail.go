@@ -78,6 +78,9 @@ func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (vie
 	}
 	for _, k := range inquiry.FieldKeys {
 		if val := q.Fields[k]; val != "" {
+			if k == "address-country-code" {
+				val = inquiry.CountryName(val) + " (" + val + ")" // the code is what is stored
+			}
 			v.Fields = append(v.Fields, views.Fact{Label: fieldLabels[k], Value: val})
 		}
 	}
@@ -101,7 +104,7 @@ func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (vie
 	k := model.LinkFor(q.Status)
 	switch {
 	case k == model.LinkNone:
-		v.LinkNote = "This inquiry is " + strings.ToLower(views.StatusText(q.Status)) + ": the person has nothing left to do, so no link is needed."
+		v.LinkNote = "This inquiry is " + views.StatusPhrase(q.Status) + ": the person has nothing left to do, so no link is needed."
 	case cur != nil:
 		v.Link = &views.LinkView{Kind: cur.Kind, URL: cur.URL, ExpiresAt: cur.ExpiresAt}
 	case q.Status == model.Expired && q.StartedAt.IsZero():
@@ -148,7 +151,11 @@ func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (vie
 		if ev.Name == "inquiry.created" {
 			continue // staff's "created the inquiry" says it
 		}
-		v.Audit = append(v.Audit, views.AuditRow{At: ev.EventAt, Actor: views.PersonaActor, Action: ev.Name, Target: q.ID, Outcome: "ok"})
+		row := views.AuditRow{At: ev.EventAt, Actor: views.PersonaActor, Action: ev.Name, Target: q.ID, Outcome: "ok"}
+		if ev.Name == "inquiry.transitioned" {
+			row.Detail = views.StepsDetail(inquiry.TransitionSteps(ev.Payload))
+		}
+		v.Audit = append(v.Audit, row)
 	}
 	slices.SortStableFunc(v.Audit, func(a, b views.AuditRow) int { return b.At.Compare(a.At) })
 	return v, nil
@@ -205,10 +212,10 @@ func (s *Server) inquiryLive(w http.ResponseWriter, r *http.Request) {
 // page was open while it changed), or "" when it still does. It is checked against the cache,
 // which webhooks, refreshes and syncs keep current, before anything is sent to Persona.
 func staleAction(q *db.Inquiry, seen, action string) string {
-	now := strings.ToLower(views.StatusText(q.Status))
+	now := views.StatusPhrase(q.Status)
 	changed := ""
 	if seen != "" && seen != string(q.Status) {
-		changed = "This inquiry changed from " + strings.ToLower(views.StatusText(model.Status(seen))) + " to " + now + " while the page was open. "
+		changed = "This inquiry changed from " + strings.ToLower(views.StatusText(model.Status(seen))) + " to " + strings.ToLower(views.StatusText(q.Status)) + " while the page was open. "
 	}
 	switch action {
 	case "approve", "decline":
@@ -345,42 +352,6 @@ func (s *Server) decideInquiry(w http.ResponseWriter, r *http.Request) {
 		s.personaFailure(w, r, q, err)
 		return
 	}
-	s.flash(w, r, "Inquiry "+q.ID+" is now "+strings.ToLower(views.StatusText(nq.Status))+".")
+	s.flash(w, r, "Inquiry "+q.ID+" is now "+views.StatusPhrase(nq.Status)+".")
 	redirect(w, r, "/inquiries/"+q.ID)
 }
-
-func (s *Server) inquiryVerifications(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	entered, err := s.inq.EnteredIdentity(r.Context(), id)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	ps, err := s.inq.Verifications(r.Context(), id)
-	errText := ""
-	if err != nil {
-		p := inquiry.ProblemOf(err)
-		if p == nil {
-			s.serverError(w, r, err)
-			return
-		}
-		errText = p.Words
-	}
-	vs := make([]*views.Verification, len(ps))
-	for i, p := range ps {
-		v := &views.Verification{ID: p.ID, Type: p.Type, Status: p.Status}
-		for _, c := range p.Checks {
-			v.Checks = append(v.Checks, views.Check{Name: c.Name, Status: c.Status, Reasons: c.Reasons, Required: c.Requirement == "required"})
-		}
-		if f, ok := p.IDFacts(); ok {
-			for _, l := range inquiry.CompareID(entered, f) {
-				v.Compare = append(v.Compare, views.Comparison{Label: l.Label, Entered: l.Entered, OnID: l.OnID, Result: matchWords[l.Match]})
-			}
-		}
-		vs[i] = v
-	}
-	s.render(w, r, http.StatusOK, views.VerificationsPage(s.page(r, "Verifications", "inquiries"), id, vs, errText), views.VerificationsFragment(vs, errText))
-}
-
-// matchWords are the comparison's results as the view names them.
-var matchWords = map[inquiry.Match]string{inquiry.Same: views.CompareSame, inquiry.Differs: views.CompareDiffers}

@@ -44,6 +44,13 @@ func (s *Server) renderNewInquiry(w http.ResponseWriter, r *http.Request, status
 	if v.Key == "" {
 		v.Key = inquiry.NewKey()
 	}
+	for _, c := range inquiry.Countries() {
+		v.Countries = append(v.Countries, views.Option{Value: c.Code, Label: c.Name})
+	}
+	// The picker shows a country by name; its code is what is stored.
+	if c, ok := inquiry.CountryCode(v.Form.Values["address-country-code"]); ok {
+		v.Form.Values["address-country-code"] = inquiry.CountryName(c)
+	}
 	st := s.inq.Settings()
 	v.RequireReference = st.RequireReference
 	switch {
@@ -90,6 +97,7 @@ func (s *Server) parseNewInquiry(r *http.Request) (inquiry.CreateInput, views.Fo
 		Note:        get("note"),
 		Key:         r.PostFormValue("key"),
 		Confirm:     r.PostFormValue("confirm") == "yes",
+		Replace:     r.PostFormValue("replace") == "yes",
 		WarnPrior:   true,
 		Fields:      map[string]string{},
 	}
@@ -103,9 +111,6 @@ func (s *Server) parseNewInquiry(r *http.Request) (inquiry.CreateInput, views.Fo
 	}
 	for k, msg := range inquiry.Validate(&in, get("tags"), s.inq.Settings().RequireReference) {
 		f.Errors[k] = msg
-	}
-	if c := in.Fields["address-country-code"]; c != "" && f.Errors["address-country-code"] == "" {
-		f.Values["address-country-code"] = c
 	}
 	return in, f
 }
@@ -152,6 +157,11 @@ func (s *Server) createInquiry(w http.ResponseWriter, r *http.Request) {
 		if o := res.Outcome; o != nil {
 			g.OutcomeAt, g.OutcomeBy = o.At, o.By
 		}
+		if res.Guard == inquiry.GuardUseExisting || res.Guard == inquiry.GuardResume {
+			for _, d := range inquiry.Differences(res.Existing, in.Fields) {
+				g.Differs = append(g.Differs, d.String())
+			}
+		}
 		v := views.NewInquiry{Form: f, Key: in.Key, Guard: g}
 		s.renderNewInquiry(w, r, http.StatusConflict, v)
 		return
@@ -161,7 +171,8 @@ func (s *Server) createInquiry(w http.ResponseWriter, r *http.Request) {
 		msg = res.Notice + " " + msg
 	}
 	s.flash(w, r, msg)
-	redirect(w, r, "/inquiries/"+res.Inquiry.ID)
+	// The fragment puts focus on the new link's Copy link button (app.js): the next thing to do.
+	redirect(w, r, "/inquiries/"+res.Inquiry.ID+"#copy-link")
 }
 
 // placeProblem puts Persona's complaints next to the fields they name, when they do.

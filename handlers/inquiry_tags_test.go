@@ -55,7 +55,7 @@ func TestCreateInquiryTagsBounded(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("20 tags: status %d", res.StatusCode)
 	}
-	q, err := e.db.GetInquiry(t.Context(), strings.TrimPrefix(res.Header.Get("Location"), "/inquiries/"))
+	q, err := e.db.GetInquiry(t.Context(), createdID(res))
 	if err != nil || len(q.Tags) != 20 {
 		t.Fatalf("20 tags: cached %v, %v", q, err)
 	}

@@ -62,7 +62,7 @@ func emailRow(e db.OutboxEmail) views.EmailRow {
 		by = inquiry.System.Name
 	}
 	return views.EmailRow{
-		ID: e.ID, InquiryID: e.InquiryID, Recipient: e.Recipient, Subject: e.Subject, Kind: e.Kind,
+		ID: e.ID, InquiryID: e.InquiryID, Recipient: e.Recipient, Basis: inquiry.RecipientBasisWords(e.RecipientBasis, by), Subject: e.Subject, Kind: e.Kind,
 		State: e.State, Attempts: e.Attempts, LastError: e.LastError, QueuedAt: e.QueuedAt,
 		SentAt: e.SentAt, NextAttemptAt: e.NextAttemptAt, QueuedBy: by,
 		CanRetry: e.State == db.EmailFailed, CanCancel: e.State == db.EmailQueued,

@@ -37,6 +37,10 @@ type CreateInput struct {
 	// declined or failed, so staff see who decided and when before trying again. The New
 	// inquiry form asks; bulk send keeps its own rule (such rows are created with a notice).
 	WarnPrior bool
+	// Replace creates a new inquiry although one for the reference ID is open (created or
+	// pending): what was typed differs from it (see Differences) and staff chose a new one
+	// over handing out that person's link. The open one is left as it is.
+	Replace bool
 }
 
 // Guard says why no inquiry was created: one for this reference ID needs attention first.
@@ -71,7 +75,7 @@ type CreateResult struct {
 	// Notice explains a creation that replaced an earlier inquiry (expired, failed, declined).
 	Notice string
 	// Fresh reports that this call created the inquiry (not an earlier request's): nobody has
-	// had its link yet, so the person cannot have started (see SendCreated).
+	// had its link yet, so the person cannot have started (see SendOnFile).
 	Fresh bool
 	// Outcome is when and by whom Existing was declined or failed (GuardPriorOutcome).
 	Outcome *PriorOutcome
@@ -181,12 +185,14 @@ func (s *Service) Create(ctx context.Context, a Actor, in CreateInput) (*CreateR
 		}
 		if len(all) > 0 {
 			existing := &all[0]
-			switch existing.Status {
-			case model.Created:
+			switch {
+			case in.Replace && (existing.Status == model.Created || existing.Status == model.Pending):
+				notice = fmt.Sprintf("Created although %s's inquiry %s is open: the details typed differ from it, and you chose a new one.", in.ReferenceID, existing.ID)
+			case existing.Status == model.Created:
 				return &CreateResult{Guard: GuardUseExisting, Existing: existing}, nil
-			case model.Pending:
+			case existing.Status == model.Pending:
 				return &CreateResult{Guard: GuardResume, Existing: existing}, nil
-			case model.Completed, model.Approved, model.NeedsReview:
+			case existing.Status == model.Completed, existing.Status == model.Approved, existing.Status == model.NeedsReview:
 				if !in.Confirm {
 					return &CreateResult{Guard: GuardConfirm, Existing: existing}, nil
 				}
@@ -373,26 +379,4 @@ func StatusWords(status model.Status) string {
 func IsPersonaError(err error) bool {
 	var apiErr *persona.APIError
 	return errors.As(err, &apiErr) || persona.IsUnavailable(err) || errors.Is(err, ErrNotConfigured)
-}
-
-// EnteredFields returns the fields staff entered when they created the inquiry in Linkdesk
-// (Persona's copy changes as the person goes through the flow, and names become the ID's), or
-// nil for an inquiry created elsewhere.
-func (s *Service) EnteredFields(ctx context.Context, inquiryID string) (map[string]string, error) {
-	raw, err := s.db.InquiryRequestParams(ctx, inquiryID)
-	if errors.Is(err, db.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var p struct{ F [][2]string } // see createParams
-	if err := json.Unmarshal([]byte(raw), &p); err != nil {
-		return nil, fmt.Errorf("read the create request of %s: %w", inquiryID, err)
-	}
-	out := make(map[string]string, len(p.F))
-	for _, f := range p.F {
-		out[f[0]] = f[1]
-	}
-	return out, nil
 }

@@ -223,3 +223,14 @@ func (s *Service) VerifyWebhook(header string, body []byte, secrets []string, to
 	s.RejectEvent(verdict, err.Error())
 	return nil, verdict, err
 }
+
+// TransitionSteps reads the steps an inquiry.transitioned event's payload (as stored) moved
+// between, Persona's step names ("verification_government_id" → "verification_selfie"); ""
+// for what it does not say.
+func TransitionSteps(payload string) (from, to string) {
+	p, err := persona.DecodeInquiry([]byte(payload))
+	if err != nil {
+		return "", ""
+	}
+	return p.PreviousStepName, p.NextStepName
+}

@@ -4,7 +4,9 @@ package inquiry
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/linkdesk/linkdesk/db"
@@ -74,4 +76,26 @@ func CompareID(in Identity, f IDFacts) []IDLine {
 		out = append(out, IDLine{Label: "Document number", OnID: "ending " + f.NumberEnding})
 	}
 	return out
+}
+
+// EnteredFields returns the fields staff entered when they created the inquiry in Linkdesk
+// (Persona's copy changes as the person goes through the flow, and names become the ID's), or
+// nil for an inquiry created elsewhere.
+func (s *Service) EnteredFields(ctx context.Context, inquiryID string) (map[string]string, error) {
+	raw, err := s.db.InquiryRequestParams(ctx, inquiryID)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var p struct{ F [][2]string } // see createParams
+	if err := json.Unmarshal([]byte(raw), &p); err != nil {
+		return nil, fmt.Errorf("read the create request of %s: %w", inquiryID, err)
+	}
+	out := make(map[string]string, len(p.F))
+	for _, f := range p.F {
+		out[f[0]] = f[1]
+	}
+	return out, nil
 }

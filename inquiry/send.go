@@ -17,6 +17,10 @@ import (
 // it is fixed.
 var ErrEmailWording = errors.New("the email wording on the Settings page has an error; an admin must fix it first")
 
+// ErrNotOwnAddress refuses an address that is neither the inquiry's own nor one a staff member
+// typed and confirmed for it: one person's link must never reach another.
+var ErrNotOwnAddress = errors.New("the address is not the inquiry's own; a staff member must type and confirm another one")
+
 // ErrInvalidRecipient is a recipient that is not one plain email address.
 var ErrInvalidRecipient = errors.New("enter one email address, like name@example.com")
 
@@ -56,20 +60,24 @@ func (s *Service) linkEmail(a Actor, q *db.Inquiry, url string, expires, now tim
 // NewLink), recorded in the links table, worded with the admin's templates. The outbox row and
 // its audit entry are written in one transaction; Send returns at once and the worker delivers.
 // It refuses a finished inquiry (ErrNoLinkNeeded) and a recipient that is not one plain
-// address (ErrInvalidRecipient). key is the form's idempotency key: the same key again (a
-// double click, a re-sent POST) returns the email it queued the first time.
+// address (ErrInvalidRecipient). The recipient is one the staff member a typed and confirmed
+// (the Email form); the send log says whether it is the inquiry's own. key is the form's
+// idempotency key: the same key again (a double click, a re-sent POST) returns the email it
+// queued the first time.
 func (s *Service) Send(ctx context.Context, a Actor, inquiryID, recipient, key string) (*db.OutboxEmail, error) {
-	return s.sendKeyed(ctx, a, inquiryID, recipient, key, false)
+	return s.sendKeyed(ctx, a, inquiryID, recipient, key, false, db.RecipientTyped)
 }
 
-// SendCreated is Send for an inquiry this request has just created (CreateResult.Fresh): nobody
-// has had its link, so the person cannot have started and its inquiry link, recorded by Create,
-// is used without asking Persona again.
-func (s *Service) SendCreated(ctx context.Context, a Actor, inquiryID, recipient, key string) (*db.OutboxEmail, error) {
-	return s.sendKeyed(ctx, a, inquiryID, recipient, key, true)
+// SendOnFile is Send to the inquiry's own address, for callers where nobody typed and
+// confirmed one (bulk send): any other recipient is refused with ErrNotOwnAddress. fresh is
+// for an inquiry this request has just created (CreateResult.Fresh): nobody has had its link,
+// so the person cannot have started and its inquiry link, recorded by Create, is used without
+// asking Persona again.
+func (s *Service) SendOnFile(ctx context.Context, a Actor, inquiryID, recipient, key string, fresh bool) (*db.OutboxEmail, error) {
+	return s.sendKeyed(ctx, a, inquiryID, recipient, key, fresh, db.RecipientOwn)
 }
 
-func (s *Service) sendKeyed(ctx context.Context, a Actor, inquiryID, recipient, key string, fresh bool) (*db.OutboxEmail, error) {
+func (s *Service) sendKeyed(ctx context.Context, a Actor, inquiryID, recipient, key string, fresh bool, basis string) (*db.OutboxEmail, error) {
 	if key != "" {
 		// One send per form key at a time: a double click waits for the first and gets its
 		// email, instead of asking Persona for a second one-time link meanwhile.
@@ -81,17 +89,32 @@ func (s *Service) sendKeyed(ctx context.Context, a Actor, inquiryID, recipient, 
 			return nil, err
 		}
 	}
-	return s.sendLink(ctx, a, inquiryID, recipient, "link", key, time.Now(), fresh)
+	return s.sendLink(ctx, a, inquiryID, recipient, "link", key, time.Now(), fresh, basis)
 }
 
+// send is a reminder's email: it goes to where the first link email went.
 func (s *Service) send(ctx context.Context, a Actor, inquiryID, recipient, kind, key string, now time.Time) (*db.OutboxEmail, error) {
-	return s.sendLink(ctx, a, inquiryID, recipient, kind, key, now, false)
+	return s.sendLink(ctx, a, inquiryID, recipient, kind, key, now, false, db.RecipientEarlier)
 }
 
-func (s *Service) sendLink(ctx context.Context, a Actor, inquiryID, recipient, kind, key string, now time.Time, fresh bool) (*db.OutboxEmail, error) {
+// sendLink queues the email. basis is what the caller vouches for: RecipientOwn (nothing, so
+// the address must be the inquiry's own), RecipientTyped (a staff member typed and confirmed
+// it) or RecipientEarlier (a reminder, to where an earlier email went). The recipient is
+// checked before a link is issued, so a refused one uses up nothing.
+func (s *Service) sendLink(ctx context.Context, a Actor, inquiryID, recipient, kind, key string, now time.Time, fresh bool, basis string) (*db.OutboxEmail, error) {
 	recipient = strings.TrimSpace(recipient)
 	if err := ValidRecipient(recipient); err != nil {
 		return nil, err
+	}
+	q0, err := s.db.GetInquiry(ctx, inquiryID)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case OwnAddress(q0, recipient):
+		basis = db.RecipientOwn
+	case basis == db.RecipientOwn, basis == db.RecipientTyped && a.ID == 0:
+		return nil, ErrNotOwnAddress
 	}
 	// The wording first: a broken template must not use up a one-time link.
 	t, err := s.EmailTemplates(ctx)
@@ -118,12 +141,12 @@ func (s *Service) sendLink(ctx context.Context, a Actor, inquiryID, recipient, k
 		Subject: subject, BodyText: text, BodyHTML: html, QueuedBy: a.ID,
 		// QueuedAt is the reminder loop's clock (it decides which day a reminder covers);
 		// the email is due at once either way.
-		QueuedAt: now, NextAttemptAt: time.Now(), RequestKey: key,
+		QueuedAt: now, NextAttemptAt: time.Now(), RequestKey: key, RecipientBasis: basis,
 	}
 	if m := s.mail; m.Sender != nil {
 		e.MessageID = m.Sender.NewMessageID()
 	}
-	detail := fmt.Sprintf("%s email to %s with a %s link: %q", kind, recipient, l.Kind, subject)
+	detail := fmt.Sprintf("%s email to %s, %s, with a %s link: %q", kind, recipient, RecipientBasisWords(basis, a.Name), l.Kind, subject)
 	id, err := s.db.AddEmail(ctx, e, a.audit("email.queue", inquiryID, detail, nil))
 	if err != nil {
 		return nil, err
@@ -202,4 +225,21 @@ func (s *Service) Preview(ctx context.Context, a Actor, q *db.Inquiry) (*Draft, 
 	}
 	d.EmailPreview = EmailPreview{Subject: subject, Text: text, HTML: html}
 	return d, nil
+}
+
+// RecipientBasisWords says why an email went to its address, for the send log and the audit
+// log; by is the staff member who queued it.
+func RecipientBasisWords(basis, by string) string {
+	switch basis {
+	case db.RecipientOwn:
+		return "the inquiry's own address"
+	case db.RecipientTyped:
+		if by == "" {
+			return "typed and confirmed by staff"
+		}
+		return "typed and confirmed by " + by
+	case db.RecipientEarlier:
+		return "where the first email went"
+	}
+	return ""
 }

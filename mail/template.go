@@ -111,7 +111,43 @@ func templateErr(part string, err error) error {
 		te.Msg = strings.TrimPrefix(strings.TrimPrefix(te.Msg, "html/template: "), "template: ")
 	}
 	if m := fieldErrRE.FindStringSubmatch(te.Msg); m != nil {
-		te.Msg = fmt.Sprintf("there is no {{.%s}}; you can use {{.FirstName}}, {{.Link}}, {{.Expiry}}, {{.Company}} and {{.StaffName}}", m[1])
+		te.Msg = fmt.Sprintf("there is no {{.%s}}; %s", m[1], placeholderList)
+	}
+	return te
+}
+
+// placeholderList names the placeholders the templates may use.
+const placeholderList = "you can use {{.FirstName}}, {{.Link}}, {{.Expiry}}, {{.Company}} and {{.StaffName}}"
+
+// placeholderRE finds what looks like a placeholder: from an opening brace to a closing one or
+// the end of the line ("{{.Link}}", "{{.Link}", "{.Link}}", "{{ Link }}").
+var placeholderRE = regexp.MustCompile(`\{+[^{}\n]*\}*|[^{}\s]*\}+`)
+
+// wellFormed is a placeholder or action Go's templates read: "{{.Link}}", "{{ if .FirstName }}".
+var wellFormed = regexp.MustCompile(`^\{\{-? ?[^{}]+? ?-?\}\}$`)
+
+// parseErr is a template that could not be read, in words: the parser's message ("bad
+// character U+007D '}'") names no placeholder, so this says which one on the line is not
+// written right and lists those that can be used.
+func parseErr(part, src string, err error) error {
+	te := templateErr(part, err).(*TemplateError)
+	lines := strings.Split(src, "\n")
+	if te.Line > 0 && te.Line <= len(lines) {
+		lines = lines[te.Line-1 : te.Line]
+	}
+	for _, l := range lines {
+		for _, ph := range placeholderRE.FindAllString(l, -1) {
+			if !wellFormed.MatchString(ph) {
+				te.Msg = fmt.Sprintf("%q is not written as a placeholder: write each one with two braces on each side, like {{.Link}}; %s", ph, placeholderList)
+				return te
+			}
+		}
+	}
+	switch {
+	case te.Msg == "unexpected EOF":
+		te.Msg = "an {{if}} is not closed: end it with {{end}}"
+	case strings.HasPrefix(te.Msg, "unexpected {{end}}"):
+		te.Msg = "an {{end}} closes nothing: remove it, or add the {{if}} it ends"
 	}
 	return te
 }
@@ -125,7 +161,7 @@ func Render(subjectTmpl, textTmpl, htmlTmpl string, data LinkEmail) (subject, te
 	var b strings.Builder
 	st, err := texttemplate.New("subject").Option("missingkey=error").Parse(subjectTmpl)
 	if err != nil {
-		return "", "", "", templateErr("subject", err)
+		return "", "", "", parseErr("subject", subjectTmpl, err)
 	}
 	if err := st.Execute(&b, data); err != nil {
 		return "", "", "", templateErr("subject", err)
@@ -138,7 +174,7 @@ func Render(subjectTmpl, textTmpl, htmlTmpl string, data LinkEmail) (subject, te
 	b.Reset()
 	tt, err := texttemplate.New("text").Option("missingkey=error").Parse(textTmpl)
 	if err != nil {
-		return "", "", "", templateErr("text", err)
+		return "", "", "", parseErr("text", textTmpl, err)
 	}
 	if err := tt.Execute(&b, data); err != nil {
 		return "", "", "", templateErr("text", err)
@@ -154,7 +190,7 @@ func Render(subjectTmpl, textTmpl, htmlTmpl string, data LinkEmail) (subject, te
 	b.Reset()
 	ht, err := htmltemplate.New("html").Option("missingkey=error").Parse(htmlTmpl)
 	if err != nil {
-		return "", "", "", templateErr("html", err)
+		return "", "", "", parseErr("html", htmlTmpl, err)
 	}
 	if err := ht.Execute(&b, data); err != nil {
 		var he *htmltemplate.Error

@@ -103,10 +103,13 @@ func TestRenderErrors(t *testing.T) {
 		want                string
 	}{
 		{"subject parse", "Hi {{.FirstName", "x", "", "subject", 1, "The subject has an error on line 1: "},
-		{"text parse on line 3", "Hi", "Hello\n\n{{if .Link}}go", "", "text", 3, "The text version has an error on line 3: unexpected EOF"},
+		{"text parse on line 3", "Hi", "Hello\n\n{{if .Link}}go", "", "text", 3, "The text version has an error on line 3: an {{if}} is not closed: end it with {{end}}"},
 		{"unknown field", "Hi", "Hello\n{{.Nickname}}", "", "text", 2, "there is no {{.Nickname}}; you can use {{.FirstName}}"},
 		{"unknown function", "Hi", "{{shout .FirstName}}", "", "text", 1, `function "shout" not defined`},
-		{"html parse", "Hi", "x", "<p>\n{{end}}</p>", "html", 2, "The HTML version has an error on line 2: unexpected {{end}}"},
+		{"html parse", "Hi", "x", "<p>\n{{end}}</p>", "html", 2, "The HTML version has an error on line 2: an {{end}} closes nothing"},
+		{"placeholder with one brace", "Hi", "Hello\nyour link: {{.Link}", "", "text", 2,
+			`The text version has an error on line 2: "{{.Link}" is not written as a placeholder: write each one with two braces on each side, like {{.Link}}; you can use {{.FirstName}}, {{.Link}}, {{.Expiry}}, {{.Company}} and {{.StaffName}}`},
+		{"placeholder left open", "Hi {{.FirstName, welcome", "x {{.Link}}", "", "subject", 1, `"{{.FirstName, welcome" is not written as a placeholder`},
 		{"html unknown field", "Hi", "x", "<p>\n\n{{.Nope}}</p>", "html", 3, "there is no {{.Nope}}"},
 		{"html ambiguous URL", "Hi", "x", "<a href=\"{{.Link}}?x={{if .Link}}1\">", "html", 1, "The HTML version has an error on line 1"},
 		{"empty subject", "{{.FirstName}}", "x", "", "subject", 0, "The subject has an error: the subject comes out empty"},

@@ -60,7 +60,8 @@ document.addEventListener("htmx:sendError", () => {
 })();
 // Focus: after a refused submit, the first field the server marked invalid, so the person
 // lands on what to fix (on a whole page and on an htmx swap alike); otherwise, on a page whose
-// form is its purpose (form[data-autofocus]), that form's first field.
+// form is its purpose (form[data-autofocus]), that form's first field; a button the address's
+// fragment names comes before that.
 (() => {
   const fields = "input:not([type=hidden]):not([disabled]):not([readonly]), select:not([disabled]), textarea:not([disabled])";
   const focusIn = (root) => {
@@ -71,6 +72,9 @@ document.addEventListener("htmx:sendError", () => {
   };
   document.addEventListener("DOMContentLoaded", () => {
     if (focusIn(document.getElementById("main"))) return;
+    // A button named by the address's fragment ("#copy-link" after creating) is the next step.
+    const target = location.hash.length > 1 && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (target && target.matches("button:not([disabled])")) { target.focus(); return; }
     if (document.activeElement && document.activeElement !== document.body) return;
     const first = document.querySelector("main form[data-autofocus]")?.querySelector(fields);
     if (first) first.focus();

@@ -13,7 +13,9 @@ const PersonaActor = "Persona"
 
 var (
 	toRecipient = regexp.MustCompile(`email(?: \d+)? to (\S+?)(?:,| with|$)`)
-	linkKind    = regexp.MustCompile(`^(\S+) link(?:, expires (\S+))?`)
+	// toBasis is why a link email went to its address (see inquiry.RecipientBasisWords).
+	toBasis  = regexp.MustCompile(`^\S+ email to \S+?, ([^,]+), with`)
+	linkKind = regexp.MustCompile(`^(\S+) link(?:, expires (\S+))?`)
 )
 
 // ActionText says what an audit entry (or a Persona event) records, as a sentence that starts
@@ -28,6 +30,9 @@ func ActionText(a AuditRow) string {
 		to = m[1]
 	}
 	if a.Actor == PersonaActor {
+		if a.Action == "inquiry.transitioned" {
+			return transitionText(a.Detail)
+		}
 		return personaEventText(a.Action)
 	}
 	switch a.Action {
@@ -47,6 +52,9 @@ func ActionText(a AuditRow) string {
 		}
 		return who + " issued a link"
 	case "email.queue":
+		if m := toBasis.FindStringSubmatch(a.Detail); m != nil {
+			return who + " emailed the link to " + orSomeone(to) + " (" + m[1] + ")"
+		}
 		return who + " emailed the link to " + orSomeone(to)
 	case "email.sent":
 		return "The mail server accepted the email to " + orSomeone(to)
@@ -150,8 +158,6 @@ func personaEventText(name string) string {
 		return "Persona expired the inquiry"
 	case "inquiry.marked-for-review":
 		return "Persona marked the inquiry for review"
-	case "inquiry.transitioned":
-		return "Persona moved the inquiry on"
 	}
 	return "Persona: " + strings.ReplaceAll(strings.TrimPrefix(name, "inquiry."), "-", " ")
 }
@@ -175,4 +181,38 @@ func article(s string) string {
 		return "an"
 	}
 	return "a"
+}
+
+// StepsDetail is how a transition's steps travel in an activity row's detail.
+func StepsDetail(from, to string) string { return from + " → " + to }
+
+// stepWords names Persona's flow steps.
+var stepWords = map[string]string{
+	"start": "the start", "verification_database": "the details check", "verification_government_id": "the government ID step",
+	"verification_selfie": "the selfie step", "verification_document": "the document step", "verification_phone_number": "the phone step",
+	"verification_email_address": "the email step",
+}
+
+func stepText(s string) string {
+	if w := stepWords[s]; w != "" {
+		return w
+	}
+	return "the step " + strings.ReplaceAll(s, "_", " ")
+}
+
+// transitionText says what an inquiry.transitioned event did, from its steps (see
+// StepsDetail): each transition of a flow reads differently.
+func transitionText(detail string) string {
+	from, to, _ := strings.Cut(detail, " → ")
+	switch {
+	case from == "" && to == "":
+		return "The person moved on to the next step"
+	case to == "success":
+		return "The person passed " + stepText(from) + ", the last step"
+	case to == "fail":
+		return "The person did not pass " + stepText(from)
+	case from == "" || from == "start":
+		return "The person began with " + stepText(to)
+	}
+	return "The person finished " + stepText(from) + " and moved on to " + stepText(to)
 }

@@ -25,6 +25,9 @@ type NewInquiry struct {
 	// NotConfigured explains why inquiries cannot be created yet.
 	NotConfigured string
 	Guard         *GuardView
+	// Countries are the picker's choices: each country's English name (the value typed) and
+	// its ISO code.
+	Countries []Option
 }
 
 // GuardView asks the staff member what to do about an existing inquiry for the reference ID.
@@ -39,6 +42,9 @@ type GuardView struct {
 	// (prior-outcome); OutcomeBy is "" when Persona decided.
 	OutcomeAt time.Time
 	OutcomeBy string
+	// Differs lists what was typed that the open inquiry holds otherwise (use-existing,
+	// resume): its link may belong to someone else, so staff choose what to do.
+	Differs []string
 }
 
 // InquiryRow is an inquiry in short.
@@ -151,6 +157,7 @@ type EmailRow struct {
 	ID            int64
 	InquiryID     string
 	Recipient     string
+	Basis         string // why it went to Recipient, in words ("" when not recorded)
 	Subject       string
 	Kind          string
 	State         string
@@ -284,14 +291,6 @@ func Ago(t time.Time, now time.Time) string {
 	default:
 		return fmt.Sprintf("%d days ago", int(d.Hours()/24))
 	}
-}
-
-// Verification is a Persona verification with its checks and, for an ID, what it says
-// against what staff entered.
-type Verification struct {
-	ID, Type, Status string
-	Checks           []Check
-	Compare          []Comparison
 }
 
 // Comparison is one line of "Entered | On the ID".

@@ -3,6 +3,8 @@ package views
 import (
 	"strings"
 	"time"
+
+	"github.com/linkdesk/linkdesk/model"
 )
 
 // The sentences handlers show in flashes and notices, kept here with the rest of the words
@@ -98,3 +100,17 @@ func ResumeNote(expired, started bool, to string) string {
 // has never read all of Persona's inquiries.
 const BulkTwoCallsNote = "Each new person costs two calls to Persona: one to look for an inquiry made outside this console, then the create. " +
 	"This console has never read all of Persona's inquiries; run “linkdesk sync --full” once and it will be one call each."
+
+// StatusPhrase says a status as it reads after "is": "This inquiry is waiting for review",
+// not "is needs review".
+func StatusPhrase[S ~string](s S) string {
+	switch model.Status(s) {
+	case model.Created:
+		return "not started yet"
+	case model.Pending:
+		return "in progress"
+	case model.NeedsReview:
+		return "waiting for review"
+	}
+	return strings.ToLower(StatusText(s))
+}

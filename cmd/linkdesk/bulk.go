@@ -29,11 +29,15 @@ func runBulk(ctx context.Context, args []string, _ io.Reader, stdout io.Writer) 
 	tmpl := fs.String("template", "", "the inquiry template (itmpl_...)")
 	email := fs.Bool("email", false, "email each person their link (through the outbox; a running console delivers it)")
 	anyway := fs.Bool("create-anyway", false, "create although the person is already verified or in review")
+	differing := fs.String("differing", bulk.ChoiceSkip, "a row whose name, email or birthdate differs from its open inquiry: skip, on-file (send that inquiry's link to its own address) or new (create an inquiry from the row)")
 	dryRun := fs.Bool("dry-run", false, "check the file and print what would happen; send nothing")
 	resume := fs.Int64("resume", 0, "continue the bulk job with this id instead of starting one")
 	results := fs.String("results", "", "where to write the results CSV (default: <file>-results.csv)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if bulk.ChoiceWords[*differing] == "" {
+		return fmt.Errorf("bulk: --differing %q: use skip, on-file or new", *differing)
 	}
 	if *file == "" && *resume == 0 {
 		return errors.New("bulk: --file is required (or --resume with a job's id)")
@@ -75,7 +79,7 @@ func runBulk(ctx context.Context, args []string, _ io.Reader, stdout io.Writer) 
 		if len(parsed.Unknown) > 0 {
 			fmt.Fprintf(stdout, "Columns not used (not recognised): %s\n", strings.Join(parsed.Unknown, ", "))
 		}
-		o := bulk.Options{TemplateID: *tmpl, Email: *email, CreateAnyway: *anyway}
+		o := bulk.Options{TemplateID: *tmpl, Email: *email, CreateAnyway: *anyway, ChoiceAll: *differing}
 		c, err := eng.Check(ctx, parsed, o)
 		if err != nil {
 			return fmt.Errorf("bulk: %w", err)

@@ -33,6 +33,9 @@
 //   - /api/v1/inquiry-templates[/{id}] (GET; refused for sandbox keys, as Persona does)
 //   - /verify: the hosted flow (?inquiry-id=[&session-token=], ?code=,
 //     ?inquiry-template-id=&environment-id=&reference-id=&fields[...]=, redirect-uri)
+//   - /files/{verification}/{front, back, center}.png?access_token=: a submitted government ID's
+//     and selfie's photos, small drawn images (api_files.go), named by their photo URLs;
+//     none once redacted
 //   - /_sandbox/knobs (GET, POST JSON), /_sandbox/stats, /_sandbox/webhook, / (index page)
 //
 // # Seeded templates

@@ -495,6 +495,7 @@ func (s *Sandbox) verificationResource(v *verification) obj {
 		{"checks", checks},
 	}
 	attrs = append(attrs, v.attrs...)
+	s.withPhotos(v, attrs)
 	q := s.inquiries[v.inquiryID]
 	kind := strings.TrimPrefix(v.vtype, "verification/")
 	rels := obj{

@@ -415,6 +415,8 @@ func (s *Sandbox) route(w http.ResponseWriter, r *http.Request) {
 		s.serveAPI(w, r)
 	case p == "/verify" || strings.HasPrefix(p, "/verify/"):
 		s.serveHosted(w, r)
+	case strings.HasPrefix(p, "/files/"):
+		s.serveFile(w, r)
 	case p == "/" || p == "/_sandbox" || strings.HasPrefix(p, "/_sandbox/"):
 		s.serveAdmin(w, r)
 	default:
