@@ -16,7 +16,7 @@ import (
 var fieldLabels = map[string]string{
 	"name-first": "First name", "name-middle": "Middle name", "name-last": "Last name",
 	"birthdate": "Birthdate", "email-address": "Email address", "phone-number": "Phone number",
-	"address-street-1": "Street", "address-street-2": "Street line 2", "address-city": "City",
+	"address-street-1": "Street", "address-street-2": "Address line 2", "address-city": "City",
 	"address-subdivision": "State or region", "address-postal-code": "Postal code",
 	"address-country-code": "Country",
 }
