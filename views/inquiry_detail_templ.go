@@ -979,7 +979,7 @@ func detailHistory(v InquiryDetail, update bool) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 89, "<div class=\"table-wrap\" role=\"region\" tabindex=\"0\" aria-label=\"Links issued\"><table><thead><tr><th scope=\"col\">Issued</th><th scope=\"col\">Kind</th><th scope=\"col\">By</th><th scope=\"col\">Expires</th><th scope=\"col\">Link</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 89, "<div class=\"table-wrap\" role=\"region\" tabindex=\"0\" aria-label=\"Table of links issued\"><table><thead><tr><th scope=\"col\">Issued</th><th scope=\"col\">Kind</th><th scope=\"col\">By</th><th scope=\"col\">Expires</th><th scope=\"col\">Link</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1940,7 +1940,7 @@ func AuditTable(rows []AuditRow, withTarget bool) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 167, "<div class=\"table-wrap\" role=\"region\" tabindex=\"0\" aria-label=\"Activity\"><table><thead><tr><th scope=\"col\">When</th><th scope=\"col\">What</th>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 167, "<div class=\"table-wrap\" role=\"region\" tabindex=\"0\" aria-label=\"Table of activity\"><table><thead><tr><th scope=\"col\">When</th><th scope=\"col\">What</th>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -150,7 +150,7 @@ func WebhooksPage(p Page, v WebhooksView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</dd></dl></section><section aria-labelledby=\"wh-counts\"><h2 id=\"wh-counts\">Deliveries by verdict</h2><div class=\"table-wrap\" role=\"region\" tabindex=\"0\" aria-label=\"Deliveries by verdict\"><table><thead><tr><th scope=\"col\">Verdict</th><th scope=\"col\">Count</th><th scope=\"col\">Last</th><th scope=\"col\">Last detail</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</dd></dl></section><section aria-labelledby=\"wh-counts\"><h2 id=\"wh-counts\">Deliveries by verdict</h2><div class=\"table-wrap\" role=\"region\" tabindex=\"0\" aria-label=\"Table of deliveries by verdict\"><table><thead><tr><th scope=\"col\">Verdict</th><th scope=\"col\">Count</th><th scope=\"col\">Last</th><th scope=\"col\">Last detail</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -222,7 +222,7 @@ func WebhooksPage(p Page, v WebhooksView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<div class=\"table-wrap\" role=\"region\" tabindex=\"0\" aria-label=\"Recent events\"><table class=\"striped compact\"><thead><tr><th scope=\"col\">Received</th><th scope=\"col\">Event</th><th scope=\"col\">Name</th><th scope=\"col\">Inquiry</th><th scope=\"col\">Event time</th><th scope=\"col\">Verdict</th></tr></thead> <tbody>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<div class=\"table-wrap\" role=\"region\" tabindex=\"0\" aria-label=\"Table of recent events\"><table class=\"striped compact\"><thead><tr><th scope=\"col\">Received</th><th scope=\"col\">Event</th><th scope=\"col\">Name</th><th scope=\"col\">Inquiry</th><th scope=\"col\">Event time</th><th scope=\"col\">Verdict</th></tr></thead> <tbody>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
