@@ -126,6 +126,7 @@ type pageReport struct {
 	Viewport int      // its innerWidth
 	Nameless []string // controls without an accessible name
 	Clipped  []string // scrolling regions a keyboard cannot reach, or tables cut off at 1280
+	Times    []string // times not in the viewer's zone and language
 }
 
 const measureScript = `async () => {
@@ -136,6 +137,12 @@ const measureScript = `async () => {
     out.AxeNodes += v.nodes.length;
   }
   out.Scroll = document.documentElement.scrollWidth;
+  // Times: shown in the viewer's zone and the page's language, UTC on hover.
+  const text = document.querySelector("main").innerText;
+  out.Times = [];
+  for (const m of text.matchAll(/\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?( UTC|Z)?/g)) out.Times.push("a time as the server wrote it: " + m[0]);
+  for (const m of text.matchAll(/\bvor \d+ \w+|\bin \d+ (Minuten|Stunden)|\bgerade eben/g)) out.Times.push("a time in the browser's language: " + m[0]);
+  for (const t of document.querySelectorAll("main time")) if (!/ UTC$/.test(t.title)) out.Times.push("a time without UTC on hover: " + t.outerHTML);
   out.Viewport = window.innerWidth;
   const desc = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\s+/).join(".") : "");
   for (const el of document.querySelectorAll("*")) {
@@ -164,6 +171,9 @@ func measure(t *testing.T, p playwright.Page) pageReport {
 	}
 	for _, a := range m["Clipped"].([]any) {
 		r.Clipped = append(r.Clipped, a.(string))
+	}
+	for _, a := range m["Times"].([]any) {
+		r.Times = append(r.Times, a.(string))
 	}
 	r.Nameless = nameless(t, p)
 	return r
@@ -197,14 +207,16 @@ func (s *site) walk(t *testing.T, p playwright.Page, each func(path string)) {
 
 // Every page in light and dark, on a laptop and a phone: no axe finding, no sideways scrolling
 // on the phone, no table cut off on the laptop, every scrolling region reachable by keyboard and
-// named, every control named, and the list shows at least ten rows on a laptop's first screen.
+// named, every control named, every time in the viewer's zone and the page's language, and the
+// list shows at least ten rows on a laptop's first screen.
 func TestEveryPageEveryMode(t *testing.T) {
 	s := seedSite(t)
 	type key struct{ mode, path string }
 	found := map[key]pageReport{}
 	var order []string
 	for _, m := range modes {
-		p := s.open(t, m, playwright.BrowserNewContextOptions{})
+		// A viewer in Nepal (UTC+5:45) whose browser speaks German, on an English console.
+		p := s.open(t, m, playwright.BrowserNewContextOptions{Locale: playwright.String("de-DE"), TimezoneId: playwright.String("Asia/Kathmandu")})
 		s.walk(t, p, func(path string) {
 			r := measure(t, p)
 			if m.name == modes[0].name {
@@ -217,7 +229,7 @@ func TestEveryPageEveryMode(t *testing.T) {
 			if r.Scroll > r.Viewport {
 				t.Errorf("%s %s: the page is %d px wide in a %d px window", m.name, path, r.Scroll, r.Viewport)
 			}
-			for _, c := range r.Clipped {
+			for _, c := range append(r.Clipped, r.Times...) {
 				t.Errorf("%s %s: %s", m.name, path, c)
 			}
 			if len(r.Nameless) > 0 && !m.dark {
