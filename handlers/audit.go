@@ -36,5 +36,5 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 		q.Set("before", strconv.FormatInt(es[len(es)-1].ID, 10))
 		more = "/audit?" + q.Encode()
 	}
-	s.render(w, r, http.StatusOK, views.AuditPage(s.page(r, "Audit log", "audit"), auditRows(es), f, opts, more), nil)
+	s.render(w, r, http.StatusOK, views.AuditPage(s.page(r, "Audit log", "audit"), s.auditRows(r.Context(), es), f, opts, more), nil)
 }

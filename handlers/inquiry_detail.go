@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -16,7 +17,7 @@ import (
 var fieldLabels = map[string]string{
 	"name-first": "First name", "name-middle": "Middle name", "name-last": "Last name",
 	"birthdate": "Birthdate", "email-address": "Email address", "phone-number": "Phone number",
-	"address-street-1": "Street", "address-street-2": "Street line 2", "address-city": "City",
+	"address-street-1": "Street", "address-street-2": "Address line 2", "address-city": "City",
 	"address-subdivision": "State or region", "address-postal-code": "Postal code",
 	"address-country-code": "Country",
 }
@@ -61,7 +62,7 @@ func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (vie
 	v.Facts = []views.Fact{
 		{Label: "Reference ID", Value: orDash(q.ReferenceID), Href: personHref(q.ReferenceID)},
 		{Label: "Template", Value: v.Inquiry.Template},
-		{Label: "Created", Value: views.When(q.CreatedAt)},
+		{Label: "Created", Value: views.When(q.CreatedAt), At: q.CreatedAt},
 		{Label: "Created by", Value: orDash(q.CreatedByName)},
 	}
 	if q.IDName != "" { // set only when it differs from the name staff typed
@@ -73,7 +74,7 @@ func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (vie
 	}{{"Started", q.StartedAt}, {"Completed", q.CompletedAt}, {"Failed", q.FailedAt}, {"Decided", q.DecidedAt},
 		{"Expired", q.ExpiredAt}, {"Redacted", q.RedactedAt}, {"Expires", q.ExpiresAt}, {"Updated at Persona", q.UpdatedAt}} {
 		if !t.at.IsZero() {
-			v.Facts = append(v.Facts, views.Fact{Label: t.label, Value: views.When(t.at)})
+			v.Facts = append(v.Facts, views.Fact{Label: t.label, Value: views.When(t.at), At: t.at})
 		}
 	}
 	for _, k := range inquiry.FieldKeys {
@@ -140,7 +141,7 @@ func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (vie
 	if err != nil {
 		return v, err
 	}
-	v.Audit = auditRows(audit)
+	v.Audit = s.auditRows(ctx, audit)
 	// Persona's own changes (the person started, completed; approved, expired) sit among the
 	// staff's actions, by time.
 	events, err := s.db.InquiryWebhookEvents(ctx, q.ID, 50)
@@ -245,10 +246,22 @@ func orDash(s string) string {
 	return s
 }
 
-func auditRows(es []db.AuditEntry) []views.AuditRow {
+// auditRows turns audit entries into rows, naming templates by their names instead of their ids
+// (entries keep the id: a template may be renamed or removed later).
+func (s *Server) auditRows(ctx context.Context, es []db.AuditEntry) []views.AuditRow {
+	ts, err := s.db.Templates(ctx)
+	if err != nil {
+		s.log.Warn("audit: template names", "err", err) // the ids are shown instead
+	}
+	names := make([]string, 0, 2*len(ts))
+	for _, t := range ts {
+		names = append(names, t.ID, t.Name)
+	}
+	named := strings.NewReplacer(names...)
 	out := make([]views.AuditRow, len(es))
 	for i, e := range es {
-		out[i] = views.AuditRow{At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target, Outcome: e.Outcome, Detail: e.Detail}
+		out[i] = views.AuditRow{At: e.At, Actor: e.Actor, Action: e.Action, Target: named.Replace(e.Target), Outcome: e.Outcome,
+			Detail: named.Replace(e.Detail)}
 	}
 	return out
 }

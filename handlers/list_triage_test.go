@@ -102,14 +102,14 @@ func TestListCountsFollowLiveChanges(t *testing.T) {
 	res, err := e.inq.Create(ctx, agentActor, createInput("count-1", false))
 	noErr(t, err)
 	_, counts := e.hxGet(c, "/inquiries/counts")
-	mustContain(t, "counts before", counts, `aria-label="Status counts"`, "Created <span class=\"muted\">1</span>")
+	mustContain(t, "counts before", counts, `aria-label="Status counts"`, `Created <a href="/inquiries?status=created" title="Show only Created">1</a>`)
 
 	ch, stop := e.openSSE(c, fmt.Sprintf("/events/inquiries?since=%d", time.Now().UnixMilli()))
 	defer stop()
 	noErr(t, e.sb.Complete(res.Inquiry.ID, true))
 	// The last counts sent after the change settles show it approved and no longer created.
-	ev := waitEvent(t, ch, "counts", "Approved <span class=\"muted\">1</span>")
-	if strings.Contains(ev.data, "Created <span") {
+	ev := waitEvent(t, ch, "counts", `Approved <a href="/inquiries?status=approved" title="Show only Approved">1</a>`)
+	if strings.Contains(ev.data, "Created <a") {
 		t.Errorf("counts still show it created: %s", ev.data)
 	}
 	if !strings.Contains(ev.data, `<nav id="list-counts" aria-label="Status counts"`) {

@@ -41,8 +41,10 @@ document.addEventListener("htmx:sendError", () => {
 // Times: the server writes UTC into <time datetime=... data-local>; show them in the viewer's own
 // time zone, relative while recent ("3 min ago"), with UTC kept in the title.
 (() => {
-  const fmt = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-  const rel = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+  // In the page's language, not the browser's: no "vor 6 Minuten" next to "just now".
+  const lang = document.documentElement.lang || "en";
+  const fmt = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
+  const rel = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
   const show = (el) => {
     const t = new Date(el.getAttribute("datetime"));
     if (isNaN(t)) return;

@@ -3,6 +3,7 @@ package views
 import (
 	"regexp"
 	"strings"
+	"time"
 )
 
 // The one mapping from audit codes (and Persona's webhook event names) to words, for the
@@ -125,10 +126,12 @@ func ActionDetail(a AuditRow) string {
 		"user.sign-in", "template.save", "template.remove", "email.test":
 		return ""
 	case "link.issue":
-		if m := linkKind.FindStringSubmatch(a.Detail); m != nil && m[2] != "" {
-			return "Expires " + m[2]
+		return "" // its expiry is a time (ActionExpiry), shown in the viewer's zone
+	case "inquiry.create":
+		// "template KYC; …": the handler named the template.
+		if rest, ok := strings.CutPrefix(a.Detail, "template "); ok {
+			return "Template " + rest
 		}
-		return ""
 	case "email.queue":
 		if i := strings.Index(a.Detail, ": "); i >= 0 {
 			return "Subject " + a.Detail[i+2:]
@@ -138,6 +141,19 @@ func ActionDetail(a AuditRow) string {
 		return ""
 	}
 	return a.Detail
+}
+
+// ActionExpiry is when the link an entry issued expires, if it says.
+func ActionExpiry(a AuditRow) (time.Time, bool) {
+	if a.Action != "link.issue" {
+		return time.Time{}, false
+	}
+	m := linkKind.FindStringSubmatch(a.Detail)
+	if m == nil || m[2] == "" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, m[2])
+	return t, err == nil
 }
 
 func personaEventText(name string) string {

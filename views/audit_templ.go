@@ -103,7 +103,7 @@ func AuditPage(p Page, rows []AuditRow, f Form, users []Option, more string) tem
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</select></div><div><label for=\"audit-go\">&nbsp;</label> <button id=\"audit-go\" type=\"submit\">Filter</button></div></form>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</select></div><div><label aria-hidden=\"true\">&nbsp;</label> <button id=\"audit-go\" type=\"submit\">Filter</button></div></form>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -64,6 +64,7 @@ type InquiryRow struct {
 type Fact struct {
 	Label, Value string
 	Href         templ.SafeURL // when set, the value is a link to it
+	At           time.Time     // when set, the value is this moment, shown in the viewer's zone
 }
 
 // LinkView is a link handed out.

@@ -48,7 +48,7 @@ func StaffPage(p Page, rows []StaffRow, add Form, invites []InvitationRow) templ
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Staff</h1><section aria-labelledby=\"staff-list\"><h2 id=\"staff-list\">Staff members</h2><div class=\"table-wrap\"><table><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Email</th><th scope=\"col\">Role</th><th scope=\"col\">State</th><th scope=\"col\">Change</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Staff</h1><section aria-labelledby=\"staff-list\"><h2 id=\"staff-list\">Staff members</h2><div class=\"table-wrap\" role=\"region\" tabindex=\"0\" aria-label=\"Staff accounts\"><table><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Email</th><th scope=\"col\">Role</th><th scope=\"col\">State</th><th scope=\"col\">Change</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
