@@ -20,6 +20,9 @@ import (
 const (
 	MaxFileBytes = 10 << 20
 	MaxRows      = 10000
+	// MaxColumns caps the header row: a few hundred columns is any real export; more only
+	// costs the check time and the page a field to map per unknown column.
+	MaxColumns = 500
 )
 
 // Column keys besides inquiry.FieldKeys.
@@ -135,6 +138,9 @@ func Parse(r io.Reader, mapping map[string]string) (*File, error) {
 	}
 	if err != nil {
 		return nil, csvError(err)
+	}
+	if len(head) > MaxColumns {
+		return nil, fmt.Errorf("the header row has %d columns; Linkdesk reads at most %d: delete the columns you do not need", len(head), MaxColumns)
 	}
 	f.Headers = head
 	f.Map = make([]string, len(head))

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -112,8 +111,12 @@ func (s *Server) bulkCheck(w http.ResponseWriter, r *http.Request) {
 	}
 	// Headers mapped already stay offered with their choice: Start posts this same form, so
 	// the mapping must stay in it.
+	unknown := make(map[string]bool, len(u.file.Unknown))
+	for _, h := range u.file.Unknown {
+		unknown[h] = true
+	}
 	for _, h := range u.file.Headers {
-		if _, mapped := u.mapping[h]; mapped || slices.Contains(u.file.Unknown, h) {
+		if _, mapped := u.mapping[h]; mapped || unknown[h] {
 			c.Unknown = append(c.Unknown, h)
 		}
 	}
