@@ -37,6 +37,9 @@ type Options struct {
 	TemplateID   string
 	Email        bool // email the links
 	CreateAnyway bool // create although the person is already verified or in review
+	// FormKey is the key of the checked form that starts the job: Start with the key of a job
+	// started before returns that job instead of making another. "": no such guard (the CLI).
+	FormKey string
 }
 
 // Row is one row of the file as checked.

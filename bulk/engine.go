@@ -68,7 +68,8 @@ func (e *Engine) Wake() {
 
 // Start stores the job with every row of the checked file (a row per line, so the results
 // show each) and wakes the worker. Rows that need no call are settled at once: invalid,
-// duplicate, and already verified unless CreateAnyway.
+// duplicate, and already verified unless CreateAnyway. A second Start with the FormKey of a
+// job returns that job's id and stores nothing.
 func (e *Engine) Start(ctx context.Context, a inquiry.Actor, name string, o Options, c *Checked) (int64, error) {
 	rows := make([]db.BulkRow, 0, len(c.Rows))
 	for _, r := range c.Rows {
@@ -87,8 +88,8 @@ func (e *Engine) Start(ctx context.Context, a inquiry.Actor, name string, o Opti
 	if o.Email {
 		detail += ", emailing the links"
 	}
-	id, err := e.db.CreateBulkJob(ctx, db.BulkJob{Name: name, TemplateID: o.TemplateID, Email: o.Email, CreateAnyway: o.CreateAnyway,
-		CreatedBy: a.ID, CreatedByName: a.Name}, rows, db.AuditEntry{UserID: a.ID, Actor: a.Name, Action: "bulk.start", Detail: detail})
+	id, _, err := e.db.CreateBulkJob(ctx, db.BulkJob{Name: name, TemplateID: o.TemplateID, Email: o.Email, CreateAnyway: o.CreateAnyway,
+		CreatedBy: a.ID, CreatedByName: a.Name, FormKey: o.FormKey}, rows, db.AuditEntry{UserID: a.ID, Actor: a.Name, Action: "bulk.start", Detail: detail})
 	if err != nil {
 		return 0, err
 	}

@@ -21,6 +21,7 @@ type BulkJob struct {
 	CreatedByName string
 	CreatedAt     time.Time
 	FinishedAt    time.Time
+	FormKey       string // the key of the form that started it; "" from the command line
 }
 
 // BulkRow is one row of a job's file and what became of it.
@@ -53,11 +54,23 @@ const (
 
 // CreateBulkJob stores the job with all its rows (each with its key) and the audit entry in one
 // transaction. A job whose rows are all settled already (nothing to create) is done at once.
-func (d *DB) CreateBulkJob(ctx context.Context, j BulkJob, rows []BulkRow, audit AuditEntry) (int64, error) {
-	var id int64
-	err := d.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO bulk_jobs (name, template_id, email, create_anyway, state, total, created_by, created_by_name, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, j.Name, j.TemplateID, j.Email, j.CreateAnyway, BulkRunning, len(rows), nullID(j.CreatedBy), j.CreatedByName, Now())
+// A job with the FormKey of one stored before is not stored again: that job's id is returned,
+// with existing true.
+func (d *DB) CreateBulkJob(ctx context.Context, j BulkJob, rows []BulkRow, audit AuditEntry) (id int64, existing bool, err error) {
+	err = d.Tx(ctx, func(tx *sql.Tx) error {
+		if j.FormKey != "" {
+			err := tx.QueryRowContext(ctx, `SELECT id FROM bulk_jobs WHERE form_key = ?`, j.FormKey).Scan(&id)
+			if err == nil {
+				existing = true
+				return nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO bulk_jobs (name, template_id, email, create_anyway, state, total, created_by, created_by_name, created_at, form_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, j.Name, j.TemplateID, j.Email, j.CreateAnyway, BulkRunning, len(rows), nullID(j.CreatedBy), j.CreatedByName, Now(),
+			sql.NullString{String: j.FormKey, Valid: j.FormKey != ""})
 		if err != nil {
 			return err
 		}
@@ -91,9 +104,9 @@ func (d *DB) CreateBulkJob(ctx context.Context, j BulkJob, rows []BulkRow, audit
 		return AddAudit(ctx, tx, audit)
 	})
 	if err != nil {
-		return 0, fmt.Errorf("db: create bulk job: %w", err)
+		return 0, false, fmt.Errorf("db: create bulk job: %w", err)
 	}
-	return id, nil
+	return id, existing, nil
 }
 
 const bulkJobCols = `id, name, template_id, email, create_anyway, state, total, COALESCE(created_by, 0), created_by_name, created_at, finished_at`

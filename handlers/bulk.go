@@ -15,6 +15,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/linkdesk/linkdesk/bulk"
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/views"
 )
 
@@ -105,7 +106,7 @@ func (s *Server) bulkCheck(w http.ResponseWriter, r *http.Request) {
 		s.refuseUpload(w, r, v, err)
 		return
 	}
-	c := &views.BulkCheck{Summary: u.checked.Summary(), Ready: u.checked.Counts[bulk.Ready], Mapping: u.mapping}
+	c := &views.BulkCheck{Summary: u.checked.Summary(), Ready: u.checked.Counts[bulk.Ready], Mapping: u.mapping, Key: inquiry.NewKey()}
 	if c.Ready > 0 && s.bulk.CallsPerRow(r.Context()) > 1 {
 		c.Calls = views.BulkTwoCallsNote
 	}
@@ -153,10 +154,15 @@ func (s *Server) refuseUpload(w http.ResponseWriter, r *http.Request, v views.Bu
 
 func (s *Server) bulkStart(w http.ResponseWriter, r *http.Request) {
 	u, v, err := s.readUpload(r)
+	if err == nil && r.PostFormValue("key") == "" {
+		err = uploadError("check the file again, then Start: this form is not one the check gave")
+	}
 	if err != nil {
 		s.refuseUpload(w, r, v, err)
 		return
 	}
+	// The check's key, stored with the job: the same form submitted twice starts one job.
+	u.opts.FormKey = r.PostFormValue("key")
 	id, err := s.bulk.Start(r.Context(), actor(r), u.name, u.opts, u.checked)
 	if err != nil {
 		s.serverError(w, r, err)
