@@ -361,7 +361,8 @@ func (e *Engine) retry(ctx context.Context, a inquiry.Actor, row *db.BulkRow, er
 		wait = ra
 	}
 	e.log.Warn("bulk: row will be tried again", "job", row.JobID, "line", row.Line, "in", wait, "err", err)
-	if err := e.db.RetryBulkRow(context.WithoutCancel(ctx), row.JobID, row.Line, "Trying again: "+words, time.Now().Add(wait)); err != nil {
+	if err := e.db.RetryBulkRow(context.WithoutCancel(ctx), row.JobID, row.Line, "Trying again: "+words, time.Now().Add(wait),
+		db.AuditEntry{UserID: a.ID, Actor: a.Name, Action: "bulk.done"}); err != nil {
 		e.log.Error("bulk: retry row", "err", err)
 	}
 	e.progress(row.JobID)

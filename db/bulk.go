@@ -211,9 +211,9 @@ func (d *DB) NextBulkRow(ctx context.Context, now time.Time, lease time.Duration
 	var jobID int64
 	var line int
 	// One statement on the one writer connection: two workers never take the same row.
-	err := d.W.QueryRowContext(ctx, `UPDATE bulk_rows SET next_attempt_at = ?
+	err := d.W.QueryRowContext(ctx, `UPDATE bulk_rows SET next_attempt_at = ?1, leased_until = ?1
 		WHERE (job_id, line) = (SELECT r.job_id, r.line FROM bulk_rows r JOIN bulk_jobs j ON j.id = r.job_id
-			WHERE j.state = 'running' AND r.state = 'pending' AND r.next_attempt_at <= ? ORDER BY r.job_id, r.line LIMIT 1)
+			WHERE j.state = 'running' AND r.state = 'pending' AND r.next_attempt_at <= ?2 ORDER BY r.job_id, r.line LIMIT 1)
 		RETURNING job_id, line`, now.Add(lease).UnixMilli(), now.UnixMilli()).Scan(&jobID, &line)
 	if errors.Is(err, sql.ErrNoRows) {
 		var next sql.NullInt64
@@ -239,49 +239,34 @@ func (d *DB) NextBulkRow(ctx context.Context, now time.Time, lease time.Duration
 }
 
 // RetryBulkRow leaves the row pending for another try at next, with the last problem in words.
-func (d *DB) RetryBulkRow(ctx context.Context, jobID int64, line int, detail string, next time.Time) error {
-	if _, err := d.W.ExecContext(ctx, `UPDATE bulk_rows SET attempts = attempts + 1, detail = ?, next_attempt_at = ? WHERE job_id = ? AND line = ? AND state = 'pending'`,
-		detail, next.UnixMilli(), jobID, line); err != nil {
+// A row of a job cancelled while it was in flight is settled instead: nothing more is tried.
+func (d *DB) RetryBulkRow(ctx context.Context, jobID int64, line int, detail string, next time.Time, done AuditEntry) error {
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		var state string
+		if err := tx.QueryRowContext(ctx, `SELECT state FROM bulk_jobs WHERE id = ?`, jobID).Scan(&state); err != nil {
+			return err
+		}
+		if state == BulkCancelled {
+			_, err := finishRow(ctx, tx, BulkRow{JobID: jobID, Line: line, State: BulkCancelled, Detail: "Not done: the job was cancelled while this row was tried (" + detail + ")."}, done)
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE bulk_rows SET attempts = attempts + 1, detail = ?, next_attempt_at = ?, leased_until = 0 WHERE job_id = ? AND line = ? AND state = 'pending'`,
+			detail, next.UnixMilli(), jobID, line)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("db: retry bulk row: %w", err)
 	}
 	return nil
 }
 
 // FinishBulkRow records the row's outcome; the job is done with its last pending row, which is
-// audited with the job's totals in the same transaction.
+// audited with the job's totals in the same transaction. The last row of a job cancelled while
+// it was in flight is audited too, with the totals the cancel could not know.
 func (d *DB) FinishBulkRow(ctx context.Context, r BulkRow, done AuditEntry) (jobDone bool, err error) {
 	err = d.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE bulk_rows SET state = ?, detail = ?, inquiry_id = ?, link = ?, email_id = ?, done_at = ?
-			WHERE job_id = ? AND line = ? AND state = 'pending'`,
-			r.State, r.Detail, sql.NullString{String: r.InquiryID, Valid: r.InquiryID != ""}, r.Link, nullID(r.EmailID), Now(), r.JobID, r.Line)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil // cancelled meanwhile
-		}
-		var left int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM bulk_rows WHERE job_id = ? AND state = 'pending'`, r.JobID).Scan(&left); err != nil {
-			return err
-		}
-		if left > 0 {
-			return nil
-		}
-		// A job paused while its last row was in flight is done too: nothing is left to resume.
-		res, err = tx.ExecContext(ctx, `UPDATE bulk_jobs SET state = ?, finished_at = ? WHERE id = ? AND state IN ('running', 'paused')`, BulkDone, Now(), r.JobID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		jobDone = true
-		summary, err := bulkSummary(ctx, tx, r.JobID)
-		if err != nil {
-			return err
-		}
-		done.Target, done.Detail = fmt.Sprintf("bulk job %d", r.JobID), summary
-		return AddAudit(ctx, tx, done)
+		jobDone, err = finishRow(ctx, tx, r, done)
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("db: finish bulk row: %w", err)
@@ -289,8 +274,49 @@ func (d *DB) FinishBulkRow(ctx context.Context, r BulkRow, done AuditEntry) (job
 	return jobDone, nil
 }
 
+func finishRow(ctx context.Context, tx *sql.Tx, r BulkRow, done AuditEntry) (jobDone bool, err error) {
+	res, err := tx.ExecContext(ctx, `UPDATE bulk_rows SET state = ?, detail = ?, inquiry_id = ?, link = ?, email_id = ?, done_at = ?, leased_until = 0
+		WHERE job_id = ? AND line = ? AND state = 'pending'`,
+		r.State, r.Detail, sql.NullString{String: r.InquiryID, Valid: r.InquiryID != ""}, r.Link, nullID(r.EmailID), Now(), r.JobID, r.Line)
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil // settled already
+	}
+	var left int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM bulk_rows WHERE job_id = ? AND state = 'pending'`, r.JobID).Scan(&left); err != nil {
+		return false, err
+	}
+	if left > 0 {
+		return false, nil
+	}
+	var state string
+	if err := tx.QueryRowContext(ctx, `SELECT state FROM bulk_jobs WHERE id = ?`, r.JobID).Scan(&state); err != nil {
+		return false, err
+	}
+	summary, err := bulkSummary(ctx, tx, r.JobID)
+	if err != nil {
+		return false, err
+	}
+	done.Target = fmt.Sprintf("bulk job %d", r.JobID)
+	switch state {
+	case BulkCancelled:
+		done.Detail = "Cancelled; with the rows in flight then ended: " + summary
+	case BulkRunning, BulkPaused: // a job paused while its last row was in flight is done too
+		if _, err := tx.ExecContext(ctx, `UPDATE bulk_jobs SET state = ?, finished_at = ? WHERE id = ?`, BulkDone, Now(), r.JobID); err != nil {
+			return false, err
+		}
+		jobDone, done.Detail = true, summary
+	default:
+		return false, nil
+	}
+	return jobDone, AddAudit(ctx, tx, done)
+}
+
 // SetBulkJobState pauses, resumes or cancels a job that is not finished. Cancelling settles its
-// pending rows as cancelled, so the job says what it did and what it left undone. It reports
+// pending rows as cancelled, but for those a worker holds, so the job says what it did and what
+// it left undone. It reports
 // false when the job was already done or cancelled.
 func (d *DB) SetBulkJobState(ctx context.Context, id int64, state string, audit AuditEntry) (bool, error) {
 	if state != BulkRunning && state != BulkPaused && state != BulkCancelled {
@@ -311,7 +337,11 @@ func (d *DB) SetBulkJobState(ctx context.Context, id int64, state string, audit 
 		}
 		changed = true
 		if state == BulkCancelled {
-			if _, err := tx.ExecContext(ctx, `UPDATE bulk_rows SET state = 'cancelled', detail = 'Not done: the job was cancelled.', done_at = ? WHERE job_id = ? AND state = 'pending'`, Now(), id); err != nil {
+			// A row a worker holds may be being created and emailed: it stays pending, and the
+			// worker records what it did (FinishBulkRow).
+			now := Now()
+			if _, err := tx.ExecContext(ctx, `UPDATE bulk_rows SET state = 'cancelled', detail = 'Not done: the job was cancelled.', done_at = ?1
+				WHERE job_id = ?2 AND state = 'pending' AND leased_until <= ?1`, now, id); err != nil {
 				return err
 			}
 			if audit.Detail, err = bulkSummary(ctx, tx, id); err != nil {
@@ -343,6 +373,9 @@ func bulkSummary(ctx context.Context, tx *sql.Tx, id int64) (string, error) {
 		}
 		if s != "" {
 			s += ", "
+		}
+		if st == RowPending { // only a cancelled job's rows held by a worker then
+			st = "in flight (logged when it ends)"
 		}
 		s += fmt.Sprintf("%d %s", n, st)
 	}

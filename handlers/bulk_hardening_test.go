@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -89,5 +91,57 @@ func TestBulkDoubleStartMakesOneJob(t *testing.T) {
 	res, body := e.postCSV(c, "/bulk/start", "five.csv", file, form)
 	if res.StatusCode != 422 || !strings.Contains(body, "Check the file again") {
 		t.Errorf("start without a key: %d %.300s", res.StatusCode, body)
+	}
+}
+
+// runBulk runs the bulk worker until the test ends.
+func runBulk(t *testing.T, e *sandboxEnv) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.srv.bulk.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// Cancel while a row is in flight: the worker still creates and emails it, so its result says
+// so (it once said "cancelled — Not done"), and the audit log records it.
+func TestBulkCancelReportsTheRowInFlight(t *testing.T) {
+	e := newSandboxEnv(t, sandbox.Knobs{}, func(st *inquiry.Settings) { st.RateLimit = 6000 })
+	runBulk(t, e)
+	e.addUser("ann@example.com", "agent", "pw-ann-123456")
+	c := e.signIn("ann@example.com", "pw-ann-123456")
+	file := "reference_id,email\nusr_1,a@example.com\nusr_2,b@example.com\nusr_3,c@example.com\n"
+	form := e.checkedForm(c, "three.csv", file, map[string]string{"template_id": sandbox.TemplateKYC, "email": "1"})
+	e.sb.SetKnobs(sandbox.Knobs{Latency: 700 * time.Millisecond})
+	res, _ := e.postCSV(c, "/bulk/start", "three.csv", file, form)
+	loc := res.Header.Get("HX-Redirect")
+	eventually(t, "the first row taken", 10*time.Second, func() bool {
+		var n int
+		noErr(t, e.db.R.QueryRow("SELECT count(*) FROM bulk_rows WHERE line = 2 AND state = 'pending' AND next_attempt_at > ?", time.Now().UnixMilli()).Scan(&n))
+		return n == 1
+	})
+	if res, _ := e.request(c, "POST", loc+"/cancel", url.Values{}, true); res.StatusCode != 200 {
+		t.Fatalf("cancel: %d", res.StatusCode)
+	}
+	eventually(t, "the row in flight created", 10*time.Second, func() bool { return e.sb.Stats().InquiriesCreated == 1 })
+	var recs [][]string
+	eventually(t, "the row in flight recorded", 10*time.Second, func() bool {
+		_, body := e.do(c, "GET", loc+"/results.csv", nil)
+		recs = readCSV(t, body)
+		return len(recs) == 4 && recs[1][3] != "pending"
+	})
+	if r := recs[1]; r[3] != "created" || !strings.Contains(r[4], "Email queued to a@example.com") || r[5] == "" {
+		t.Errorf("row in flight: %q", r)
+	}
+	for _, r := range recs[2:] {
+		if r[3] != "cancelled" {
+			t.Errorf("row not taken: %q", r)
+		}
+	}
+	var sent int
+	noErr(t, e.db.R.QueryRow("SELECT count(*) FROM outbox").Scan(&sent))
+	var audit string
+	noErr(t, e.db.R.QueryRow("SELECT group_concat(action || ': ' || detail, ' | ') FROM audit_log WHERE action LIKE 'bulk.%'").Scan(&audit))
+	if sent != 1 || !strings.Contains(audit, "bulk.cancel: 2 cancelled, 1 in flight") || !strings.Contains(audit, "then ended: 2 cancelled, 1 created") {
+		t.Errorf("%d emails; audit: %s", sent, audit)
 	}
 }
