@@ -45,7 +45,7 @@ func runBulk(ctx context.Context, args []string, _ io.Reader, stdout io.Writer) 
 	if err := persona.CheckVersion(st.Version); err != nil {
 		return fmt.Errorf("bulk: --persona-version: %w", err)
 	}
-	d, err := db.Open(ctx, *dbPath)
+	d, err := db.OpenExisting(ctx, *dbPath)
 	if err != nil {
 		return err
 	}
