@@ -572,7 +572,7 @@ func (s *Server) refreshRow(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/inquiries/"+url.PathEscape(id), http.StatusSeeOther)
 		return
 	}
-	_, rerr := s.inq.Refresh(r.Context(), actor(r), id)
+	_, rerr := s.inq.StaffRefresh(r.Context(), actor(r), id)
 	row, err := s.db.ListRowByID(r.Context(), id)
 	if errors.Is(err, db.ErrNotFound) {
 		s.notFound(w, r)
