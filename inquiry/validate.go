@@ -57,9 +57,17 @@ func Validate(in *CreateInput, tags string, requireRef bool) map[string]string {
 		if len(v) > 200 && errs[k] == "" {
 			errs[k] = "Use at most 200 characters."
 		}
+		if hasControl(v, false) && errs[k] == "" {
+			errs[k] = controlWords
+		}
+	}
+	if hasControl(in.ReferenceID, false) && errs["reference_id"] == "" {
+		errs["reference_id"] = controlWords
 	}
 	if len(in.Note) > 2000 {
 		errs["note"] = "Use at most 2000 characters."
+	} else if hasControl(in.Note, true) {
+		errs["note"] = controlWords
 	}
 	seen := map[string]bool{}
 	for _, t := range strings.Split(tags, ",") {
@@ -84,3 +92,18 @@ func isCountryCode(c string) bool {
 }
 
 const isoCountries = " AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW "
+
+// controlWords refuses a value with a control character: a line break in a name or reference
+// ID can forge an email header or a CSV row, and NUL ends it early in other systems.
+const controlWords = "Remove the line break or other control character (such as NUL or tab) from it."
+
+// hasControl reports a C0 control character or DEL in s; breaks allows tab and line breaks
+// (a note is several lines).
+func hasControl(s string, breaks bool) bool {
+	return strings.ContainsFunc(s, func(r rune) bool {
+		if breaks && (r == '\t' || r == '\n' || r == '\r') {
+			return false
+		}
+		return r < 0x20 || r == 0x7f
+	})
+}
