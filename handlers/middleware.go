@@ -99,8 +99,9 @@ func (s *Server) loadSession(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		// One write a minute at most keeps the idle timer honest without a write per request.
-		if now.Sub(row.LastSeenAt) > time.Minute {
+		// One write a minute at most keeps the idle timer honest without a write per request;
+		// more often under a short idle timeout, or an active user would be signed out.
+		if now.Sub(row.LastSeenAt) > min(time.Minute, s.cfg.IdleTimeout/4) {
 			if err := s.staff.TouchSession(r.Context(), sid); err != nil {
 				s.log.Warn("touch session", "err", err)
 			}
