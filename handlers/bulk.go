@@ -16,6 +16,7 @@ import (
 	"github.com/linkdesk/linkdesk/bulk"
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/views"
 )
 
@@ -181,7 +182,7 @@ func (s *Server) bulkJobView(r *http.Request) (views.BulkJob, error) {
 		return views.BulkJob{}, err
 	}
 	v := views.BulkJob{ID: id, Name: p.Job.Name, State: p.Job.State, Total: p.Job.Total, Done: p.Done, Failed: p.Failed,
-		Finished: p.Finished, CanChange: roleAccess(currentUser(r).Role) >= Agent}
+		Finished: p.Finished, CanChange: mayChangeJob(currentUser(r), &p.Job)}
 	if p.Left > 0 {
 		v.Left = p.Left.Round(time.Second).String()
 	}
@@ -220,6 +221,19 @@ func (s *Server) bulkAction(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
+	j, err := s.db.GetBulkJob(r.Context(), id)
+	if errors.Is(err, db.ErrNotFound) {
+		s.notFound(w, r)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if !mayChangeJob(currentUser(r), j) {
+		s.errorPage(w, r, http.StatusForbidden, "Not your bulk send", "Only "+j.CreatedByName+", who started this bulk send, or an admin can pause, resume or cancel it. Ask them, or an admin.")
+		return
+	}
 	a := actor(r)
 	switch r.PathValue("action") {
 	case "pause":
@@ -243,6 +257,12 @@ func (s *Server) bulkAction(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, fmt.Sprintf("/bulk/%d", id))
 }
 
+// mayChangeJob is the one rule for who may pause, resume or cancel a bulk send: the member of
+// staff who started it, and admins.
+func mayChangeJob(u *db.User, j *db.BulkJob) bool {
+	return u != nil && (u.Role == model.Admin || (roleAccess(u.Role) >= Agent && u.ID == j.CreatedBy))
+}
+
 func (s *Server) bulkResults(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
@@ -261,6 +281,7 @@ func (s *Server) bulkResults(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSuffix(j.Name, filepath.Ext(j.Name)) + "-results.csv"
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", "attachment; filename="+strconv.Quote(strings.Map(safeFileRune, name)))
+	w.Header().Set("Cache-Control", "no-store") // people's names, emails and links
 	io.WriteString(w, csvBOM)
 	if err := s.bulk.WriteResults(r.Context(), w, id); err != nil && !s.clientGone(r, err) {
 		s.log.Error("bulk results", "job", id, "err", err)

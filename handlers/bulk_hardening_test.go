@@ -145,3 +145,53 @@ func TestBulkCancelReportsTheRowInFlight(t *testing.T) {
 		t.Errorf("%d emails; audit: %s", sent, audit)
 	}
 }
+
+// Any agent could pause, resume and cancel another agent's bulk send: only its creator and
+// admins may, and others are told so in words.
+func TestBulkJobChangedByCreatorOrAdminOnly(t *testing.T) {
+	e := newSandboxEnv(t, sandbox.Knobs{}, nil) // no worker: the job waits, running
+	e.addUser("ann@example.com", "agent", "pw-ann-123456")
+	e.addUser("bob@example.com", "agent", "pw-bob-123456")
+	e.addUser("ada@example.com", "admin", "pw-ada-123456")
+	ann, bob, ada := e.signIn("ann@example.com", "pw-ann-123456"), e.signIn("bob@example.com", "pw-bob-123456"), e.signIn("ada@example.com", "pw-ada-123456")
+	file := "reference_id\nusr_1\nusr_2\n"
+	form := e.checkedForm(ann, "ann.csv", file, map[string]string{"template_id": sandbox.TemplateKYC})
+	res, _ := e.postCSV(ann, "/bulk/start", "ann.csv", file, form)
+	loc := res.Header.Get("HX-Redirect")
+	state := func() string {
+		var s string
+		noErr(t, e.db.R.QueryRow("SELECT state FROM bulk_jobs").Scan(&s))
+		return s
+	}
+	for _, action := range []string{"pause", "cancel"} {
+		res, body := e.request(bob, "POST", loc+"/"+action, url.Values{}, false)
+		if res.StatusCode != http.StatusForbidden || !strings.Contains(body, "Only ann, who started this bulk send, or an admin") || state() != "running" {
+			t.Errorf("bob %s: %d, job %s: %.300s", action, res.StatusCode, state(), body)
+		}
+	}
+	if _, body := e.do(ann, "GET", loc, nil); !strings.Contains(body, ">Pause</button>") {
+		t.Errorf("ann is not offered Pause")
+	}
+	if _, body := e.do(bob, "GET", loc, nil); strings.Contains(body, ">Pause</button>") || strings.Contains(body, ">Cancel</button>") {
+		t.Errorf("bob is offered the job's buttons")
+	}
+	if res, _ := e.request(ann, "POST", loc+"/pause", url.Values{}, false); res.StatusCode != http.StatusSeeOther || state() != "paused" {
+		t.Errorf("ann pause: %d, job %s", res.StatusCode, state())
+	}
+	if res, _ := e.request(ada, "POST", loc+"/resume", url.Values{}, false); res.StatusCode != http.StatusSeeOther || state() != "running" {
+		t.Errorf("admin resume: %d, job %s", res.StatusCode, state())
+	}
+}
+
+// results.csv holds names, emails and links: no cache may keep it.
+func TestBulkResultsNotStored(t *testing.T) {
+	e := newSandboxEnv(t, sandbox.Knobs{}, nil)
+	e.addUser("ann@example.com", "agent", "pw-ann-123456")
+	ann := e.signIn("ann@example.com", "pw-ann-123456")
+	file := "reference_id\nusr_1\n"
+	res, _ := e.postCSV(ann, "/bulk/start", "a.csv", file, e.checkedForm(ann, "a.csv", file, map[string]string{"template_id": sandbox.TemplateKYC}))
+	res, _ = e.do(ann, "GET", res.Header.Get("HX-Redirect")+"/results.csv", nil)
+	if res.StatusCode != 200 || res.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("results.csv: %d, Cache-Control %q", res.StatusCode, res.Header.Get("Cache-Control"))
+	}
+}
