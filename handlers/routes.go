@@ -108,7 +108,7 @@ func (s *Server) Handler() http.Handler {
 	h = s.loadSession(h)
 	h = cop.Handler(h)
 	h = limitBody(h)
-	h = securityHeaders(h)
+	h = securityHeaders(h, s.secure)
 	h = s.recoverPanics(h)
 	h = s.accessLog(h)
 	return h
