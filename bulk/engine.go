@@ -51,11 +51,12 @@ type Engine struct {
 	GuardWindow time.Duration
 
 	syncTried time.Time // the worker's last own sync pass (Run's goroutine only)
+	owner     string    // this engine's name in the database's bulk worker claim
 }
 
 // New builds the engine; Run works through the jobs.
 func New(d *db.DB, inq *inquiry.Service, log *slog.Logger) *Engine {
-	return &Engine{db: d, inq: inq, log: log, wake: make(chan struct{}, 1)}
+	return &Engine{db: d, inq: inq, log: log, wake: make(chan struct{}, 1), owner: "worker-" + inquiry.NewKey()[:16]}
 }
 
 // Wake tells the worker that a job was started or resumed.
@@ -165,35 +166,70 @@ func (e *Engine) CallsPerRow(ctx context.Context) int {
 	return 2
 }
 
-// Run works through the running jobs, one row at a time, until ctx ends.
+// Run works through the running jobs, one row at a time, until ctx ends. One engine per
+// database works at a time (a console's, or a `linkdesk bulk`'s): the others wait while its
+// claim stands, so two never share Persona's rate limit unawares (see db.ClaimBulkWorker).
 func (e *Engine) Run(ctx context.Context) {
+	defer func() {
+		if err := e.db.ReleaseBulkWorker(context.WithoutCancel(ctx), e.owner); err != nil {
+			e.log.Warn("bulk: release the worker claim", "err", err)
+		}
+	}()
 	for ctx.Err() == nil {
 		lease := e.Lease
 		if lease == 0 {
 			lease = 30 * time.Second
 		}
-		job, row, next, err := e.db.NextBulkRow(ctx, time.Now(), lease)
-		if err == nil {
-			e.process(ctx, job, row)
-			continue
-		}
-		wait := time.Minute
-		if errors.Is(err, db.ErrNotFound) {
-			if !next.IsZero() {
-				wait = min(time.Until(next), wait)
+		// Idle, the worker looks again within a third of its claim, which keeps it and finds
+		// jobs another process started.
+		wait := lease / 3
+		ok, until, err := e.db.ClaimBulkWorker(ctx, e.owner, time.Now(), lease)
+		switch {
+		case err != nil:
+			if ctx.Err() == nil {
+				e.log.Error("bulk: claim the worker", "err", err)
 			}
-		} else if ctx.Err() == nil {
-			e.log.Error("bulk: next row", "err", err)
-			wait = 5 * time.Second
+		case !ok:
+			wait = min(wait, max(time.Until(until), 0))
 		}
-		t := time.NewTimer(max(wait, 0))
-		select {
-		case <-ctx.Done():
-		case <-e.wake:
-		case <-t.C:
+		if err == nil && ok {
+			var job *db.BulkJob
+			var row *db.BulkRow
+			var next time.Time
+			job, row, next, err = e.db.NextBulkRow(ctx, time.Now(), lease)
+			if err == nil {
+				e.process(ctx, job, row)
+				continue
+			}
+			if errors.Is(err, db.ErrNotFound) && !next.IsZero() {
+				wait = min(time.Until(next), wait)
+			} else if !errors.Is(err, db.ErrNotFound) && ctx.Err() == nil {
+				e.log.Error("bulk: next row", "err", err)
+			}
 		}
-		t.Stop()
+		e.sleep(ctx, wait)
 	}
+}
+
+// sleep waits for d, a wake-up or the end of ctx.
+func (e *Engine) sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(max(d, 0))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-e.wake:
+	case <-t.C:
+	}
+}
+
+// Working reports which other engine works through this database's jobs now ("" when none
+// but this one), so a `linkdesk bulk` can say a console carries its job.
+func (e *Engine) Working(ctx context.Context) (string, error) {
+	holder, _, err := e.db.BulkWorker(ctx, time.Now())
+	if holder == e.owner {
+		holder = ""
+	}
+	return holder, err
 }
 
 // process creates (or reuses) the row's inquiry and queues its email. Every step is keyed by
