@@ -61,6 +61,9 @@ type Options struct {
 	// ChoiceAll, when set, applies to every such row. A row with neither is skipped.
 	Choices   map[int]string
 	ChoiceAll string
+	// FormKey is the key of the checked form that starts the job: Start with the key of a job
+	// started before returns that job instead of making another. "": no such guard (the CLI).
+	FormKey string
 }
 
 // Choice is what to do with the differing row on line.

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -20,6 +21,9 @@ import (
 const (
 	MaxFileBytes = 10 << 20
 	MaxRows      = 10000
+	// MaxColumns caps the header row: a few hundred columns is any real export; more only
+	// costs the check time and the page a field to map per unknown column.
+	MaxColumns = 500
 )
 
 // Column keys besides inquiry.FieldKeys.
@@ -118,7 +122,14 @@ func Parse(r io.Reader, mapping map[string]string) (*File, error) {
 	if len(data) > MaxFileBytes {
 		return nil, fmt.Errorf("the file is larger than %d MB: split it into smaller files", MaxFileBytes>>20)
 	}
+	if data, err = fromUTF16(data); err != nil {
+		return nil, err
+	}
 	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
+	// Old Mac files end lines with CR alone, which encoding/csv does not take as a line end.
+	if !bytes.Contains(data, []byte("\n")) {
+		data = bytes.ReplaceAll(data, []byte("\r"), []byte("\n"))
+	}
 	if !utf8.Valid(data) {
 		return nil, errors.New("the file is not UTF-8 text: in your spreadsheet choose Save as → \"CSV UTF-8\"")
 	}
@@ -140,6 +151,9 @@ func Parse(r io.Reader, mapping map[string]string) (*File, error) {
 	}
 	if err != nil {
 		return nil, csvError(err)
+	}
+	if len(head) > MaxColumns {
+		return nil, fmt.Errorf("the header row has %d columns; Linkdesk reads at most %d: delete the columns you do not need", len(head), MaxColumns)
 	}
 	f.Headers = head
 	f.Map = make([]string, len(head))
@@ -221,4 +235,51 @@ func csvError(err error) error {
 		return fmt.Errorf("line %d of the file is not valid CSV (%v): check its quotes", pe.Line, pe.Err)
 	}
 	return fmt.Errorf("read the file: %w", err)
+}
+
+// fromUTF16 decodes a UTF-16 file (Excel's "Unicode text", some exports) to UTF-8: by its
+// byte-order mark, or without one when every other byte of its start is NUL (ASCII text in
+// UTF-16 is otherwise valid UTF-8, each character followed or preceded by a NUL). Other data
+// is returned as it is.
+func fromUTF16(data []byte) ([]byte, error) {
+	var big bool
+	switch {
+	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}):
+		data = data[2:]
+	case bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
+		data, big = data[2:], true
+	default:
+		head := data[:min(len(data), 512)&^1]
+		if len(head) < 4 {
+			return data, nil
+		}
+		var even, odd int // NUL bytes at even and odd offsets
+		for i, c := range head {
+			if c == 0 && i%2 == 0 {
+				even++
+			} else if c == 0 {
+				odd++
+			}
+		}
+		pairs := len(head) / 2
+		switch {
+		case odd*10 >= pairs*9 && even == 0:
+		case even*10 >= pairs*9 && odd == 0:
+			big = true
+		default:
+			return data, nil
+		}
+	}
+	if len(data)%2 != 0 {
+		return nil, errors.New("the file looks like UTF-16 text but ends halfway through a character: in your spreadsheet choose Save as → \"CSV UTF-8\"")
+	}
+	units := make([]uint16, len(data)/2)
+	for i := range units {
+		if big {
+			units[i] = uint16(data[2*i])<<8 | uint16(data[2*i+1])
+		} else {
+			units[i] = uint16(data[2*i+1])<<8 | uint16(data[2*i])
+		}
+	}
+	return []byte(string(utf16.Decode(units))), nil
 }

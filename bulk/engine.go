@@ -48,11 +48,12 @@ type Engine struct {
 	GuardWindow time.Duration
 
 	syncTried time.Time // the worker's last own sync pass (Run's goroutine only)
+	owner     string    // this engine's name in the database's bulk worker claim
 }
 
 // New builds the engine; Run works through the jobs.
 func New(d *db.DB, inq *inquiry.Service, log *slog.Logger) *Engine {
-	return &Engine{db: d, inq: inq, log: log, wake: make(chan struct{}, 1)}
+	return &Engine{db: d, inq: inq, log: log, wake: make(chan struct{}, 1), owner: "worker-" + inquiry.NewKey()[:16]}
 }
 
 // Wake tells the worker that a job was started or resumed.
@@ -65,7 +66,8 @@ func (e *Engine) Wake() {
 
 // Start stores the job with every row of the checked file (a row per line, so the results
 // show each) and wakes the worker. Rows that need no call are settled at once: invalid,
-// duplicate, and already verified unless CreateAnyway.
+// duplicate, and already verified unless CreateAnyway. A second Start with the FormKey of a
+// job returns that job's id and stores nothing.
 func (e *Engine) Start(ctx context.Context, a inquiry.Actor, name string, o Options, c *Checked) (int64, error) {
 	rows := make([]db.BulkRow, 0, len(c.Rows))
 	for _, r := range c.Rows {
@@ -90,8 +92,8 @@ func (e *Engine) Start(ctx context.Context, a inquiry.Actor, name string, o Opti
 	if o.Email {
 		detail += ", emailing the links"
 	}
-	id, err := e.db.CreateBulkJob(ctx, db.BulkJob{Name: name, TemplateID: o.TemplateID, Email: o.Email, CreateAnyway: o.CreateAnyway,
-		CreatedBy: a.ID, CreatedByName: a.Name}, rows, db.AuditEntry{UserID: a.ID, Actor: a.Name, Action: "bulk.start", Detail: detail})
+	id, _, err := e.db.CreateBulkJob(ctx, db.BulkJob{Name: name, TemplateID: o.TemplateID, Email: o.Email, CreateAnyway: o.CreateAnyway,
+		CreatedBy: a.ID, CreatedByName: a.Name, FormKey: o.FormKey}, rows, db.AuditEntry{UserID: a.ID, Actor: a.Name, Action: "bulk.start", Detail: detail})
 	if err != nil {
 		return 0, err
 	}
@@ -167,35 +169,70 @@ func (e *Engine) CallsPerRow(ctx context.Context) int {
 	return 2
 }
 
-// Run works through the running jobs, one row at a time, until ctx ends.
+// Run works through the running jobs, one row at a time, until ctx ends. One engine per
+// database works at a time (a console's, or a `linkdesk bulk`'s): the others wait while its
+// claim stands, so two never share Persona's rate limit unawares (see db.ClaimBulkWorker).
 func (e *Engine) Run(ctx context.Context) {
+	defer func() {
+		if err := e.db.ReleaseBulkWorker(context.WithoutCancel(ctx), e.owner); err != nil {
+			e.log.Warn("bulk: release the worker claim", "err", err)
+		}
+	}()
 	for ctx.Err() == nil {
 		lease := e.Lease
 		if lease == 0 {
 			lease = 30 * time.Second
 		}
-		job, row, next, err := e.db.NextBulkRow(ctx, time.Now(), lease)
-		if err == nil {
-			e.process(ctx, job, row)
-			continue
-		}
-		wait := time.Minute
-		if errors.Is(err, db.ErrNotFound) {
-			if !next.IsZero() {
-				wait = min(time.Until(next), wait)
+		// Idle, the worker looks again within a third of its claim, which keeps it and finds
+		// jobs another process started.
+		wait := lease / 3
+		ok, until, err := e.db.ClaimBulkWorker(ctx, e.owner, time.Now(), lease)
+		switch {
+		case err != nil:
+			if ctx.Err() == nil {
+				e.log.Error("bulk: claim the worker", "err", err)
 			}
-		} else if ctx.Err() == nil {
-			e.log.Error("bulk: next row", "err", err)
-			wait = 5 * time.Second
+		case !ok:
+			wait = min(wait, max(time.Until(until), 0))
 		}
-		t := time.NewTimer(max(wait, 0))
-		select {
-		case <-ctx.Done():
-		case <-e.wake:
-		case <-t.C:
+		if err == nil && ok {
+			var job *db.BulkJob
+			var row *db.BulkRow
+			var next time.Time
+			job, row, next, err = e.db.NextBulkRow(ctx, time.Now(), lease)
+			if err == nil {
+				e.process(ctx, job, row)
+				continue
+			}
+			if errors.Is(err, db.ErrNotFound) && !next.IsZero() {
+				wait = min(time.Until(next), wait)
+			} else if !errors.Is(err, db.ErrNotFound) && ctx.Err() == nil {
+				e.log.Error("bulk: next row", "err", err)
+			}
 		}
-		t.Stop()
+		e.sleep(ctx, wait)
 	}
+}
+
+// sleep waits for d, a wake-up or the end of ctx.
+func (e *Engine) sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(max(d, 0))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-e.wake:
+	case <-t.C:
+	}
+}
+
+// Working reports which other engine works through this database's jobs now ("" when none
+// but this one), so a `linkdesk bulk` can say a console carries its job.
+func (e *Engine) Working(ctx context.Context) (string, error) {
+	holder, _, err := e.db.BulkWorker(ctx, time.Now())
+	if holder == e.owner {
+		holder = ""
+	}
+	return holder, err
 }
 
 // process creates (or reuses) the row's inquiry and queues its email. Every step is keyed by
@@ -374,7 +411,8 @@ func (e *Engine) retry(ctx context.Context, a inquiry.Actor, row *db.BulkRow, er
 		wait = ra
 	}
 	e.log.Warn("bulk: row will be tried again", "job", row.JobID, "line", row.Line, "in", wait, "err", err)
-	if err := e.db.RetryBulkRow(context.WithoutCancel(ctx), row.JobID, row.Line, "Trying again: "+words, time.Now().Add(wait)); err != nil {
+	if err := e.db.RetryBulkRow(context.WithoutCancel(ctx), row.JobID, row.Line, "Trying again: "+words, time.Now().Add(wait),
+		db.AuditEntry{UserID: a.ID, Actor: a.Name, Action: "bulk.done"}); err != nil {
 		e.log.Error("bulk: retry row", "err", err)
 	}
 	e.progress(row.JobID)

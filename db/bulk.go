@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -21,6 +23,7 @@ type BulkJob struct {
 	CreatedByName string
 	CreatedAt     time.Time
 	FinishedAt    time.Time
+	FormKey       string // the key of the form that started it; "" from the command line
 }
 
 // BulkRow is one row of a job's file and what became of it.
@@ -53,11 +56,23 @@ const (
 
 // CreateBulkJob stores the job with all its rows (each with its key) and the audit entry in one
 // transaction. A job whose rows are all settled already (nothing to create) is done at once.
-func (d *DB) CreateBulkJob(ctx context.Context, j BulkJob, rows []BulkRow, audit AuditEntry) (int64, error) {
-	var id int64
-	err := d.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO bulk_jobs (name, template_id, email, create_anyway, state, total, created_by, created_by_name, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, j.Name, j.TemplateID, j.Email, j.CreateAnyway, BulkRunning, len(rows), nullID(j.CreatedBy), j.CreatedByName, Now())
+// A job with the FormKey of one stored before is not stored again: that job's id is returned,
+// with existing true.
+func (d *DB) CreateBulkJob(ctx context.Context, j BulkJob, rows []BulkRow, audit AuditEntry) (id int64, existing bool, err error) {
+	err = d.Tx(ctx, func(tx *sql.Tx) error {
+		if j.FormKey != "" {
+			err := tx.QueryRowContext(ctx, `SELECT id FROM bulk_jobs WHERE form_key = ?`, j.FormKey).Scan(&id)
+			if err == nil {
+				existing = true
+				return nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO bulk_jobs (name, template_id, email, create_anyway, state, total, created_by, created_by_name, created_at, form_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, j.Name, j.TemplateID, j.Email, j.CreateAnyway, BulkRunning, len(rows), nullID(j.CreatedBy), j.CreatedByName, Now(),
+			sql.NullString{String: j.FormKey, Valid: j.FormKey != ""})
 		if err != nil {
 			return err
 		}
@@ -91,9 +106,9 @@ func (d *DB) CreateBulkJob(ctx context.Context, j BulkJob, rows []BulkRow, audit
 		return AddAudit(ctx, tx, audit)
 	})
 	if err != nil {
-		return 0, fmt.Errorf("db: create bulk job: %w", err)
+		return 0, false, fmt.Errorf("db: create bulk job: %w", err)
 	}
-	return id, nil
+	return id, existing, nil
 }
 
 const bulkJobCols = `id, name, template_id, email, create_anyway, state, total, COALESCE(created_by, 0), created_by_name, created_at, finished_at`
@@ -198,9 +213,9 @@ func (d *DB) NextBulkRow(ctx context.Context, now time.Time, lease time.Duration
 	var jobID int64
 	var line int
 	// One statement on the one writer connection: two workers never take the same row.
-	err := d.W.QueryRowContext(ctx, `UPDATE bulk_rows SET next_attempt_at = ?
+	err := d.W.QueryRowContext(ctx, `UPDATE bulk_rows SET next_attempt_at = ?1, leased_until = ?1
 		WHERE (job_id, line) = (SELECT r.job_id, r.line FROM bulk_rows r JOIN bulk_jobs j ON j.id = r.job_id
-			WHERE j.state = 'running' AND r.state = 'pending' AND r.next_attempt_at <= ? ORDER BY r.job_id, r.line LIMIT 1)
+			WHERE j.state = 'running' AND r.state = 'pending' AND r.next_attempt_at <= ?2 ORDER BY r.job_id, r.line LIMIT 1)
 		RETURNING job_id, line`, now.Add(lease).UnixMilli(), now.UnixMilli()).Scan(&jobID, &line)
 	if errors.Is(err, sql.ErrNoRows) {
 		var next sql.NullInt64
@@ -226,49 +241,34 @@ func (d *DB) NextBulkRow(ctx context.Context, now time.Time, lease time.Duration
 }
 
 // RetryBulkRow leaves the row pending for another try at next, with the last problem in words.
-func (d *DB) RetryBulkRow(ctx context.Context, jobID int64, line int, detail string, next time.Time) error {
-	if _, err := d.W.ExecContext(ctx, `UPDATE bulk_rows SET attempts = attempts + 1, detail = ?, next_attempt_at = ? WHERE job_id = ? AND line = ? AND state = 'pending'`,
-		detail, next.UnixMilli(), jobID, line); err != nil {
+// A row of a job cancelled while it was in flight is settled instead: nothing more is tried.
+func (d *DB) RetryBulkRow(ctx context.Context, jobID int64, line int, detail string, next time.Time, done AuditEntry) error {
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		var state string
+		if err := tx.QueryRowContext(ctx, `SELECT state FROM bulk_jobs WHERE id = ?`, jobID).Scan(&state); err != nil {
+			return err
+		}
+		if state == BulkCancelled {
+			_, err := finishRow(ctx, tx, BulkRow{JobID: jobID, Line: line, State: BulkCancelled, Detail: "Not done: the job was cancelled while this row was tried (" + detail + ")."}, done)
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE bulk_rows SET attempts = attempts + 1, detail = ?, next_attempt_at = ?, leased_until = 0 WHERE job_id = ? AND line = ? AND state = 'pending'`,
+			detail, next.UnixMilli(), jobID, line)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("db: retry bulk row: %w", err)
 	}
 	return nil
 }
 
 // FinishBulkRow records the row's outcome; the job is done with its last pending row, which is
-// audited with the job's totals in the same transaction.
+// audited with the job's totals in the same transaction. The last row of a job cancelled while
+// it was in flight is audited too, with the totals the cancel could not know.
 func (d *DB) FinishBulkRow(ctx context.Context, r BulkRow, done AuditEntry) (jobDone bool, err error) {
 	err = d.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE bulk_rows SET state = ?, detail = ?, inquiry_id = ?, link = ?, email_id = ?, done_at = ?
-			WHERE job_id = ? AND line = ? AND state = 'pending'`,
-			r.State, r.Detail, sql.NullString{String: r.InquiryID, Valid: r.InquiryID != ""}, r.Link, nullID(r.EmailID), Now(), r.JobID, r.Line)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil // cancelled meanwhile
-		}
-		var left int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM bulk_rows WHERE job_id = ? AND state = 'pending'`, r.JobID).Scan(&left); err != nil {
-			return err
-		}
-		if left > 0 {
-			return nil
-		}
-		// A job paused while its last row was in flight is done too: nothing is left to resume.
-		res, err = tx.ExecContext(ctx, `UPDATE bulk_jobs SET state = ?, finished_at = ? WHERE id = ? AND state IN ('running', 'paused')`, BulkDone, Now(), r.JobID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		jobDone = true
-		summary, err := bulkSummary(ctx, tx, r.JobID)
-		if err != nil {
-			return err
-		}
-		done.Target, done.Detail = fmt.Sprintf("bulk job %d", r.JobID), summary
-		return AddAudit(ctx, tx, done)
+		jobDone, err = finishRow(ctx, tx, r, done)
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("db: finish bulk row: %w", err)
@@ -276,8 +276,49 @@ func (d *DB) FinishBulkRow(ctx context.Context, r BulkRow, done AuditEntry) (job
 	return jobDone, nil
 }
 
+func finishRow(ctx context.Context, tx *sql.Tx, r BulkRow, done AuditEntry) (jobDone bool, err error) {
+	res, err := tx.ExecContext(ctx, `UPDATE bulk_rows SET state = ?, detail = ?, inquiry_id = ?, link = ?, email_id = ?, done_at = ?, leased_until = 0
+		WHERE job_id = ? AND line = ? AND state = 'pending'`,
+		r.State, r.Detail, sql.NullString{String: r.InquiryID, Valid: r.InquiryID != ""}, r.Link, nullID(r.EmailID), Now(), r.JobID, r.Line)
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil // settled already
+	}
+	var left int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM bulk_rows WHERE job_id = ? AND state = 'pending'`, r.JobID).Scan(&left); err != nil {
+		return false, err
+	}
+	if left > 0 {
+		return false, nil
+	}
+	var state string
+	if err := tx.QueryRowContext(ctx, `SELECT state FROM bulk_jobs WHERE id = ?`, r.JobID).Scan(&state); err != nil {
+		return false, err
+	}
+	summary, err := bulkSummary(ctx, tx, r.JobID)
+	if err != nil {
+		return false, err
+	}
+	done.Target = fmt.Sprintf("bulk job %d", r.JobID)
+	switch state {
+	case BulkCancelled:
+		done.Detail = "Cancelled; with the rows in flight then ended: " + summary
+	case BulkRunning, BulkPaused: // a job paused while its last row was in flight is done too
+		if _, err := tx.ExecContext(ctx, `UPDATE bulk_jobs SET state = ?, finished_at = ? WHERE id = ?`, BulkDone, Now(), r.JobID); err != nil {
+			return false, err
+		}
+		jobDone, done.Detail = true, summary
+	default:
+		return false, nil
+	}
+	return jobDone, AddAudit(ctx, tx, done)
+}
+
 // SetBulkJobState pauses, resumes or cancels a job that is not finished. Cancelling settles its
-// pending rows as cancelled, so the job says what it did and what it left undone. It reports
+// pending rows as cancelled, but for those a worker holds, so the job says what it did and what
+// it left undone. It reports
 // false when the job was already done or cancelled.
 func (d *DB) SetBulkJobState(ctx context.Context, id int64, state string, audit AuditEntry) (bool, error) {
 	if state != BulkRunning && state != BulkPaused && state != BulkCancelled {
@@ -298,7 +339,11 @@ func (d *DB) SetBulkJobState(ctx context.Context, id int64, state string, audit 
 		}
 		changed = true
 		if state == BulkCancelled {
-			if _, err := tx.ExecContext(ctx, `UPDATE bulk_rows SET state = 'cancelled', detail = 'Not done: the job was cancelled.', done_at = ? WHERE job_id = ? AND state = 'pending'`, Now(), id); err != nil {
+			// A row a worker holds may be being created and emailed: it stays pending, and the
+			// worker records what it did (FinishBulkRow).
+			now := Now()
+			if _, err := tx.ExecContext(ctx, `UPDATE bulk_rows SET state = 'cancelled', detail = 'Not done: the job was cancelled.', done_at = ?1
+				WHERE job_id = ?2 AND state = 'pending' AND leased_until <= ?1`, now, id); err != nil {
 				return err
 			}
 			if audit.Detail, err = bulkSummary(ctx, tx, id); err != nil {
@@ -331,7 +376,70 @@ func bulkSummary(ctx context.Context, tx *sql.Tx, id int64) (string, error) {
 		if s != "" {
 			s += ", "
 		}
+		if st == RowPending { // only a cancelled job's rows held by a worker then
+			st = "in flight (logged when it ends)"
+		}
 		s += fmt.Sprintf("%d %s", n, st)
 	}
 	return s, rows.Err()
+}
+
+// One bulk worker per database at a time: the console's and a `linkdesk bulk` share Persona's
+// rate limit, and two of them working at once each spent the whole of it (429s, delayed
+// creates). The claim is a settings row, "<owner> <until ms>", renewed by its holder.
+const bulkWorkerKey = "bulk_worker"
+
+// ClaimBulkWorker makes owner the database's bulk worker until now+ttl, unless another
+// owner's claim still stands: then ok is false and until is when that claim ends.
+func (d *DB) ClaimBulkWorker(ctx context.Context, owner string, now time.Time, ttl time.Duration) (ok bool, until time.Time, err error) {
+	err = d.Tx(ctx, func(tx *sql.Tx) error {
+		var v string
+		err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, bulkWorkerKey).Scan(&v)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if holder, end := parseWorkerClaim(v); holder != "" && holder != owner && end.After(now) {
+			until = end
+			return nil
+		}
+		ok = true
+		_, err = tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+			bulkWorkerKey, fmt.Sprintf("%s %d", owner, now.Add(ttl).UnixMilli()))
+		return err
+	})
+	if err != nil {
+		return false, time.Time{}, fmt.Errorf("db: claim bulk worker: %w", err)
+	}
+	return ok, until, nil
+}
+
+// BulkWorker returns the standing claim's owner and end ("" when there is none).
+func (d *DB) BulkWorker(ctx context.Context, now time.Time) (string, time.Time, error) {
+	var v string
+	err := d.R.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, bulkWorkerKey).Scan(&v)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", time.Time{}, fmt.Errorf("db: bulk worker: %w", err)
+	}
+	holder, end := parseWorkerClaim(v)
+	if !end.After(now) {
+		return "", time.Time{}, nil
+	}
+	return holder, end, nil
+}
+
+// ReleaseBulkWorker ends owner's claim, if it holds one.
+func (d *DB) ReleaseBulkWorker(ctx context.Context, owner string) error {
+	if _, err := d.W.ExecContext(ctx, `DELETE FROM settings WHERE key = ? AND value LIKE ? ESCAPE '\'`, bulkWorkerKey, strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(owner)+" %"); err != nil {
+		return fmt.Errorf("db: release bulk worker: %w", err)
+	}
+	return nil
+}
+
+func parseWorkerClaim(v string) (string, time.Time) {
+	holder, ms, ok := strings.Cut(v, " ")
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if !ok || err != nil {
+		return "", time.Time{}
+	}
+	return holder, time.UnixMilli(n)
 }

@@ -17,7 +17,7 @@ func TestBulkJobStateAroundItsLastRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	id, err := d.CreateBulkJob(ctx, BulkJob{Name: "cohort.csv", TemplateID: "itmpl_x"},
+	id, _, err := d.CreateBulkJob(ctx, BulkJob{Name: "cohort.csv", TemplateID: "itmpl_x"},
 		[]BulkRow{{Line: 2, ReferenceID: "usr_1", Input: "{}", Class: "ready", Key: "k1", State: RowPending}}, AuditEntry{Action: "bulk.start"})
 	if err != nil {
 		t.Fatal(err)

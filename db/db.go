@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"math"
 	"net/url"
+	"os"
 	"runtime"
 	"sort"
 	"strconv"
@@ -50,8 +51,13 @@ func dsn(path string, readOnly bool) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-// Open opens (creating if needed) the database at path and applies pending migrations.
+// Open opens (creating if needed) the database at path and applies pending migrations. The
+// file, its WAL and shared-memory files are its owner's alone (0600): they hold password hashes,
+// sessions and the cookie keys.
 func Open(ctx context.Context, path string) (*DB, error) {
+	if err := ownerOnly(path); err != nil {
+		return nil, err
+	}
 	w, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
@@ -78,6 +84,41 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxIdleConns(n)
 	d.R = r
 	return d, nil
+}
+
+// ErrNoDatabase means the database file named does not exist.
+var ErrNoDatabase = errors.New("no database")
+
+// OpenExisting opens the database at path like Open, but refuses to create one: a mistyped
+// --db must not become an empty database that a command reports success on.
+func OpenExisting(ctx context.Context, path string) (*DB, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w at %s: check --db (only serve and migrate create one)", ErrNoDatabase, path)
+	}
+	return Open(ctx, path)
+}
+
+// ownerOnly creates the database file 0600 if it is missing (SQLite gives its WAL and
+// shared-memory files the database file's mode) and takes group and other access away from
+// one created before with more.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		return f.Close()
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("db: create %s: %w", path, err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil || fi.Mode().Perm()&0o077 == 0 || !fi.Mode().IsRegular() {
+			continue
+		}
+		if err := os.Chmod(p, fi.Mode().Perm()&0o700); err != nil {
+			return fmt.Errorf("db: make %s its owner's alone: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // Close closes both pools.
@@ -151,12 +192,36 @@ func (d *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// Backup writes a consistent copy of the database to path with VACUUM INTO.
-func (d *DB) Backup(ctx context.Context, path string) error {
+// Backup writes a consistent copy of the database to path with VACUUM INTO: a new file, its
+// owner's alone (0600), without the cookie keys or the sessions, so a copy cannot sign anyone
+// in (a console restored from it makes new keys, and everyone signs in again).
+func (d *DB) Backup(ctx context.Context, path string) (err error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) // VACUUM INTO fills an empty file
+	if err != nil {
+		return fmt.Errorf("db: backup to %s: %w", path, err)
+	}
+	f.Close()
+	defer func() {
+		if err != nil {
+			os.Remove(path)
+		}
+	}()
 	if _, err := d.W.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
 		return fmt.Errorf("db: backup to %s: %w", path, err)
 	}
-	return nil
+	// secure_delete overwrites what is deleted, so the keys are not left in free pages.
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(DELETE)")
+	q.Add("_pragma", "secure_delete(1)")
+	c, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return fmt.Errorf("db: backup to %s: %w", path, err)
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, `DELETE FROM settings WHERE key = 'session_keys'; DELETE FROM sessions;`); err != nil {
+		return fmt.Errorf("db: backup to %s: drop the cookie keys: %w", path, err)
+	}
+	return c.Close()
 }
 
 // Now is the time unit the schema uses: unix milliseconds.

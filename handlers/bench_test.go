@@ -439,7 +439,7 @@ func BenchmarkListThroughput(b *testing.B) {
 	pre = srv.loadSession(pre)
 	pre = http.NewCrossOriginProtection().Handler(pre)
 	pre = limitBody(pre)
-	pre = securityHeaders(pre)
+	pre = securityHeaders(pre, false)
 	pre = srv.recoverPanics(pre)
 	pre = srv.accessLog(pre)
 

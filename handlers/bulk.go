@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -114,7 +113,7 @@ func (s *Server) bulkCheck(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &views.BulkCheck{Summary: u.checked.Summary(), Ready: u.checked.Counts[bulk.Ready], Mapping: u.mapping,
-		ChoiceAll: u.opts.ChoiceAll, Differs: u.checked.Counts[bulk.Differs]}
+		ChoiceAll: u.opts.ChoiceAll, Differs: u.checked.Counts[bulk.Differs], Key: inquiry.NewKey()}
 	c.Acting = u.checked.Acting(u.opts)
 	for _, k := range []string{bulk.ChoiceSkip, bulk.ChoiceOnFile, bulk.ChoiceNew} {
 		c.Choices = append(c.Choices, views.Option{Value: k, Label: bulk.ChoiceWords[k]})
@@ -124,8 +123,12 @@ func (s *Server) bulkCheck(w http.ResponseWriter, r *http.Request) {
 	}
 	// Headers mapped already stay offered with their choice: Start posts this same form, so
 	// the mapping must stay in it.
+	unknown := make(map[string]bool, len(u.file.Unknown))
+	for _, h := range u.file.Unknown {
+		unknown[h] = true
+	}
 	for _, h := range u.file.Headers {
-		if _, mapped := u.mapping[h]; mapped || slices.Contains(u.file.Unknown, h) {
+		if _, mapped := u.mapping[h]; mapped || unknown[h] {
 			c.Unknown = append(c.Unknown, h)
 		}
 	}
@@ -166,6 +169,9 @@ func (s *Server) refuseUpload(w http.ResponseWriter, r *http.Request, v views.Bu
 
 func (s *Server) bulkStart(w http.ResponseWriter, r *http.Request) {
 	u, v, err := s.readUpload(r)
+	if err == nil && r.PostFormValue("key") == "" {
+		err = uploadError("check the file again, then Start: this form is not one the check gave")
+	}
 	if err != nil {
 		s.refuseUpload(w, r, v, err)
 		return
@@ -174,6 +180,8 @@ func (s *Server) bulkStart(w http.ResponseWriter, r *http.Request) {
 		s.refuseUpload(w, r, v, uploadError("nothing was started: no row is ready to create or send. Fix the rows in the file and check it again"))
 		return
 	}
+	// The check's key, stored with the job: the same form submitted twice starts one job.
+	u.opts.FormKey = r.PostFormValue("key")
 	id, err := s.bulk.Start(r.Context(), actor(r), u.name, u.opts, u.checked)
 	if err != nil {
 		s.serverError(w, r, err)
@@ -218,7 +226,7 @@ func (s *Server) bulkJobView(r *http.Request) (views.BulkJob, error) {
 		return views.BulkJob{}, err
 	}
 	v := views.BulkJob{ID: id, Name: p.Job.Name, State: p.Job.State, Total: p.Job.Total, Done: p.Done, Failed: p.Failed,
-		Finished: p.Finished, CanChange: roleAccess(currentUser(r).Role) >= Agent}
+		Finished: p.Finished, CanChange: mayChangeJob(currentUser(r), &p.Job)}
 	if p.Left > 0 {
 		v.Left = p.Left.Round(time.Second).String()
 	}
@@ -257,6 +265,19 @@ func (s *Server) bulkAction(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
+	j, err := s.db.GetBulkJob(r.Context(), id)
+	if errors.Is(err, db.ErrNotFound) {
+		s.notFound(w, r)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if !mayChangeJob(currentUser(r), j) {
+		s.errorPage(w, r, http.StatusForbidden, "Not your bulk send", "Only "+j.CreatedByName+", who started this bulk send, a reviewer or an admin can pause, resume or cancel it. Ask one of them.")
+		return
+	}
 	a := actor(r)
 	switch r.PathValue("action") {
 	case "pause":
@@ -280,6 +301,12 @@ func (s *Server) bulkAction(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, fmt.Sprintf("/bulk/%d", id))
 }
 
+// mayChangeJob is the one rule for who may pause, resume or cancel a bulk send: the member of
+// staff who started it, and reviewers and admins (who look after everyone's work).
+func mayChangeJob(u *db.User, j *db.BulkJob) bool {
+	return u != nil && (roleAccess(u.Role) >= Reviewer || (roleAccess(u.Role) >= Agent && u.ID == j.CreatedBy))
+}
+
 func (s *Server) bulkResults(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
@@ -298,6 +325,7 @@ func (s *Server) bulkResults(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSuffix(j.Name, filepath.Ext(j.Name)) + "-results.csv"
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", "attachment; filename="+strconv.Quote(strings.Map(safeFileRune, name)))
+	w.Header().Set("Cache-Control", "no-store") // people's names, emails and links
 	io.WriteString(w, csvBOM)
 	if err := s.bulk.WriteResults(r.Context(), w, id); err != nil && !s.clientGone(r, err) {
 		s.log.Error("bulk results", "job", id, "err", err)

@@ -82,7 +82,7 @@ func TestBulkSendJourney(t *testing.T) {
 		t.Fatalf("viewer start: %d", res.StatusCode)
 	}
 
-	res, body = e.postCSV(c, "/bulk/start", "cohort-2026-12.csv", file, fields)
+	res, body = e.postCSV(c, "/bulk/start", "cohort-2026-12.csv", file, e.checkedForm(c, "cohort-2026-12.csv", file, fields))
 	loc := res.Header.Get("HX-Redirect")
 	if !strings.HasPrefix(loc, "/bulk/") {
 		t.Fatalf("start: %d %q %s", res.StatusCode, loc, body)
@@ -216,6 +216,7 @@ func TestBulkHeaderMappingThroughThePage(t *testing.T) {
 	}
 	start := map[string]string{"template_id": sandbox.TemplateKYC}
 	maps.Copy(start, form)
+	start["key"] = formKeyRe.FindStringSubmatch(body)[1]
 	res, _ = e.postCSV(c, "/bulk/start", "kunden.csv", file, start)
 	loc := res.Header.Get("HX-Redirect")
 	if !strings.HasPrefix(loc, "/bulk/") {

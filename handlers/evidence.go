@@ -19,8 +19,15 @@ func (s *Server) inquiryVerifications(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	ps, err := s.inq.Verifications(r.Context(), id)
-	errText := ""
+	ps, err := s.inq.Verifications(r.Context(), actor(r), id)
+	if errors.Is(err, db.ErrNotFound) {
+		s.notFound(w, r)
+		return
+	}
+	errText, status := "", http.StatusOK
+	if errors.Is(err, inquiry.ErrReadBudget) {
+		status = http.StatusTooManyRequests
+	}
 	if err != nil {
 		p := inquiry.ProblemOf(err)
 		if p == nil {
@@ -52,7 +59,7 @@ func (s *Server) inquiryVerifications(w http.ResponseWriter, r *http.Request) {
 		}
 		vs[i] = v
 	}
-	s.render(w, r, http.StatusOK, views.VerificationsPage(s.page(r, "Verifications", "inquiries"), id, vs, errText), views.VerificationsFragment(vs, errText))
+	s.render(w, r, status, views.VerificationsPage(s.page(r, "Verifications", "inquiries"), id, vs, errText), views.VerificationsFragment(vs, errText))
 }
 
 // matchWords are the comparison's results as the view names them.
@@ -91,12 +98,16 @@ func (s *Server) verificationPhoto(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	b, ct, err := s.inq.VerificationPhoto(r.Context(), r.PathValue("id"), r.PathValue("vid"), page)
+	b, ct, err := s.inq.VerificationPhoto(r.Context(), actor(r), r.PathValue("id"), r.PathValue("vid"), page)
 	switch {
 	case errors.Is(err, inquiry.ErrNoPhoto), errors.Is(err, db.ErrNotFound):
 		s.notFound(w, r)
 		return
 	case err != nil && s.clientGone(r, err):
+		return
+	case errors.Is(err, inquiry.ErrReadBudget):
+		w.Header().Set("Retry-After", "60")
+		s.errorPage(w, r, http.StatusTooManyRequests, "Photo not available", inquiry.ErrReadBudget.Words)
 		return
 	case inquiry.ProblemOf(err) != nil:
 		s.log.Warn("verification photo", "inquiry", r.PathValue("id"), "err", err)

@@ -26,10 +26,13 @@ var fieldLabels = map[string]string{
 // inquiry created elsewhere. It writes the error page itself and returns nil then.
 func (s *Server) loadInquiry(w http.ResponseWriter, r *http.Request) *db.Inquiry {
 	id := r.PathValue("id")
-	q, err := s.inq.Find(r.Context(), id)
+	q, err := s.inq.Find(r.Context(), actor(r), id)
 	switch {
 	case errors.Is(err, db.ErrNotFound):
 		s.errorPage(w, r, http.StatusNotFound, "Inquiry not found", "There is no inquiry "+id+" here or at Persona. Check the id, or find the person in the list.")
+		return nil
+	case errors.Is(err, inquiry.ErrReadBudget):
+		s.errorPage(w, r, http.StatusTooManyRequests, "Too many look-ups at Persona", inquiry.ErrReadBudget.Words)
 		return nil
 	case inquiry.ProblemOf(err) != nil:
 		s.errorPage(w, r, http.StatusBadGateway, "Inquiry not cached", "Inquiry "+id+" is not in Linkdesk's cache and Persona could not be asked: "+inquiry.ProblemOf(err).Words)
@@ -280,6 +283,9 @@ func (s *Server) personaFailure(w http.ResponseWriter, r *http.Request, q *db.In
 		if p.Rejected() {
 			status = http.StatusConflict
 		}
+		if p == inquiry.ErrReadBudget {
+			status = http.StatusTooManyRequests
+		}
 	}
 	if errors.Is(err, inquiry.ErrNoLinkNeeded) {
 		msg, status = err.Error()+".", http.StatusConflict
@@ -293,7 +299,7 @@ func (s *Server) refreshInquiry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	before := q.Status
-	nq, err := s.inq.Refresh(r.Context(), actor(r), q.ID)
+	nq, err := s.inq.StaffRefresh(r.Context(), actor(r), q.ID)
 	if err != nil {
 		s.personaFailure(w, r, q, err)
 		return

@@ -62,9 +62,11 @@ func parseList(r *http.Request, now time.Time, window time.Duration) listRequest
 		}
 	}
 	lr.f.Statuses = lr.echo.Statuses
-	if q := strings.TrimSpace(in.Get("q")); len(q) <= 200 {
+	if q := cleanSearch(in.Get("q")); len(q) <= maxSearch {
 		lr.echo.Search, lr.f.Search = q, q
 		set("q", q)
+	} else {
+		lr.echo.Search, lr.echo.Errors["q"] = q, "The search is longer than 200 characters, so it was not applied: shorten it."
 	}
 	if t := strings.TrimSpace(in.Get("template")); t != "" {
 		lr.echo.Template, lr.f.TemplateID = t, t
@@ -300,6 +302,9 @@ func (s *Server) inquiryList(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	v.Notices = s.listNotices(r, sync, counts, now)
+	if e := lr.echo.Errors["q"]; e != "" {
+		v.Notices = append(v.Notices, e)
+	}
 	for _, st := range knownStatuses {
 		v.Statuses = append(v.Statuses, views.Option{Value: st, Label: views.StatusText(st)})
 	}
@@ -519,6 +524,10 @@ func csvTime(t time.Time) string {
 func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	lr := parseList(r, now, s.expiringWindow())
+	if len(lr.echo.Errors) > 0 { // exporting without the part not understood would export more than asked
+		s.errorPage(w, r, http.StatusUnprocessableEntity, "Nothing exported", "Nothing was exported: "+filterErrors(lr.echo.Errors)+" Fix the filter on the list, then export again.")
+		return
+	}
 	f := lr.f
 	f.After, f.Before, f.Limit = db.Cursor{}, db.Cursor{}, db.MaxListLimit
 	h := w.Header()
@@ -572,7 +581,7 @@ func (s *Server) refreshRow(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/inquiries/"+url.PathEscape(id), http.StatusSeeOther)
 		return
 	}
-	_, rerr := s.inq.Refresh(r.Context(), actor(r), id)
+	_, rerr := s.inq.StaffRefresh(r.Context(), actor(r), id)
 	row, err := s.db.ListRowByID(r.Context(), id)
 	if errors.Is(err, db.ErrNotFound) {
 		s.notFound(w, r)

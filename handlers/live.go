@@ -41,6 +41,9 @@ type viewer struct {
 	user *db.User
 }
 
+// account keys the viewer's stream slots: the cap is per account, not per sign-in.
+func (v viewer) account() string { return strconv.FormatInt(v.user.ID, 10) }
+
 // admitStream takes a stream slot for the request's session, or answers 429 in words; the
 // caller releases the slot when the stream ends.
 func (s *Server) admitStream(w http.ResponseWriter, r *http.Request) (viewer, bool) {
@@ -51,11 +54,11 @@ func (s *Server) admitStream(w http.ResponseWriter, r *http.Request) (viewer, bo
 		s.errorPage(w, r, http.StatusUnauthorized, "Signed out", "Your session has ended. Sign in again.")
 		return v, false
 	}
-	err := s.live.Acquire(sid)
+	err := s.live.Acquire(v.account())
 	if err == nil {
 		return v, true
 	}
-	msg := fmt.Sprintf("This browser already has %d live-update connections open, the most one sign-in may have. Close some Linkdesk tabs; the pages still work, they just do not update by themselves.", s.live.Limits().PerSession)
+	msg := fmt.Sprintf("Your account already has %d live-update connections open, the most one account may have (in every browser it is signed in on). Close some Linkdesk tabs; the pages still work, they just do not update by themselves.", s.live.Limits().PerAccount)
 	if errors.Is(err, live.ErrTotalStreams) {
 		msg = "The console is serving as many live-update connections as it can. The pages still work; reload in a minute for live updates."
 		s.log.Warn("event stream refused: total cap reached", "cap", s.live.Limits().Total)
@@ -250,7 +253,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	defer s.live.Release(v.sid)
+	defer s.live.Release(v.account())
 	sub := s.live.Subscribe("")
 	defer s.live.Unsubscribe(sub)
 	page, err := s.lister.List(ctx, lr.f)
@@ -272,10 +275,12 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	empty := len(page.Rows) == 0 // the page shows its empty-list message
 	sendRow := func(event string, row *db.ListRow) error {
 		c := views.ListRowCells(rowView(*row, time.Now())) // a shown row swaps its cells
+		kind := "cells "
 		if event == "new" {
-			c = views.ListRowView(rowView(*row, time.Now()))
+			c, kind = views.ListRowView(rowView(*row, time.Now())), "row "
 		}
-		b, err := renderBytes(ctx, c)
+		// Rendered once for every stream that shows the row.
+		b, err := s.live.Shared(kind+row.ID, func() ([]byte, error) { return renderBytes(ctx, c) })
 		if err != nil {
 			return err
 		}
@@ -284,22 +289,35 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return err
 			}
-			b, empty = append(b, gone...), false
+			b, empty = append(slices.Clip(b), gone...), false // b is shared: never append in place
 		}
 		return st.send(event, b)
 	}
 	// The per-status counts follow the changes too: the page's counts element listens for them.
-	sendCounts := func() error {
-		cv, err := s.countsView(ctx, lr)
-		if err != nil {
-			return err
+	// Counted once for every stream of the same filter: once when a change arrives, and once
+	// more when it has settled (a shared answer is of its version, so the second is keyed apart).
+	// A reconnecting stream's catch-up ("own") counts alone.
+	sendCountsAs := func(when string) error {
+		count := func() ([]byte, error) {
+			cv, err := s.countsView(ctx, lr)
+			if err != nil {
+				return nil, err
+			}
+			return renderBytes(ctx, views.ListCounts(cv))
 		}
-		b, err := renderBytes(ctx, views.ListCounts(cv))
+		var b []byte
+		var err error
+		if when == "own" {
+			b, err = count()
+		} else {
+			b, err = s.live.Shared("counts "+when+lr.query.Encode(), count)
+		}
 		if err != nil {
 			return err
 		}
 		return st.send("counts", b)
 	}
+	sendCounts := func() error { return sendCountsAs("") }
 	// Catch up with what changed between rendering the page (or the last event received,
 	// after a reconnect) and opening this stream.
 	caught := false
@@ -320,7 +338,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 			caught = true
 		}
 	}
-	if caught && sendCounts() != nil {
+	if caught && sendCountsAs("own") != nil {
 		return
 	}
 	// Counts asked right after a change may predate it (db.CountsSettle): send them at once,
@@ -379,7 +397,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		return nil
-	}, settle.C, sendCounts)
+	}, settle.C, func() error { return sendCountsAs("settled ") })
 }
 
 // inquiryEvents streams one inquiry's changes for its detail page: the event "status" carries
@@ -392,7 +410,7 @@ func (s *Server) inquiryEvents(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	defer s.live.Release(v.sid)
+	defer s.live.Release(v.account())
 	sub := s.live.Subscribe(id)
 	defer s.live.Unsubscribe(sub)
 	q, err := s.db.GetInquiry(ctx, id)

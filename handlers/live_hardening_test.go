@@ -147,7 +147,7 @@ func TestLiveStreamLifetime(t *testing.T) {
 // TestLiveStreamCaps: past the per-session and the total cap a stream gets 429 in words with
 // Retry-After; a closed stream frees its slot; the list page answers meanwhile.
 func TestLiveStreamCaps(t *testing.T) {
-	e, _ := newLiveEnv(t, live.Limits{PerSession: 3, Total: 5})
+	e, _ := newLiveEnv(t, live.Limits{PerAccount: 3, Total: 5})
 	ctx := context.Background()
 	res, err := e.inq.Create(ctx, agentActor, createInput("caps", false))
 	noErr(t, err)

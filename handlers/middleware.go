@@ -106,8 +106,9 @@ func (s *Server) loadSession(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		// One write a minute at most keeps the idle timer honest without a write per request.
-		if now.Sub(row.LastSeenAt) > time.Minute {
+		// One write a minute at most keeps the idle timer honest without a write per request;
+		// more often under a short idle timeout, or an active user would be signed out.
+		if now.Sub(row.LastSeenAt) > min(time.Minute, s.cfg.IdleTimeout/4) {
 			if err := s.staff.TouchSession(r.Context(), sid); err != nil {
 				s.log.Warn("touch session", "err", err)
 			}
@@ -116,9 +117,14 @@ func (s *Server) loadSession(next http.Handler) http.Handler {
 	})
 }
 
-func securityHeaders(next http.Handler) http.Handler {
+// securityHeaders sets the headers every answer carries; https (the base URL's scheme) adds
+// HSTS, so browsers never try the console over plain HTTP again.
+func securityHeaders(next http.Handler, https bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if https {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")

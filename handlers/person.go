@@ -17,8 +17,11 @@ import (
 // personPage shows every cached inquiry of one reference ID, with the links and emails sent
 // across them, and offers a new inquiry prefilled from the newest.
 func (s *Server) personPage(w http.ResponseWriter, r *http.Request) {
-	ref := strings.TrimSpace(r.PathValue("ref"))
+	ref := r.PathValue("ref") // as stored: spaces at either end are part of it
 	if ref == "" {
+		ref = r.URL.Query().Get("ref") // "." and ".." (views.PersonURL)
+	}
+	if strings.TrimSpace(ref) == "" {
 		s.errorPage(w, r, http.StatusNotFound, "No reference ID given", "A person's page needs their reference ID in the address, e.g. /people/usr_ABC123. Find the person in the list and follow their reference ID.")
 		return
 	}

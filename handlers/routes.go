@@ -135,7 +135,7 @@ func (s *Server) Handler() http.Handler {
 	if s.sso != nil {
 		h = s.ssoFormAction(h)
 	}
-	h = securityHeaders(h)
+	h = securityHeaders(h, s.secure)
 	h = s.recoverPanics(h)
 	h = s.accessLog(h)
 	return h

@@ -68,7 +68,7 @@ type Server struct {
 	staff   *staff.Service
 	log     *slog.Logger
 	assets  *static.Assets
-	cookies *sessions.CookieStore
+	cookies *cookieStore
 	limiter *loginLimiter
 	secure  bool
 
@@ -126,7 +126,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 		staff:      deps.Staff,
 		log:        deps.Log,
 		assets:     static.Load(),
-		cookies:    store,
+		cookies:    &cookieStore{CookieStore: store},
 		limiter:    newLoginLimiter(cfg.LoginLimit),
 		resets:     newLoginLimiter(cfg.LoginLimit),
 		secure:     u.Scheme == "https",
@@ -144,6 +144,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 			deps.Log.Warn("sso: identity provider unavailable at start", "err", err)
 		}
 	}
+	if srv.secure {
+		srv.cookies.prefix = "__Host-" // the browser takes it only from this origin over HTTPS, for all paths
+	}
 	srv.listCache.version = deps.Live.Version
 	if srv.bulk = deps.Bulk; srv.bulk == nil {
 		srv.bulk = bulk.New(d, deps.Inquiries, deps.Log)
@@ -156,4 +159,16 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// cookieStore names the session cookie with prefix: "__Host-" over HTTPS, so another
+// subdomain or a plain-HTTP page cannot set or overwrite it.
+type cookieStore struct {
+	*sessions.CookieStore
+	prefix string
+}
+
+// Get returns the named session, its cookie named with the prefix.
+func (c *cookieStore) Get(r *http.Request, name string) (*sessions.Session, error) {
+	return c.CookieStore.Get(r, c.prefix+name)
 }

@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/linkdesk/linkdesk/inquiry"
@@ -42,16 +44,47 @@ func (s *Server) templatePreview(r *http.Request, form views.Form) views.EmailPr
 	if err != nil {
 		return views.EmailPreview{Error: sentence(err.Error())}
 	}
-	return views.EmailPreview{Subject: p.Subject, Text: p.Text, HTML: p.HTML,
-		HTMLURL: "/settings/email/preview/html?" + url.Values{"html": {form.V("html")}, "sig": {hex.EncodeToString(s.previewSig(form.V("html")))}}.Encode()}
+	return views.EmailPreview{Subject: p.Subject, Text: p.Text, HTML: p.HTML, HTMLURL: s.previewURL(r, form.V("html"), time.Now())}
 }
 
-// previewSig signs a draft for the preview document's address: only addresses this console
-// made render, so a link crafted elsewhere cannot show its own HTML on the console's origin.
-func (s *Server) previewSig(draft string) []byte {
+// previewTTL is how long a preview document's address works.
+const previewTTL = 15 * time.Minute
+
+// previewURL is the address of the preview document of draft, signed for the request's
+// session until previewTTL from now.
+func (s *Server) previewURL(r *http.Request, draft string, now time.Time) string {
+	exp := strconv.FormatInt(now.Add(previewTTL).Unix(), 10)
+	return "/settings/email/preview/html?" + url.Values{"html": {draft}, "exp": {exp}, "sig": {hex.EncodeToString(s.previewSig(cookieSID(s, r), exp, draft))}}.Encode()
+}
+
+// previewSig signs a draft for the preview document's address, bound to the admin's session
+// and an expiry: only addresses this console made for this session lately render, so a link
+// crafted elsewhere, or one taken from another admin's browser or history, cannot show its own
+// HTML on the console's origin.
+func (s *Server) previewSig(sid, exp, draft string) []byte {
 	m := hmac.New(sha256.New, s.previewKey)
-	m.Write([]byte(draft))
+	for _, part := range []string{sid, exp, draft} {
+		m.Write([]byte(strconv.Itoa(len(part)) + ":" + part))
+	}
 	return m.Sum(nil)
+}
+
+// validPreview checks a preview address's signature and expiry for the request's session.
+func (s *Server) validPreview(r *http.Request, draft string, now time.Time) bool {
+	q := r.URL.Query()
+	exp, err := strconv.ParseInt(q.Get("exp"), 10, 64)
+	if err != nil || now.Unix() > exp || time.Unix(exp, 0).Sub(now) > previewTTL {
+		return false
+	}
+	sig, err := hex.DecodeString(q.Get("sig"))
+	return err == nil && hmac.Equal(sig, s.previewSig(cookieSID(s, r), q.Get("exp"), draft))
+}
+
+// cookieSID is the session id the request's cookie carries ("" without one).
+func cookieSID(s *Server, r *http.Request) string {
+	sess, _ := s.cookies.Get(r, sessionCookie)
+	sid, _ := sess.Values["sid"].(string)
+	return sid
 }
 
 // emailDocumentCSP lets an email's inline styles apply and nothing else: no script, no
@@ -83,8 +116,8 @@ func writeEmailDocument(w http.ResponseWriter, status int, body string) {
 func (s *Server) emailSettingsPreviewHTML(w http.ResponseWriter, r *http.Request) {
 	t := inquiry.DefaultEmailTemplates()
 	t.HTML = r.URL.Query().Get("html")
-	if sig, err := hex.DecodeString(r.URL.Query().Get("sig")); err != nil || !hmac.Equal(sig, s.previewSig(t.HTML)) {
-		writeEmailDocument(w, http.StatusBadRequest, "<!DOCTYPE html><title>Email preview</title><p>This preview address was not made by this console. Open the preview from the Settings page.</p>")
+	if !s.validPreview(r, t.HTML, time.Now()) {
+		writeEmailDocument(w, http.StatusBadRequest, "<!DOCTYPE html><title>Email preview</title><p>This preview address was not made by this console for this sign-in, or it has expired. Open the preview from the Settings page.</p>")
 		return
 	}
 	p, err := s.inq.PreviewTemplates(actor(r), t)

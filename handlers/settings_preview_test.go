@@ -4,10 +4,13 @@ import (
 	"encoding/hex"
 	"html"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/mail"
@@ -53,16 +56,17 @@ func TestEmailSettingsPreviewDocument(t *testing.T) {
 	_, body = e.do(e.admin, "GET", html.UnescapeString(m[1]), nil)
 	mustContain(t, "draft", body, `<p style="color:#123456">Hello Pat</p>`)
 	bad := "{{.Nope}}"
-	res, body = e.do(e.admin, "GET", "/settings/email/preview/html?"+url.Values{"html": {bad}, "sig": {hex.EncodeToString(e.srv.previewSig(bad))}}.Encode(), nil)
+	res, body = e.do(e.admin, "GET", e.srv.previewURL(e.requestAs(e.admin), bad, time.Now()), nil)
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "there is no {{.Nope}}") {
 		t.Fatalf("bad draft: %d %s", res.StatusCode, body)
 	}
 	// An address made elsewhere (unsigned, or signed for other HTML) shows nothing of its own on
 	// the console's origin, even to a signed-in admin.
 	crafted := `<h1>Your session expired: sign in at evil.example</h1>`
-	for _, q := range []url.Values{{"html": {crafted}}, {"html": {crafted}, "sig": {hex.EncodeToString(e.srv.previewSig("other"))}}} {
+	exp := strconv.FormatInt(time.Now().Add(time.Minute).Unix(), 10)
+	for _, q := range []url.Values{{"html": {crafted}}, {"html": {crafted}, "exp": {exp}, "sig": {hex.EncodeToString(e.srv.previewSig(cookieSID(e.srv, e.requestAs(e.admin)), exp, "other"))}}} {
 		res, body = e.do(e.admin, "GET", "/settings/email/preview/html?"+q.Encode(), nil)
-		if res.StatusCode != http.StatusBadRequest || strings.Contains(body, "evil.example") || !strings.Contains(body, "not made by this console") {
+		if res.StatusCode != http.StatusBadRequest || strings.Contains(body, "evil.example") || !strings.Contains(body, "not made by this console for this sign-in") {
 			t.Errorf("crafted preview address: %d %s", res.StatusCode, body)
 		}
 	}
@@ -103,5 +107,38 @@ func TestTestEmailReloadSendsNothing(t *testing.T) {
 	e.catcher.SetRefuse(mail.RefusePermanent)
 	if res, _ = e.do(e.admin, "POST", "/settings/email/test", url.Values{"test_to": {"ops@example.com"}}); res.StatusCode != http.StatusBadGateway {
 		t.Fatalf("refused: %d", res.StatusCode)
+	}
+}
+
+// requestAs is a request carrying c's cookies, as the console would receive it from c.
+func (e *testEnv) requestAs(c *http.Client) *http.Request {
+	r := httptest.NewRequest("GET", e.ts.URL+"/settings", nil)
+	u, _ := url.Parse(e.ts.URL)
+	for _, ck := range c.Jar.Cookies(u) {
+		r.AddCookie(ck)
+	}
+	return r
+}
+
+// A signed preview address never expired and worked for anyone signed in as an admin: it works
+// for the session it was made for, for a while only.
+func TestEmailPreviewAddressBoundAndExpiring(t *testing.T) {
+	e := newMailTestEnv(t, true)
+	m := previewFrameRe.FindStringSubmatch(e.page("/settings"))
+	if m == nil {
+		t.Fatal("no preview frame")
+	}
+	src := html.UnescapeString(m[1])
+	if res, _ := e.do(e.admin, "GET", src, nil); res.StatusCode != http.StatusOK {
+		t.Fatalf("own session: %d", res.StatusCode)
+	}
+	// Another sign-in (another admin, or the same one in another browser) gets nothing from it.
+	e.addUser("ada2@example.com", db.RoleAdmin, pw)
+	if res, body := e.do(e.signIn("ada2@example.com", pw), "GET", src, nil); res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "or it has expired") {
+		t.Errorf("another admin's session: %d", res.StatusCode)
+	}
+	old := e.srv.previewURL(e.requestAs(e.admin), "<p>old</p>", time.Now().Add(-previewTTL-time.Second))
+	if res, body := e.do(e.admin, "GET", old, nil); res.StatusCode != http.StatusBadRequest || strings.Contains(body, "<p>old</p>") {
+		t.Errorf("expired address: %d", res.StatusCode)
 	}
 }

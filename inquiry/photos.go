@@ -22,8 +22,9 @@ const (
 // VerificationPhoto fetches one photo of the inquiry's verification from Persona, for a
 // reviewer to see: the image bytes and their content type, held in memory only (the caller
 // writes them to the response, nothing else). A verification of another inquiry, a redacted
-// inquiry, or a page Persona has no photo of gives ErrNoPhoto.
-func (s *Service) VerificationPhoto(ctx context.Context, inquiryID, verificationID, page string) ([]byte, string, error) {
+// inquiry, or a page Persona has no photo of gives ErrNoPhoto. Each fetch spends a read of a's
+// budget (ErrReadBudget past it), as every Persona-backed read by staff does.
+func (s *Service) VerificationPhoto(ctx context.Context, a Actor, inquiryID, verificationID, page string) ([]byte, string, error) {
 	ctx, cancel := staffCtx(ctx)
 	defer cancel()
 	q, err := s.db.GetInquiry(ctx, inquiryID)
@@ -32,6 +33,9 @@ func (s *Service) VerificationPhoto(ctx context.Context, inquiryID, verification
 	}
 	if !q.RedactedAt.IsZero() {
 		return nil, "", ErrNoPhoto
+	}
+	if err := s.reads.take(a); err != nil {
+		return nil, "", err
 	}
 	c, err := s.Client()
 	if err != nil {

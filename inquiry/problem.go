@@ -31,6 +31,9 @@ func (p *Problem) Rejected() bool {
 
 // ProblemOf returns err as a Problem when it came from Persona (see IsPersonaError), else nil.
 func ProblemOf(err error) *Problem {
+	if errors.Is(err, ErrReadBudget) {
+		return ErrReadBudget
+	}
 	if err == nil || !IsPersonaError(err) {
 		return nil
 	}

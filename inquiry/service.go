@@ -57,6 +57,10 @@ type Service struct {
 
 	keyLocks keyedMutex // one Persona action per stored key at a time; see actionkeys.go
 	misses   missCache  // ids Persona said it does not know; see Find
+	// reads is each account's budget of Persona-backed reads, verifications the verifications
+	// fetched per inquiry version (reads.go).
+	reads         readBudget
+	verifications verificationCache
 }
 
 // Publisher is told the id of every inquiry whose cached row changed (the live hub).
@@ -78,6 +82,10 @@ func New(d *db.DB, st Settings, log *slog.Logger, deps Deps) *Service {
 	s := &Service{db: d, log: log, changes: deps.Changes, mail: deps.Mail, spawn: deps.Go}
 	if s.spawn == nil {
 		s.spawn = func(f func()) { go f() }
+	}
+	s.reads.perMin, s.reads.now = st.StaffReads, time.Now
+	if s.reads.perMin == 0 {
+		s.reads.perMin = DefaultStaffReads
 	}
 	s.apply(st)
 	return s
@@ -209,25 +217,6 @@ func (s *Service) Get(ctx context.Context, id string) (*db.Inquiry, error) {
 	return s.db.GetInquiry(ctx, id)
 }
 
-// Find returns the cached inquiry, or adopts it from Persona when it was made elsewhere (an
-// inq_ id the cache does not know). An id Persona does not know either is remembered for a few
-// minutes, so anyone opening it again costs no Persona call; db.ErrNotFound then.
-func (s *Service) Find(ctx context.Context, id string) (*db.Inquiry, error) {
-	q, err := s.db.GetInquiry(ctx, id)
-	if !errors.Is(err, db.ErrNotFound) || !persona.ValidID("inq_", id) { // a malformed id costs no call
-		return q, err
-	}
-	if s.misses.has(id, time.Now()) {
-		return nil, db.ErrNotFound
-	}
-	q, err = s.Refresh(ctx, System, id)
-	if persona.IsNotFound(err) {
-		s.misses.add(id, time.Now())
-		return nil, db.ErrNotFound
-	}
-	return q, err
-}
-
 // missCache remembers unknown inquiry ids for missTTL, at most missMax of them.
 type missCache struct {
 	mu sync.Mutex
@@ -340,26 +329,3 @@ type Verification = persona.Verification
 
 // IDFacts is what a government ID verification says about its holder (see Verification.IDFacts).
 type IDFacts = persona.IDFacts
-
-// Verifications fetches the inquiry's verifications from Persona (they are not cached).
-func (s *Service) Verifications(ctx context.Context, id string) ([]*Verification, error) {
-	ctx, cancel := staffCtx(ctx)
-	defer cancel()
-	c, err := s.Client()
-	if err != nil {
-		return nil, err
-	}
-	p, err := c.GetInquiry(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	var out []*Verification
-	for _, vid := range p.VerificationIDs {
-		v, err := c.GetVerification(ctx, vid)
-		if err != nil {
-			return out, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}

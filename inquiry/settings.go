@@ -31,6 +31,8 @@ type Settings struct {
 	RateLimit       int
 	MaxRetryElapsed time.Duration
 	BackoffBase     time.Duration
+	// StaffReads is each account's Persona-backed reads a minute (reads.go); 0: DefaultStaffReads.
+	StaffReads int
 }
 
 const defaultHostedURL = "https://inquiry.withpersona.com"

@@ -57,9 +57,17 @@ func Validate(in *CreateInput, tags string, requireRef bool) map[string]string {
 		if len(v) > 200 && errs[k] == "" {
 			errs[k] = "Use at most 200 characters."
 		}
+		if hasControl(v, false) && errs[k] == "" {
+			errs[k] = controlWords
+		}
+	}
+	if hasControl(in.ReferenceID, false) && errs["reference_id"] == "" {
+		errs["reference_id"] = controlWords
 	}
 	if len(in.Note) > 2000 {
 		errs["note"] = "Use at most 2000 characters."
+	} else if hasControl(in.Note, true) {
+		errs["note"] = controlWords
 	}
 	seen := map[string]bool{}
 	for _, t := range strings.Split(tags, ",") {
@@ -76,4 +84,19 @@ func Validate(in *CreateInput, tags string, requireRef bool) map[string]string {
 		errs["tags"] = fmt.Sprintf("Use at most %d tags (%d entered).", MaxTags, len(in.Tags))
 	}
 	return errs
+}
+
+// controlWords refuses a value with a control character: a line break in a name or reference
+// ID can forge an email header or a CSV row, and NUL ends it early in other systems.
+const controlWords = "Remove the line break or other control character (such as NUL or tab) from it."
+
+// hasControl reports a C0 control character or DEL in s; breaks allows tab and line breaks
+// (a note is several lines).
+func hasControl(s string, breaks bool) bool {
+	return strings.ContainsFunc(s, func(r rune) bool {
+		if breaks && (r == '\t' || r == '\n' || r == '\r') {
+			return false
+		}
+		return r < 0x20 || r == 0x7f
+	})
 }

@@ -1,7 +1,8 @@
 // Package live is the in-process hub of inquiry changes: the inquiry service and the outbox
 // worker publish the id of every inquiry whose cached row changed (webhook, refresh, sync,
 // staff action, email), and every open list or detail page subscribed to it hears of it.
-// Publishing never blocks. The hub also bounds how many streams are open.
+// Publishing never blocks. The hub also bounds how many streams are open, and lets the streams
+// that show the same thing render a change once between them (Shared).
 package live
 
 import (
@@ -15,15 +16,15 @@ import (
 // Limits bounds the live-update streams: no viewer can exhaust the process's file
 // descriptors, and no revoked session keeps receiving. Zero values take the defaults.
 type Limits struct {
-	PerSession int           // open streams per signed-in session; 0: 8
+	PerAccount int           // open streams per staff account, however many times it signed in; 0: 16
 	Total      int           // open streams in all; 0: 1000
 	Recheck    time.Duration // how often an open stream checks its session again; 0: 5 s
 	Lifetime   time.Duration // a stream ends after this long and the browser reconnects; 0: 30 min
 }
 
 func (l Limits) withDefaults() Limits {
-	if l.PerSession <= 0 {
-		l.PerSession = 8
+	if l.PerAccount <= 0 {
+		l.PerAccount = 16
 	}
 	if l.Total <= 0 {
 		l.Total = 1000
@@ -45,10 +46,12 @@ type Hub struct {
 
 	mu     sync.Mutex
 	subs   map[*Subscriber]struct{}
-	open   map[string]int // open streams per session id
+	open   map[string]int // open streams per account
 	total  int
 	closed chan struct{} // closed when the server shuts down: every stream ends
 	once   sync.Once
+
+	shared shared // work streams share, for the current version (shared.go)
 }
 
 // New builds a hub; each onChange is called (synchronously, so it must be quick) on every
@@ -66,32 +69,33 @@ func (h *Hub) Limits() Limits { return h.limits }
 func (h *Hub) Version() uint64 { return h.version.Load() }
 
 var (
-	ErrSessionStreams = errors.New("too many streams for this session")
+	ErrAccountStreams = errors.New("too many streams for this account")
 	ErrTotalStreams   = errors.New("too many streams in all")
 )
 
-// Acquire takes a stream slot for session sid; Release gives it back.
-func (h *Hub) Acquire(sid string) error {
+// Acquire takes a stream slot for the account; Release gives it back. The cap is the
+// account's, not a session's: signing in again does not open more.
+func (h *Hub) Acquire(account string) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	switch {
-	case h.open[sid] >= h.limits.PerSession:
-		return ErrSessionStreams
+	case h.open[account] >= h.limits.PerAccount:
+		return ErrAccountStreams
 	case h.total >= h.limits.Total:
 		return ErrTotalStreams
 	}
-	h.open[sid]++
+	h.open[account]++
 	h.total++
 	return nil
 }
 
 // Release gives back a slot taken by Acquire.
-func (h *Hub) Release(sid string) {
+func (h *Hub) Release(account string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.total--
-	if h.open[sid]--; h.open[sid] <= 0 {
-		delete(h.open, sid)
+	if h.open[account]--; h.open[account] <= 0 {
+		delete(h.open, account)
 	}
 }
 

@@ -38,14 +38,14 @@ func TestPublishReachesSubscribers(t *testing.T) {
 }
 
 func TestAcquireLimits(t *testing.T) {
-	h := New(Limits{PerSession: 2, Total: 3})
+	h := New(Limits{PerAccount: 2, Total: 3})
 	for range 2 {
 		if err := h.Acquire("s1"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := h.Acquire("s1"); !errors.Is(err, ErrSessionStreams) {
-		t.Fatalf("third stream of one session: %v", err)
+	if err := h.Acquire("s1"); !errors.Is(err, ErrAccountStreams) {
+		t.Fatalf("third stream of one account: %v", err)
 	}
 	if err := h.Acquire("s2"); err != nil {
 		t.Fatal(err)

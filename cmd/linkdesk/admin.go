@@ -39,7 +39,7 @@ func runBackup(ctx context.Context, args []string, _ io.Reader, stdout io.Writer
 	if *to == "" {
 		return errors.New("backup: --to FILE is required")
 	}
-	d, err := db.Open(ctx, *dbPath)
+	d, err := db.OpenExisting(ctx, *dbPath)
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 	if err := staff.CheckPasswordRules(pw); err != nil {
 		return fmt.Errorf("user add: %w", err)
 	}
-	d, err := db.Open(ctx, *dbPath)
+	d, err := db.OpenExisting(ctx, *dbPath)
 	if err != nil {
 		return err
 	}

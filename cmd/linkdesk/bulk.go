@@ -49,7 +49,7 @@ func runBulk(ctx context.Context, args []string, _ io.Reader, stdout io.Writer) 
 	if err := persona.CheckVersion(st.Version); err != nil {
 		return fmt.Errorf("bulk: --persona-version: %w", err)
 	}
-	d, err := db.Open(ctx, *dbPath)
+	d, err := db.OpenExisting(ctx, *dbPath)
 	if err != nil {
 		return err
 	}
@@ -100,6 +100,13 @@ func runBulk(ctx context.Context, args []string, _ io.Reader, stdout io.Writer) 
 		return fmt.Errorf("bulk: %w", err)
 	}
 
+	// A console (or another `linkdesk bulk`) working on this database carries the job within its
+	// own rate budget; this command's worker waits while it does and shows the progress.
+	if other, err := eng.Working(ctx); err != nil {
+		return fmt.Errorf("bulk: %w", err)
+	} else if other != "" {
+		fmt.Fprintf(stdout, "A console (or another linkdesk bulk) is working through this database's bulk jobs: it carries job %d, within its rate budget. Following its progress.\n", id)
+	}
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { eng.Run(runCtx); close(done) }()

@@ -9,11 +9,15 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/linkdesk/linkdesk/bulk"
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/internal/testkit"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
 
@@ -69,5 +73,72 @@ func TestBulkCommand(t *testing.T) {
 	os.WriteFile(file, []byte("Kundennummer,Courriel\nK-7,k7@example.com\n"), 0o600)
 	if err := runBulk(context.Background(), append(args, "--dry-run"), nil, &out); err == nil || !strings.Contains(err.Error(), "no column of the header row (Kundennummer, Courriel)") {
 		t.Errorf("unknown headers only: %v", err)
+	}
+}
+
+// The console and `linkdesk bulk --resume` on one job each spent the whole rate budget (3 ×
+// 429, creates delayed 7.6 s): while a console's worker runs on the database, the command
+// leaves the job to it and follows its progress. Each process here talks to a Persona of its
+// own, so the sandbox that answered says which process worked.
+func TestBulkCommandLeavesJobToRunningConsole(t *testing.T) {
+	ctx := context.Background()
+	consoleSB, cliSB := sandbox.New(sandbox.Options{}), sandbox.New(sandbox.Options{})
+	consoleTS, cliTS := httptest.NewServer(consoleSB), httptest.NewServer(cliSB)
+	t.Cleanup(func() { consoleTS.Close(); consoleSB.Close(); cliTS.Close(); cliSB.Close() })
+	dbPath := filepath.Join(t.TempDir(), "l.db")
+	d, err := db.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	inq := inquiry.New(d, inquiry.Settings{APIKey: sandbox.DefaultAPIKey, APIBaseURL: consoleTS.URL + "/api/v1", RequireReference: true}, log, inquiry.Deps{})
+	if err := inq.RegisterTemplates(ctx, []db.Template{{ID: sandbox.TemplateKYC, Name: "KYC"}}); err != nil {
+		t.Fatal(err)
+	}
+	var csvText strings.Builder
+	csvText.WriteString("reference_id\n")
+	for i := range 10 {
+		csvText.WriteString("usr_" + string(rune('a'+i)) + "\n")
+	}
+	f, err := bulk.Parse(strings.NewReader(csvText.String()), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	console := bulk.New(d, inq, log)
+	console.Lease = time.Second // it looks for work every third of it
+	c, err := console.Check(ctx, f, bulk.Options{TemplateID: sandbox.TemplateKYC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := console.Start(ctx, inquiry.Actor{Name: "test"}, "ten.csv", bulk.Options{TemplateID: sandbox.TemplateKYC}, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := console.Pause(ctx, inquiry.Actor{Name: "test"}, id); err != nil { // the console starts idle
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { console.Run(runCtx); close(done) }()
+	defer func() { stop(); <-done }()
+	// The console's worker claims the database first, as a running console has.
+	testkit.Eventually(t, "the console's claim", 5*time.Second, func() bool {
+		holder, _, _ := d.BulkWorker(ctx, time.Now())
+		return holder != ""
+	})
+
+	t.Setenv("LINKDESK_PERSONA_API_KEY", sandbox.DefaultAPIKey)
+	var out bytes.Buffer
+	err = runBulk(ctx, []string{"--db", dbPath, "--persona-api-url", cliTS.URL + "/api/v1", "--resume", strconv.FormatInt(id, 10),
+		"--results", filepath.Join(t.TempDir(), "r.csv")}, nil, &out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "Done: 10 created") || !strings.Contains(out.String(), "it carries job") {
+		t.Errorf("the command printed:\n%s", out.String())
+	}
+	if n, m := consoleSB.Stats().InquiriesCreated, cliSB.Stats().APICalls; n != 10 || m != 0 {
+		t.Errorf("the console created %d, the command made %d Persona calls; want 10 and 0", n, m)
 	}
 }

@@ -31,7 +31,7 @@ func runSync(ctx context.Context, args []string, _ io.Reader, stdout io.Writer) 
 	if st.APIKey == "" {
 		return errors.New("sync: set LINKDESK_PERSONA_API_KEY to the Persona API key")
 	}
-	d, err := db.Open(ctx, *dbPath)
+	d, err := db.OpenExisting(ctx, *dbPath)
 	if err != nil {
 		return err
 	}
