@@ -113,7 +113,11 @@ func checkWebhooks(hooks []persona.Webhook, endpoint string) *WebhookSettings {
 func (s *Service) LogWebhookSettings(ctx context.Context, endpoint string) {
 	ws, err := s.CheckWebhookSettings(ctx, endpoint)
 	if err != nil {
-		s.log.Warn("could not check the webhook's settings at Persona", "endpoint", endpoint, "err", err)
+		why := err.Error()
+		if p := ProblemOf(err); p != nil {
+			why = p.Words // e.g. a key without permission to list webhooks, in words
+		}
+		s.log.Warn("could not check the webhook's settings at Persona; the Webhooks page tries again", "endpoint", endpoint, "reason", why)
 		return
 	}
 	for _, w := range ws.Warnings {
