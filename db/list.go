@@ -29,12 +29,15 @@ type Lister struct {
 	at         time.Time
 	countCache map[string]cachedCounts
 	breadth    map[string]breadth // searches found broad or narrow a moment ago
-	keys       *searchKeys        // each inquiry's keys for searches, once loaded
 	changedAt  time.Time
 
 	smu   sync.Mutex
 	stmts map[string]*sql.Stmt
 }
+
+// betweenReads, when set by a test, runs between a gathered search's read of its matches and
+// the read of its page, where a concurrent write may land.
+var betweenReads func()
 
 // maxStmts bounds the prepared statements kept: the list's SQL depends only on which filters
 // are set, so a few hundred shapes cover real use; beyond that queries are prepared each time.
@@ -92,7 +95,7 @@ type countRow struct {
 // NewLister returns a Lister over d.
 func NewLister(d *DB) *Lister {
 	return &Lister{d: d, ttl: 2 * time.Second, countCache: map[string]cachedCounts{}, breadth: map[string]breadth{},
-		keys: &searchKeys{reload: make(chan struct{}, 1)}, stmts: map[string]*sql.Stmt{}}
+		stmts: map[string]*sql.Stmt{}}
 }
 
 func (l *Lister) countRows(ctx context.Context) ([]countRow, error) {
@@ -164,7 +167,7 @@ func (l *Lister) cappedCount(ctx context.Context, from string, args []any, limit
 
 // searchCount counts up to limit full-text matches of an FTS5 expression.
 func (l *Lister) searchCount(ctx context.Context, match string, limit int) (int, error) {
-	if limit <= planCap && l.knownBroad(match) {
+	if broad, _ := l.knownBreadth(match); broad && limit <= planCap {
 		return limit, nil
 	}
 	var n int
@@ -189,7 +192,8 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 		}
 		// Not for a search found narrow a moment ago when the index to walk is longer than the
 		// walk's budget: its few matches are spread too thin for windows to find a page.
-		if p.windowable(&f) && !((p.driver == "order" || p.rows > int64(windowBudget)) && l.knownNarrow(f.match)) {
+		broad, known := l.knownBreadth(f.match)
+		if p.windowable(&f) && !((p.driver == "order" || p.rows > int64(windowBudget)) && known && !broad) {
 			found, ok, err := l.window(ctx, &f, p)
 			if err != nil {
 				return nil, err
@@ -207,6 +211,9 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 			}
 			if ok {
 				l.keepCounts(f, g.counts, g.at)
+				if betweenReads != nil {
+					betweenReads()
+				}
 				var cand []int64
 				cand, rest = g.page(&f)
 				query, args = f.rowsQuery(cand, true)

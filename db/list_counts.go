@@ -66,29 +66,18 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 	l.mu.Unlock()
 	alone := f.TemplateID == "" && f.CreatedBy == 0 && f.Batch == 0 && f.CreatedFrom.IsZero() && f.CreatedTo.IsZero() && f.ExpiringBefore.IsZero()
 	if f.match != "" {
-		// A broad search alone counts its first SearchCountCap matches: those found broad a
-		// moment ago (their statuses read now), else the ones gather reads to find it broad.
-		var first []int64
-		if alone {
-			var err error
-			if first, err = l.broadSample(ctx, f.match); err != nil {
-				return nil, err
-			}
+		// A narrow search is counted exactly from all its matches (List keeps these too); a
+		// broad one alone counts the first SearchCountCap matches gather read to find it broad.
+		g, ok, err := l.gather(ctx, &f)
+		if err != nil {
+			return nil, err
 		}
-		if first == nil {
-			// A narrow search is counted exactly from all its matches (List keeps these too).
-			g, ok, err := l.gather(ctx, &f)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				l.keepCounts(f, g.counts, g.at)
-				return g.counts, nil
-			}
-			first = g.first
+		if ok {
+			l.keepCounts(f, g.counts, g.at)
+			return g.counts, nil
 		}
-		if len(first) >= SearchCountCap && alone {
-			out, err := l.sampleCounts(ctx, first[:SearchCountCap])
+		if len(g.first) >= SearchCountCap && alone {
+			out, err := l.sampleCounts(ctx, g.first[:SearchCountCap])
 			if err != nil {
 				return nil, err
 			}
@@ -145,15 +134,6 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 
 // sampleCounts counts the given inquiries per status.
 func (l *Lister) sampleCounts(ctx context.Context, rowids []int64) (*StatusCounts, error) {
-	if ok, err := l.currentKeys(ctx); err != nil {
-		return nil, err
-	} else if ok {
-		out := &StatusCounts{N: map[string]int64{}}
-		for _, r := range l.keys.matches(&ListFilter{}, rowids) {
-			out.N[r.status]++
-		}
-		return out, nil
-	}
 	ids, _ := json.Marshal(rowids)
 	return l.statusCounts(ctx, "SELECT status, count(*) FROM inquiries WHERE rowid IN (SELECT value FROM json_each(?)) GROUP BY status", string(ids))
 }

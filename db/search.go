@@ -222,17 +222,6 @@ func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool
 		return g, false, nil
 	}
 	g.counts = &StatusCounts{N: map[string]int64{}}
-	if f.keysCover() {
-		if ok, err := l.currentKeys(ctx); err != nil {
-			return g, false, err
-		} else if ok {
-			g.rows = l.keys.matches(f, rowids)
-			for _, r := range g.rows {
-				g.counts.N[r.status]++
-			}
-			return g, true, nil
-		}
-	}
 	var b q
 	f.otherTerms(&b, "search", false)
 	pass := "1"
@@ -318,82 +307,28 @@ func (g gathered) page(f *ListFilter) (cand, rest []int64) {
 const breadthTTL = 10 * time.Second
 
 type breadth struct {
-	broad bool    // planCap matches or more
-	first []int64 // a broad search's first SearchCountCap matches, which its counts are of
-	seq   int64   // the search keys' last change applied when they were read
+	broad bool // planCap matches or more
 	at    time.Time
 }
 
-// noteBreadth keeps what gather found of a search: whether it is broad, and a broad one's
-// first matches, so that its counts read again the statuses of the same rows without matching
-// the search again (for a common phrase such as "acme.example", most of the cost).
+// noteBreadth keeps whether gather found a search broad.
 func (l *Lister) noteBreadth(match string, rowids []int64) {
-	b := breadth{broad: len(rowids) > planCap, seq: l.keys.seen(), at: time.Now()}
-	if b.broad {
-		b.first = slices.Clone(rowids[:min(len(rowids), SearchCountCap)])
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.breadth) > 500 {
 		clear(l.breadth)
 	}
-	l.breadth[match] = b
+	l.breadth[match] = breadth{broad: len(rowids) > planCap, at: time.Now()}
 }
 
-// broadSample returns a broad search's first matches found a moment ago, while they are still
-// its first matches: each inquiry among them or before the last of them whose searched text
-// has changed since (the search keys log which) still matches the search if it was among them,
-// and still does not if it was not. A change of status does not matter (counts read statuses
-// afresh), nor does an inquiry added (it comes after them). Without the keys in memory, nil.
-func (l *Lister) broadSample(ctx context.Context, match string) ([]int64, error) {
-	b, ok := l.breadthOf(match)
-	if !ok || !b.broad {
-		return nil, nil
-	}
-	if ok, err := l.currentKeys(ctx); err != nil || !ok {
-		return nil, err
-	}
-	seen := l.keys.seen()
-	changed, known := l.keys.textSince(b.seq, b.first[len(b.first)-1])
-	if !known || len(changed) > 32 {
-		return nil, nil
-	}
-	for _, r := range changed {
-		_, was := slices.BinarySearch(b.first, r)
-		var n int
-		if err := l.queryRow(ctx, []any{&n}, "SELECT count(*) FROM inquiries_fts WHERE inquiries_fts MATCH ? AND rowid = ?", match, r); err != nil {
-			return nil, fmt.Errorf("db: search: %w", err)
-		}
-		if was != (n > 0) {
-			return nil, nil
-		}
-	}
-	// Still the first matches as of seen: the next look starts there.
-	l.mu.Lock()
-	if c, ok := l.breadth[match]; ok && c.at.Equal(b.at) {
-		c.seq = seen
-		l.breadth[match] = c
-	}
-	l.mu.Unlock()
-	return b.first, nil
-}
-
-// breadthOf returns what gather found of a search less than breadthTTL ago.
-func (l *Lister) breadthOf(match string) (breadth, bool) {
+// knownBreadth reports whether a search was found broad less than breadthTTL ago, and whether
+// it was found at all.
+func (l *Lister) knownBreadth(match string) (broad, known bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.breadth[match]
-	return b, ok && time.Since(b.at) < breadthTTL
-}
-
-func (l *Lister) knownBroad(match string) bool {
-	b, ok := l.breadthOf(match)
-	return ok && b.broad
-}
-
-// knownNarrow reports a search found narrow a moment ago: it is read whole at once, without
-// first trying a walk in windows that would find too few of its matches.
-func (l *Lister) knownNarrow(match string) bool {
-	b, ok := l.breadthOf(match)
-	return ok && !b.broad
+	if !ok || time.Since(b.at) >= breadthTTL {
+		return false, false
+	}
+	return b.broad, true
 }

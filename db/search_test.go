@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkdesk/linkdesk/internal/seed"
 	"github.com/linkdesk/linkdesk/model"
 )
 
@@ -131,15 +132,9 @@ func TestSearchSyntaxIsText(t *testing.T) {
 // TestSearchFollowsWrites changes a person's name and email through the writers the webhooks,
 // the sync and the UI use: the search finds the new ones, not the old ones.
 func TestSearchFollowsWrites(t *testing.T) {
-	for _, mem := range []bool{false, true} {
-		t.Run(map[bool]string{false: "table", true: "memory"}[mem], func(t *testing.T) { searchFollowsWrites(t, mem) })
-	}
-}
-
-func searchFollowsWrites(t *testing.T, mem bool) {
 	d, now := searchDB(t)
 	ctx := context.Background()
-	l := newLister(t, d, mem)
+	l := NewLister(d)
 	find := func(search string) []string { return searchIDs(t, l, ListFilter{Search: search}) }
 
 	q, err := d.GetInquiry(ctx, "inq_maria")
@@ -215,7 +210,7 @@ func searchFollowsWrites(t *testing.T, mem bool) {
 func TestSearchMigrationBackfills(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
-	w, err := sql.Open("sqlite", dsn(path, false))
+	w, err := sql.Open("sqlite", dsn(path, false, DefaultOptions))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,19 +273,15 @@ func TestSearchGatheredPages(t *testing.T) {
 		"email domain":         {Search: "initech"},
 		"surname, one status":  {Search: "lopez", Statuses: []string{"approved"}},
 		"surname, statuses":    {Search: "a m", Statuses: []string{"expired", "declined", "created"}},
-		"surname and template": {Search: "martin", TemplateID: SeedTemplates[0].ID},
+		"surname and template": {Search: "martin", TemplateID: seed.Templates[0].ID},
 		"surname and creator":  {Search: "silva", CreatedBy: 3}, // some rows have no creator
 		"search, range":        {Search: "gmail", CreatedFrom: now.Add(-20 * 24 * time.Hour), CreatedTo: now.Add(-5 * 24 * time.Hour)},
 		"search, expiring":     {Search: "an", ExpiringBefore: now.Add(24 * time.Hour)},
 	} {
-		for _, c := range []struct {
-			sort string
-			mem  bool
-		}{{SortCreated, false}, {SortUpdated, false}, {SortCreated, true}, {SortUpdated, true}} {
-			sort := c.sort
+		for _, sort := range []string{SortCreated, SortUpdated} {
 			f.Sort, f.Now, f.Limit = sort, now, 7
 			want := expected(all, f)
-			l := newLister(t, d, c.mem)
+			l := NewLister(d)
 			var got []string
 			var last *ListPage
 			g := f
@@ -403,9 +394,8 @@ func TestSearchCountsDescribeTheirPage(t *testing.T) {
 }
 
 // TestSearchBroadCountsCapped: a broad search alone is counted over its first SearchCountCap
-// matches (the ones it just read to find it broad), said as a lower bound. Counted again, it
-// reuses those matches while their text is unchanged, not their statuses: a status changed
-// since is counted as it is now, and a match renamed away is replaced by the next.
+// matches (the ones it just read to find it broad), said as a lower bound. Counted again, a
+// status changed since is counted as it is now, and a match renamed away is replaced by the next.
 func TestSearchBroadCountsCapped(t *testing.T) {
 	now := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
 	d, all := seededDB(t, 4000, now)
@@ -444,11 +434,11 @@ func TestSearchBroadCountsCapped(t *testing.T) {
 		}
 		return c.N
 	}
-	for i, mem := range []bool{false, true} {
-		l := newLister(t, d, mem)
+	for i := range 2 {
+		l := NewLister(d)
 		want, matches := truth(all)
 		if got := count(l); !maps.Equal(got, want) {
-			t.Errorf("memory %t: counts %v, want %v", mem, got, want)
+			t.Errorf("round %d: counts %v, want %v", i, got, want)
 		}
 		first := matches[0]
 		to := []string{"declined", "approved"}[i]
@@ -460,14 +450,14 @@ func TestSearchBroadCountsCapped(t *testing.T) {
 		}
 		all = plainRows(t, d)
 		if want, _ = truth(all); !maps.Equal(count(l), want) {
-			t.Errorf("memory %t, after %s turned %s: counts %v, want %v", mem, first.id, to, count(l), want)
+			t.Errorf("round %d, after %s turned %s: counts %v, want %v", i, first.id, to, count(l), want)
 		}
 		if _, err := d.W.ExecContext(ctx, "UPDATE inquiries SET email = 'renamed@example.org', reference_id = 'REN-' || rowid, name = 'Renamed Person' WHERE id = ?", first.id); err != nil {
 			t.Fatal(err)
 		}
 		all = plainRows(t, d)
 		if want, _ = truth(all); !maps.Equal(count(l), want) {
-			t.Errorf("memory %t, after %s was renamed: counts %v, want %v", mem, first.id, count(l), want)
+			t.Errorf("round %d, after %s was renamed: counts %v, want %v", i, first.id, count(l), want)
 		}
 		// One that did not match, early in rowid order, renamed so that it does.
 		var other plainRow
@@ -482,7 +472,7 @@ func TestSearchBroadCountsCapped(t *testing.T) {
 		}
 		all = plainRows(t, d)
 		if want, _ = truth(all); !maps.Equal(count(l), want) {
-			t.Errorf("memory %t, after %s was renamed to match: counts %v, want %v", mem, other.id, count(l), want)
+			t.Errorf("round %d, after %s was renamed to match: counts %v, want %v", i, other.id, count(l), want)
 		}
 	}
 }

@@ -32,6 +32,7 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/internal/seed"
 	"github.com/linkdesk/linkdesk/persona"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -68,7 +69,7 @@ func benchDatabase(b *testing.B) (string, time.Time) {
 		root := repoRoot()
 		h := sha256.New()
 		files, _ := filepath.Glob(filepath.Join(root, "db", "migrations", "*.sql"))
-		files = append(files, filepath.Join(root, "db", "benchseed.go"))
+		files = append(files, filepath.Join(root, "internal", "seed", "seed.go"))
 		for _, f := range files {
 			body, _ := os.ReadFile(f)
 			h.Write(body)
@@ -97,7 +98,7 @@ func benchDatabase(b *testing.B) (string, time.Time) {
 		}
 		defer d.Close()
 		now := time.Now().Truncate(time.Millisecond)
-		if err := d.SeedInquiries(ctx, db.SeedOptions{N: benchRows, Now: now, Seed: 1}); err != nil {
+		if err := seed.Inquiries(ctx, d.W, seed.Options{N: benchRows, Now: now, Seed: 1}); err != nil {
 			benchSeed.err = err
 			return
 		}
@@ -165,7 +166,7 @@ func percentile(ds []time.Duration, p float64) float64 {
 // listCombos are the filter combinations measured; the dates are relative to the seed's now.
 func listCombos(now time.Time) [][2]string {
 	day := func(d int) string { return now.AddDate(0, 0, d).UTC().Format("2006-01-02") }
-	t1, t2, t5 := db.SeedTemplates[0].ID, db.SeedTemplates[1].ID, db.SeedTemplates[4].ID
+	t1, t2, t5 := seed.Templates[0].ID, seed.Templates[1].ID, seed.Templates[4].ID
 	return [][2]string{
 		{"no filter", ""},
 		{"status created (never started)", "status=created"},

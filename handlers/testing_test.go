@@ -120,9 +120,6 @@ type wiring struct {
 func newServer(t testing.TB, cfg Config, d *db.DB, st inquiry.Settings, log *slog.Logger, w wiring) (*Server, *inquiry.Service) {
 	t.Helper()
 	lister := db.NewLister(d)
-	if err := lister.LoadSearchKeys(context.Background()); err != nil { // as serve does at start
-		t.Fatal(err)
-	}
 	hub := live.New(w.limits, lister.Changed)
 	var ms inquiry.MailSetup
 	var mailbox *mail.Catcher
