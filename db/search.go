@@ -17,7 +17,7 @@ import (
 
 // ftsMatch turns a search into an FTS5 MATCH expression over inquiries_fts: every word typed
 // must match (several words narrow), each in any of the reference ID, the name or the email,
-// ignoring case and accents. A word of three or more characters matches anywhere in them
+// ignoring case and accents (and the letters Fold spells out). A word of three or more characters matches anywhere in them
 // ("garcia", "acme.example", "ABC123" in usr_ABC123); trigrams cannot find a shorter one, so
 // one or two characters match the start of the reference ID, of the email or of a word of the
 // name (the index puts two spaces before each). Each word is an FTS5 string, its quotes
@@ -26,6 +26,7 @@ func ftsMatch(search string) string {
 	words := strings.Fields(search)
 	terms := make([]string, 0, len(words))
 	for _, w := range words {
+		w = Fold(w)
 		n := utf8.RuneCountInString(w)
 		w = strings.ReplaceAll(w, `"`, `""`)
 		switch n {
