@@ -110,6 +110,7 @@ func (s *Server) Handler() http.Handler {
 	h = limitBody(h)
 	h = securityHeaders(h)
 	h = s.recoverPanics(h)
+	h = compress(h)
 	h = s.accessLog(h)
 	return h
 }
