@@ -30,17 +30,13 @@ func (c *StatusCounts) Total(statuses []string) int64 {
 
 type cachedCounts struct {
 	c  *StatusCounts
-	at time.Time
+	at cacheStamp
 }
-
-// countsTTL bounds how stale the counts under a search, range or expiry filter may be; they
-// cost a bounded scan, so each distinct filter pays it at most this often.
-const countsTTL = 10 * time.Second
 
 // Counts returns the rows per status for the filter's other conditions. Equality filters alone
 // are answered exactly from the counts table; a narrow search (under planCap matches) exactly
 // from its matches; a broad search, creation range and expiry count at most CountCap rows (a
-// search SearchCountCap) through the narrowest index. All but the first are kept for countsTTL.
+// search SearchCountCap) through the narrowest index. All but the first are kept (see Lister).
 func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error) {
 	f.normalize()
 	f.Statuses, f.After, f.Before, f.Sort = nil, Cursor{}, Cursor{}, SortCreated
@@ -57,9 +53,9 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 		}
 		return out, nil
 	}
-	key, start := countsKey(&f), time.Now()
+	key, start := countsKey(&f), l.stamp()
 	l.mu.Lock()
-	if c, ok := l.countCache[key]; ok && l.fresh(c.at, countsTTL) {
+	if c, ok := l.countCache[key]; ok && l.current(c.at) {
 		l.mu.Unlock()
 		return c.c, nil
 	}
@@ -167,9 +163,9 @@ func countsKey(f *ListFilter) string {
 		f.ExpiringBefore.Sub(f.Now)/time.Minute, f.Search, f.Batch)
 }
 
-// keepCounts keeps counts for the filter's other conditions for countsTTL, as of at (when
-// their read began, so a change during it is not taken as counted).
-func (l *Lister) keepCounts(f ListFilter, c *StatusCounts, at time.Time) {
+// keepCounts keeps counts for the filter's other conditions, stamped when their read began (so
+// a change during it is not taken as counted).
+func (l *Lister) keepCounts(f ListFilter, c *StatusCounts, at cacheStamp) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.countCache) > 500 {

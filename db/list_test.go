@@ -168,7 +168,7 @@ func TestListMatchesBruteForce(t *testing.T) {
 				f := f
 				f.Sort, f.Now, f.Limit = sort, now, 37
 				want := expected(all, f)
-				l := NewLister(d)
+				l := NewLister(d, nil)
 				var got []string
 				var pages []*ListPage
 				g := f
@@ -251,7 +251,7 @@ func TestCountsMatchBruteForce(t *testing.T) {
 		"search, expiring":    {Search: "an", ExpiringBefore: now.Add(24 * time.Hour)},
 	} {
 		f.Now = now
-		c, err := NewLister(d).Counts(ctx, f)
+		c, err := NewLister(d, nil).Counts(ctx, f)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -187,8 +187,8 @@ func (l *Lister) window(ctx context.Context, f *ListFilter, p plan) (found []int
 type gathered struct {
 	rows   []matchRow // every match that passes the filters other than status
 	counts *StatusCounts
-	at     time.Time // when the read began: a change after it makes the counts stale
-	first  []int64   // a broad search's first planCap+1 matches, in rowid order
+	at     cacheStamp // when the read began: a change after it makes the counts stale
+	first  []int64    // a broad search's first planCap+1 matches, in rowid order
 }
 
 type matchRow struct {
@@ -200,7 +200,7 @@ type matchRow struct {
 // (broad: the caller walks an index instead). The matches are read from the index alone first,
 // so a broad search stops there without reading planCap rows of the table.
 func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool, err error) {
-	g.at = time.Now()
+	g.at = l.stamp()
 	rowids := make([]int64, 0, 64)
 	rows, err := l.query(ctx, "SELECT rowid FROM inquiries_fts WHERE inquiries_fts MATCH ? LIMIT "+strconv.Itoa(planCap+1), f.match)
 	if err != nil {

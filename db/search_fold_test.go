@@ -28,7 +28,7 @@ func TestSearchFoldsLetters(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	l := NewLister(d)
+	l := NewLister(d, nil)
 	for search, want := range map[string]string{
 		"soren": "inq_soren", "Søren": "inq_soren", "SØREN KIER": "inq_soren",
 		"aesir": "inq_aesir", "Æsir": "inq_aesir", "ae": "inq_aesir",
@@ -50,7 +50,7 @@ func TestSearchFoldsLetters(t *testing.T) {
 func TestSearchByInquiryID(t *testing.T) {
 	d, now := searchDB(t)
 	ctx := context.Background()
-	l := NewLister(d)
+	l := NewLister(d, nil)
 	if got := searchIDs(t, l, ListFilter{Search: " inq_maria "}); !slices.Equal(got, []string{"inq_maria"}) {
 		t.Errorf("inq_maria: %v", got)
 	}
@@ -113,7 +113,7 @@ func TestSearchIndexKeepsItsRowids(t *testing.T) {
 	if _, err := d.W.ExecContext(ctx, "VACUUM"); err != nil {
 		t.Fatal(err)
 	}
-	l := NewLister(d)
+	l := NewLister(d, nil)
 	for _, p := range people {
 		var want []string
 		if p[0] != "inq_r2" && p[0] != "inq_r4" {

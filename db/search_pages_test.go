@@ -16,7 +16,7 @@ func TestSearchFollowsEveryWriter(t *testing.T) {
 	ctx := context.Background()
 	windowStart, windowBudget = 4, 4 // read whole, as a narrow search in a big cache is
 	t.Cleanup(func() { windowStart, windowBudget = 512, 1<<16 })
-	l := NewLister(d)
+	l := NewLister(d, nil)
 	check := func(step string, status string, want []string, counts map[string]int64) {
 		t.Helper()
 		if got := searchIDs(t, l, ListFilter{Search: "garc", Statuses: []string{status}}); !slices.Equal(got, want) {
@@ -85,7 +85,7 @@ func TestSearchPagesThroughTies(t *testing.T) {
 	for _, f := range []ListFilter{{Search: "a"}, {Search: "e", Statuses: []string{"approved"}}, {Search: "a", Sort: SortUpdated}} {
 		f.Now, f.Limit = now, 9
 		want := expected(all, f)
-		l := NewLister(d)
+		l := NewLister(d, nil)
 		var got []string
 		var last *ListPage
 		for g := f; ; {
@@ -134,7 +134,7 @@ func TestSearchPageWhenACandidateMoved(t *testing.T) {
 	}
 	windowStart, windowBudget = 1, 1 // read whole
 	t.Cleanup(func() { windowStart, windowBudget = 512, 1<<16 })
-	l := NewLister(d)
+	l := NewLister(d, nil)
 	f := ListFilter{Search: "example", Sort: SortUpdated, Limit: 1, Now: now}
 	all := searchPages(t, l, f)
 	if len(all) < 4 {

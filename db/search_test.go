@@ -6,6 +6,7 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,7 +57,7 @@ func searchIDs(t *testing.T, l *Lister, f ListFilter) []string {
 
 func TestSearchFindsPeople(t *testing.T) {
 	d, _ := searchDB(t)
-	l := NewLister(d)
+	l := NewLister(d, nil)
 	for _, c := range []struct {
 		search   string
 		statuses []string
@@ -114,14 +115,14 @@ func TestSearchSyntaxIsText(t *testing.T) {
 	for _, caps := range []int{3000, 0} {
 		planCap = caps
 		for search, want := range cases {
-			got := searchIDs(t, NewLister(d), ListFilter{Search: search})
+			got := searchIDs(t, NewLister(d, nil), ListFilter{Search: search})
 			if !slices.Equal(got, want) {
 				t.Errorf("search %q (plan cap %d): %v, want %v", search, caps, got, want)
 			}
-			if _, err := NewLister(d).Counts(ctx, ListFilter{Search: search}); err != nil {
+			if _, err := NewLister(d, nil).Counts(ctx, ListFilter{Search: search}); err != nil {
 				t.Errorf("counts for %q: %v", search, err)
 			}
-			if _, err := NewLister(d).Matches(ctx, ListFilter{Search: search}, "inq_john"); err != nil {
+			if _, err := NewLister(d, nil).Matches(ctx, ListFilter{Search: search}, "inq_john"); err != nil {
 				t.Errorf("matches for %q: %v", search, err)
 			}
 		}
@@ -134,7 +135,7 @@ func TestSearchSyntaxIsText(t *testing.T) {
 func TestSearchFollowsWrites(t *testing.T) {
 	d, now := searchDB(t)
 	ctx := context.Background()
-	l := NewLister(d)
+	l := NewLister(d, nil)
 	find := func(search string) []string { return searchIDs(t, l, ListFilter{Search: search}) }
 
 	q, err := d.GetInquiry(ctx, "inq_maria")
@@ -201,7 +202,7 @@ func TestSearchFollowsWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if got := searchIDs(t, NewLister(b), ListFilter{Search: "smythe"}); !slices.Equal(got, []string{"inq_john"}) {
+	if got := searchIDs(t, NewLister(b, nil), ListFilter{Search: "smythe"}); !slices.Equal(got, []string{"inq_john"}) {
 		t.Errorf("backup: %v", got)
 	}
 }
@@ -229,7 +230,7 @@ func TestSearchMigrationBackfills(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if got := searchIDs(t, NewLister(d), ListFilter{Search: "lefevre"}); !slices.Equal(got, []string{"inq_old"}) {
+	if got := searchIDs(t, NewLister(d, nil), ListFilter{Search: "lefevre"}); !slices.Equal(got, []string{"inq_old"}) {
 		t.Errorf("backfilled row: %v", got)
 	}
 }
@@ -252,7 +253,7 @@ func TestRedactionClearsBothNames(t *testing.T) {
 		t.Errorf("after redaction: %q / %q, want both empty", got.Name, got.IDName)
 	}
 	for _, s := range []string{"garcia", "sample"} {
-		if ids := searchIDs(t, NewLister(d), ListFilter{Search: s}); len(ids) != 0 {
+		if ids := searchIDs(t, NewLister(d, nil), ListFilter{Search: s}); len(ids) != 0 {
 			t.Errorf("%q still finds %v after redaction", s, ids)
 		}
 	}
@@ -281,7 +282,7 @@ func TestSearchGatheredPages(t *testing.T) {
 		for _, sort := range []string{SortCreated, SortUpdated} {
 			f.Sort, f.Now, f.Limit = sort, now, 7
 			want := expected(all, f)
-			l := NewLister(d)
+			l := NewLister(d, nil)
 			var got []string
 			var last *ListPage
 			g := f
@@ -329,7 +330,7 @@ func TestSearchGatheredPages(t *testing.T) {
 					}
 				}
 			}
-			for _, l := range []*Lister{l, NewLister(d)} {
+			for _, l := range []*Lister{l, NewLister(d, nil)} {
 				c, err := l.Counts(ctx, f)
 				if err != nil {
 					t.Fatal(err)
@@ -343,14 +344,15 @@ func TestSearchGatheredPages(t *testing.T) {
 }
 
 // TestSearchCountsDescribeTheirPage: the counts shown beside a narrow search's page are of the
-// rows that page was read from (one read of the index for both), and follow a change once the
-// Lister is told of it.
+// rows that page was read from (one read of the index for both), and follow a change as soon
+// as the hub publishes it.
 func TestSearchCountsDescribeTheirPage(t *testing.T) {
 	d, now := searchDB(t)
 	ctx := context.Background()
 	windowStart, windowBudget = 4, 4 // read whole, as a narrow search in a big cache is
 	t.Cleanup(func() { windowStart, windowBudget = 512, 1<<16 })
-	l := NewLister(d)
+	var published atomic.Uint64 // the hub's version
+	l := NewLister(d, published.Load)
 	f := ListFilter{Search: "garc"}
 	p, err := l.List(ctx, f)
 	if err != nil {
@@ -359,7 +361,7 @@ func TestSearchCountsDescribeTheirPage(t *testing.T) {
 	if got := idsOf(p); len(got) != 2 {
 		t.Fatalf("page %v, want José and María", got)
 	}
-	// José is approved just after the page was read; the hub has not told the Lister yet.
+	// José is approved just after the page was read; the hub has not published it yet.
 	q, err := d.GetInquiry(ctx, "inq_jose")
 	if err != nil {
 		t.Fatal(err)
@@ -375,21 +377,13 @@ func TestSearchCountsDescribeTheirPage(t *testing.T) {
 	if c.N["pending"] != 2 || c.Total(nil) != 2 || c.Capped {
 		t.Errorf("counts beside the page: %v, want the page's 2 pending rows", c.N)
 	}
-	// Told of the change, the counts follow it within CountsSettle.
-	l.Changed()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		c, err := l.Counts(ctx, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.N["pending"] == 1 && c.N["approved"] == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("counts after the change: %v, want one pending and one approved", c.N)
-		}
-		time.Sleep(10 * time.Millisecond) // polling an observable condition, with a deadline
+	// Published, the change moves the hub's version: the counts follow it at once.
+	published.Add(1)
+	if c, err = l.Counts(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if c.N["pending"] != 1 || c.N["approved"] != 1 {
+		t.Errorf("counts after the change: %v, want one pending and one approved", c.N)
 	}
 }
 
@@ -435,7 +429,7 @@ func TestSearchBroadCountsCapped(t *testing.T) {
 		return c.N
 	}
 	for i := range 2 {
-		l := NewLister(d)
+		l := NewLister(d, nil)
 		want, matches := truth(all)
 		if got := count(l); !maps.Equal(got, want) {
 			t.Errorf("round %d: counts %v, want %v", i, got, want)

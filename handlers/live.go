@@ -177,9 +177,7 @@ func renderBytes(ctx context.Context, c templ.Component) ([]byte, error) {
 
 // run waits for changes and keep-alive ticks until the client goes, the server stops, the
 // viewer's session no longer stands, or the stream has lived its lifetime.
-// settle, when not nil, is the stream's own timer: settled runs when it fires.
-func (s *Server) run(ctx context.Context, st *stream, sub *live.Subscriber, v viewer, handle func(ids []string) error,
-	settle <-chan time.Time, settled func() error) {
+func (s *Server) run(ctx context.Context, st *stream, sub *live.Subscriber, v viewer, handle func(ids []string) error) {
 	tick := time.NewTicker(keepAlive)
 	defer tick.Stop()
 	recheck := time.NewTicker(s.live.Limits().Recheck)
@@ -204,10 +202,6 @@ func (s *Server) run(ctx context.Context, st *stream, sub *live.Subscriber, v vi
 			}
 		case <-tick.C:
 			if st.comment() != nil {
-				return
-			}
-		case <-settle:
-			if settled() != nil {
 				return
 			}
 		case <-sub.Wake():
@@ -253,7 +247,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	defer s.live.Release(v.sid)
 	sub := s.live.Subscribe("")
 	defer s.live.Unsubscribe(sub)
-	page, err := s.lister.List(ctx, lr.f)
+	rows, err := s.shownRows(ctx, r, lr)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -264,12 +258,12 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	shown := map[string]bool{}
 	var top int64 // newest creation time on the page
-	for _, row := range page.Rows {
+	for _, row := range rows {
 		shown[row.ID] = true
 		top = max(top, row.CreatedAt.UnixMilli())
 	}
 	firstPage := lr.f.After.IsZero() && lr.f.Before.IsZero()
-	empty := len(page.Rows) == 0 // the page shows its empty-list message
+	empty := len(rows) == 0 // the page shows its empty-list message
 	sendRow := func(event string, row *db.ListRow) error {
 		c := views.ListRowCells(rowView(*row, time.Now())) // a shown row swaps its cells
 		if event == "new" {
@@ -302,10 +296,9 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	// Catch up with what changed between rendering the page (or the last event received,
 	// after a reconnect) and opening this stream.
-	caught := false
 	if since := catchUpFrom(r); since > 0 {
-		for i := len(page.Rows) - 1; i >= 0; i-- {
-			row := page.Rows[i]
+		for i := len(rows) - 1; i >= 0; i-- {
+			row := rows[i]
 			switch {
 			case firstPage && row.CreatedAt.UnixMilli() > since:
 				err = sendRow("new", &row)
@@ -317,22 +310,17 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return
 			}
-			caught = true
 		}
 	}
-	if caught && sendCounts() != nil {
+	// The page asks for no counts of its own: the stream sends them as it opens.
+	if sendCounts() != nil {
 		return
 	}
-	// Counts asked right after a change may predate it (db.CountsSettle): send them at once,
-	// and once more when the last change of a burst has settled.
-	settle := time.NewTimer(time.Hour)
-	settle.Stop()
-	defer settle.Stop()
+	// Counts read after a change was published count it (the Lister keeps none from before).
 	s.run(ctx, st, sub, v, func(ids []string) error {
 		if err := sendCounts(); err != nil {
 			return err
 		}
-		settle.Reset(db.CountsSettle)
 		var fresh []*db.ListRow
 		for _, id := range ids {
 			row, err := s.db.ListRowByID(ctx, id)
@@ -379,7 +367,24 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		return nil
-	}, settle.C, sendCounts)
+	})
+}
+
+// shownRows returns the rows the list page shows, as they are now: those its stream's URL names
+// (shown, ids in page order), or for a URL without them the page read again.
+func (s *Server) shownRows(ctx context.Context, r *http.Request, lr listRequest) ([]db.ListRow, error) {
+	if ids, ok := r.URL.Query()["shown"]; ok {
+		list := strings.Split(ids[0], ",")
+		if ids[0] == "" {
+			list = nil
+		}
+		return s.db.ListRowsByID(ctx, list[:min(len(list), db.MaxListLimit)])
+	}
+	page, err := s.lister.List(ctx, lr.f)
+	if err != nil {
+		return nil, err
+	}
+	return page.Rows, nil
 }
 
 // inquiryEvents streams one inquiry's changes for its detail page: the event "status" carries
@@ -429,5 +434,5 @@ func (s *Server) inquiryEvents(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		return send(q)
-	}, nil, nil)
+	})
 }

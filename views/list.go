@@ -1,7 +1,9 @@
 package views
 
 import (
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -82,6 +84,17 @@ type ListView struct {
 	// Summary is the filters in one line ("Status: Created, Pending", "Template: KYC"), shown
 	// while the filter form is folded.
 	Summary []string
+}
+
+// StreamURL is the page's live stream: its filter, when it was rendered, and the rows it shows,
+// which the stream keeps current without reading the page again.
+func (v ListView) StreamURL() string {
+	ids := make([]string, len(v.Rows))
+	for i, r := range v.Rows {
+		ids[i] = r.ID
+	}
+	return "/events/inquiries?" + v.Query + amp(v.Query) + "since=" + strconv.FormatInt(v.Since, 10) +
+		"&shown=" + url.QueryEscape(strings.Join(ids, ","))
 }
 
 // StatusCount is one status with how many inquiries match the rest of the filter.

@@ -134,8 +134,8 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	// The path of a change, from a webhook (or a sync, a staff action, an email) to the open
 	// list page: the inquiry service and the outbox worker publish the inquiry's id to the live
 	// hub; the hub has the list's counts recounted and wakes every open page's stream.
-	lister := db.NewLister(d)
-	hub := live.New(live.Limits{}, lister.Changed)
+	hub := live.New(live.Limits{})
+	lister := db.NewLister(d, hub.Version)
 	worker := &mail.Worker{DB: d, Sender: sender, Logger: log, Notify: hub.Publish,
 		Backoff: envDuration("MAIL_BACKOFF", 0)} // the first retry's wait; default 30 s
 	inq := inquiry.New(d, settings, log, inquiry.Deps{
