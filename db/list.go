@@ -187,6 +187,7 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 	var query, name string
 	var args []any
 	var rest []int64 // a gathered page's other candidates, should a change since drop some of its own
+	var counted *StatusCounts
 	if f.match != "" {
 		// A search first tries a walk in windows of the narrowest equality filter's index.
 		p, err := l.plan(ctx, &f, false)
@@ -214,6 +215,7 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 			}
 			if ok {
 				l.keepCounts(f, g.counts, g.at)
+				counted = g.counts
 				if betweenReads != nil {
 					betweenReads()
 				}
@@ -236,7 +238,7 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 			" ORDER BY k.o " + f.dir() + ", k.id " + f.dir()
 		name = plan.String()
 	}
-	page := &ListPage{Plan: name}
+	page := &ListPage{Plan: name, Counts: counted}
 	var err error
 	if page.Rows, err = l.listRows(ctx, f.Limit, query, args); err != nil {
 		return nil, err

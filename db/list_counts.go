@@ -61,6 +61,20 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 	}
 	l.mu.Unlock()
 	alone := f.TemplateID == "" && f.CreatedBy == 0 && f.Batch == 0 && f.CreatedFrom.IsZero() && f.CreatedTo.IsZero() && f.ExpiringBefore.IsZero()
+	if broad, _ := l.knownBreadth(f.match); f.match != "" && broad && alone {
+		// A search found broad a moment ago alone: the statuses of its first SearchCountCap
+		// matches, in one statement.
+		out, err := l.statusCounts(ctx, "SELECT status, count(*) FROM inquiries WHERE rowid IN (SELECT rowid FROM inquiries_fts WHERE inquiries_fts MATCH ? LIMIT "+
+			strconv.Itoa(SearchCountCap)+") GROUP BY status", f.match)
+		if err != nil {
+			return nil, err
+		}
+		out.Capped = out.Total(nil) >= SearchCountCap
+		if out.Capped {
+			l.keepCounts(f, out, start)
+			return out, nil
+		}
+	}
 	if f.match != "" {
 		// A narrow search is counted exactly from all its matches (List keeps these too); a
 		// broad one alone counts the first SearchCountCap matches gather read to find it broad.

@@ -91,6 +91,9 @@ type ListPage struct {
 	Rows         []ListRow
 	Older, Newer Cursor
 	Plan         string // how the rows were found, for tests and the benchmark
+	// Counts are the filter's per-status counts (as Counts returns them) when the page's read
+	// found them too: a narrow search read whole.
+	Counts *StatusCounts
 }
 
 // MaxListLimit is the largest page (the CSV export reads in pages of this size).

@@ -293,6 +293,18 @@ func (s *Server) inquiryList(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
+	// The page shows its counts when its read found them or they cost nothing (the counts
+	// table); else its stream sends them as it opens.
+	if page.Counts == nil && lr.f.Search == "" && lr.f.CreatedFrom.IsZero() && lr.f.CreatedTo.IsZero() && lr.f.ExpiringBefore.IsZero() && lr.f.Batch == 0 {
+		if page.Counts, err = s.lister.Counts(r.Context(), lr.f); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+	}
+	if page.Counts != nil {
+		cv := countsViewOf(lr, page.Counts)
+		v.Counts = &cv
+	}
 	if len(v.Rows) == 0 {
 		v.Empty = "filtered"
 		if counts.Total(nil) == 0 {
@@ -444,6 +456,11 @@ func (s *Server) countsView(ctx context.Context, lr listRequest) (views.CountsVi
 	if err != nil {
 		return views.CountsView{}, err
 	}
+	return countsViewOf(lr, c), nil
+}
+
+// countsViewOf shows counts read for lr's filter.
+func countsViewOf(lr listRequest, c *db.StatusCounts) views.CountsView {
 	// Capped counts are of the first rows read, not a sample of all: a status none of them had
 	// may still have many, so it is "not counted" rather than "0+".
 	num := func(n int64) string {
@@ -483,7 +500,7 @@ func (s *Server) countsView(ctx context.Context, lr listRequest) (views.CountsVi
 		v.Items = append(v.Items, views.StatusCount{Status: st, Label: views.StatusText(st), N: num(n),
 			URL: "/inquiries?" + q.Encode(), Active: len(lr.f.Statuses) == 1 && lr.f.Statuses[0] == st})
 	}
-	return v, nil
+	return v
 }
 
 // utf8BOM starts an export so that spreadsheets read it as UTF-8.

@@ -13,8 +13,9 @@ import (
 var sseConnectRe = regexp.MustCompile(`sse-connect="([^"]+)"`)
 
 // TestListStreamFollowsTheRowsShown: a list page's stream is told which rows the page shows
-// (their ids in its URL), so on the second page a change to one of them is sent to it; and the
-// stream's first event is the counts, which the page does not ask for separately.
+// (their ids in its URL), so on the second page a change to one of them is sent to it. The
+// page asks for no counts separately: it shows them when they cost nothing, else its stream
+// sends them first.
 func TestListStreamFollowsTheRowsShown(t *testing.T) {
 	e, c, _ := seeded(t, 120)
 	_, page1 := e.do(c, "GET", "/inquiries", nil)
@@ -23,8 +24,8 @@ func TestListStreamFollowsTheRowsShown(t *testing.T) {
 		t.Fatal("no older page")
 	}
 	_, page2 := e.do(c, "GET", html.UnescapeString(older[1]), nil)
-	if strings.Contains(page2, `hx-trigger="load"`) {
-		t.Error("the page asks for its counts itself")
+	if strings.Contains(page2, `hx-trigger="load"`) || !strings.Contains(page2, `aria-label="Status counts"`) {
+		t.Error("the page asks for its counts itself, or does not show them")
 	}
 	m := sseConnectRe.FindStringSubmatch(page2)
 	ids := rowIDs(page2)
@@ -32,12 +33,11 @@ func TestListStreamFollowsTheRowsShown(t *testing.T) {
 		t.Fatalf("page 2: stream %v, %d rows", m, len(ids))
 	}
 	stream := html.UnescapeString(m[1])
-	if !strings.Contains(stream, "shown="+ids[0]+"%2C"+ids[1]) {
+	if !strings.Contains(stream, "shown="+ids[0]+"%2C"+ids[1]) || !strings.Contains(stream, "counted=1") {
 		t.Fatalf("the stream's URL does not name the rows shown: %s", stream)
 	}
 	ch, stop := e.openSSE(c, stream)
 	defer stop()
-	waitEvent(t, ch, "counts", `aria-label="Status counts"`)
 
 	id := ids[len(ids)/2]
 	if _, err := e.db.W.Exec(`UPDATE inquiries SET status = 'declined', synced_at = ? WHERE id = ?`, time.Now().UnixMilli(), id); err != nil {
@@ -45,6 +45,16 @@ func TestListStreamFollowsTheRowsShown(t *testing.T) {
 	}
 	e.srv.live.Publish(id)
 	waitEvent(t, ch, "inq-"+id, "Declined")
+
+	// A broad search's page comes without its counts: its stream sends them first.
+	_, broad := e.do(c, "GET", "/inquiries?q=a&from=2000-01-01", nil)
+	m = sseConnectRe.FindStringSubmatch(broad)
+	if m == nil || strings.Contains(m[1], "counted=1") || !strings.Contains(broad, "Counting…") {
+		t.Fatalf("a search with a range: stream %v, shows counts %t", m, !strings.Contains(broad, "Counting…"))
+	}
+	ch3, stop3 := e.openSSE(c, html.UnescapeString(m[1]))
+	defer stop3()
+	waitEvent(t, ch3, "counts", `aria-label="Status counts"`)
 
 	// A stream without the ids (a page from before they were sent) reads the page again.
 	ch2, stop2 := e.openSSE(c, fmt.Sprintf("/events/inquiries?since=%d", time.Now().UnixMilli()))

@@ -296,6 +296,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	// Catch up with what changed between rendering the page (or the last event received,
 	// after a reconnect) and opening this stream.
+	caught := false
 	if since := catchUpFrom(r); since > 0 {
 		for i := len(rows) - 1; i >= 0; i-- {
 			row := rows[i]
@@ -310,10 +311,12 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return
 			}
+			caught = true
 		}
 	}
-	// The page asks for no counts of its own: the stream sends them as it opens.
-	if sendCounts() != nil {
+	// A page without its counts asks for none: the stream sends them as it opens (and again
+	// when it caught up with a change).
+	if (caught || r.URL.Query().Get("counted") == "") && sendCounts() != nil {
 		return
 	}
 	// Counts read after a change was published count it (the Lister keeps none from before).

@@ -81,6 +81,8 @@ type ListView struct {
 	FirstPage bool  // new inquiries appear live only on the first page
 	Notices   []string
 	Quick     []QuickFilter
+	// Counts are shown with the rows when the page has them; else its stream sends them.
+	Counts *CountsView
 	// Summary is the filters in one line ("Status: Created, Pending", "Template: KYC"), shown
 	// while the filter form is folded.
 	Summary []string
@@ -93,8 +95,12 @@ func (v ListView) StreamURL() string {
 	for i, r := range v.Rows {
 		ids[i] = r.ID
 	}
+	counted := ""
+	if v.Counts != nil {
+		counted = "&counted=1" // the stream need not send them as it opens
+	}
 	return "/events/inquiries?" + v.Query + amp(v.Query) + "since=" + strconv.FormatInt(v.Since, 10) +
-		"&shown=" + url.QueryEscape(strings.Join(ids, ","))
+		"&shown=" + url.QueryEscape(strings.Join(ids, ",")) + counted
 }
 
 // StatusCount is one status with how many inquiries match the rest of the filter.
