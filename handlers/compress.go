@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"compress/gzip"
 	"io"
 	"net/http"
@@ -90,6 +91,18 @@ func (g *gzipWriter) Flush() {
 // Unwrap lets http.ResponseController reach the connection (deadlines, and Flush for
 // server-sent events, which are never compressed).
 func (g *gzipWriter) Unwrap() http.ResponseWriter { return g.ResponseWriter }
+
+// gzipBytes compresses b whole, for an answer kept to be sent again.
+func gzipBytes(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzipPool.Get().(*gzip.Writer)
+	zw.Reset(&buf)
+	zw.Write(b)
+	zw.Close()
+	zw.Reset(io.Discard)
+	gzipPool.Put(zw)
+	return buf.Bytes()
+}
 
 // close ends the compressed stream; a handler that panicked never gets here, so a download cut
 // short does not end as if it were complete.

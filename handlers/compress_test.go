@@ -71,6 +71,11 @@ func TestPagesCompressed(t *testing.T) {
 				t.Errorf("%s accepting %q: encoding %q", c.path, accept, res.Header.Get("Content-Encoding"))
 			}
 		}
+		// Again, as the list's page cache serves it (gzipped once and kept).
+		res, body = get(c.path, "gzip", c.hx)
+		if res.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(body, c.want) {
+			t.Errorf("%s accepting gzip again: encoding %q, has %q: %t", c.path, res.Header.Get("Content-Encoding"), c.want, strings.Contains(body, c.want))
+		}
 	}
 
 	// The list's stream, asked for with gzip accepted: plain, and an event arrives at once.

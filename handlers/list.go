@@ -178,6 +178,7 @@ type cachedPage struct {
 	gen  uint64
 	at   time.Time
 	body []byte
+	gz   []byte // body gzipped, once a client that accepts it asked
 }
 
 const (
@@ -208,7 +209,29 @@ func (c *listCache) store(key string, gen uint64, body []byte) {
 	if c.pages == nil || len(c.pages) >= maxPages {
 		c.pages = map[string]cachedPage{}
 	}
-	c.pages[key] = cachedPage{gen, time.Now(), body}
+	c.pages[key] = cachedPage{gen: gen, at: time.Now(), body: body}
+}
+
+// write sends a cached page, compressed once for all the clients that accept gzip.
+func (c *listCache) write(w http.ResponseWriter, r *http.Request, key string, body []byte) {
+	if !acceptsGzip(r) {
+		writeHTML(w, body)
+		return
+	}
+	c.mu.Lock()
+	gz := c.pages[key].gz
+	c.mu.Unlock()
+	if gz == nil {
+		gz = gzipBytes(body)
+		c.mu.Lock()
+		if p, ok := c.pages[key]; ok && len(body) > 0 && &p.body[0] == &body[0] { // still the page compressed
+			p.gz = gz
+			c.pages[key] = p
+		}
+		c.mu.Unlock()
+	}
+	w.Header().Set("Content-Encoding", "gzip") // compress passes it on as it is
+	writeHTML(w, gz)
 }
 
 // listOptions returns the Template and Created by choices.
@@ -257,7 +280,7 @@ func (s *Server) inquiryList(w http.ResponseWriter, r *http.Request) {
 		var body []byte
 		var ok bool
 		if body, gen, ok = s.listCache.page(key); ok {
-			writeHTML(w, body)
+			s.listCache.write(w, r, key, body)
 			return
 		}
 	}
