@@ -36,7 +36,20 @@ type DB struct {
 	Path string
 }
 
-func dsn(path string, readOnly bool) string {
+// Options size the readers' memory. Each reader connection keeps its own page cache of up to
+// CacheMiB (so at most readers × CacheMiB of heap, filled only as pages are read), and maps up
+// to MmapMiB of the file into memory: mapped pages are the operating system's file cache,
+// shared by every connection and evictable, and a read from them copies nothing. At a million
+// inquiries the file is about 1 GiB.
+type Options struct {
+	CacheMiB int // page cache per reader connection
+	MmapMiB  int // memory-mapped I/O; 0 turns it off
+}
+
+// DefaultOptions are what Open uses and serve's flags default to.
+var DefaultOptions = Options{CacheMiB: 32, MmapMiB: 2048}
+
+func dsn(path string, readOnly bool, o Options) string {
 	// busy_timeout first, so the pragmas after it already wait instead of failing.
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
@@ -45,6 +58,8 @@ func dsn(path string, readOnly bool) string {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
+		q.Add("_pragma", fmt.Sprintf("cache_size(%d)", -o.CacheMiB*1024)) // negative: KiB
+		q.Add("_pragma", fmt.Sprintf("mmap_size(%d)", int64(o.MmapMiB)<<20))
 	} else {
 		q.Set("_txlock", "immediate")
 	}
@@ -54,11 +69,14 @@ func dsn(path string, readOnly bool) string {
 // Open opens (creating if needed) the database at path and applies pending migrations. The
 // file, its WAL and shared-memory files are its owner's alone (0600): they hold password hashes,
 // sessions and the cookie keys.
-func Open(ctx context.Context, path string) (*DB, error) {
+func Open(ctx context.Context, path string) (*DB, error) { return OpenWith(ctx, path, DefaultOptions) }
+
+// OpenWith is Open with the readers' memory sized by o.
+func OpenWith(ctx context.Context, path string, o Options) (*DB, error) {
 	if err := ownerOnly(path); err != nil {
 		return nil, err
 	}
-	w, err := sql.Open("sqlite", dsn(path, false))
+	w, err := sql.Open("sqlite", dsn(path, false, o))
 	if err != nil {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
@@ -74,7 +92,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, err
 	}
-	r, err := sql.Open("sqlite", dsn(path, true))
+	r, err := sql.Open("sqlite", dsn(path, true, o))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("db: open readers %s: %w", path, err)

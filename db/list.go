@@ -18,23 +18,44 @@ const listCols = `i.id, i.reference_id, i.template_id, i.status, i.name, i.email
 	i.expires_at, i.synced_at, COALESCE(i.created_by, 0), COALESCE(u.name, ''), COALESCE(t.name, ''),
 	COALESCE((SELECT o.state FROM outbox o WHERE o.inquiry_id = i.id ORDER BY o.queued_at DESC, o.id DESC LIMIT 1), '')`
 
-// Lister answers the inquiry list. It keeps the per-(status, template, creator) counts for a
-// moment, to plan queries and show counts without touching the big table.
+// Lister answers the inquiry list. What it keeps of a read (the counts table, a filter's
+// per-status counts) it keeps while the live hub's version is the one it was read at (every
+// published change moves it) and for cacheTTL at most (writes no hub hears of: another
+// process). A search's breadth is kept by time alone: it only picks a plan.
 type Lister struct {
-	d   *DB
-	ttl time.Duration
+	d       *DB
+	version func() uint64
 
 	mu         sync.Mutex
 	counts     []countRow
-	at         time.Time
+	countsAt   cacheStamp
 	countCache map[string]cachedCounts
 	breadth    map[string]breadth // searches found broad or narrow a moment ago
-	keys       *searchKeys        // each inquiry's keys for searches, once loaded
-	changedAt  time.Time
 
 	smu   sync.Mutex
 	stmts map[string]*sql.Stmt
 }
+
+// cacheTTL bounds how long a read is kept however still the hub's version.
+const cacheTTL = 10 * time.Second
+
+// cacheStamp is when a kept read began: the hub's version then, and the time.
+type cacheStamp struct {
+	ver uint64
+	at  time.Time
+}
+
+// stamp is taken before a read, so a change published during it makes the read stale.
+func (l *Lister) stamp() cacheStamp { return cacheStamp{l.version(), time.Now()} }
+
+// current reports whether a read stamped s may still be used.
+func (l *Lister) current(s cacheStamp) bool {
+	return !s.at.IsZero() && s.ver == l.version() && time.Since(s.at) < cacheTTL
+}
+
+// betweenReads, when set by a test, runs between a gathered search's read of its matches and
+// the read of its page, where a concurrent write may land.
+var betweenReads func()
 
 // maxStmts bounds the prepared statements kept: the list's SQL depends only on which filters
 // are set, so a few hundred shapes cover real use; beyond that queries are prepared each time.
@@ -89,18 +110,23 @@ type countRow struct {
 	n                int64
 }
 
-// NewLister returns a Lister over d.
-func NewLister(d *DB) *Lister {
-	return &Lister{d: d, ttl: 2 * time.Second, countCache: map[string]cachedCounts{}, breadth: map[string]breadth{},
-		keys: &searchKeys{reload: make(chan struct{}, 1)}, stmts: map[string]*sql.Stmt{}}
+// NewLister returns a Lister over d; version is the live hub's count of published changes
+// (nil: none are, and kept reads last cacheTTL).
+func NewLister(d *DB, version func() uint64) *Lister {
+	if version == nil {
+		version = func() uint64 { return 0 }
+	}
+	return &Lister{d: d, version: version, countCache: map[string]cachedCounts{}, breadth: map[string]breadth{},
+		stmts: map[string]*sql.Stmt{}}
 }
 
 func (l *Lister) countRows(ctx context.Context) ([]countRow, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.counts != nil && l.fresh(l.at, l.ttl) {
+	if l.counts != nil && l.current(l.countsAt) {
 		return l.counts, nil
 	}
+	at := l.stamp()
 	rows, err := l.query(ctx, `SELECT status, template_id, created_by, n FROM inquiry_counts WHERE n > 0`)
 	if err != nil {
 		return nil, fmt.Errorf("db: inquiry counts: %w", err)
@@ -117,28 +143,8 @@ func (l *Lister) countRows(ctx context.Context) ([]countRow, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("db: inquiry counts: %w", err)
 	}
-	l.counts, l.at = out, time.Now()
+	l.counts, l.countsAt = out, at
 	return out, nil
-}
-
-// Changed tells the Lister the cache changed: what it counted before is read again once it is
-// older than a moment (so a burst of webhooks costs one recount, not one each).
-func (l *Lister) Changed() {
-	l.mu.Lock()
-	l.changedAt = time.Now()
-	l.mu.Unlock()
-}
-
-// changedGrace is how stale counts may be after a change; call with mu held.
-const changedGrace = 250 * time.Millisecond
-
-// CountsSettle is how long after a change Counts is sure to count it (a count asked sooner may
-// be the one from just before the change).
-const CountsSettle = changedGrace
-
-func (l *Lister) fresh(at time.Time, ttl time.Duration) bool {
-	age := time.Since(at)
-	return age < ttl && (at.After(l.changedAt) || age < changedGrace)
 }
 
 // eqCount sums the cached counts matching the equality filters, each only when asked for.
@@ -164,7 +170,7 @@ func (l *Lister) cappedCount(ctx context.Context, from string, args []any, limit
 
 // searchCount counts up to limit full-text matches of an FTS5 expression.
 func (l *Lister) searchCount(ctx context.Context, match string, limit int) (int, error) {
-	if limit <= planCap && l.knownBroad(match) {
+	if broad, _ := l.knownBreadth(match); broad && limit <= planCap {
 		return limit, nil
 	}
 	var n int
@@ -181,6 +187,7 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 	var query, name string
 	var args []any
 	var rest []int64 // a gathered page's other candidates, should a change since drop some of its own
+	var counted *StatusCounts
 	if f.match != "" {
 		// A search first tries a walk in windows of the narrowest equality filter's index.
 		p, err := l.plan(ctx, &f, false)
@@ -189,7 +196,8 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 		}
 		// Not for a search found narrow a moment ago when the index to walk is longer than the
 		// walk's budget: its few matches are spread too thin for windows to find a page.
-		if p.windowable(&f) && !((p.driver == "order" || p.rows > int64(windowBudget)) && l.knownNarrow(f.match)) {
+		broad, known := l.knownBreadth(f.match)
+		if p.windowable(&f) && !((p.driver == "order" || p.rows > int64(windowBudget)) && known && !broad) {
 			found, ok, err := l.window(ctx, &f, p)
 			if err != nil {
 				return nil, err
@@ -207,6 +215,10 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 			}
 			if ok {
 				l.keepCounts(f, g.counts, g.at)
+				counted = g.counts
+				if betweenReads != nil {
+					betweenReads()
+				}
 				var cand []int64
 				cand, rest = g.page(&f)
 				query, args = f.rowsQuery(cand, true)
@@ -226,7 +238,7 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 			" ORDER BY k.o " + f.dir() + ", k.id " + f.dir()
 		name = plan.String()
 	}
-	page := &ListPage{Plan: name}
+	page := &ListPage{Plan: name, Counts: counted}
 	var err error
 	if page.Rows, err = l.listRows(ctx, f.Limit, query, args); err != nil {
 		return nil, err
@@ -328,6 +340,30 @@ func (d *DB) ListRowByID(ctx context.Context, id string) (*ListRow, error) {
 		return nil, fmt.Errorf("db: list row %s: %w", id, err)
 	}
 	return &r, nil
+}
+
+// ListRowsByID returns the inquiries with the given ids as list rows, in the order given; ids
+// not found are left out.
+func (d *DB) ListRowsByID(ctx context.Context, ids []string) ([]ListRow, error) {
+	list, _ := json.Marshal(ids)
+	rows, err := d.R.QueryContext(ctx, "SELECT "+listCols+` FROM json_each(?) j CROSS JOIN inquiries i ON i.id = j.value
+		LEFT JOIN users u ON u.id = i.created_by LEFT JOIN templates t ON t.id = i.template_id ORDER BY j.key`, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("db: list rows by id: %w", err)
+	}
+	defer rows.Close()
+	out := make([]ListRow, 0, len(ids))
+	for rows.Next() {
+		r, err := scanListRow(rows)
+		if err != nil {
+			return nil, fmt.Errorf("db: list rows by id: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: list rows by id: %w", err)
+	}
+	return out, nil
 }
 
 // Matches reports whether the cached inquiry id passes the filter (cursor and sort aside), to

@@ -30,17 +30,13 @@ func (c *StatusCounts) Total(statuses []string) int64 {
 
 type cachedCounts struct {
 	c  *StatusCounts
-	at time.Time
+	at cacheStamp
 }
-
-// countsTTL bounds how stale the counts under a search, range or expiry filter may be; they
-// cost a bounded scan, so each distinct filter pays it at most this often.
-const countsTTL = 10 * time.Second
 
 // Counts returns the rows per status for the filter's other conditions. Equality filters alone
 // are answered exactly from the counts table; a narrow search (under planCap matches) exactly
 // from its matches; a broad search, creation range and expiry count at most CountCap rows (a
-// search SearchCountCap) through the narrowest index. All but the first are kept for countsTTL.
+// search SearchCountCap) through the narrowest index. All but the first are kept (see Lister).
 func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error) {
 	f.normalize()
 	f.Statuses, f.After, f.Before, f.Sort = nil, Cursor{}, Cursor{}, SortCreated
@@ -57,38 +53,41 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 		}
 		return out, nil
 	}
-	key, start := countsKey(&f), time.Now()
+	key, start := countsKey(&f), l.stamp()
 	l.mu.Lock()
-	if c, ok := l.countCache[key]; ok && l.fresh(c.at, countsTTL) {
+	if c, ok := l.countCache[key]; ok && l.current(c.at) {
 		l.mu.Unlock()
 		return c.c, nil
 	}
 	l.mu.Unlock()
 	alone := f.TemplateID == "" && f.CreatedBy == 0 && f.Batch == 0 && f.CreatedFrom.IsZero() && f.CreatedTo.IsZero() && f.ExpiringBefore.IsZero()
+	if broad, _ := l.knownBreadth(f.match); f.match != "" && broad && alone {
+		// A search found broad a moment ago alone: the statuses of its first SearchCountCap
+		// matches, in one statement.
+		out, err := l.statusCounts(ctx, "SELECT status, count(*) FROM inquiries WHERE rowid IN (SELECT rowid FROM inquiries_fts WHERE inquiries_fts MATCH ? LIMIT "+
+			strconv.Itoa(SearchCountCap)+") GROUP BY status", f.match)
+		if err != nil {
+			return nil, err
+		}
+		out.Capped = out.Total(nil) >= SearchCountCap
+		if out.Capped {
+			l.keepCounts(f, out, start)
+			return out, nil
+		}
+	}
 	if f.match != "" {
-		// A broad search alone counts its first SearchCountCap matches: those found broad a
-		// moment ago (their statuses read now), else the ones gather reads to find it broad.
-		var first []int64
-		if alone {
-			var err error
-			if first, err = l.broadSample(ctx, f.match); err != nil {
-				return nil, err
-			}
+		// A narrow search is counted exactly from all its matches (List keeps these too); a
+		// broad one alone counts the first SearchCountCap matches gather read to find it broad.
+		g, ok, err := l.gather(ctx, &f)
+		if err != nil {
+			return nil, err
 		}
-		if first == nil {
-			// A narrow search is counted exactly from all its matches (List keeps these too).
-			g, ok, err := l.gather(ctx, &f)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				l.keepCounts(f, g.counts, g.at)
-				return g.counts, nil
-			}
-			first = g.first
+		if ok {
+			l.keepCounts(f, g.counts, g.at)
+			return g.counts, nil
 		}
-		if len(first) >= SearchCountCap && alone {
-			out, err := l.sampleCounts(ctx, first[:SearchCountCap])
+		if len(g.first) >= SearchCountCap && alone {
+			out, err := l.sampleCounts(ctx, g.first[:SearchCountCap])
 			if err != nil {
 				return nil, err
 			}
@@ -145,15 +144,6 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 
 // sampleCounts counts the given inquiries per status.
 func (l *Lister) sampleCounts(ctx context.Context, rowids []int64) (*StatusCounts, error) {
-	if ok, err := l.currentKeys(ctx); err != nil {
-		return nil, err
-	} else if ok {
-		out := &StatusCounts{N: map[string]int64{}}
-		for _, r := range l.keys.matches(&ListFilter{}, rowids) {
-			out.N[r.status]++
-		}
-		return out, nil
-	}
 	ids, _ := json.Marshal(rowids)
 	return l.statusCounts(ctx, "SELECT status, count(*) FROM inquiries WHERE rowid IN (SELECT value FROM json_each(?)) GROUP BY status", string(ids))
 }
@@ -187,9 +177,9 @@ func countsKey(f *ListFilter) string {
 		f.ExpiringBefore.Sub(f.Now)/time.Minute, f.Search, f.Batch)
 }
 
-// keepCounts keeps counts for the filter's other conditions for countsTTL, as of at (when
-// their read began, so a change during it is not taken as counted).
-func (l *Lister) keepCounts(f ListFilter, c *StatusCounts, at time.Time) {
+// keepCounts keeps counts for the filter's other conditions, stamped when their read began (so
+// a change during it is not taken as counted).
+func (l *Lister) keepCounts(f ListFilter, c *StatusCounts, at cacheStamp) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.countCache) > 500 {

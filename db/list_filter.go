@@ -3,6 +3,7 @@
 package db
 
 import (
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,14 +38,16 @@ type ListFilter struct {
 	ExpiringBefore time.Time
 	Now            time.Time
 	// Search finds people: every word must match the reference ID, the name or the email,
-	// ignoring case and accents (see ftsMatch for what a word matches).
+	// ignoring case and accents (see ftsMatch for what a word matches); an inquiry id pasted
+	// alone finds that inquiry.
 	Search string
 	Sort   string // SortCreated (default) or SortUpdated
 	// Keyset paging: After continues with older rows than the cursor, Before with newer ones.
 	After, Before Cursor
 	Limit         int
 
-	match string // the FTS5 expression of Search, set by normalize
+	match     string // the FTS5 expression of Search, set by normalize
+	inquiryID string // Search when it is an inquiry id, set by normalize instead of match
 }
 
 // Cursor is a position in the list: the sort column's value and the id that breaks ties.
@@ -88,6 +91,9 @@ type ListPage struct {
 	Rows         []ListRow
 	Older, Newer Cursor
 	Plan         string // how the rows were found, for tests and the benchmark
+	// Counts are the filter's per-status counts (as Counts returns them) when the page's read
+	// found them too: a narrow search read whole.
+	Counts *StatusCounts
 }
 
 // MaxListLimit is the largest page (the CSV export reads in pages of this size).
@@ -110,6 +116,10 @@ var (
 	rangeCap = 20000
 )
 
+// inquiryIDRe is an inquiry id as Persona writes it (inq_ and letters and digits); the search
+// indexes no ids, so one pasted is looked up by the table's key.
+var inquiryIDRe = regexp.MustCompile(`^inq_[0-9A-Za-z]+$`)
+
 func (f *ListFilter) normalize() {
 	if f.Sort != SortUpdated {
 		f.Sort = SortCreated
@@ -121,7 +131,12 @@ func (f *ListFilter) normalize() {
 		f.Now = time.Now()
 	}
 	f.Search = strings.TrimSpace(f.Search)
-	f.match = ftsMatch(f.Search)
+	f.match, f.inquiryID = "", ""
+	if inquiryIDRe.MatchString(f.Search) {
+		f.inquiryID = f.Search
+	} else {
+		f.match = ftsMatch(f.Search)
+	}
 	slices.Sort(f.Statuses)
 	f.Statuses = slices.Compact(f.Statuses)
 }

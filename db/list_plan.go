@@ -45,6 +45,9 @@ func (f *ListFilter) otherTerms(b *q, skip string, indexedRange bool) {
 	if f.match != "" && skip != "search" {
 		f.searchTerm(b, false)
 	}
+	if f.inquiryID != "" {
+		b.add(plus(skip == "id")+"i.id = ?", f.inquiryID)
+	}
 }
 
 func (f *ListFilter) orderCol() string {
@@ -94,7 +97,7 @@ func (f *ListFilter) union(arms []string) string {
 // plan is the way in to the list: the driver names the index that finds the rows; sortRange
 // means the driver's creation-time index bounded by the creation range, its rows then sorted.
 type plan struct {
-	driver    string // search, expiring, status, template, creator, order
+	driver    string // id, search, expiring, status, template, creator, order
 	sortRange bool
 	rows      int64 // an equality driver's rows (from the counts table); 0 when not known
 	sparse    bool  // an equality driver with under a quarter of all rows
@@ -113,6 +116,9 @@ func (p plan) String() string {
 // many rows a MATCH finds; the capped counts and the counts table are ours.
 // With search false the search is left out of the choice (List first tries a windowed walk).
 func (l *Lister) plan(ctx context.Context, f *ListFilter, search bool) (plan, error) {
+	if f.inquiryID != "" {
+		return plan{driver: "id"}, nil // one row at most
+	}
 	best, bestN := "", planCap
 	try := func(name, where string, args ...any) error {
 		n, err := l.cappedCount(ctx, where, args, bestN)
@@ -242,7 +248,7 @@ func (f *ListFilter) keysQuery(p plan) (string, []any) {
 				f.otherTerms(b, "", rangeIndexed)
 			})
 		}
-	case "template", "creator":
+	case "id", "template", "creator":
 		arm(func(b *q) {
 			f.statusTerm(b, false)
 			f.otherTerms(b, p.driver, rangeIndexed)

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/linkdesk/linkdesk/internal/seed"
 )
 
 type plainRow struct {
@@ -24,7 +26,7 @@ func seededDB(t *testing.T, n int, now time.Time) (*DB, []plainRow) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	if err := d.SeedInquiries(ctx, SeedOptions{N: n, Now: now, Span: 40 * 24 * time.Hour, Users: 6, Seed: 7}); err != nil {
+	if err := seed.Inquiries(ctx, d.W, seed.Options{N: n, Now: now, Span: 40 * 24 * time.Hour, Users: 6, Seed: 7}); err != nil {
 		t.Fatal(err)
 	}
 	return d, plainRows(t, d)
@@ -122,7 +124,7 @@ func TestListMatchesBruteForce(t *testing.T) {
 	d, all := seededDB(t, 3000, now)
 	ctx := context.Background()
 	day := 24 * time.Hour
-	t1, t2 := SeedTemplates[0].ID, SeedTemplates[1].ID
+	t1, t2 := seed.Templates[0].ID, seed.Templates[1].ID
 	filters := map[string]ListFilter{
 		"everything":          {},
 		"one status":          {Statuses: []string{"pending"}},
@@ -162,59 +164,54 @@ func TestListMatchesBruteForce(t *testing.T) {
 	for _, caps := range [][5]int{{3000, 20000, 512, 1 << 16, 1 << 16}, {5, 5, 4, 40, 16}} {
 		planCap, rangeCap, windowStart, windowBudget, windowSpan = caps[0], caps[1], caps[2], caps[3], int64(caps[4])
 		for name, f := range filters {
-			for _, mem := range []bool{false, true} {
-				if mem && f.Search == "" {
-					continue // the keys kept in memory serve searches only
+			for _, sort := range []string{SortCreated, SortUpdated} {
+				f := f
+				f.Sort, f.Now, f.Limit = sort, now, 37
+				want := expected(all, f)
+				l := NewLister(d, nil)
+				var got []string
+				var pages []*ListPage
+				g := f
+				for range 200 {
+					p, err := l.List(ctx, g)
+					if err != nil {
+						t.Fatalf("%s/%s: %v", name, sort, err)
+					}
+					plans[strings.TrimSuffix(p.Plan, "+range")] = true
+					plans[p.Plan] = true
+					pages = append(pages, p)
+					for _, r := range p.Rows {
+						got = append(got, r.ID)
+					}
+					if p.Older.IsZero() {
+						break
+					}
+					g.After = p.Older
 				}
-				for _, sort := range []string{SortCreated, SortUpdated} {
-					f := f
-					f.Sort, f.Now, f.Limit = sort, now, 37
-					want := expected(all, f)
-					l := newLister(t, d, mem)
-					var got []string
-					var pages []*ListPage
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s by %s (caps %v, plans %s): %d rows, want %d", name, sort, caps, pages[0].Plan, len(got), len(want))
+				}
+				if len(pages) > 1 {
+					if !pages[0].Newer.IsZero() {
+						t.Errorf("%s: the first page has a newer page", name)
+					}
+					// Back up from the last page with Newer cursors.
+					var back []string
 					g := f
-					for range 200 {
+					g.Before = pages[len(pages)-1].Newer
+					for {
 						p, err := l.List(ctx, g)
 						if err != nil {
-							t.Fatalf("%s/%s: %v", name, sort, err)
+							t.Fatal(err)
 						}
-						plans[strings.TrimSuffix(p.Plan, "+range")] = true
-						plans[p.Plan] = true
-						pages = append(pages, p)
-						for _, r := range p.Rows {
-							got = append(got, r.ID)
-						}
-						if p.Older.IsZero() {
+						back = append(slices.Clone(idsOf(p)), back...)
+						if p.Newer.IsZero() {
 							break
 						}
-						g.After = p.Older
+						g.Before = p.Newer
 					}
-					if !slices.Equal(got, want) {
-						t.Fatalf("%s by %s (caps %v, plans %s): %d rows, want %d", name, sort, caps, pages[0].Plan, len(got), len(want))
-					}
-					if len(pages) > 1 {
-						if !pages[0].Newer.IsZero() {
-							t.Errorf("%s: the first page has a newer page", name)
-						}
-						// Back up from the last page with Newer cursors.
-						var back []string
-						g := f
-						g.Before = pages[len(pages)-1].Newer
-						for {
-							p, err := l.List(ctx, g)
-							if err != nil {
-								t.Fatal(err)
-							}
-							back = append(slices.Clone(idsOf(p)), back...)
-							if p.Newer.IsZero() {
-								break
-							}
-							g.Before = p.Newer
-						}
-						if lastLen := len(pages[len(pages)-1].Rows); !slices.Equal(back, want[:len(want)-lastLen]) {
-							t.Fatalf("%s by %s: walking back gave %d rows, want %d", name, sort, len(back), len(want)-lastLen)
-						}
+					if lastLen := len(pages[len(pages)-1].Rows); !slices.Equal(back, want[:len(want)-lastLen]) {
+						t.Fatalf("%s by %s: walking back gave %d rows, want %d", name, sort, len(back), len(want)-lastLen)
 					}
 				}
 			}
@@ -226,22 +223,6 @@ func TestListMatchesBruteForce(t *testing.T) {
 			t.Errorf("plan %s never used; used %v", p, plans)
 		}
 	}
-}
-
-// newLister returns a Lister that reads each match's keys from the table, or with mem one that
-// keeps them in memory (LoadSearchKeys): searches must answer the same either way.
-func newLister(t *testing.T, d *DB, mem bool) *Lister {
-	t.Helper()
-	l := NewLister(d)
-	if mem {
-		if err := l.LoadSearchKeys(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		if !l.keysReady() {
-			t.Fatal("search keys not loaded")
-		}
-	}
-	return l
 }
 
 func idsOf(p *ListPage) []string {
@@ -258,19 +239,19 @@ func TestCountsMatchBruteForce(t *testing.T) {
 	ctx := context.Background()
 	for name, f := range map[string]ListFilter{
 		"everything":          {},
-		"template+creator":    {TemplateID: SeedTemplates[0].ID, CreatedBy: 2},
+		"template+creator":    {TemplateID: seed.Templates[0].ID, CreatedBy: 2},
 		"range":               {CreatedFrom: now.Add(-72 * time.Hour)},
 		"expiring":            {ExpiringBefore: now.Add(24 * time.Hour)},
 		"search":              {Search: "a"},
-		"search and template": {Search: "m", TemplateID: SeedTemplates[1].ID},
+		"search and template": {Search: "m", TemplateID: seed.Templates[1].ID},
 		"surname":             {Search: "lopez"},
 		"surname and creator": {Search: "martinez", CreatedBy: 3},
-		"broad and template":  {Search: "gmail", TemplateID: SeedTemplates[3].ID},
+		"broad and template":  {Search: "gmail", TemplateID: seed.Templates[3].ID},
 		"email domain, range": {Search: "initech", CreatedFrom: now.Add(-20 * 24 * time.Hour)},
 		"search, expiring":    {Search: "an", ExpiringBefore: now.Add(24 * time.Hour)},
 	} {
 		f.Now = now
-		c, err := NewLister(d).Counts(ctx, f)
+		c, err := NewLister(d, nil).Counts(ctx, f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -309,7 +290,7 @@ func TestCountsTableFollowsWrites(t *testing.T) {
 	now := time.Now()
 	d, _ := seededDB(t, 300, now)
 	ctx := context.Background()
-	q := Inquiry{ID: "inq_counts1", Status: "created", TemplateID: SeedTemplates[0].ID, CreatedAt: now, UpdatedAt: now, VersionAt: now}
+	q := Inquiry{ID: "inq_counts1", Status: "created", TemplateID: seed.Templates[0].ID, CreatedAt: now, UpdatedAt: now, VersionAt: now}
 	if _, err := UpsertInquiry(ctx, d.W, q); err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 
 // ftsMatch turns a search into an FTS5 MATCH expression over inquiries_fts: every word typed
 // must match (several words narrow), each in any of the reference ID, the name or the email,
-// ignoring case and accents. A word of three or more characters matches anywhere in them
+// ignoring case and accents (and the letters Fold spells out). A word of three or more characters matches anywhere in them
 // ("garcia", "acme.example", "ABC123" in usr_ABC123); trigrams cannot find a shorter one, so
 // one or two characters match the start of the reference ID, of the email or of a word of the
 // name (the index puts two spaces before each). Each word is an FTS5 string, its quotes
@@ -26,6 +26,7 @@ func ftsMatch(search string) string {
 	words := strings.Fields(search)
 	terms := make([]string, 0, len(words))
 	for _, w := range words {
+		w = Fold(w)
 		n := utf8.RuneCountInString(w)
 		w = strings.ReplaceAll(w, `"`, `""`)
 		switch n {
@@ -186,8 +187,8 @@ func (l *Lister) window(ctx context.Context, f *ListFilter, p plan) (found []int
 type gathered struct {
 	rows   []matchRow // every match that passes the filters other than status
 	counts *StatusCounts
-	at     time.Time // when the read began: a change after it makes the counts stale
-	first  []int64   // a broad search's first planCap+1 matches, in rowid order
+	at     cacheStamp // when the read began: a change after it makes the counts stale
+	first  []int64    // a broad search's first planCap+1 matches, in rowid order
 }
 
 type matchRow struct {
@@ -199,7 +200,7 @@ type matchRow struct {
 // (broad: the caller walks an index instead). The matches are read from the index alone first,
 // so a broad search stops there without reading planCap rows of the table.
 func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool, err error) {
-	g.at = time.Now()
+	g.at = l.stamp()
 	rowids := make([]int64, 0, 64)
 	rows, err := l.query(ctx, "SELECT rowid FROM inquiries_fts WHERE inquiries_fts MATCH ? LIMIT "+strconv.Itoa(planCap+1), f.match)
 	if err != nil {
@@ -222,17 +223,6 @@ func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool
 		return g, false, nil
 	}
 	g.counts = &StatusCounts{N: map[string]int64{}}
-	if f.keysCover() {
-		if ok, err := l.currentKeys(ctx); err != nil {
-			return g, false, err
-		} else if ok {
-			g.rows = l.keys.matches(f, rowids)
-			for _, r := range g.rows {
-				g.counts.N[r.status]++
-			}
-			return g, true, nil
-		}
-	}
 	var b q
 	f.otherTerms(&b, "search", false)
 	pass := "1"
@@ -318,82 +308,28 @@ func (g gathered) page(f *ListFilter) (cand, rest []int64) {
 const breadthTTL = 10 * time.Second
 
 type breadth struct {
-	broad bool    // planCap matches or more
-	first []int64 // a broad search's first SearchCountCap matches, which its counts are of
-	seq   int64   // the search keys' last change applied when they were read
+	broad bool // planCap matches or more
 	at    time.Time
 }
 
-// noteBreadth keeps what gather found of a search: whether it is broad, and a broad one's
-// first matches, so that its counts read again the statuses of the same rows without matching
-// the search again (for a common phrase such as "acme.example", most of the cost).
+// noteBreadth keeps whether gather found a search broad.
 func (l *Lister) noteBreadth(match string, rowids []int64) {
-	b := breadth{broad: len(rowids) > planCap, seq: l.keys.seen(), at: time.Now()}
-	if b.broad {
-		b.first = slices.Clone(rowids[:min(len(rowids), SearchCountCap)])
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.breadth) > 500 {
 		clear(l.breadth)
 	}
-	l.breadth[match] = b
+	l.breadth[match] = breadth{broad: len(rowids) > planCap, at: time.Now()}
 }
 
-// broadSample returns a broad search's first matches found a moment ago, while they are still
-// its first matches: each inquiry among them or before the last of them whose searched text
-// has changed since (the search keys log which) still matches the search if it was among them,
-// and still does not if it was not. A change of status does not matter (counts read statuses
-// afresh), nor does an inquiry added (it comes after them). Without the keys in memory, nil.
-func (l *Lister) broadSample(ctx context.Context, match string) ([]int64, error) {
-	b, ok := l.breadthOf(match)
-	if !ok || !b.broad {
-		return nil, nil
-	}
-	if ok, err := l.currentKeys(ctx); err != nil || !ok {
-		return nil, err
-	}
-	seen := l.keys.seen()
-	changed, known := l.keys.textSince(b.seq, b.first[len(b.first)-1])
-	if !known || len(changed) > 32 {
-		return nil, nil
-	}
-	for _, r := range changed {
-		_, was := slices.BinarySearch(b.first, r)
-		var n int
-		if err := l.queryRow(ctx, []any{&n}, "SELECT count(*) FROM inquiries_fts WHERE inquiries_fts MATCH ? AND rowid = ?", match, r); err != nil {
-			return nil, fmt.Errorf("db: search: %w", err)
-		}
-		if was != (n > 0) {
-			return nil, nil
-		}
-	}
-	// Still the first matches as of seen: the next look starts there.
-	l.mu.Lock()
-	if c, ok := l.breadth[match]; ok && c.at.Equal(b.at) {
-		c.seq = seen
-		l.breadth[match] = c
-	}
-	l.mu.Unlock()
-	return b.first, nil
-}
-
-// breadthOf returns what gather found of a search less than breadthTTL ago.
-func (l *Lister) breadthOf(match string) (breadth, bool) {
+// knownBreadth reports whether a search was found broad less than breadthTTL ago, and whether
+// it was found at all.
+func (l *Lister) knownBreadth(match string) (broad, known bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.breadth[match]
-	return b, ok && time.Since(b.at) < breadthTTL
-}
-
-func (l *Lister) knownBroad(match string) bool {
-	b, ok := l.breadthOf(match)
-	return ok && b.broad
-}
-
-// knownNarrow reports a search found narrow a moment ago: it is read whole at once, without
-// first trying a walk in windows that would find too few of its matches.
-func (l *Lister) knownNarrow(match string) bool {
-	b, ok := l.breadthOf(match)
-	return ok && !b.broad
+	if !ok || time.Since(b.at) >= breadthTTL {
+		return false, false
+	}
+	return b.broad, true
 }

@@ -14,7 +14,7 @@ import (
 func TestStaffMigrationKeepsTheOutbox(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
-	w, err := sql.Open("sqlite", dsn(path, false))
+	w, err := sql.Open("sqlite", dsn(path, false, DefaultOptions))
 	if err != nil {
 		t.Fatal(err)
 	}

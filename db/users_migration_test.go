@@ -12,7 +12,7 @@ import (
 func TestReviewerAndHashedSessionsMigration(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
-	w, err := sql.Open("sqlite", dsn(path, false))
+	w, err := sql.Open("sqlite", dsn(path, false, DefaultOptions))
 	if err != nil {
 		t.Fatal(err)
 	}

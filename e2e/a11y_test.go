@@ -82,6 +82,8 @@ func TestFormFocus(t *testing.T) {
 	p := newPage(t)
 	setUpAdmin(t, c, p)
 	click(t, p, lnk, "Sign out")
+	// The sign-out's own navigation ends first: a Goto racing it was aborted (net::ERR_ABORTED).
+	must(t, "signed out", expect.Locator(p.GetByText("You are signed out.")).ToBeVisible())
 	_, err := p.Goto(c.URL + "/login")
 	must(t, "open sign-in", err)
 	must(t, "sign-in focuses Email", expect.Locator(label(p, "Email")).ToBeFocused())
@@ -179,6 +181,10 @@ func TestEveryPageChecked(t *testing.T) {
 	click(t, p, btn, "Email link")
 	fill(t, p, "Recipient", "pages@example.com")
 	click(t, p, btn, "Send")
+	// The send lands (and the mail server has the message /dev/mailbox/1 shows) before the next
+	// navigation, which would otherwise race it.
+	must(t, "in the outbox", expect.Locator(notice(p, "Email to pages@example.com is in the outbox")).ToBeVisible())
+	must(t, "sent", expect.Locator(p.Locator("#email-log").GetByText("Sent", playwright.LocatorGetByTextOptions{Exact: playwright.Bool(true)})).ToBeVisible())
 	for _, path := range []string{"/inquiries", "/inquiries/new", "/bulk", "/links/template", "/people/usr_PAGES",
 		"/staff", "/settings", "/templates", "/audit", "/outbox", "/webhooks", "/dev/mailbox", "/dev/mailbox/1",
 		"/account", "/password/forgot", "/no-such-page"} {

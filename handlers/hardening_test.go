@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/internal/seed"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
 
@@ -137,7 +138,7 @@ func TestHungUpClientsLeaveConsoleAlive(t *testing.T) {
 // this fails only in the runs where the query sees it.)
 func TestAbortedExportQuiet(t *testing.T) {
 	e, logs := newLoggedEnv(t, sandbox.Knobs{}, nil)
-	noErr(t, e.db.SeedInquiries(context.Background(), db.SeedOptions{N: 5000, Now: time.Now(), Span: 60 * 24 * time.Hour, Users: 5, Seed: 3}))
+	noErr(t, seed.Inquiries(context.Background(), e.db.W, seed.Options{N: 5000, Now: time.Now(), Span: 60 * 24 * time.Hour, Users: 5, Seed: 3}))
 	e.addUser("viewer@example.com", db.RoleViewer, pw)
 	c := e.signIn("viewer@example.com", pw)
 	for range 3 {

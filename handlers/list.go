@@ -180,6 +180,7 @@ type cachedPage struct {
 	gen  uint64
 	at   time.Time
 	body []byte
+	gz   []byte // body gzipped, once a client that accepts it asked
 }
 
 const (
@@ -210,7 +211,29 @@ func (c *listCache) store(key string, gen uint64, body []byte) {
 	if c.pages == nil || len(c.pages) >= maxPages {
 		c.pages = map[string]cachedPage{}
 	}
-	c.pages[key] = cachedPage{gen, time.Now(), body}
+	c.pages[key] = cachedPage{gen: gen, at: time.Now(), body: body}
+}
+
+// write sends a cached page, compressed once for all the clients that accept gzip.
+func (c *listCache) write(w http.ResponseWriter, r *http.Request, key string, body []byte) {
+	if !acceptsGzip(r) {
+		writeHTML(w, body)
+		return
+	}
+	c.mu.Lock()
+	gz := c.pages[key].gz
+	c.mu.Unlock()
+	if gz == nil {
+		gz = gzipBytes(body)
+		c.mu.Lock()
+		if p, ok := c.pages[key]; ok && len(body) > 0 && &p.body[0] == &body[0] { // still the page compressed
+			p.gz = gz
+			c.pages[key] = p
+		}
+		c.mu.Unlock()
+	}
+	w.Header().Set("Content-Encoding", "gzip") // compress passes it on as it is
+	writeHTML(w, gz)
 }
 
 // listOptions returns the Template and Created by choices.
@@ -259,7 +282,7 @@ func (s *Server) inquiryList(w http.ResponseWriter, r *http.Request) {
 		var body []byte
 		var ok bool
 		if body, gen, ok = s.listCache.page(key); ok {
-			writeHTML(w, body)
+			s.listCache.write(w, r, key, body)
 			return
 		}
 	}
@@ -294,6 +317,18 @@ func (s *Server) inquiryList(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.serverError(w, r, err)
 		return
+	}
+	// The page shows its counts when its read found them or they cost nothing (the counts
+	// table); else its stream sends them as it opens.
+	if page.Counts == nil && lr.f.Search == "" && lr.f.CreatedFrom.IsZero() && lr.f.CreatedTo.IsZero() && lr.f.ExpiringBefore.IsZero() && lr.f.Batch == 0 {
+		if page.Counts, err = s.lister.Counts(r.Context(), lr.f); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+	}
+	if page.Counts != nil {
+		cv := countsViewOf(lr, page.Counts)
+		v.Counts = &cv
 	}
 	if len(v.Rows) == 0 {
 		v.Empty = "filtered"
@@ -449,6 +484,11 @@ func (s *Server) countsView(ctx context.Context, lr listRequest) (views.CountsVi
 	if err != nil {
 		return views.CountsView{}, err
 	}
+	return countsViewOf(lr, c), nil
+}
+
+// countsViewOf shows counts read for lr's filter.
+func countsViewOf(lr listRequest, c *db.StatusCounts) views.CountsView {
 	// Capped counts are of the first rows read, not a sample of all: a status none of them had
 	// may still have many, so it is "not counted" rather than "0+".
 	num := func(n int64) string {
@@ -488,7 +528,7 @@ func (s *Server) countsView(ctx context.Context, lr listRequest) (views.CountsVi
 		v.Items = append(v.Items, views.StatusCount{Status: st, Label: views.StatusText(st), N: num(n),
 			URL: "/inquiries?" + q.Encode(), Active: len(lr.f.Statuses) == 1 && lr.f.Statuses[0] == st})
 	}
-	return v, nil
+	return v
 }
 
 // utf8BOM starts an export so that spreadsheets read it as UTF-8.

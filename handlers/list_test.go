@@ -14,6 +14,7 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/internal/seed"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
 
@@ -70,7 +71,7 @@ func rowIDs(page string) []string {
 func seeded(t *testing.T, n int) (*testEnv, *http.Client, time.Time) {
 	e := newTestEnv(t)
 	now := time.Now()
-	noErr(t, e.db.SeedInquiries(context.Background(), db.SeedOptions{N: n, Now: now, Span: 60 * 24 * time.Hour, Users: 5, Seed: 3}))
+	noErr(t, seed.Inquiries(context.Background(), e.db.W, seed.Options{N: n, Now: now, Span: 60 * 24 * time.Hour, Users: 5, Seed: 3}))
 	e.addUser("viewer@example.com", db.RoleViewer, pw)
 	return e, e.signIn("viewer@example.com", pw), now
 }
@@ -101,7 +102,7 @@ func TestListPageAndPaging(t *testing.T) {
 	}
 
 	// Walk a filtered list to its end through htmx fragments.
-	tmpl := db.SeedTemplates[1].ID
+	tmpl := seed.Templates[1].ID
 	q := url.Values{"status": {"approved", "declined"}, "template": {tmpl}, "q": {""}, "from": {""}}
 	want := countWhere(t, e, "status IN ('approved', 'declined') AND template_id = ?", tmpl)
 	path := "/inquiries?" + q.Encode()
@@ -191,7 +192,7 @@ func TestExportCSV(t *testing.T) {
 	}
 	q, err := e.db.GetInquiry(context.Background(), recs[1][0])
 	noErr(t, err)
-	if recs[1][1] != q.ReferenceID || recs[1][2] != string(q.Status) || recs[1][3] != q.Name || recs[1][4] != q.Email || recs[1][5] != "KYC" && recs[1][6] == db.SeedTemplates[0].ID ||
+	if recs[1][1] != q.ReferenceID || recs[1][2] != string(q.Status) || recs[1][3] != q.Name || recs[1][4] != q.Email || recs[1][5] != "KYC" && recs[1][6] == seed.Templates[0].ID ||
 		recs[1][7] != q.CreatedAt.UTC().Format(time.RFC3339) {
 		t.Errorf("row %v does not match %+v", recs[1], q)
 	}

@@ -180,9 +180,7 @@ func renderBytes(ctx context.Context, c templ.Component) ([]byte, error) {
 
 // run waits for changes and keep-alive ticks until the client goes, the server stops, the
 // viewer's session no longer stands, or the stream has lived its lifetime.
-// settle, when not nil, is the stream's own timer: settled runs when it fires.
-func (s *Server) run(ctx context.Context, st *stream, sub *live.Subscriber, v viewer, handle func(ids []string) error,
-	settle <-chan time.Time, settled func() error) {
+func (s *Server) run(ctx context.Context, st *stream, sub *live.Subscriber, v viewer, handle func(ids []string) error) {
 	tick := time.NewTicker(keepAlive)
 	defer tick.Stop()
 	recheck := time.NewTicker(s.live.Limits().Recheck)
@@ -207,10 +205,6 @@ func (s *Server) run(ctx context.Context, st *stream, sub *live.Subscriber, v vi
 			}
 		case <-tick.C:
 			if st.comment() != nil {
-				return
-			}
-		case <-settle:
-			if settled() != nil {
 				return
 			}
 		case <-sub.Wake():
@@ -256,7 +250,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	defer s.live.Release(v.account())
 	sub := s.live.Subscribe("")
 	defer s.live.Unsubscribe(sub)
-	page, err := s.lister.List(ctx, lr.f)
+	rows, err := s.shownRows(ctx, r, lr)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -267,12 +261,12 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	shown := map[string]bool{}
 	var top int64 // newest creation time on the page
-	for _, row := range page.Rows {
+	for _, row := range rows {
 		shown[row.ID] = true
 		top = max(top, row.CreatedAt.UnixMilli())
 	}
 	firstPage := lr.f.After.IsZero() && lr.f.Before.IsZero()
-	empty := len(page.Rows) == 0 // the page shows its empty-list message
+	empty := len(rows) == 0 // the page shows its empty-list message
 	sendRow := func(event string, row *db.ListRow) error {
 		c := views.ListRowCells(rowView(*row, time.Now())) // a shown row swaps its cells
 		kind := "cells "
@@ -294,9 +288,8 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		return st.send(event, b)
 	}
 	// The per-status counts follow the changes too: the page's counts element listens for them.
-	// Counted once for every stream of the same filter: once when a change arrives, and once
-	// more when it has settled (a shared answer is of its version, so the second is keyed apart).
-	// A reconnecting stream's catch-up ("own") counts alone.
+	// Counted once for every stream of the same filter when a change arrives (a shared answer is
+	// of the hub's version). A reconnecting stream's catch-up ("own") counts alone.
 	sendCountsAs := func(when string) error {
 		count := func() ([]byte, error) {
 			cv, err := s.countsView(ctx, lr)
@@ -322,8 +315,8 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	// after a reconnect) and opening this stream.
 	caught := false
 	if since := catchUpFrom(r); since > 0 {
-		for i := len(page.Rows) - 1; i >= 0; i-- {
-			row := page.Rows[i]
+		for i := len(rows) - 1; i >= 0; i-- {
+			row := rows[i]
 			switch {
 			case firstPage && row.CreatedAt.UnixMilli() > since:
 				err = sendRow("new", &row)
@@ -338,19 +331,22 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 			caught = true
 		}
 	}
-	if caught && sendCountsAs("own") != nil {
-		return
+	// A page without its counts asks for none: the stream sends them as it opens (and again
+	// when it caught up with a change; a reconnecting stream's catch-up counts alone).
+	if caught || r.URL.Query().Get("counted") == "" {
+		when := ""
+		if caught {
+			when = "own"
+		}
+		if sendCountsAs(when) != nil {
+			return
+		}
 	}
-	// Counts asked right after a change may predate it (db.CountsSettle): send them at once,
-	// and once more when the last change of a burst has settled.
-	settle := time.NewTimer(time.Hour)
-	settle.Stop()
-	defer settle.Stop()
+	// Counts read after a change was published count it (the Lister keeps none from before).
 	s.run(ctx, st, sub, v, func(ids []string) error {
 		if err := sendCounts(); err != nil {
 			return err
 		}
-		settle.Reset(db.CountsSettle)
 		var fresh []*db.ListRow
 		for _, id := range ids {
 			row, err := s.db.ListRowByID(ctx, id)
@@ -397,7 +393,24 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		return nil
-	}, settle.C, func() error { return sendCountsAs("settled ") })
+	})
+}
+
+// shownRows returns the rows the list page shows, as they are now: those its stream's URL names
+// (shown, ids in page order), or for a URL without them the page read again.
+func (s *Server) shownRows(ctx context.Context, r *http.Request, lr listRequest) ([]db.ListRow, error) {
+	if ids, ok := r.URL.Query()["shown"]; ok {
+		list := strings.Split(ids[0], ",")
+		if ids[0] == "" {
+			list = nil
+		}
+		return s.db.ListRowsByID(ctx, list[:min(len(list), db.MaxListLimit)])
+	}
+	page, err := s.lister.List(ctx, lr.f)
+	if err != nil {
+		return nil, err
+	}
+	return page.Rows, nil
 }
 
 // inquiryEvents streams one inquiry's changes for its detail page: the event "status" carries
@@ -447,5 +460,5 @@ func (s *Server) inquiryEvents(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		return send(q)
-	}, nil, nil)
+	})
 }

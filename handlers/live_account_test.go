@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/internal/seed"
 	"github.com/linkdesk/linkdesk/live"
 )
 
@@ -40,7 +41,7 @@ func TestStreamCapIsPerAccount(t *testing.T) {
 // streams made one webhook cost 17.8 s of CPU).
 func TestChangeRenderedOncePerFilter(t *testing.T) {
 	e := newTestEnv(t)
-	noErr(t, e.db.SeedInquiries(context.Background(), db.SeedOptions{N: 50, Now: time.Now(), Span: 24 * time.Hour, Users: 2, Seed: 5}))
+	noErr(t, seed.Inquiries(context.Background(), e.db.W, seed.Options{N: 50, Now: time.Now(), Span: 24 * time.Hour, Users: 2, Seed: 5}))
 	var id string
 	noErr(t, e.db.R.QueryRow("SELECT id FROM inquiries ORDER BY created_at DESC LIMIT 1").Scan(&id))
 	var streams []<-chan sseEvent

@@ -137,6 +137,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	h = securityHeaders(h, s.secure)
 	h = s.recoverPanics(h)
+	h = compress(h)
 	h = s.accessLog(h)
 	return h
 }

@@ -130,11 +130,8 @@ type wiring struct {
 // list's counts recount.
 func newServer(t testing.TB, cfg Config, d *db.DB, st inquiry.Settings, log *slog.Logger, w wiring) (*Server, *inquiry.Service) {
 	t.Helper()
-	lister := db.NewLister(d)
-	if err := lister.LoadSearchKeys(context.Background()); err != nil { // as serve does at start
-		t.Fatal(err)
-	}
-	hub := live.New(w.limits, lister.Changed)
+	hub := live.New(w.limits)
+	lister := db.NewLister(d, hub.Version)
 	var ms inquiry.MailSetup
 	var mailbox *mail.Catcher
 	if w.mail != nil {

@@ -40,9 +40,8 @@ func (l Limits) withDefaults() Limits {
 
 // Hub fans changes out to subscribers.
 type Hub struct {
-	limits   Limits
-	onChange []func() // told of every change before the subscribers, e.g. cached counts
-	version  atomic.Uint64
+	limits  Limits
+	version atomic.Uint64 // caches keyed on it (list pages, counts) are stale once it moves
 
 	mu     sync.Mutex
 	subs   map[*Subscriber]struct{}
@@ -54,10 +53,9 @@ type Hub struct {
 	shared shared // work streams share, for the current version (shared.go)
 }
 
-// New builds a hub; each onChange is called (synchronously, so it must be quick) on every
-// Publish, before the subscribers are woken.
-func New(limits Limits, onChange ...func()) *Hub {
-	return &Hub{limits: limits.withDefaults(), onChange: onChange,
+// New builds a hub.
+func New(limits Limits) *Hub {
+	return &Hub{limits: limits.withDefaults(),
 		subs: map[*Subscriber]struct{}{}, open: map[string]int{}, closed: make(chan struct{})}
 }
 
@@ -127,9 +125,6 @@ func (h *Hub) Unsubscribe(sub *Subscriber) {
 // cached list pages and counts are refreshed, and no stream is woken.
 func (h *Hub) Touch() {
 	h.version.Add(1)
-	for _, fn := range h.onChange {
-		fn()
-	}
 }
 
 // Publish tells everyone that inquiry id changed. It never blocks. An email of no inquiry

@@ -7,8 +7,7 @@ import (
 )
 
 func TestPublishReachesSubscribers(t *testing.T) {
-	var counted int
-	h := New(Limits{}, func() { counted++ })
+	h := New(Limits{})
 	all, one := h.Subscribe(""), h.Subscribe("inq_b")
 	h.Publish("inq_b")
 	h.Publish("inq_a")
@@ -27,8 +26,8 @@ func TestPublishReachesSubscribers(t *testing.T) {
 	if got := all.Take(); len(got) != 0 {
 		t.Fatalf("taken twice: %v", got)
 	}
-	if counted != 3 || h.Version() != 3 {
-		t.Fatalf("onChange called %d times, version %d; want 3, 3", counted, h.Version())
+	if h.Version() != 3 {
+		t.Fatalf("version %d after 3 changes", h.Version())
 	}
 	h.Unsubscribe(all)
 	h.Publish("inq_c")

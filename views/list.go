@@ -1,7 +1,9 @@
 package views
 
 import (
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -79,9 +81,26 @@ type ListView struct {
 	FirstPage bool  // new inquiries appear live only on the first page
 	Notices   []string
 	Quick     []QuickFilter
+	// Counts are shown with the rows when the page has them; else its stream sends them.
+	Counts *CountsView
 	// Summary is the filters in one line ("Status: Created, Pending", "Template: KYC"), shown
 	// while the filter form is folded.
 	Summary []string
+}
+
+// StreamURL is the page's live stream: its filter, when it was rendered, and the rows it shows,
+// which the stream keeps current without reading the page again.
+func (v ListView) StreamURL() string {
+	ids := make([]string, len(v.Rows))
+	for i, r := range v.Rows {
+		ids[i] = r.ID
+	}
+	counted := ""
+	if v.Counts != nil {
+		counted = "&counted=1" // the stream need not send them as it opens
+	}
+	return "/events/inquiries?" + v.Query + amp(v.Query) + "since=" + strconv.FormatInt(v.Since, 10) +
+		"&shown=" + url.QueryEscape(strings.Join(ids, ",")) + counted
 }
 
 // StatusCount is one status with how many inquiries match the rest of the filter.

@@ -56,12 +56,18 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	expiringWindow := fs.Duration("expiring-window", envDuration("EXPIRING_WINDOW", 4*time.Hour), `the list's "Expiring soon": open inquiries whose link expires within this [LINKDESK_EXPIRING_WINDOW]`)
 	syncEvery := fs.Duration("sync-every", envDuration("SYNC_EVERY", 5*time.Minute), "how often the cache is reconciled with Persona's list of inquiries; 0 turns it off [LINKDESK_SYNC_EVERY]")
 	ssoConfig := ssoFlags(fs)
+	dbOpts := db.DefaultOptions
+	fs.IntVar(&dbOpts.CacheMiB, "db-cache-mb", envInt("DB_CACHE_MB", dbOpts.CacheMiB), "page cache of each database reader connection, in MiB; at most readers (2 a core, 4 at least) times this, used as pages are read [LINKDESK_DB_CACHE_MB]")
+	fs.IntVar(&dbOpts.MmapMiB, "db-mmap-mb", envInt("DB_MMAP_MB", dbOpts.MmapMiB), "how much of the database file readers map into memory, in MiB (the operating system's file cache, shared and evictable; a million inquiries are about 1 GiB); 0 turns it off [LINKDESK_DB_MMAP_MB]")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	sso, err := ssoConfig()
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
+	}
+	if dbOpts.CacheMiB < 1 || dbOpts.MmapMiB < 0 {
+		return fmt.Errorf("serve: --db-cache-mb must be at least 1 and --db-mmap-mb at least 0 (got %d and %d)", dbOpts.CacheMiB, dbOpts.MmapMiB)
 	}
 	if err := persona.CheckVersion(c.persona.Version); err != nil {
 		return fmt.Errorf("serve: --persona-version: %w", err)
@@ -95,7 +101,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	}
 	c.baseURL = strings.TrimRight(c.baseURL, "/")
 
-	d, err := db.Open(ctx, c.dbPath)
+	d, err := db.OpenWith(ctx, c.dbPath, dbOpts)
 	if err != nil {
 		return err
 	}
@@ -133,8 +139,8 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	// The path of a change, from a webhook (or a sync, a staff action, an email) to the open
 	// list page: the inquiry service and the outbox worker publish the inquiry's id to the live
 	// hub; the hub has the list's counts recounted and wakes every open page's stream.
-	lister := db.NewLister(d)
-	hub := live.New(live.Limits{}, lister.Changed)
+	hub := live.New(live.Limits{})
+	lister := db.NewLister(d, hub.Version)
 	worker := &mail.Worker{DB: d, Sender: sender, Logger: log, Notify: hub.Publish,
 		Backoff: envDuration("MAIL_BACKOFF", 0)} // the first retry's wait; default 30 s
 	inq := inquiry.New(d, settings, log, inquiry.Deps{
@@ -175,12 +181,6 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	loops.Loop(bulkEngine.Run) // resumes unfinished bulk sends after a restart
 	// Once at start: warn in the log about webhook settings at Persona the console cannot use.
 	loops.Loop(func(ctx context.Context) { inq.LogWebhookSettings(ctx, c.baseURL+handlers.WebhookPath) })
-	// Searches read the table until this has read every inquiry's keys (about a second a million).
-	loops.Loop(func(ctx context.Context) {
-		lister.KeepSearchKeys(ctx, func(err error) {
-			log.Warn("search: keys not loaded; searches read them from the table", "err", err)
-		})
-	})
 
 	hs := &http.Server{
 		Handler:           srv.Handler(),
