@@ -44,7 +44,7 @@ var ChoiceWords = map[string]string{
 // classWords says each class in the summary.
 var classWords = map[string]string{
 	Ready: "ready", Invalid: "invalid", Duplicate: "duplicate in the file", Open: "already open", Verified: "already verified",
-	Differs: "differs from the open inquiry",
+	Differs: "differing from the open inquiry",
 }
 
 // ClassWords says a class in words, as the check's table and downloads show it.

@@ -38,7 +38,7 @@ func TestRowDifferingFromOpenInquiry(t *testing.T) {
 	if c.Counts[Differs] != 3 || c.Counts[Open] != 1 {
 		t.Fatalf("check: %s", c.Summary())
 	}
-	if !strings.Contains(c.Summary(), "3 differs from the open inquiry") {
+	if !strings.Contains(c.Summary(), "3 differing from the open inquiry") {
 		t.Errorf("summary %q", c.Summary())
 	}
 	r := c.Rows[0]

@@ -92,7 +92,7 @@ func TestBulkDifferingRowThroughThePage(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("check: %d", res.StatusCode)
 	}
-	mustContain(t, "check", body, "0 ready, 2 differs from the open inquiry", "Differs from the open inquiry",
+	mustContain(t, "check", body, "0 ready, 2 differing from the open inquiry", "Differs from the open inquiry",
 		`Email: "usr_jose@on.file" on file, "open@bulk.test" typed`, `<select name="choice:2" aria-label="What to do with line 2">`,
 		`<option value="skip" selected>Skip this row</option>`, `<label for="choice-all">For all rows that differ</label>`, ">Start</button>")
 	fields["choice:3"] = "on-file"
