@@ -149,6 +149,12 @@ const measureScript = `async () => {
   for (const m of text.matchAll(/\bvor \d+ \w+|\bin \d+ (Minuten|Stunden)|\bgerade eben/g)) out.Times.push("a time in the browser's language: " + m[0]);
   for (const t of document.querySelectorAll("main time")) if (!/ UTC$/.test(t.title)) out.Times.push("a time without UTC on hover: " + t.outerHTML);
   out.Viewport = window.innerWidth;
+  // On a phone, the links of lists and filters are targets of 24×24 px at least (WCAG 2.5.8).
+  if (window.innerWidth < 641)
+    for (const a of document.querySelectorAll("main table a, main nav a, #list-counts a")) {
+      const r = a.getBoundingClientRect();
+      if (r.width > 0 && (r.width < 24 || r.height < 24)) out.Clipped.push("too small to tap: " + a.textContent.trim() + " " + Math.round(r.width) + "×" + Math.round(r.height));
+    }
   const desc = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\s+/).join(".") : "");
   for (const el of document.querySelectorAll("*")) {
     const s = getComputedStyle(el);
