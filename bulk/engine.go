@@ -204,6 +204,11 @@ func (e *Engine) Run(ctx context.Context) {
 				e.process(ctx, job, row)
 				continue
 			}
+			if errors.Is(err, db.ErrNotFound) {
+				if err := e.db.SettleAbandonedBulkRows(ctx, time.Now(), db.AuditEntry{Actor: inquiry.System.Name, Action: "bulk.done"}); err != nil && ctx.Err() == nil {
+					e.log.Error("bulk: settle rows of cancelled jobs", "err", err)
+				}
+			}
 			if errors.Is(err, db.ErrNotFound) && !next.IsZero() {
 				wait = min(time.Until(next), wait)
 			} else if !errors.Is(err, db.ErrNotFound) && ctx.Err() == nil {

@@ -443,3 +443,41 @@ func parseWorkerClaim(v string) (string, time.Time) {
 	}
 	return holder, time.UnixMilli(n)
 }
+
+// SettleAbandonedBulkRows settles the rows a worker held when their job was cancelled and that
+// it never recorded (it stopped, or crashed): their lease has run out and no worker takes a
+// cancelled job's row, so they would stay pending. Whether their create or email went out is
+// not known, and their outcome says so.
+func (d *DB) SettleAbandonedBulkRows(ctx context.Context, now time.Time, done AuditEntry) error {
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT r.job_id, r.line FROM bulk_rows r JOIN bulk_jobs j ON j.id = r.job_id
+			WHERE j.state = 'cancelled' AND r.state = 'pending' AND r.leased_until <= ?`, now.UnixMilli())
+		if err != nil {
+			return err
+		}
+		var left []BulkRow
+		for rows.Next() {
+			var r BulkRow
+			if err := rows.Scan(&r.JobID, &r.Line); err != nil {
+				rows.Close()
+				return err
+			}
+			left = append(left, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, r := range left {
+			r.State, r.Detail = BulkCancelled, "Not known whether it was created or emailed: the job was cancelled while a worker that then stopped held this row. Look the person up in the list."
+			if _, err := finishRow(ctx, tx, r, done); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("db: settle abandoned bulk rows: %w", err)
+	}
+	return nil
+}

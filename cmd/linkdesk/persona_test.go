@@ -53,7 +53,11 @@ func TestSyncStopsOnRepeatingCursor(t *testing.T) {
 	sb.SetKnobs(sandbox.Knobs{StuckCursor: true})
 	t.Setenv("LINKDESK_PERSONA_API_KEY", sandbox.DefaultAPIKey)
 	var out bytes.Buffer
-	err := runSync(context.Background(), []string{"--db", filepath.Join(t.TempDir(), "l.db"), "--persona-api-url", sbURL + "/api/v1", "--full"}, nil, &out)
+	dbPath := filepath.Join(t.TempDir(), "l.db")
+	if err := runMigrate(context.Background(), []string{"--db", dbPath}, nil, &out); err != nil { // sync creates no database
+		t.Fatal(err)
+	}
+	err := runSync(context.Background(), []string{"--db", dbPath, "--persona-api-url", sbURL + "/api/v1", "--full"}, nil, &out)
 	calls := sb.Stats().Calls["GET /inquiries"]
 	if err == nil || !strings.Contains(err.Error(), "next-page link repeated a page already read") {
 		t.Fatalf("sync: %v after %d list calls, want the repeated-cursor error", err, calls)
