@@ -149,6 +149,9 @@ const measureScript = `async () => {
   for (const m of text.matchAll(/\bvor \d+ \w+|\bin \d+ (Minuten|Stunden)|\bgerade eben/g)) out.Times.push("a time in the browser's language: " + m[0]);
   for (const t of document.querySelectorAll("main time")) if (!/ UTC$/.test(t.title)) out.Times.push("a time without UTC on hover: " + t.outerHTML);
   out.Viewport = window.innerWidth;
+  // The list fits without a scrollbar of its own: columns on a laptop, cards on a phone.
+  const list = document.querySelector(".list-results .table-wrap");
+  if (list && list.scrollWidth > list.clientWidth + 1) out.Clipped.push("the list scrolls sideways: " + list.scrollWidth + ">" + list.clientWidth);
   // On a phone, the links of lists and filters are targets of 24×24 px at least (WCAG 2.5.8).
   if (window.innerWidth < 641)
     for (const a of document.querySelectorAll("main table a, main nav a, #list-counts a")) {
