@@ -46,7 +46,7 @@ func TestBulkSendJourney(t *testing.T) {
 	must(t, "reload", err)
 	must(t, "still done", expect.Locator(status.GetByText("Done", playwright.LocatorGetByTextOptions{Exact: playwright.Bool(true)})).ToBeVisible())
 
-	click(t, p, lnk, "Show batch cohort-2026-12.csv in the list")
+	click(t, p, lnk, "Show this batch in the list")
 	must(t, "batch filter", expect.Locator(p.GetByText("Batch: cohort-2026-12.csv")).ToBeVisible())
 	must(t, "first inquiry listed", expect.Locator(p.GetByText("usr_BULK1")).ToBeVisible())
 	must(t, "second inquiry listed", expect.Locator(p.GetByText("usr_BULK2")).ToBeVisible())

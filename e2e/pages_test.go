@@ -87,7 +87,7 @@ func seedSite(t *testing.T) *site {
 func (s *site) bulkCheck(t *testing.T, p playwright.Page, summary string) {
 	t.Helper()
 	click(t, p, lnk, "Bulk")
-	must(t, "choose file", label(p, "CSV file").SetInputFiles([]playwright.InputFile{{Name: "walk.csv", MimeType: "text/csv", Buffer: s.bulkCSV}}))
+	must(t, "choose file", label(p, "CSV file").SetInputFiles([]playwright.InputFile{{Name: "bulk-walk.csv", MimeType: "text/csv", Buffer: s.bulkCSV}}))
 	_, err := label(p, "Template").SelectOption(playwright.SelectOptionValues{Indexes: &[]int{0}})
 	must(t, "choose template", err)
 	must(t, "email the links", label(p, "Email the links").Check())
