@@ -292,7 +292,7 @@ func (l *Lister) catchUp(ctx context.Context) (n int, gap bool, err error) {
 // keysCover reports whether the copy holds every key the filter's conditions other than the
 // search need.
 func (f *ListFilter) keysCover() bool {
-	return f.Batch == 0 && f.ExpiringBefore.IsZero()
+	return f.Batch == 0 && f.ExpiringBefore.IsZero() && f.AssignedTo == 0 && f.Tag == ""
 }
 
 // matches returns the rows among rowids that pass the filter's conditions other than status

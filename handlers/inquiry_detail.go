@@ -151,7 +151,7 @@ func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (vie
 		v.Audit = append(v.Audit, views.AuditRow{At: ev.EventAt, Actor: views.PersonaActor, Action: ev.Name, Target: q.ID, Outcome: "ok"})
 	}
 	slices.SortStableFunc(v.Audit, func(a, b views.AuditRow) int { return b.At.Compare(a.At) })
-	return v, nil
+	return v, s.caseView(r, q, &v.Case)
 }
 
 func (s *Server) renderDetail(w http.ResponseWriter, r *http.Request, status int, q *db.Inquiry, errText string) {

@@ -271,9 +271,10 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	firstPage := lr.f.After.IsZero() && lr.f.Before.IsZero()
 	empty := len(page.Rows) == 0 // the page shows its empty-list message
 	sendRow := func(event string, row *db.ListRow) error {
-		c := views.ListRowCells(rowView(*row, time.Now())) // a shown row swaps its cells
+		rv := s.caseRowView(ctx, *row)
+		c := views.ListRowCells(rv) // a shown row swaps its cells
 		if event == "new" {
-			c = views.ListRowView(rowView(*row, time.Now()))
+			c = views.ListRowView(rv)
 		}
 		b, err := renderBytes(ctx, c)
 		if err != nil {

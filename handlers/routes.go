@@ -72,6 +72,14 @@ func (s *Server) Routes() []Route {
 		{"GET /bulk/{id}/results.csv", Agent, s.bulkResults},
 		{"POST /bulk/{id}/{action}", Agent, s.bulkAction},
 
+		{"POST /inquiries/{id}/notes", Agent, s.addNote},
+		{"GET /notes/{id}/edit", Agent, s.noteEditForm},
+		{"POST /notes/{id}/edit", Agent, s.editNote},
+		{"POST /notes/{id}/delete", Agent, s.deleteNote},
+		{"POST /inquiries/{id}/assign", Agent, s.assignInquiry},
+		{"POST /inquiries/rows", Viewer, s.rowsAction},
+		{"POST /inquiries/rows/confirm", Agent, s.rowsConfirm},
+
 		{"GET /links/template", Agent, s.templateLinkPage},
 		{"POST /links/template", Agent, s.makeTemplateLink},
 

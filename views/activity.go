@@ -41,6 +41,16 @@ func ActionText(a AuditRow) string {
 		return who + " expired the inquiry"
 	case "inquiry.resume":
 		return who + " resumed the expired inquiry to hand out a new link"
+	case "note.add":
+		return who + " added a note"
+	case "note.edit":
+		return who + " edited a note"
+	case "note.delete":
+		return who + " deleted a note"
+	case "inquiry.assign":
+		return who + " assigned the inquiry to " + assigneeName(a.Detail)
+	case "inquiry.unassign":
+		return who + " left the inquiry with nobody assigned"
 	case "link.issue":
 		if m := linkKind.FindStringSubmatch(a.Detail); m != nil {
 			return who + " issued " + article(linkKindText(m[1])) + " " + strings.ToLower(linkKindText(m[1]))
@@ -145,4 +155,10 @@ func article(s string) string {
 		return "an"
 	}
 	return "a"
+}
+
+// assigneeName reads the name from an assignment's detail: "to Bob (user 3, was user 0)".
+func assigneeName(detail string) string {
+	name, _, _ := strings.Cut(strings.TrimPrefix(detail, "to "), " (user ")
+	return orSomeone(name)
 }

@@ -1,0 +1,52 @@
+package casework
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/linkdesk/linkdesk/db"
+)
+
+// Assign gives the inquiry to a staff member who may work on it (userID 0: to nobody). The
+// activity and audit record the change; assigning to whoever already has it changes nothing.
+func (s *Service) Assign(ctx context.Context, a Actor, inquiryID string, userID int64) (changed bool, err error) {
+	if !MayWork(a.Role) {
+		return false, refuse("Only agents and admins may assign inquiries.")
+	}
+	name := "nobody"
+	if userID != 0 {
+		u, err := s.db.UserByID(ctx, userID)
+		if errors.Is(err, db.ErrNotFound) {
+			return false, refuse("There is no such staff member. Choose one from the list.")
+		}
+		if err != nil {
+			return false, err
+		}
+		if u.Disabled || !MayWork(u.Role) {
+			return false, refuse(u.Name + " cannot work on inquiries (" + string(u.Role) + map[bool]string{true: ", disabled", false: ""}[u.Disabled] + "). Choose an agent or an admin.")
+		}
+		name = u.Name
+	}
+	if _, err := s.db.GetInquiry(ctx, inquiryID); err != nil {
+		return false, err
+	}
+	_, changed, err = s.db.SetAssignment(ctx, inquiryID, userID, a.ID, s.now(), func(prev int64) db.AuditEntry {
+		action := "inquiry.assign"
+		if userID == 0 {
+			action = "inquiry.unassign"
+		}
+		return a.audit(action, inquiryID, fmt.Sprintf("to %s (user %d, was user %d)", name, userID, prev))
+	})
+	if err != nil || !changed {
+		return changed, err
+	}
+	s.changed(inquiryID)
+	return true, nil
+}
+
+// SetAssignEmail records whether a staff member wants an email when an inquiry is assigned
+// to them.
+func (s *Service) SetAssignEmail(ctx context.Context, a Actor, on bool) error {
+	return s.db.SetAssignEmail(ctx, a.ID, on, a.audit("user.preferences", a.Name, fmt.Sprintf("email on assignment: %t", on)))
+}
