@@ -2,8 +2,8 @@ package handlers
 
 import (
 	"context"
-	"net/http"
 	"encoding/csv"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
