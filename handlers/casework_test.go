@@ -1,0 +1,176 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/linkdesk/linkdesk/db"
+)
+
+// TestCaseworkNotesAndAssignment: one agent gives an inquiry to another, who sees it counted in
+// the header and under "Assigned to me", and writes a note that the first reads (plain text,
+// links clickable, markup shown as typed), finds through the search box, and may not change.
+func TestCaseworkNotesAndAssignment(t *testing.T) {
+	e := newTestEnv(t)
+	ada := e.addUser("ada@example.com", db.RoleAgent, pw)
+	bob := e.addUser("bob@example.com", db.RoleAgent, pw)
+	e.addUser("cy@example.com", db.RoleViewer, pw)
+	_ = ada
+	adaC, bobC, cyC := e.signIn("ada@example.com", pw), e.signIn("bob@example.com", pw), e.signIn("cy@example.com", pw)
+	insertRow(t, e, "inq_one", "usr_ONE", "pending", time.Now().Add(48*time.Hour), 0)
+	insertRow(t, e, "inq_two", "usr_TWO", "pending", time.Now().Add(48*time.Hour), 0)
+
+	_, page := e.do(bobC, "GET", "/inquiries", nil)
+	mustContain(t, "Bob's list before", page, `My queue <span class="badge">0</span>`, ">Assigned to me 0</a>")
+
+	res, body := e.do(adaC, "POST", "/inquiries/inq_one/assign", url.Values{"user_id": {strconv.FormatInt(bob, 10)}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("assign: %d %s", res.StatusCode, body)
+	}
+	_, page = e.do(bobC, "GET", "/inquiries", nil)
+	mustContain(t, "Bob's list", page, `My queue <span class="badge">1</span>`, ">Assigned to me 1</a>",
+		`<td class="c-assignee" data-label="Assigned to">bob</td>`)
+	_, page = e.do(bobC, "GET", fmt.Sprintf("/inquiries?assigned_to=%d", bob), nil)
+	if !strings.Contains(page, "usr_ONE") || strings.Contains(page, "usr_TWO") {
+		t.Fatal("Assigned to me does not show exactly the assigned inquiry")
+	}
+
+	// A viewer may read but not write notes; an empty note is refused in words.
+	if res, _ := e.do(cyC, "POST", "/inquiries/inq_one/notes", url.Values{"body": {"hello"}}); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("viewer's note: %d, want 403", res.StatusCode)
+	}
+	res, body = e.do(bobC, "POST", "/inquiries/inq_one/notes", url.Values{"body": {"   "}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Write the note first") {
+		t.Fatalf("empty note: %d", res.StatusCode)
+	}
+	note := "Called Ana, kumquat agreed. See https://example.com/case?id=1. <b>bold</b>"
+	if res, body := e.do(bobC, "POST", "/inquiries/inq_one/notes", url.Values{"body": {note}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("note: %d %s", res.StatusCode, body)
+	}
+	_, page = e.do(adaC, "GET", "/inquiries/inq_one", nil)
+	mustContain(t, "Ada's detail page", page,
+		`<a href="https://example.com/case?id=1" rel="noopener noreferrer nofollow" target="_blank">https://example.com/case?id=1</a>`,
+		"&lt;b&gt;bold&lt;/b&gt;", "bob added a note", "ada assigned the inquiry to bob", `<label for="f-assignee">Assigned to</label>`,
+		">Take this inquiry</button>")
+	if strings.Contains(page, "<b>bold</b>") || strings.Contains(page, "Edit note #1") {
+		t.Fatal("a note rendered as HTML, or Ada may edit Bob's note")
+	}
+
+	// The search box finds the inquiry by a word of the note (and by a word's start).
+	for _, q := range []string{"kumquat", "ku"} {
+		_, page = e.do(adaC, "GET", "/inquiries?q="+q, nil)
+		if !strings.Contains(page, "usr_ONE") || strings.Contains(page, "usr_TWO") {
+			t.Fatalf("search %q does not find the note's inquiry alone", q)
+		}
+	}
+
+	// Only the author (or an admin) edits; the edit is audited and re-indexed.
+	id := regexp.MustCompile(`/notes/(\d+)/edit`).FindStringSubmatch(func() string { _, b := e.do(bobC, "GET", "/inquiries/inq_one", nil); return b }())
+	if id == nil {
+		t.Fatal("Bob has no Edit note link")
+	}
+	if res, _ := e.do(adaC, "POST", "/notes/"+id[1]+"/edit", url.Values{"body": {"mine now"}}); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("Ada edits Bob's note: %d, want 403", res.StatusCode)
+	}
+	if res, body := e.do(bobC, "POST", "/notes/"+id[1]+"/edit", url.Values{"body": {"Called Ana, persimmon instead"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit: %d %s", res.StatusCode, body)
+	}
+	_, page = e.do(adaC, "GET", "/inquiries?q=kumquat", nil)
+	if strings.Contains(page, "usr_ONE") {
+		t.Fatal("the edited note's old word still finds the inquiry")
+	}
+	_, page = e.do(adaC, "GET", "/inquiries?q=persimmon", nil)
+	if !strings.Contains(page, "usr_ONE") {
+		t.Fatal("the edited note's new word does not find the inquiry")
+	}
+	if res, _ := e.do(bobC, "POST", "/notes/"+id[1]+"/delete", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete: %d", res.StatusCode)
+	}
+	_, page = e.do(adaC, "GET", "/inquiries?q=persimmon", nil)
+	if strings.Contains(page, "usr_ONE") {
+		t.Fatal("a deleted note still finds the inquiry")
+	}
+	entries, _ := e.db.ListAudit(context.Background(), db.AuditFilter{Target: "inq_one", Action: "note.", Limit: 10})
+	if len(entries) != 3 {
+		t.Fatalf("%d note audit entries, want add, edit, delete", len(entries))
+	}
+
+	// Take this inquiry.
+	if res, _ := e.do(adaC, "POST", "/inquiries/inq_two/assign", url.Values{"user_id": {strconv.FormatInt(ada, 10)}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("take: %d", res.StatusCode)
+	}
+	_, page = e.do(adaC, "GET", "/inquiries/inq_two", nil)
+	mustContain(t, "taken inquiry", page, "(you)", `My queue <span class="badge">1</span>`)
+	// A viewer cannot be given inquiries.
+	cy, _ := e.db.UserByEmail(context.Background(), "cy@example.com")
+	res, body = e.do(adaC, "POST", "/inquiries/inq_two/assign", url.Values{"user_id": {strconv.FormatInt(cy.ID, 10)}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "cannot work on inquiries") {
+		t.Fatalf("assign to a viewer: %d", res.StatusCode)
+	}
+}
+
+// TestRowsSendFreshLink: five rows selected, "Send fresh link" says first what it will do,
+// then queues one email per sendable row; the confirmation sent twice queues nothing twice.
+func TestRowsSendFreshLink(t *testing.T) {
+	e := newMailTestEnv(t, true)
+	var ids []string
+	for i := range 3 {
+		ids = append(ids, e.create(fmt.Sprintf("usr_FRESH%d", i)).ID)
+	}
+	insertRow(t, e.testEnv, "inq_done", "usr_DONE", "approved", time.Time{}, 0)
+	insertRow(t, e.testEnv, "inq_nomail", "usr_NOMAIL", "created", time.Now().Add(time.Hour), 0)
+	if _, err := e.db.W.Exec(`UPDATE inquiries SET email = '' WHERE id = 'inq_nomail'`); err != nil {
+		t.Fatal(err)
+	}
+	sel := url.Values{"action": {"fresh-link"}, "id": append(ids, "inq_done", "inq_nomail")}
+	res, page := e.do(e.admin, "POST", "/inquiries/rows", sel)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("summary: %d %s", res.StatusCode, page)
+	}
+	mustContain(t, "summary", page, "5 selected: 3 will get a fresh link, 2 cannot: 1 approved, 1 without email", ">Confirm and send</button>")
+	if n, _ := e.db.CountEmailsByState(context.Background()); n[db.EmailQueued]+n[db.EmailSending]+n[db.EmailSent] != 0 {
+		t.Fatalf("the summary queued emails: %v", n)
+	}
+	key := regexp.MustCompile(`name="key" value="([^"]+)"`).FindStringSubmatch(page)
+	confirm := url.Values{"action": {"fresh-link"}, "key": {key[1]}, "id": ids}
+	for range 2 { // a double click
+		res, body := e.do(e.admin, "POST", "/inquiries/rows/confirm", confirm)
+		if res.StatusCode != http.StatusOK || !strings.Contains(body, "3 of 3 fresh links queued") {
+			t.Fatalf("confirm: %d %s", res.StatusCode, body)
+		}
+	}
+	if err := e.catcher.Wait(waitFor(t), 3); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		emails, _ := e.db.ListEmails(context.Background(), db.OutboxFilter{InquiryID: id})
+		if len(emails) != 1 {
+			t.Fatalf("%s has %d emails, want 1", id, len(emails))
+		}
+		e.waitState(emails[0].ID, db.EmailSent)
+	}
+	e.outboxSettled()
+	if n := e.catcher.Count(); n != 3 {
+		t.Fatalf("%d emails delivered, want 3", n)
+	}
+	// An agent may not expire from the list; an admin is asked first.
+	_, page = e.do(e.admin, "POST", "/inquiries/rows", url.Values{"action": {"expire"}, "id": {ids[0], "inq_done"}})
+	mustContain(t, "expire summary", page, "2 selected: 1 will be expired, 1 cannot: 1 approved", ">Confirm and expire</button>")
+	e.addUser("agent@example.com", db.RoleAgent, pw)
+	agent := e.signIn("agent@example.com", pw)
+	if res, body := e.do(agent, "POST", "/inquiries/rows", url.Values{"action": {"expire"}, "id": {ids[0]}}); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Only reviewers and admins") {
+		t.Fatalf("agent expires: %d", res.StatusCode)
+	}
+	// Export selected downloads just those rows.
+	res, body := e.do(e.admin, "POST", "/inquiries/rows", url.Values{"action": {"export"}, "id": {ids[0], "inq_done"}})
+	if res.StatusCode != http.StatusOK || strings.Count(body, "\n") != 3 || !strings.Contains(body, "usr_DONE") {
+		t.Fatalf("export selected: %d %q", res.StatusCode, body)
+	}
+}
