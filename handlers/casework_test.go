@@ -174,3 +174,53 @@ func TestRowsSendFreshLink(t *testing.T) {
 		t.Fatalf("export selected: %d %q", res.StatusCode, body)
 	}
 }
+
+// TestSavedViews: a view keeps the list's filters, search and sort under a name; a shared one
+// shows for a colleague with its count, a private one only for its owner; a bad name is
+// refused in words with the typed value kept.
+func TestSavedViews(t *testing.T) {
+	e := newTestEnv(t)
+	e.addUser("ada@example.com", db.RoleAgent, pw)
+	e.addUser("cy@example.com", db.RoleViewer, pw)
+	adaC, cyC := e.signIn("ada@example.com", pw), e.signIn("cy@example.com", pw)
+	insertRow(t, e, "inq_p1", "usr_P1", "pending", time.Now().Add(48*time.Hour), 0)
+	insertRow(t, e, "inq_p2", "usr_P2", "pending", time.Now().Add(48*time.Hour), 0)
+	insertRow(t, e, "inq_c1", "usr_C1", "created", time.Now().Add(48*time.Hour), 0)
+
+	save := func(c *http.Client, name, query string, shared bool) (*http.Response, string) {
+		f := url.Values{"name": {name}, "query": {query}}
+		if shared {
+			f.Set("shared", "1")
+		}
+		return e.request(c, "POST", "/views", f, true)
+	}
+	res, body := save(adaC, "Team pending", "status=pending&sort=updated&bogus=1", true)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("save: %d %s", res.StatusCode, body)
+	}
+	mustContain(t, "saved answer", body, "View “Team pending” saved and shared with the team.",
+		`<a href="/inquiries?sort=updated&amp;status=pending" title="Your saved view, shared with the team" aria-current="page">Team pending 2</a>`)
+	if res, _ := save(adaC, "Mine only", "q=usr_C1", false); res.StatusCode != http.StatusOK {
+		t.Fatalf("save private: %d", res.StatusCode)
+	}
+	res, body = save(adaC, "   ", "status=pending", false)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Name the view") {
+		t.Fatalf("empty name: %d %s", res.StatusCode, body)
+	}
+
+	_, page := e.do(cyC, "GET", "/inquiries", nil)
+	mustContain(t, "colleague's list", page, `title="Shared by ada">Team pending 2</a>`)
+	if strings.Contains(page, "Mine only") || strings.Contains(page, `aria-label="Remove view Team pending"`) {
+		t.Fatal("a colleague sees a private view, or may remove a shared one")
+	}
+	_, page = e.do(adaC, "GET", "/inquiries?status=pending&sort=updated", nil)
+	mustContain(t, "owner's list on the view", page, `title="Your saved view, shared with the team" aria-current="page">Team pending 2</a>`,
+		`title="Your saved view">Mine only 1</a>`)
+	// The counts follow the inquiries: the quick filters fetch themselves again.
+	insertRow(t, e, "inq_p3", "usr_P3", "pending", time.Now().Add(48*time.Hour), 0)
+	e.srv.lister.Changed()
+	eventually(t, "the view's count follows", 5*time.Second, func() bool {
+		_, b := e.request(cyC, "GET", "/inquiries/quick", nil, true)
+		return strings.Contains(b, ">Team pending 3</a>")
+	})
+}

@@ -328,8 +328,12 @@ func (s *Server) inquiryList(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	v.Quick = append([]views.QuickFilter{s.assignedQuick(r, lr.query.Encode(), u.ID)}, quickFilters(lr.query, u.ID, s.expiringWindow())...)
-	s.quickCounts(r, v.Quick)
+	nav, err := s.quickNavView(r, lr)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	v.Quick, v.SavedViews = nav.Quick, nav.SavedViews
 	v.Summary = filterSummary(lr.echo, v.Templates, v.Staff)
 	c := views.ListPage(p, v)
 	if frag {

@@ -78,6 +78,9 @@ func (s *Server) Routes() []Route {
 		{"POST /notes/{id}/delete", Agent, s.deleteNote},
 		{"POST /inquiries/{id}/assign", Agent, s.assignInquiry},
 		{"POST /inquiries/rows", Viewer, s.rowsAction},
+		{"GET /inquiries/quick", Viewer, s.quickNav},
+		{"POST /views", Viewer, s.saveView},
+		{"POST /views/{id}/delete", Viewer, s.deleteView},
 		{"POST /inquiries/rows/confirm", Agent, s.rowsConfirm},
 
 		{"GET /links/template", Agent, s.templateLinkPage},

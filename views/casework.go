@@ -112,3 +112,22 @@ func quickCount(n string) string {
 	}
 	return " " + n
 }
+
+// SavedViewLink is a saved view beside the quick filters.
+type SavedViewLink struct {
+	ID        int64
+	Name      string
+	URL       string
+	Title     string // whose it is, and whether shared
+	Count     string
+	Active    bool
+	CanRemove bool
+}
+
+// SaveViewInput is what was typed into "Save view", and what came of it.
+type SaveViewInput struct {
+	Name   string
+	Shared bool
+	Error  string
+	Saved  string // "View "Mine" saved."
+}

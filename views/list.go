@@ -70,6 +70,7 @@ type QuickFilter struct {
 
 // ListView is the inquiry list page.
 type ListView struct {
+	SavedViews []SavedViewLink // beside the quick filters
 	CanExpire bool     // reviewers and admins: "Expire" on selected rows
 	Workers   []Option // staff an inquiry may be given to
 
