@@ -337,7 +337,7 @@ func (s *Server) inquiryList(w http.ResponseWriter, r *http.Request) {
 	v.Summary = filterSummary(lr.echo, v.Templates, v.Staff)
 	c := views.ListPage(p, v)
 	if frag {
-		c = templ.Join(views.ListResults(v), views.ListFilterSummaryOOB(v))
+		c = templ.Join(views.ListResults(v), views.ListFilterSummaryOOB(v), views.SaveViewQueryOOB(v.Query))
 	}
 	var buf bytes.Buffer
 	if err := c.Render(r.Context(), &buf); err != nil {

@@ -50,6 +50,10 @@ func mustQuery(q string) url.Values {
 // quickNav answers the quick filters' and saved views' refetch as the list changes.
 func (s *Server) quickNav(w http.ResponseWriter, r *http.Request) {
 	lr := parseList(r, time.Now(), s.expiringWindow())
+	if !isFragment(r) {
+		http.Redirect(w, r, listURL(lr.query), http.StatusSeeOther)
+		return
+	}
 	v, err := s.quickNavView(r, lr)
 	if err != nil {
 		s.serverError(w, r, err)
