@@ -10,6 +10,7 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/internal/keylock"
 	"github.com/linkdesk/linkdesk/model"
 )
 
@@ -38,6 +39,7 @@ type Service struct {
 	changes Publisher
 	log     *slog.Logger
 	now     func() time.Time
+	runs    keylock.Map // one run of an action on many rows per confirmation key
 	// Reserve is how many requests of the Persona client's burst actions on many rows leave
 	// for staff working one inquiry at a time, as bulk send does. Zero: a third of the burst.
 	Reserve int

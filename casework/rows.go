@@ -18,6 +18,7 @@ const (
 	ActFreshLink = "fresh-link"
 	ActExpire    = "expire"
 	ActAssign    = "assign"
+	ActTag       = "tag"
 )
 
 // MaxRows bounds one action on many rows: a page of the list.
@@ -32,8 +33,8 @@ type RowPlan struct {
 
 // Plan says, before anything is done, which of the selected inquiries the action can be done
 // to and why not for the others. Nothing is written.
-func (s *Service) Plan(ctx context.Context, a Actor, action string, ids []string) ([]RowPlan, error) {
-	if err := s.mayAct(a, action, ids); err != nil {
+func (s *Service) Plan(ctx context.Context, a Actor, action string, ids []string, tag string) ([]RowPlan, error) {
+	if err := s.mayAct(a, action, ids, tag); err != nil {
 		return nil, err
 	}
 	out := make([]RowPlan, 0, len(ids))
@@ -47,14 +48,18 @@ func (s *Service) Plan(ctx context.Context, a Actor, action string, ids []string
 			return nil, err
 		}
 		p := RowPlan{ID: id, Label: cmp.Or(q.ReferenceID, q.ID), OK: true}
-		p.OK, p.Why = canDo(action, q)
+		p.OK, p.Why = canDo(action, q, tag)
 		out = append(out, p)
 	}
 	return out, nil
 }
 
-func canDo(action string, q *db.Inquiry) (bool, string) {
+func canDo(action string, q *db.Inquiry, tag string) (bool, string) {
 	switch action {
+	case ActTag:
+		if slices.Contains(q.Tags, strings.TrimSpace(tag)) {
+			return false, "already tagged"
+		}
 	case ActFreshLink:
 		if !q.Status.Linkable() {
 			return false, statusWords(q.Status)
@@ -72,7 +77,7 @@ func canDo(action string, q *db.Inquiry) (bool, string) {
 
 func statusWords(st model.Status) string { return strings.ReplaceAll(string(st), "_", " ") }
 
-func (s *Service) mayAct(a Actor, action string, ids []string) error {
+func (s *Service) mayAct(a Actor, action string, ids []string, tag string) error {
 	switch {
 	case len(ids) == 0:
 		return refuse("Select at least one inquiry first: tick the boxes at the start of the rows.")
@@ -83,6 +88,13 @@ func (s *Service) mayAct(a Actor, action string, ids []string) error {
 	case ActFreshLink, ActAssign:
 		if !MayWork(a.Role) {
 			return refuse("Only agents and admins may do this.")
+		}
+	case ActTag:
+		if !MayWork(a.Role) {
+			return refuse("Only agents and admins may do this.")
+		}
+		if !inquiry.ValidTag(tag) {
+			return refuse("Type the tag to add first. " + inquiry.ErrBadTag.Error() + ".")
 		}
 	case ActExpire:
 		if !MayExpire(a.Role) {
@@ -106,7 +118,8 @@ func Summary(action string, plan []RowPlan) string {
 			why[p.Why]++
 		}
 	}
-	will := map[string]string{ActFreshLink: "will get a fresh link", ActExpire: "will be expired", ActAssign: "will be assigned"}[action]
+	will := map[string]string{ActFreshLink: "will get a fresh link", ActExpire: "will be expired", ActAssign: "will be assigned",
+		ActTag: "will get the tag"}[action]
 	out := fmt.Sprintf("%d selected: %d %s", len(plan), ok, will)
 	if n := len(plan) - ok; n > 0 {
 		reasons := make([]string, 0, len(why))
@@ -135,13 +148,17 @@ type RowOutcome struct {
 // call waits for headroom in the client's rate budget beyond the staff's reserve, as bulk
 // send does. Every inquiry gets its own audit entry (the email's, the expiry's, the
 // assignment's).
-func (s *Service) Run(ctx context.Context, a Actor, action, key string, ids []string, assignTo int64) ([]RowOutcome, error) {
-	if err := s.mayAct(a, action, ids); err != nil {
+func (s *Service) Run(ctx context.Context, a Actor, action, key string, ids []string, assignTo int64, tag string) ([]RowOutcome, error) {
+	if err := s.mayAct(a, action, ids, tag); err != nil {
 		return nil, err
 	}
-	if action == ActFreshLink && strings.TrimSpace(key) == "" {
+	if strings.TrimSpace(key) == "" {
 		return nil, refuse("This confirmation has no key: go back to the list and choose the action again.")
 	}
+	// One run per confirmation at a time: a second click waits for the first and then finds
+	// each inquiry done (its email queued under the same key, expired, tagged, assigned).
+	unlock := s.runs.Lock(key)
+	defer unlock()
 	out := make([]RowOutcome, 0, len(ids))
 	for _, id := range ids {
 		o := RowOutcome{ID: id, Label: id}
@@ -152,7 +169,7 @@ func (s *Service) Run(ctx context.Context, a Actor, action, key string, ids []st
 			continue
 		}
 		o.Label = cmp.Or(q.ReferenceID, q.ID)
-		if ok, why := canDo(action, q); !ok {
+		if ok, why := canDo(action, q, tag); !ok {
 			o.Words = "Not done: it is " + why + " now."
 			if action == ActFreshLink && why == "without email" {
 				o.Words = "Not done: it has no email address."
@@ -172,6 +189,12 @@ func (s *Service) Run(ctx context.Context, a Actor, action, key string, ids []st
 			if err = s.headroom(ctx); err == nil {
 				if _, err = s.inq.Decide(ctx, a.inquiryActor(), id, "expire", ""); err == nil {
 					o.OK, o.Words = true, "Expired."
+				}
+			}
+		case ActTag:
+			if err = s.headroom(ctx); err == nil {
+				if _, err = s.inq.AddTag(ctx, a.inquiryActor(), id, tag, key+"."+id); err == nil {
+					o.OK, o.Words = true, "Tagged “"+strings.TrimSpace(tag)+"”."
 				}
 			}
 		case ActAssign:

@@ -168,6 +168,33 @@ func TestRowsSendFreshLink(t *testing.T) {
 	if res, body := e.do(agent, "POST", "/inquiries/rows", url.Values{"action": {"expire"}, "id": {ids[0]}}); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Only reviewers and admins") {
 		t.Fatalf("agent expires: %d", res.StatusCode)
 	}
+	// Add tag: the summary, then once per inquiry however often it is confirmed; the list
+	// shows, filters and exports the tag.
+	_, page = e.do(e.admin, "POST", "/inquiries/rows", url.Values{"action": {"tag"}, "tag": {"priority"}, "id": {ids[0], ids[1]}})
+	mustContain(t, "tag summary", page, "2 selected: 2 will get the tag", ">Confirm and add tag</button>")
+	key = regexp.MustCompile(`name="key" value="([^"]+)"`).FindStringSubmatch(page)
+	for range 2 {
+		res, body := e.do(e.admin, "POST", "/inquiries/rows/confirm", url.Values{"action": {"tag"}, "tag": {"priority"}, "key": {key[1]}, "id": {ids[0], ids[1]}})
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("confirm tag: %d %s", res.StatusCode, body)
+		}
+	}
+	for _, id := range ids[:2] {
+		if entries, _ := e.db.ListAudit(context.Background(), db.AuditFilter{Target: id, Action: "inquiry.tag"}); len(entries) != 1 {
+			t.Fatalf("%s: %d tag audit entries, want 1", id, len(entries))
+		}
+	}
+	_, page = e.do(e.admin, "GET", "/inquiries?tag=priority", nil)
+	if !strings.Contains(page, `<span class="tag">priority</span>`) || strings.Count(page, "<tr id=\"row-") != 2 {
+		t.Fatalf("the tag filter does not show the two tagged rows")
+	}
+	_, csvBody := e.do(e.admin, "GET", "/inquiries/export?tag=priority", nil)
+	if strings.Count(csvBody, ",priority") != 2 {
+		t.Fatalf("export by tag: %q", csvBody)
+	}
+	if res, body := e.do(e.admin, "POST", "/inquiries/rows", url.Values{"action": {"tag"}, "tag": {"<b>"}, "id": {ids[0]}}); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Tags may use letters") {
+		t.Fatalf("bad tag: %d", res.StatusCode)
+	}
 	// Export selected downloads just those rows.
 	res, body := e.do(e.admin, "POST", "/inquiries/rows", url.Values{"action": {"export"}, "id": {ids[0], "inq_done"}})
 	if res.StatusCode != http.StatusOK || strings.Count(body, "\n") != 3 || !strings.Contains(body, "usr_DONE") {

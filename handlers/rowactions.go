@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/linkdesk/linkdesk/casework"
@@ -30,6 +31,7 @@ var rowVerbs = map[string][2]string{
 	casework.ActFreshLink: {"Send a fresh link", "Confirm and send"},
 	casework.ActExpire:    {"Expire inquiries", "Confirm and expire"},
 	casework.ActAssign:    {"Assign inquiries", "Confirm and assign"},
+	casework.ActTag:       {"Add a tag", "Confirm and add tag"},
 }
 
 // rowsAction answers the list's actions on selected rows: "Export selected" downloads them at
@@ -41,7 +43,8 @@ func (s *Server) rowsAction(w http.ResponseWriter, r *http.Request) {
 		s.exportSelected(w, r, ids)
 		return
 	}
-	plan, err := s.cases.Plan(r.Context(), caseActor(r), action, ids)
+	tag := r.PostFormValue("tag")
+	plan, err := s.cases.Plan(r.Context(), caseActor(r), action, ids, tag)
 	if p := casework.ProblemOf(err); p != nil {
 		s.errorPage(w, r, http.StatusUnprocessableEntity, "Nothing was done", p.Words)
 		return
@@ -56,6 +59,10 @@ func (s *Server) rowsAction(w http.ResponseWriter, r *http.Request) {
 		uid, _ := strconv.ParseInt(r.PostFormValue("assign_to"), 10, 64)
 		sum.AssignTo = strconv.FormatInt(uid, 10)
 		sum.Heading = "Assign inquiries to " + s.staffName(r, uid)
+	}
+	if action == casework.ActTag {
+		sum.Tag = strings.TrimSpace(tag)
+		sum.Heading = "Add the tag “" + sum.Tag + "”"
 	}
 	for _, p := range plan {
 		it := views.RowsItem{ID: p.ID, Label: p.Label, OK: p.OK, Outcome: "Will be done."}
@@ -83,7 +90,7 @@ func (s *Server) staffName(r *http.Request, id int64) string {
 func (s *Server) rowsConfirm(w http.ResponseWriter, r *http.Request) {
 	action := r.PostFormValue("action")
 	uid, _ := strconv.ParseInt(r.PostFormValue("assign_to"), 10, 64)
-	out, err := s.cases.Run(r.Context(), caseActor(r), action, r.PostFormValue("key"), r.PostForm["id"], uid)
+	out, err := s.cases.Run(r.Context(), caseActor(r), action, r.PostFormValue("key"), r.PostForm["id"], uid, r.PostFormValue("tag"))
 	if p := casework.ProblemOf(err); p != nil {
 		s.errorPage(w, r, http.StatusUnprocessableEntity, "Nothing was done", p.Words)
 		return
