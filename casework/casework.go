@@ -40,6 +40,8 @@ type Service struct {
 	log     *slog.Logger
 	now     func() time.Time
 	runs    keylock.Map // one run of an action on many rows per confirmation key
+	// BaseURL is the console's address, for links in notices to staff.
+	BaseURL string
 	// Reserve is how many requests of the Persona client's burst actions on many rows leave
 	// for staff working one inquiry at a time, as bulk send does. Zero: a third of the burst.
 	Reserve int

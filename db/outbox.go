@@ -36,7 +36,7 @@ type OutboxEmail struct {
 	ID            int64
 	InquiryID     string // "" when the email belongs to no inquiry (a test email)
 	LinkID        int64  // 0 when none
-	Kind          string // "link", "reminder" or "test"
+	Kind          string // "link", "reminder", "test" or "notice" (to staff)
 	Recipient     string
 	Subject       string
 	BodyText      string

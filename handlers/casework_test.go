@@ -251,3 +251,45 @@ func TestSavedViews(t *testing.T) {
 		return strings.Contains(b, ">Team pending 3</a>")
 	})
 }
+
+// TestAssignmentEmail: a staff member who chose it on their queue is emailed (through the
+// outbox) when an inquiry is assigned to them; one who did not is not; the notice is not part
+// of the inquiry's own email log.
+func TestAssignmentEmail(t *testing.T) {
+	e := newMailTestEnv(t, true)
+	q := e.create("usr_NOTICE")
+	bo := e.addUser("bo@example.com", db.RoleAgent, pw)
+	cy := e.addUser("cy@example.com", db.RoleAgent, pw)
+	boC := e.signIn("bo@example.com", pw)
+	_, page := e.do(boC, "GET", fmt.Sprintf("/inquiries?assigned_to=%d", bo), nil)
+	mustContain(t, "Bo's queue", page, "Email me when an inquiry is assigned to me", ">Save email choice</button>")
+	if res, _ := e.do(boC, "POST", "/preferences/assign-email", url.Values{"assign_email": {"1"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save choice: %d", res.StatusCode)
+	}
+	_, page = e.do(boC, "GET", fmt.Sprintf("/inquiries?assigned_to=%d", bo), nil)
+	mustContain(t, "choice kept", page, `name="assign_email" type="checkbox" value="1" checked`)
+
+	for _, uid := range []int64{cy, bo} {
+		if res, body := e.do(e.admin, "POST", "/inquiries/"+q.ID+"/assign", url.Values{"user_id": {strconv.FormatInt(uid, 10)}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("assign: %d %s", res.StatusCode, body)
+		}
+	}
+	if err := e.catcher.Wait(waitFor(t), 1); err != nil {
+		t.Fatal(err)
+	}
+	m := e.catcher.Messages()[0]
+	if len(m.To) != 1 || m.To[0] != "bo@example.com" || m.Subject != "Assigned to you: usr_NOTICE" || !strings.Contains(m.Text, "/inquiries/"+q.ID) {
+		t.Fatalf("notice: %+v", m)
+	}
+	emails, _ := e.db.ListEmails(context.Background(), db.OutboxFilter{})
+	for _, em := range emails {
+		e.waitState(em.ID, db.EmailSent)
+	}
+	e.outboxSettled()
+	if n := e.catcher.Count(); n != 1 {
+		t.Fatalf("%d emails, want only Bo's notice", n)
+	}
+	if own, _ := e.db.ListEmails(context.Background(), db.OutboxFilter{InquiryID: q.ID}); len(own) != 0 {
+		t.Fatalf("the notice shows in the inquiry's email log: %d", len(own))
+	}
+}

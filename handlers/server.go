@@ -139,6 +139,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 	}
 	if srv.cases = deps.Casework; srv.cases == nil {
 		srv.cases = casework.New(d, deps.Inquiries, deps.Live, deps.Log)
+		srv.cases.BaseURL = cfg.BaseURL
 	}
 	return srv, nil
 }
