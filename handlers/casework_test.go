@@ -102,6 +102,21 @@ func TestCaseworkNotesAndAssignment(t *testing.T) {
 		t.Fatalf("%d note audit entries, want add, edit, delete", len(entries))
 	}
 
+	// A link expiring within the triage window is marked in the list (an icon with words) and
+	// warned about on the detail page, with "Send fresh link" beside the warning.
+	insertRow(t, e, "inq_soon", "usr_SOON", "pending", time.Now().Add(90*time.Minute), 0)
+	_, page = e.do(adaC, "GET", "/inquiries", nil)
+	mustContain(t, "list", page, `<small class="expiring-soon"><span aria-hidden="true">⏳ </span>Expires soon</small>`)
+	if strings.Count(page, "Expires soon</small>") != 1 {
+		t.Fatal("rows not expiring soon are marked too")
+	}
+	_, page = e.do(adaC, "GET", "/inquiries/inq_soon", nil)
+	mustContain(t, "detail", page, "The link expires soon: ", `<input type="hidden" name="recipient" value="usr_soon@example.com">`, ">Send fresh link</button>")
+	_, page = e.do(cyC, "GET", "/inquiries/inq_soon", nil)
+	if !strings.Contains(page, "The link expires soon") || strings.Contains(page, ">Send fresh link</button>") {
+		t.Fatal("a viewer is not warned, or is offered Send fresh link")
+	}
+
 	// Take this inquiry.
 	if res, _ := e.do(adaC, "POST", "/inquiries/inq_two/assign", url.Values{"user_id": {strconv.FormatInt(ada, 10)}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("take: %d", res.StatusCode)
