@@ -101,6 +101,7 @@ func TestCaseWorkJourney(t *testing.T) {
 	click(t, ada, lnk, "Inquiries")
 	must(t, "search box", sub(ada, "searchbox", "Search").Fill("usr_CW"))
 	must(t, "search applied", expect.Page(ada).ToHaveURL(regexp.MustCompile(`q=usr_CW`)))
+	must(t, "open the view form", ada.Locator("summary", playwright.PageLocatorOptions{HasText: "Keep these filters as a view"}).Click())
 	unique(t, ada, "textbox", "View name")
 	unique(t, ada, btn, "Save view")
 	must(t, "name the view", sub(ada, "textbox", "View name").Fill("Case work"))
