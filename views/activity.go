@@ -51,6 +51,16 @@ func ActionText(a AuditRow) string {
 		return who + " assigned the inquiry to " + assigneeName(a.Detail)
 	case "inquiry.unassign":
 		return who + " left the inquiry with nobody assigned"
+	case "inquiry.tag":
+		return who + " added the tag " + a.Detail
+	case "email.notice":
+		return who + " had " + orSomeone(a.Target) + " emailed: " + a.Detail
+	case "view.save":
+		return who + " saved the view " + a.Target
+	case "view.delete":
+		return who + " removed the view " + a.Target
+	case "user.preferences":
+		return who + " changed their email choices"
 	case "link.issue":
 		if m := linkKind.FindStringSubmatch(a.Detail); m != nil {
 			return who + " issued " + article(linkKindText(m[1])) + " " + strings.ToLower(linkKindText(m[1]))
