@@ -38,8 +38,8 @@ func TestCaseworkNotesAndAssignment(t *testing.T) {
 	mustContain(t, "Bob's list", page, `My queue <span class="badge">1</span>`, ">Assigned to me 1</a>",
 		`<td class="c-assignee" data-label="Assigned to">bob</td>`)
 	_, page = e.do(bobC, "GET", fmt.Sprintf("/inquiries?assigned_to=%d", bob), nil)
-	if !strings.Contains(page, "usr_ONE") || strings.Contains(page, "usr_TWO") {
-		t.Fatal("Assigned to me does not show exactly the assigned inquiry")
+	if !strings.Contains(page, "usr_ONE") || strings.Contains(page, "usr_TWO") || !strings.Contains(page, "Assigned to: bob") {
+		t.Fatal("Assigned to me does not show exactly the assigned inquiry, or the filter's summary does not say so")
 	}
 
 	// A viewer may read but not write notes; an empty note is refused in words.

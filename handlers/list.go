@@ -391,6 +391,12 @@ func filterSummary(f views.ListFilter, tmpls, staff []views.Option) []string {
 	if f.CreatedBy != "" {
 		out = append(out, "Created by: "+label(staff, f.CreatedBy))
 	}
+	if f.Assigned != "" {
+		out = append(out, "Assigned to: "+label(staff, f.Assigned))
+	}
+	if f.Tag != "" {
+		out = append(out, "Tag: "+f.Tag)
+	}
 	switch from, to := f.From, f.To; {
 	case f.Errors["from"] != "" || f.Errors["to"] != "":
 	case from != "" && to != "":
