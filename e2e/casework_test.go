@@ -97,6 +97,22 @@ func TestCaseWorkJourney(t *testing.T) {
 		t.Fatal("Ada's page reloaded")
 	}
 
+	// Bo watches his queue while Ada gives him usr_CW2 from the list: the row and the header's
+	// count follow without a reload.
+	must(t, "Bo opens his queue from the header", sub(bo, lnk, "My queue").Click())
+	must(t, "Bo's queue", expect.Locator(rows).ToHaveCount(1))
+	click(t, ada, lnk, "Inquiries")
+	must(t, "select usr_CW2", sub(ada, "checkbox", "Select usr_CW2").Check())
+	_, err = ada.GetByLabel("Give selected to").SelectOption(playwright.SelectOptionValues{Labels: &[]string{"Bo Agent"}})
+	must(t, "choose Bo for the rows", err)
+	unique(t, ada, btn, "Assign")
+	click(t, ada, btn, "Assign")
+	must(t, "assign summary", expect.Locator(ada.GetByText("1 selected: 1 will be assigned")).ToBeVisible())
+	click(t, ada, btn, "Confirm and assign")
+	must(t, "assigned from the list", expect.Locator(ada.GetByText("Done for 1 of 1.")).ToBeVisible())
+	must(t, "the row joins Bo's queue live", expect.Locator(bo.Locator("#list-rows tr", playwright.PageLocatorOptions{HasText: "usr_CW2"})).ToHaveCount(1))
+	must(t, "the header's count follows", expect.Locator(sub(bo, lnk, "My queue")).ToHaveText(regexp.MustCompile(`My queue\s*2 inquiries assigned to you`)))
+
 	// Ada saves a shared view; Cy (a viewer) sees it with its count.
 	click(t, ada, lnk, "Inquiries")
 	must(t, "search box", sub(ada, "searchbox", "Search").Fill("usr_CW"))

@@ -51,3 +51,14 @@ func (s *Server) assignedCount(r *http.Request, me int64) int {
 	}
 	return n
 }
+
+// myQueue answers the header's queue link's refetch.
+func (s *Server) myQueue(w http.ResponseWriter, r *http.Request) {
+	if !isFragment(r) {
+		http.Redirect(w, r, "/inquiries?assigned_to="+strconv.FormatInt(currentUser(r).ID, 10), http.StatusSeeOther)
+		return
+	}
+	me := currentUser(r).ID
+	c := views.MyQueue(me, s.assignedCount(r, me))
+	s.render(w, r, http.StatusOK, c, c)
+}

@@ -80,6 +80,7 @@ func (s *Server) Routes() []Route {
 		{"POST /inquiries/rows", Viewer, s.rowsAction},
 		{"GET /inquiries/quick", Viewer, s.quickNav},
 		{"POST /views", Viewer, s.saveView},
+		{"GET /me/queue", Viewer, s.myQueue},
 		{"POST /preferences/assign-email", Agent, s.saveAssignEmail},
 		{"POST /views/{id}/delete", Viewer, s.deleteView},
 		{"POST /inquiries/rows/confirm", Agent, s.rowsConfirm},
