@@ -40,7 +40,7 @@ type cachedCounts struct {
 func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error) {
 	f.normalize()
 	f.Statuses, f.After, f.Before, f.Sort = nil, Cursor{}, Cursor{}, SortCreated
-	if f.Search == "" && f.ExpiringBefore.IsZero() && f.CreatedFrom.IsZero() && f.CreatedTo.IsZero() && f.Batch == 0 {
+	if f.Search == "" && f.ExpiringBefore.IsZero() && f.CreatedFrom.IsZero() && f.CreatedTo.IsZero() && f.Batch == 0 && f.AssignedTo == 0 && f.Tag == "" {
 		counts, err := l.countRows(ctx)
 		if err != nil {
 			return nil, err
@@ -60,7 +60,7 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 		return c.c, nil
 	}
 	l.mu.Unlock()
-	alone := f.TemplateID == "" && f.CreatedBy == 0 && f.Batch == 0 && f.CreatedFrom.IsZero() && f.CreatedTo.IsZero() && f.ExpiringBefore.IsZero()
+	alone := f.TemplateID == "" && f.CreatedBy == 0 && f.Batch == 0 && f.AssignedTo == 0 && f.Tag == "" && f.CreatedFrom.IsZero() && f.CreatedTo.IsZero() && f.ExpiringBefore.IsZero()
 	if broad, _ := l.knownBreadth(f.match); f.match != "" && broad && alone {
 		// A search found broad a moment ago alone: the statuses of its first SearchCountCap
 		// matches, in one statement.
@@ -117,6 +117,8 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 		case "expiring":
 			b.add("i.status IN ('created', 'pending') AND i.expires_at >= ? AND i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli())
 			f.otherTerms(&b, "expiring", false)
+		case "assigned":
+			f.otherTerms(&b, "assigned", false)
 		default:
 			f.otherTerms(&b, p.driver, true)
 		}
@@ -173,8 +175,8 @@ func (l *Lister) statusCounts(ctx context.Context, query string, args ...any) (*
 // countsKey names the counts of a filter: its conditions other than status, cursor and sort.
 // The expiry window moves with the clock: a minute's precision is plenty for a count.
 func countsKey(f *ListFilter) string {
-	return fmt.Sprintf("%s|%d|%d|%d|%d|%q|%d", f.TemplateID, f.CreatedBy, f.CreatedFrom.UnixMilli(), f.CreatedTo.UnixMilli(),
-		f.ExpiringBefore.Sub(f.Now)/time.Minute, f.Search, f.Batch)
+	return fmt.Sprintf("%s|%d|%d|%d|%d|%q|%d|%d|%q", f.TemplateID, f.CreatedBy, f.CreatedFrom.UnixMilli(), f.CreatedTo.UnixMilli(),
+		f.ExpiringBefore.Sub(f.Now)/time.Minute, f.Search, f.Batch, f.AssignedTo, f.Tag)
 }
 
 // keepCounts keeps counts for the filter's other conditions, stamped when their read began (so

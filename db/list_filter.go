@@ -32,6 +32,8 @@ type ListFilter struct {
 	TemplateID  string
 	CreatedBy   int64
 	Batch       int64     // the bulk job that created the inquiries
+	AssignedTo  int64     // the staff member the inquiries are assigned to (assignments)
+	Tag         string    // one of the inquiry's tags, exactly
 	CreatedFrom time.Time // inclusive
 	CreatedTo   time.Time // exclusive
 	// ExpiringBefore keeps open inquiries whose link expires between Now and this time.

@@ -33,6 +33,12 @@ func (f *ListFilter) otherTerms(b *q, skip string, indexedRange bool) {
 	if f.Batch != 0 {
 		b.add("i.id IN (SELECT inquiry_id FROM bulk_rows WHERE job_id = ?)", f.Batch)
 	}
+	if f.AssignedTo != 0 { // the same term whether it drives or not
+		b.add(assignedTerm, f.AssignedTo)
+	}
+	if f.Tag != "" {
+		b.add("EXISTS (SELECT 1 FROM json_each(i.tags) WHERE value = ?)", f.Tag)
+	}
 	if !f.CreatedFrom.IsZero() {
 		b.add(plus(indexedRange)+"i.created_at >= ?", f.CreatedFrom.UnixMilli())
 	}
@@ -49,6 +55,10 @@ func (f *ListFilter) otherTerms(b *q, skip string, indexedRange bool) {
 		b.add(plus(skip == "id")+"i.id = ?", f.inquiryID)
 	}
 }
+
+// assignedTerm keeps the inquiries assigned to one staff member; as the driver it reads them
+// from the assignments index, the few a person works on.
+const assignedTerm = "i.id IN (SELECT inquiry_id FROM assignments WHERE user_id = ?)"
 
 func (f *ListFilter) orderCol() string {
 	if f.Sort == SortUpdated {
@@ -141,6 +151,11 @@ func (l *Lister) plan(ctx context.Context, f *ListFilter, search bool) (plan, er
 	}
 	if !f.ExpiringBefore.IsZero() {
 		if err := try("expiring", " WHERE i.status IN "+personWorkIn+" AND i.expires_at >= ? AND i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli()); err != nil {
+			return plan{}, err
+		}
+	}
+	if f.AssignedTo != 0 {
+		if err := try("assigned", " WHERE "+assignedTerm, f.AssignedTo); err != nil {
 			return plan{}, err
 		}
 	}
@@ -239,6 +254,11 @@ func (f *ListFilter) keysQuery(p plan) (string, []any) {
 			b.add("i.status IN "+personWorkIn+" AND i.expires_at >= ? AND i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli())
 			f.statusTerm(b, false)
 			f.otherTerms(b, "expiring", false)
+		})
+	case "assigned":
+		arm(func(b *q) {
+			f.statusTerm(b, false)
+			f.otherTerms(b, "assigned", false)
 		})
 	case "status":
 		// One sorted walk per status, merged: an IN list would have to sort every match.

@@ -36,7 +36,7 @@ type OutboxEmail struct {
 	ID            int64
 	InquiryID     string // "" when the email belongs to no inquiry (a test email)
 	LinkID        int64  // 0 when none
-	Kind          string // "link", "reminder", "test" or "staff" (an invitation or password reset)
+	Kind          string // "link", "reminder", "test", "staff" (an invitation or password reset) or "notice" (an assignment, to staff)
 	Recipient     string
 	Subject       string
 	BodyText      string

@@ -13,12 +13,7 @@ import (
 // addStaff adds a staff member with a role through the Staff page.
 func addStaff(t *testing.T, p playwright.Page, name, email, password, staffRole string) {
 	t.Helper()
-	click(t, p, lnk, "Staff")
-	fill(t, p, "Name", name, "Email", email, "Password", password)
-	_, err := label(p, "Role").SelectOption(playwright.SelectOptionValues{Values: &[]string{staffRole}})
-	must(t, "choose role", err)
-	click(t, p, btn, "Add staff member")
-	must(t, "staff added", expect.Locator(p.GetByText("Added "+name+" as "+staffRole+".")).ToBeVisible())
+	invite(t, p, name, email, staffRole, password).Close()
 }
 
 // An agent sees no decision buttons on an inquiry; a reviewer approves it, and cannot open

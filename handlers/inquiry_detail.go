@@ -162,7 +162,7 @@ func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (vie
 		v.Audit = append(v.Audit, row)
 	}
 	slices.SortStableFunc(v.Audit, func(a, b views.AuditRow) int { return b.At.Compare(a.At) })
-	return v, nil
+	return v, s.caseView(r, q, &v.Case)
 }
 
 func (s *Server) renderDetail(w http.ResponseWriter, r *http.Request, status int, q *db.Inquiry, errText string) {

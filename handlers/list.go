@@ -106,6 +106,14 @@ func parseList(r *http.Request, now time.Time, window time.Duration) listRequest
 	if !to.IsZero() {
 		lr.f.CreatedTo = to.AddDate(0, 0, 1) // the whole day
 	}
+	if n, err := strconv.ParseInt(in.Get("assigned_to"), 10, 64); err == nil && n > 0 {
+		lr.echo.Assigned, lr.f.AssignedTo = in.Get("assigned_to"), n
+		set("assigned_to", lr.echo.Assigned)
+	}
+	if t := strings.TrimSpace(in.Get("tag")); t != "" && len(t) <= 64 {
+		lr.echo.Tag, lr.f.Tag = t, t
+		set("tag", t)
+	}
 	if in.Get("expiring") != "" {
 		lr.echo.Expiring = true
 		lr.f.ExpiringBefore = now.Add(window)
@@ -307,6 +315,10 @@ func (s *Server) inquiryList(w http.ResponseWriter, r *http.Request) {
 	for i, row := range page.Rows {
 		v.Rows[i] = rowView(row, now)
 	}
+	if err := s.withCase(r.Context(), page.Rows, v.Rows); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	if !page.Older.IsZero() {
 		v.OlderURL = listURL(lr.query, "after", page.Older.String())
 	}
@@ -352,11 +364,20 @@ func (s *Server) inquiryList(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	v.Quick = quickFilters(lr.query, u.ID, s.expiringWindow())
+	if err := s.rowActionsView(r, &v); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	nav, err := s.quickNavView(r, lr)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	v.Quick, v.SavedViews = nav.Quick, nav.SavedViews
 	v.Summary = filterSummary(lr.echo, v.Templates, v.Staff)
 	c := views.ListPage(p, v)
 	if frag {
-		c = templ.Join(views.ListResults(v), views.ListFilterSummaryOOB(v))
+		c = templ.Join(views.ListResults(v), views.ListFilterSummaryOOB(v), views.SaveViewQueryOOB(v.Query))
 	}
 	var buf bytes.Buffer
 	if err := c.Render(r.Context(), &buf); err != nil {
@@ -409,6 +430,12 @@ func filterSummary(f views.ListFilter, tmpls, staff []views.Option) []string {
 	}
 	if f.CreatedBy != "" {
 		out = append(out, "Created by: "+label(staff, f.CreatedBy))
+	}
+	if f.Assigned != "" {
+		out = append(out, "Assigned to: "+label(staff, f.Assigned))
+	}
+	if f.Tag != "" {
+		out = append(out, "Tag: "+f.Tag)
 	}
 	switch from, to := f.From, f.To; {
 	case f.Errors["from"] != "" || f.Errors["to"] != "":
@@ -579,8 +606,7 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request) {
 	// Excel reads a CSV without a byte-order mark in the machine's ANSI code page, turning
 	// "María García" into "MarÃ­a GarcÃ­a"; with one, it reads UTF-8. The mark goes through the
 	// writer's buffer (not straight to w), so an error before the first page still gets a page.
-	writeCSV(cw, utf8BOM+"inquiry_id", "reference_id", "status", "name", "email", "template", "template_id",
-		"created_at", "updated_at", "expires_at", "last_email_state", "created_by", "synced_at")
+	writeCSV(cw, exportHeader...)
 	rows := 0
 	for {
 		page, err := s.lister.List(r.Context(), f)
@@ -597,9 +623,9 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request) {
 			s.log.Error("csv export failed midway", "rows", rows, "err", err)
 			panic(http.ErrAbortHandler)
 		}
-		for _, q := range page.Rows {
-			writeCSV(cw, q.ID, q.ReferenceID, q.Status, q.Name, q.Email, q.TemplateName, q.TemplateID,
-				csvTime(q.CreatedAt), csvTime(q.UpdatedAt), csvTime(q.ExpiresAt), q.EmailState, q.CreatedByName, csvTime(q.SyncedAt))
+		if err := s.exportRows(r.Context(), cw, page.Rows); err != nil {
+			s.log.Error("csv export failed midway", "rows", rows, "err", err)
+			panic(http.ErrAbortHandler)
 		}
 		rows += len(page.Rows)
 		cw.Flush()
@@ -631,7 +657,7 @@ func (s *Server) refreshRow(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	v := rowView(*row, time.Now())
+	v := s.caseRowView(r.Context(), *row)
 	if rerr != nil {
 		s.log.Warn("refresh from the list failed", "inquiry", id, "err", rerr)
 		switch {

@@ -184,7 +184,7 @@ func TestExportCSV(t *testing.T) {
 		t.Fatalf("export: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
 	recs := readCSV(t, body)
-	if strings.Join(recs[0], ",") != "inquiry_id,reference_id,status,name,email,template,template_id,created_at,updated_at,expires_at,last_email_state,created_by,synced_at" {
+	if strings.Join(recs[0], ",") != "inquiry_id,reference_id,status,name,email,template,template_id,created_at,updated_at,expires_at,last_email_state,created_by,synced_at,assigned_to,tags" {
 		t.Fatalf("header row: %v", recs[0])
 	}
 	if want := countWhere(t, e, "status IN ('pending', 'expired')"); len(recs)-1 != want {

@@ -44,7 +44,8 @@ func TestListTriage(t *testing.T) {
 		fmt.Sprintf(`<a href="/inquiries?created_by=%d" title="Inquiries you created">`, me), ">Created by me</a>",
 		`<a href="/inquiries?status=needs_review"`, ">Needs review</a>",
 		`<a href="/inquiries?status=pending"`, ">Started, not finished</a>",
-		`<a href="/inquiries?expiring=1" title="Open, and the link expires within 4 h">Expiring soon</a>`,
+		`<a href="/inquiries?expiring=1" title="Open, and the link expires within 4 h">Expiring soon 1</a>`,
+		`title="Inquiries assigned to you">Assigned to me 0</a>`,
 		// Status by checkboxes, not a multi-select; the filters folded.
 		`<fieldset class="status-chips"><legend>Status</legend>`, `<input type="checkbox" name="status" value="needs_review">`,
 		`<details id="filter-panel"`, "Link expires within 4 h",

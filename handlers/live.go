@@ -268,10 +268,11 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	firstPage := lr.f.After.IsZero() && lr.f.Before.IsZero()
 	empty := len(rows) == 0 // the page shows its empty-list message
 	sendRow := func(event string, row *db.ListRow) error {
-		c := views.ListRowCells(rowView(*row, time.Now())) // a shown row swaps its cells
+		rv := s.caseRowView(ctx, *row)
+		c := views.ListRowCells(rv) // a shown row swaps its cells
 		kind := "cells "
 		if event == "new" {
-			c, kind = views.ListRowView(rowView(*row, time.Now())), "row "
+			c, kind = views.ListRowView(rv), "row "
 		}
 		// Rendered once for every stream that shows the row.
 		b, err := s.live.Shared(kind+row.ID, func() ([]byte, error) { return renderBytes(ctx, c) })

@@ -18,6 +18,7 @@ func (s *Server) page(r *http.Request, title, nav string) views.Page {
 	p := views.Page{Title: title, Nav: nav, Dev: s.cfg.Dev, Asset: s.assets.URL}
 	if u := currentUser(r); u != nil {
 		p.Me = &views.Me{ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role)}
+		p.Assigned = s.assignedCount(r, u.ID)
 	}
 	p.Env = s.inq.Settings().Environment()
 	return p

@@ -86,6 +86,19 @@ func (s *Server) Routes() []Route {
 		{"GET /bulk/{id}/results.csv", Agent, s.bulkResults},
 		{"POST /bulk/{id}/{action}", Agent, s.bulkAction},
 
+		{"POST /inquiries/{id}/notes", Agent, s.addNote},
+		{"GET /notes/{id}/edit", Agent, s.noteEditForm},
+		{"POST /notes/{id}/edit", Agent, s.editNote},
+		{"POST /notes/{id}/delete", Agent, s.deleteNote},
+		{"POST /inquiries/{id}/assign", Agent, s.assignInquiry},
+		{"POST /inquiries/rows", Viewer, s.rowsAction},
+		{"GET /inquiries/quick", Viewer, s.quickNav},
+		{"POST /views", Viewer, s.saveView},
+		{"GET /me/queue", Viewer, s.myQueue},
+		{"POST /preferences/assign-email", Agent, s.saveAssignEmail},
+		{"POST /views/{id}/delete", Viewer, s.deleteView},
+		{"POST /inquiries/rows/confirm", Agent, s.rowsConfirm},
+
 		{"GET /links/template", Agent, s.templateLinkPage},
 		{"POST /links/template", Agent, s.makeTemplateLink},
 

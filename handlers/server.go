@@ -19,6 +19,7 @@ import (
 
 	"github.com/gorilla/sessions"
 	"github.com/linkdesk/linkdesk/bulk"
+	"github.com/linkdesk/linkdesk/casework"
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/live"
@@ -52,11 +53,12 @@ type Config struct {
 type Deps struct {
 	DB        *db.DB
 	Inquiries *inquiry.Service
-	Live      *live.Hub      // changes to inquiries, published by the inquiry service and the outbox worker
-	Lister    *db.Lister     // the list's queries and counts; give the hub its Changed
-	Mailbox   *mail.Catcher  // the dev mail catcher for the Mailbox page; nil outside development
-	Staff     *staff.Service // staff accounts, sessions, setup and templates: every write of them
-	Bulk      *bulk.Engine   // bulk send, its worker run by cmd; nil: one without a worker
+	Live      *live.Hub         // changes to inquiries, published by the inquiry service and the outbox worker
+	Lister    *db.Lister        // the list's queries and counts; give the hub its Changed
+	Mailbox   *mail.Catcher     // the dev mail catcher for the Mailbox page; nil outside development
+	Staff     *staff.Service    // staff accounts, sessions, setup and templates: every write of them
+	Bulk      *bulk.Engine      // bulk send, its worker run by cmd; nil: one without a worker
+	Casework  *casework.Service // notes, assignment, actions on many rows; nil: built here
 	Log       *slog.Logger
 }
 
@@ -72,14 +74,15 @@ type Server struct {
 	limiter *loginLimiter
 	secure  bool
 
-	lister    *db.Lister    // the inquiry list's queries and counts (list.go)
-	listCache listCache     // the list's rendered pages and filter options (list.go)
-	live      *live.Hub     // live updates to open pages (live.go)
-	mailbox   *mail.Catcher // dev only (mail.go)
-	webhooks  webhookState  // refused-delivery warnings and the endpoint's clock (webhooks.go)
-	bulk      *bulk.Engine  // bulk send (bulk.go)
-	sso       *ssoClient    // sign-in with OpenID Connect (oidc.go); nil when off
-	resets    *loginLimiter // "Forgot password?" requests per address and email (reset.go)
+	lister    *db.Lister        // the inquiry list's queries and counts (list.go)
+	listCache listCache         // the list's rendered pages and filter options (list.go)
+	live      *live.Hub         // live updates to open pages (live.go)
+	mailbox   *mail.Catcher     // dev only (mail.go)
+	webhooks  webhookState      // refused-delivery warnings and the endpoint's clock (webhooks.go)
+	bulk      *bulk.Engine      // bulk send (bulk.go)
+	cases     *casework.Service // notes, assignment, actions on many rows (notes.go, assign.go, rowactions.go)
+	sso       *ssoClient        // sign-in with OpenID Connect (oidc.go); nil when off
+	resets    *loginLimiter     // "Forgot password?" requests per address and email (reset.go)
 	// previewKey signs the email preview document's addresses (settings_email.go).
 	previewKey []byte
 }
@@ -151,6 +154,10 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 	if srv.bulk = deps.Bulk; srv.bulk == nil {
 		srv.bulk = bulk.New(d, deps.Inquiries, deps.Log)
 		srv.bulk.OnProgress = func(int64) { deps.Live.Touch() }
+	}
+	if srv.cases = deps.Casework; srv.cases == nil {
+		srv.cases = casework.New(d, deps.Inquiries, deps.Live, deps.Log)
+		srv.cases.BaseURL = cfg.BaseURL
 	}
 	return srv, nil
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"sync"
 
 	"github.com/linkdesk/linkdesk/persona"
 )
@@ -25,7 +24,7 @@ func (s *Service) keyedAction(ctx context.Context, id, action, requestKey, param
 		sum := sha256.Sum256([]byte(params))
 		requestKey = "params:" + hex.EncodeToString(sum[:8])
 	}
-	unlock := s.keyLocks.lock(id + "\x00" + action + "\x00" + requestKey)
+	unlock := s.keyLocks.Lock(id + "\x00" + action + "\x00" + requestKey)
 	defer unlock()
 	key, err := s.db.ActionKey(ctx, id, action, requestKey, "ld_"+rand.Text())
 	if err != nil {
@@ -41,38 +40,4 @@ func (s *Service) keyedAction(ctx context.Context, id, action, requestKey, param
 		}
 	}
 	return err
-}
-
-// keyedMutex serialises work per key; entries go away when nobody holds or waits for them.
-type keyedMutex struct {
-	mu sync.Mutex
-	m  map[string]*keyLock
-}
-
-type keyLock struct {
-	sync.Mutex
-	users int
-}
-
-func (k *keyedMutex) lock(key string) (unlock func()) {
-	k.mu.Lock()
-	if k.m == nil {
-		k.m = map[string]*keyLock{}
-	}
-	l := k.m[key]
-	if l == nil {
-		l = &keyLock{}
-		k.m[key] = l
-	}
-	l.users++
-	k.mu.Unlock()
-	l.Lock()
-	return func() {
-		l.Unlock()
-		k.mu.Lock()
-		if l.users--; l.users == 0 {
-			delete(k.m, key)
-		}
-		k.mu.Unlock()
-	}
 }

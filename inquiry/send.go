@@ -81,7 +81,7 @@ func (s *Service) sendKeyed(ctx context.Context, a Actor, inquiryID, recipient, 
 	if key != "" {
 		// One send per form key at a time: a double click waits for the first and gets its
 		// email, instead of asking Persona for a second one-time link meanwhile.
-		unlock := s.keyLocks.lock("send\x00" + key)
+		unlock := s.keyLocks.Lock("send\x00" + key)
 		defer unlock()
 		if e, err := s.db.EmailByRequestKey(ctx, key); err == nil {
 			return &e, nil

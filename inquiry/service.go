@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/internal/keylock"
 	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona"
 )
@@ -55,8 +56,8 @@ type Service struct {
 	events eventQueue // webhook events waiting to be stored and applied; see events.go
 	sync   syncState  // reconciler progress and Persona's reachability; see sync.go
 
-	keyLocks keyedMutex // one Persona action per stored key at a time; see actionkeys.go
-	misses   missCache  // ids Persona said it does not know; see Find
+	keyLocks keylock.Map // one Persona action per stored key at a time; see actionkeys.go
+	misses   missCache   // ids Persona said it does not know; see Find
 	// reads is each account's budget of Persona-backed reads, verifications the verifications
 	// fetched per inquiry version (reads.go).
 	reads         readBudget

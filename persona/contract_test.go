@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -135,6 +136,9 @@ func TestContractStateRules(t *testing.T) {
 	_, link, short, err := k.c.GenerateOneTimeLink(ctx, q.ID, time.Hour)
 	if err != nil || !strings.Contains(link, "/verify?code=") || short == "" {
 		t.Fatalf("one-time link: %q %q %v", link, short, err)
+	}
+	if got, err = k.c.AddInquiryTag(ctx, q.ID, "priority"); err != nil || !slices.Contains(got.Tags, "priority") {
+		t.Fatalf("add tag: %v %v", got, err)
 	}
 	if got, err = k.c.ExpireInquiry(ctx, q.ID); err != nil || got.Status != persona.StatusExpired {
 		t.Fatalf("expire: %v %v", got, err)

@@ -324,6 +324,11 @@ func (c *Client) ExpireInquiry(ctx context.Context, id string) (*Inquiry, error)
 	return c.inquiryAction(ctx, "expire", id, nil)
 }
 
+// AddInquiryTag adds a tag (by name) to the inquiry; Persona creates the tag if it is new.
+func (c *Client) AddInquiryTag(ctx context.Context, id, name string) (*Inquiry, error) {
+	return c.inquiryAction(ctx, "add-tag", id, map[string]any{"meta": map[string]any{"tag-name": name}})
+}
+
 // RedactInquiry permanently deletes the inquiry's PII (DELETE /inquiries/{id}).
 func (c *Client) RedactInquiry(ctx context.Context, id string) (*Inquiry, error) {
 	eid, err := escapeID("redact inquiry", id)

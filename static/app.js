@@ -84,3 +84,10 @@ document.addEventListener("htmx:sendError", () => {
   // htmx:afterSettle names the element swapped into; a swap without errors leaves focus alone.
   document.addEventListener("htmx:afterSettle", (ev) => focusIn(ev.detail.elt));
 })();
+// "Select all on this page" ticks (or clears) every row's checkbox of the list's row actions.
+document.addEventListener("change", (ev) => {
+  const all = ev.target.closest("[data-select-all]");
+  if (!all) return;
+  document.querySelectorAll('input[type=checkbox][name=id][form="' + all.dataset.selectAll + '"]')
+    .forEach((box) => { box.checked = all.checked; });
+});

@@ -47,6 +47,26 @@ func ActionText(a AuditRow) string {
 		return who + " expired the inquiry"
 	case "inquiry.resume":
 		return who + " resumed the expired inquiry to hand out a new link"
+	case "note.add":
+		return who + " added a note"
+	case "note.edit":
+		return who + " edited a note"
+	case "note.delete":
+		return who + " deleted a note"
+	case "inquiry.assign":
+		return who + " assigned the inquiry to " + assigneeName(a.Detail)
+	case "inquiry.unassign":
+		return who + " left the inquiry with nobody assigned"
+	case "inquiry.tag":
+		return who + " added the tag " + a.Detail
+	case "email.notice":
+		return who + " had " + orSomeone(a.Target) + " emailed: " + a.Detail
+	case "view.save":
+		return who + " saved the view " + a.Target
+	case "view.delete":
+		return who + " removed the view " + a.Target
+	case "user.preferences":
+		return who + " changed their email choices"
 	case "link.issue":
 		if m := linkKind.FindStringSubmatch(a.Detail); m != nil {
 			return who + " issued " + article(linkKindText(m[1])) + " " + strings.ToLower(linkKindText(m[1]))
@@ -231,4 +251,10 @@ func transitionText(detail string) string {
 		return "The person began with " + stepText(to)
 	}
 	return "The person finished " + stepText(from) + " and moved on to " + stepText(to)
+}
+
+// assigneeName reads the name from an assignment's detail: "to Bob (user 3, was user 0)".
+func assigneeName(detail string) string {
+	name, _, _ := strings.Cut(strings.TrimPrefix(detail, "to "), " (user ")
+	return orSomeone(name)
 }

@@ -115,6 +115,7 @@ type InquiryDetail struct {
 	// or expired inquiry with a known address); ResumeKey makes a double submit send once;
 	// ResumeNote says what it does, fitting the facts.
 	ResumeTo, ResumeKey, ResumeNote string
+	Case                            CaseView // assignment, notes, expiry warning (casework.templ)
 }
 
 // PersonTitle names the person an inquiry is for, as the detail page's heading and tab do:

@@ -17,6 +17,8 @@ type ListFilter struct {
 	Sort      string // created, updated
 	Expiring  bool
 	Batch     string // a bulk job's id, and the file's name
+	Assigned  string // the assignee's user id
+	Tag       string
 	BatchName string
 	Errors    map[string]string // per field: from, to
 	// Window is the "Expiring soon" triage window in words ("4 h").
@@ -47,6 +49,10 @@ type ListRow struct {
 	CreatedBy   string // "" when made outside the console
 	Synced      string // "synced 3 min ago"
 	Error       string // why a refresh failed, in words
+	Assignee    string // who works on it, "" for nobody
+	Tags        []string
+	// ExpiringSoon marks an open inquiry whose link expires within the triage window.
+	ExpiringSoon bool
 }
 
 // Label is what the row is known by: its reference ID, or the inquiry id when it has none.
@@ -61,10 +67,18 @@ func (r ListRow) Label() string {
 type QuickFilter struct {
 	Label, URL, Title string
 	Active            bool
+	Count             string // its count, when known ("" otherwise)
 }
 
 // ListView is the inquiry list page.
 type ListView struct {
+	SavedViews []SavedViewLink // beside the quick filters
+	// AssignEmail is the viewer's choice of an email on assignment ("on", "off"), shown on
+	// their own queue; "" elsewhere.
+	AssignEmail string
+	CanExpire   bool     // reviewers and admins: "Expire" on selected rows
+	Workers     []Option // staff an inquiry may be given to
+
 	Filter    ListFilter
 	Query     string // the filter as a query string, cursors left out
 	Rows      []ListRow

@@ -92,6 +92,8 @@ func emailKindText(k string) string {
 		return "Reminder"
 	case "test":
 		return "Test"
+	case "notice":
+		return "Notice to staff"
 	}
 	return k
 }

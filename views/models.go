@@ -30,6 +30,7 @@ type Page struct {
 	FlashKind string // "ok" or "error"
 	Banner    string // a site-wide warning, e.g. Persona unreachable
 	Dev       bool   // shows the dev-only Mailbox
+	Assigned  int    // inquiries assigned to the signed-in staff member (the header's count)
 	Asset     func(name string) string
 }
 
