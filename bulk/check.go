@@ -222,9 +222,9 @@ func (e *Engine) Check(ctx context.Context, f *File, o Options) (*Checked, error
 				case q.Status == model.Completed, q.Status == model.Approved, q.Status == model.NeedsReview:
 					r.Class, r.Existing = Verified, q.ID
 					if o.CreateAnyway {
-						r.Problem = fmt.Sprintf("Already %s (%s): a new inquiry is created, as you asked.", inquiry.StatusWords(q.Status), q.ID)
+						r.Problem = fmt.Sprintf("Already %s (%s): a new inquiry is created, as you asked.", q.Status.Phrase(), q.ID)
 					} else {
-						r.Problem = fmt.Sprintf("Already %s (%s): skipped; tick \"Create anyway\" to make a new one.", inquiry.StatusWords(q.Status), q.ID)
+						r.Problem = fmt.Sprintf("Already %s (%s): skipped; tick \"Create anyway\" to make a new one.", q.Status.Phrase(), q.ID)
 					}
 				}
 			}

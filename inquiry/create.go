@@ -32,7 +32,7 @@ type CreateInput struct {
 	// for a caller that has just brought the cache up to date (bulk send after a sync pass).
 	// A claim taken over from a crash is still looked up at Persona.
 	CacheGuard bool
-	// WarnPrior stops with GuardPriorOutcome when the person's last finished inquiry was
+	// WarnPrior stops with model.GuardPriorOutcome when the person's last finished inquiry was
 	// declined or failed, so staff see who decided and when before trying again. The New
 	// inquiry form asks; bulk send keeps its own rule (such rows are created with a notice).
 	WarnPrior bool
@@ -41,17 +41,6 @@ type CreateInput struct {
 	// over handing out that person's link. The open one is left as it is.
 	Replace bool
 }
-
-// Guard says why no inquiry was created: one for this reference ID needs attention first.
-type Guard string
-
-const (
-	GuardUseExisting  Guard = "use-existing"  // created: hand out its link instead
-	GuardResume       Guard = "resume"        // pending: resume it with a fresh link
-	GuardConfirm      Guard = "confirm"       // completed, approved or in review: ask first
-	GuardInProgress   Guard = "in-progress"   // another request is creating one right now: try again
-	GuardPriorOutcome Guard = "prior-outcome" // declined or failed before (WarnPrior): ask first
-)
 
 // PriorOutcome says when and by whom the person's earlier inquiry was declined or failed.
 type PriorOutcome struct {
@@ -67,16 +56,16 @@ const claimTTL = staffTimeout + 40*time.Second
 // CreateResult is what Create did.
 type CreateResult struct {
 	Inquiry  *db.Inquiry // the inquiry created (or adopted after a retry)
-	Guard    Guard       // set when nothing was created
+	Guard    model.Guard // set when nothing was created
 	Existing *db.Inquiry // the inquiry the guard is about
-	// Claim is the other request creating an inquiry for this person (GuardInProgress).
+	// Claim is the other request creating an inquiry for this person (model.GuardInProgress).
 	Claim *db.ReferenceClaim
 	// Notice explains a creation that replaced an earlier inquiry (expired, failed, declined).
 	Notice string
 	// Fresh reports that this call created the inquiry (not an earlier request's): nobody has
 	// had its link yet, so the person cannot have started (see SendOnFile).
 	Fresh bool
-	// Outcome is when and by whom Existing was declined or failed (GuardPriorOutcome).
+	// Outcome is when and by whom Existing was declined or failed (model.GuardPriorOutcome).
 	Outcome *PriorOutcome
 }
 
@@ -170,7 +159,7 @@ func (s *Service) beginRequest(ctx context.Context, cr *creating) (*CreateResult
 }
 
 // claimReference claims the reference ID for this request, so no other create for the person
-// runs meanwhile: another request holding it ends the call with GuardInProgress.
+// runs meanwhile: another request holding it ends the call with model.GuardInProgress.
 func (s *Service) claimReference(ctx context.Context, cr *creating) (*CreateResult, error) {
 	ref := cr.in.ReferenceID
 	if ref == "" {
@@ -183,7 +172,7 @@ func (s *Service) claimReference(ctx context.Context, cr *creating) (*CreateResu
 		return nil, err
 	}
 	if held != nil {
-		return &CreateResult{Guard: GuardInProgress, Claim: held}, nil
+		return &CreateResult{Guard: model.GuardInProgress, Claim: held}, nil
 	}
 	cr.holdsClaim, cr.taken = true, taken
 	if taken != nil {
@@ -282,19 +271,6 @@ func createParams(in CreateInput) string {
 		G       []string
 	}{in.TemplateID, in.ReferenceID, strings.TrimSpace(in.Note), fields, in.Tags})
 	return string(b)
-}
-
-// StatusWords says a status in plain words.
-func StatusWords(status model.Status) string {
-	switch status {
-	case model.NeedsReview:
-		return "waiting for review"
-	case model.Created:
-		return "not started yet"
-	case model.Pending:
-		return "started but not finished"
-	}
-	return string(status)
 }
 
 // IsPersonaError reports whether err came from Persona (as opposed to the console itself).

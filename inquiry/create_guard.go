@@ -28,14 +28,14 @@ func (s *Service) guard(ctx context.Context, c *persona.Client, cr *creating) (n
 	case in.Replace && existing.Status.PersonHasWork():
 		return fmt.Sprintf("Created although %s's inquiry %s is open: the details typed differ from it, and you chose a new one.", in.ReferenceID, existing.ID), nil, nil
 	case existing.Status == model.Created:
-		return "", &CreateResult{Guard: GuardUseExisting, Existing: existing}, nil
+		return "", &CreateResult{Guard: model.GuardUseExisting, Existing: existing}, nil
 	case existing.Status == model.Pending:
-		return "", &CreateResult{Guard: GuardResume, Existing: existing}, nil
+		return "", &CreateResult{Guard: model.GuardResume, Existing: existing}, nil
 	case existing.Status == model.Completed, existing.Status == model.Approved, existing.Status == model.NeedsReview:
 		if !in.Confirm {
-			return "", &CreateResult{Guard: GuardConfirm, Existing: existing}, nil
+			return "", &CreateResult{Guard: model.GuardConfirm, Existing: existing}, nil
 		}
-		return fmt.Sprintf("Created although %s's inquiry %s is %s, as you confirmed.", in.ReferenceID, existing.ID, StatusWords(existing.Status)), nil, nil
+		return fmt.Sprintf("Created although %s's inquiry %s is %s, as you confirmed.", in.ReferenceID, existing.ID, existing.Status.Phrase()), nil, nil
 	}
 	// Expired, failed, declined, or a status we do not know. An expired inquiry may follow a
 	// decline: the decline is what staff must see.
@@ -45,7 +45,7 @@ func (s *Service) guard(ctx context.Context, c *persona.Client, cr *creating) (n
 			if err != nil {
 				return "", nil, err
 			}
-			return "", &CreateResult{Guard: GuardPriorOutcome, Existing: prior, Outcome: o}, nil
+			return "", &CreateResult{Guard: model.GuardPriorOutcome, Existing: prior, Outcome: o}, nil
 		}
 		ended := "was declined"
 		if prior.Status == model.Failed {
@@ -53,7 +53,7 @@ func (s *Service) guard(ctx context.Context, c *persona.Client, cr *creating) (n
 		}
 		return fmt.Sprintf("Created although %s's inquiry %s %s, as you confirmed.", in.ReferenceID, prior.ID, ended), nil, nil
 	}
-	return fmt.Sprintf("%s's previous inquiry %s is %s, so this is a new one.", in.ReferenceID, existing.ID, StatusWords(existing.Status)), nil, nil
+	return fmt.Sprintf("%s's previous inquiry %s is %s, so this is a new one.", in.ReferenceID, existing.ID, existing.Status.Phrase()), nil, nil
 }
 
 // lastRefused is the declined or failed inquiry among qs (newest first) that only expired
