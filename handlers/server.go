@@ -55,7 +55,7 @@ type Deps struct {
 	Live      *live.Hub      // changes to inquiries, published by the inquiry service and the outbox worker
 	Lister    *db.Lister     // the list's queries and counts; give the hub its Changed
 	Mailbox   *mail.Catcher  // the dev mail catcher for the Mailbox page; nil outside development
-	Staff     *staff.Service // staff accounts, sessions, setup and templates: every write of them
+	Staff     *staff.Service // staff accounts, sessions and setup: every write of them
 	Bulk      *bulk.Engine   // bulk send, its worker run by cmd; nil: one without a worker
 	Log       *slog.Logger
 }
