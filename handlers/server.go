@@ -56,7 +56,7 @@ type Deps struct {
 	Lister    *db.Lister     // the list's queries and counts; give the hub its Changed
 	Mailbox   *mail.Catcher  // the dev mail catcher for the Mailbox page; nil outside development
 	Staff     *staff.Service // staff accounts, sessions and setup: every write of them
-	Bulk      *bulk.Engine   // bulk send, its worker run by cmd; nil: one without a worker
+	Bulk      *bulk.Engine   // bulk send; cmd runs its worker
 	Log       *slog.Logger
 }
 
@@ -148,10 +148,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 		srv.cookies.prefix = "__Host-" // the browser takes it only from this origin over HTTPS, for all paths
 	}
 	srv.listCache.version = deps.Live.Version
-	if srv.bulk = deps.Bulk; srv.bulk == nil {
-		srv.bulk = bulk.New(d, deps.Inquiries, deps.Log)
-		srv.bulk.OnProgress = func(int64) { deps.Live.Touch() }
-	}
+	srv.bulk = deps.Bulk
 	return srv, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkdesk/linkdesk/bulk"
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/internal/testkit"
@@ -142,7 +143,9 @@ func newServer(t testing.TB, cfg Config, d *db.DB, st inquiry.Settings, log *slo
 	if w.clock != nil {
 		staffSvc = staff.NewWithClock(d, w.clock)
 	}
-	srv, err := New(context.Background(), cfg, Deps{DB: d, Inquiries: inq, Live: hub, Lister: lister, Mailbox: mailbox, Staff: staffSvc, Log: log})
+	engine := bulk.New(d, inq, log) // its worker is started by the tests that need it
+	engine.OnProgress = func(int64) { hub.Touch() }
+	srv, err := New(context.Background(), cfg, Deps{DB: d, Inquiries: inq, Live: hub, Lister: lister, Mailbox: mailbox, Staff: staffSvc, Bulk: engine, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
