@@ -13,6 +13,7 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/internal/csvsafe"
 	"github.com/linkdesk/linkdesk/model"
 )
 
@@ -143,7 +144,7 @@ func (c *Checked) WriteProblems(w io.Writer) error {
 		return err
 	}
 	for _, r := range c.Problems() {
-		if err := cw.Write([]string{strconv.Itoa(r.Line), safeCell(r.Input.ReferenceID), classWords[r.Class], safeCell(r.Problem)}); err != nil {
+		if err := cw.Write(csvsafe.Row(strconv.Itoa(r.Line), r.Input.ReferenceID, classWords[r.Class], r.Problem)); err != nil {
 			return err
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/internal/csvsafe"
 	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/views"
 )
@@ -531,25 +532,9 @@ func countsViewOf(lr listRequest, c *db.StatusCounts) views.CountsView {
 	return v
 }
 
-// utf8BOM starts an export so that spreadsheets read it as UTF-8.
-const utf8BOM = "\ufeff"
-
-// csvSafe keeps a spreadsheet from running a cell as a formula. It applies to every cell
-// (writeCSV): names and emails are typed by people outside the company, and ids and statuses
-// arrive from webhooks and the API.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
-// writeCSV writes one record with csvSafe applied to every cell, so no column is forgotten.
+// writeCSV writes one record with every cell kept from running as a formula.
 func writeCSV(cw *csv.Writer, cells ...string) {
-	for i, c := range cells {
-		cells[i] = csvSafe(c)
-	}
-	cw.Write(cells)
+	cw.Write(csvsafe.Row(cells...))
 }
 
 func csvTime(t time.Time) string {
@@ -579,7 +564,7 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request) {
 	// Excel reads a CSV without a byte-order mark in the machine's ANSI code page, turning
 	// "María García" into "MarÃ­a GarcÃ­a"; with one, it reads UTF-8. The mark goes through the
 	// writer's buffer (not straight to w), so an error before the first page still gets a page.
-	writeCSV(cw, utf8BOM+"inquiry_id", "reference_id", "status", "name", "email", "template", "template_id",
+	writeCSV(cw, csvsafe.BOM+"inquiry_id", "reference_id", "status", "name", "email", "template", "template_id",
 		"created_at", "updated_at", "expires_at", "last_email_state", "created_by", "synced_at")
 	rows := 0
 	for {
