@@ -13,6 +13,7 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/internal/csvsafe"
 	"github.com/linkdesk/linkdesk/model"
 )
 
@@ -143,7 +144,7 @@ func (c *Checked) WriteProblems(w io.Writer) error {
 		return err
 	}
 	for _, r := range c.Problems() {
-		if err := cw.Write([]string{strconv.Itoa(r.Line), safeCell(r.Input.ReferenceID), classWords[r.Class], safeCell(r.Problem)}); err != nil {
+		if err := cw.Write(csvsafe.Row(strconv.Itoa(r.Line), r.Input.ReferenceID, classWords[r.Class], r.Problem)); err != nil {
 			return err
 		}
 	}
@@ -222,9 +223,9 @@ func (e *Engine) Check(ctx context.Context, f *File, o Options) (*Checked, error
 				case q.Status == model.Completed, q.Status == model.Approved, q.Status == model.NeedsReview:
 					r.Class, r.Existing = Verified, q.ID
 					if o.CreateAnyway {
-						r.Problem = fmt.Sprintf("Already %s (%s): a new inquiry is created, as you asked.", inquiry.StatusWords(q.Status), q.ID)
+						r.Problem = fmt.Sprintf("Already %s (%s): a new inquiry is created, as you asked.", q.Status.Phrase(), q.ID)
 					} else {
-						r.Problem = fmt.Sprintf("Already %s (%s): skipped; tick \"Create anyway\" to make a new one.", inquiry.StatusWords(q.Status), q.ID)
+						r.Problem = fmt.Sprintf("Already %s (%s): skipped; tick \"Create anyway\" to make a new one.", q.Status.Phrase(), q.ID)
 					}
 				}
 			}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona"
 )
 
@@ -269,7 +270,7 @@ func (e *Engine) process(ctx context.Context, job *db.BulkJob, row *db.BulkRow) 
 		if res.Notice != "" {
 			out.Detail = "Created. " + res.Notice
 		}
-	case inquiry.GuardUseExisting, inquiry.GuardResume:
+	case model.GuardUseExisting, model.GuardResume:
 		// Checked again here: the check may not have known this inquiry (made elsewhere, found
 		// at Persona now), and one person's link must not go out on what another row typed.
 		if d := inquiry.Differences(res.Existing, in.Fields); len(d) > 0 && choice != ChoiceOnFile {
@@ -279,15 +280,15 @@ func (e *Engine) process(ctx context.Context, job *db.BulkJob, row *db.BulkRow) 
 			return
 		}
 		q, out.State, out.Detail = res.Existing, Reused, "Already open and not started: its link is used."
-		if res.Guard == inquiry.GuardResume {
+		if res.Guard == model.GuardResume {
 			out.State, out.Detail = Resumed, "Already started but not finished: it is resumed."
 		}
-	case inquiry.GuardConfirm:
+	case model.GuardConfirm:
 		out.State, out.InquiryID = Skipped, res.Existing.ID
-		out.Detail = fmt.Sprintf("Already %s: skipped (tick \"Create anyway\" to make a new one).", inquiry.StatusWords(res.Existing.Status))
+		out.Detail = fmt.Sprintf("Already %s: skipped (tick \"Create anyway\" to make a new one).", res.Existing.Status.Phrase())
 		e.finish(ctx, a, out)
 		return
-	case inquiry.GuardInProgress:
+	case model.GuardInProgress:
 		e.retry(ctx, a, row, fmt.Errorf("someone else is creating an inquiry for %s right now", in.ReferenceID))
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/internal/csvsafe"
 )
 
 // ResultColumns is the header of the results CSV.
@@ -19,19 +20,11 @@ func (e *Engine) WriteResults(ctx context.Context, w io.Writer, id int64) error 
 		return err
 	}
 	err := e.db.BulkRows(ctx, id, func(r db.BulkRow) error {
-		return cw.Write([]string{strconv.Itoa(r.Line), safeCell(r.ReferenceID), r.Class, r.State, safeCell(r.Detail), r.InquiryID, r.Link})
+		return cw.Write(csvsafe.Row(strconv.Itoa(r.Line), r.ReferenceID, r.Class, r.State, r.Detail, r.InquiryID, r.Link))
 	})
 	if err != nil {
 		return err
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// safeCell keeps a spreadsheet from running a cell that came from the file as a formula.
-func safeCell(s string) string {
-	if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@') {
-		return "'" + s
-	}
-	return s
 }

@@ -115,7 +115,7 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 			f.otherTerms(&b, "search", false)
 			inner = "SELECT i.status FROM " + ftsFrom + b.where()
 		case "expiring":
-			b.add("i.status IN ('created', 'pending') AND i.expires_at >= ? AND i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli())
+			b.add("i.status IN "+personWorkIn+" AND i.expires_at >= ? AND i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli())
 			f.otherTerms(&b, "expiring", false)
 		case "assigned":
 			f.otherTerms(&b, "assigned", false)

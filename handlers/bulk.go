@@ -16,6 +16,7 @@ import (
 	"github.com/linkdesk/linkdesk/bulk"
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/internal/csvsafe"
 	"github.com/linkdesk/linkdesk/views"
 )
 
@@ -144,7 +145,7 @@ func (s *Server) bulkCheck(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(c.Problems) > 0 {
 		// The dry run is stored nowhere, so the download travels in the link itself.
-		b := bytes.NewBufferString(csvBOM)
+		b := bytes.NewBufferString(csvsafe.BOM)
 		if err := u.checked.WriteProblems(b); err != nil {
 			s.serverError(w, r, err)
 			return
@@ -194,7 +195,7 @@ func (s *Server) bulkStart(w http.ResponseWriter, r *http.Request) {
 func (s *Server) bulkSample(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="linkdesk-bulk-sample.csv"`)
-	io.WriteString(w, csvBOM+bulk.SampleCSV)
+	io.WriteString(w, csvsafe.BOM+bulk.SampleCSV)
 }
 
 // bulkCancelForm asks before a job is cancelled: the rows not yet done are then never created
@@ -326,14 +327,11 @@ func (s *Server) bulkResults(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", "attachment; filename="+strconv.Quote(strings.Map(safeFileRune, name)))
 	w.Header().Set("Cache-Control", "no-store") // people's names, emails and links
-	io.WriteString(w, csvBOM)
+	io.WriteString(w, csvsafe.BOM)
 	if err := s.bulk.WriteResults(r.Context(), w, id); err != nil && !s.clientGone(r, err) {
 		s.log.Error("bulk results", "job", id, "err", err)
 	}
 }
-
-// csvBOM starts a CSV download: without it Excel reads UTF-8 (accents) as another code page.
-const csvBOM = "\uFEFF"
 
 func safeFileRune(r rune) rune {
 	if r < 0x20 || r == '"' || r == '\\' || r > 0x7e {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/views"
 )
 
@@ -147,7 +148,7 @@ func (s *Server) createInquiry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if res.Guard != "" {
-		g := &views.GuardView{Kind: string(res.Guard), Existing: inquiryRow(res.Existing)}
+		g := &views.GuardView{Kind: res.Guard, Existing: inquiryRow(res.Existing)}
 		if c := res.Claim; c != nil {
 			g.Existing.ReferenceID, g.ClaimedBy, g.ClaimedAt = c.ReferenceID, c.UserName, c.ClaimedAt
 			if c.UserID != 0 && c.UserID == currentUser(r).ID {
@@ -157,7 +158,7 @@ func (s *Server) createInquiry(w http.ResponseWriter, r *http.Request) {
 		if o := res.Outcome; o != nil {
 			g.OutcomeAt, g.OutcomeBy = o.At, o.By
 		}
-		if res.Guard == inquiry.GuardUseExisting || res.Guard == inquiry.GuardResume {
+		if res.Guard == model.GuardUseExisting || res.Guard == model.GuardResume {
 			for _, d := range inquiry.Differences(res.Existing, in.Fields) {
 				g.Differs = append(g.Differs, d.String())
 			}

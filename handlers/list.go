@@ -16,6 +16,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/internal/csvsafe"
 	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/views"
 )
@@ -558,25 +559,9 @@ func countsViewOf(lr listRequest, c *db.StatusCounts) views.CountsView {
 	return v
 }
 
-// utf8BOM starts an export so that spreadsheets read it as UTF-8.
-const utf8BOM = "\ufeff"
-
-// csvSafe keeps a spreadsheet from running a cell as a formula. It applies to every cell
-// (writeCSV): names and emails are typed by people outside the company, and ids and statuses
-// arrive from webhooks and the API.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
-// writeCSV writes one record with csvSafe applied to every cell, so no column is forgotten.
+// writeCSV writes one record with every cell kept from running as a formula.
 func writeCSV(cw *csv.Writer, cells ...string) {
-	for i, c := range cells {
-		cells[i] = csvSafe(c)
-	}
-	cw.Write(cells)
+	cw.Write(csvsafe.Row(cells...))
 }
 
 func csvTime(t time.Time) string {

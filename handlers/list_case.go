@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/internal/csvsafe"
 	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/views"
 )
@@ -45,7 +46,7 @@ func (s *Server) caseRowView(ctx context.Context, row db.ListRow) views.ListRow 
 
 // exportHeader and exportRows are the CSV export's columns, shared by "Export CSV" (every row
 // of the filter) and "Export selected".
-var exportHeader = []string{utf8BOM + "inquiry_id", "reference_id", "status", "name", "email", "template", "template_id",
+var exportHeader = []string{csvsafe.BOM + "inquiry_id", "reference_id", "status", "name", "email", "template", "template_id",
 	"created_at", "updated_at", "expires_at", "last_email_state", "created_by", "synced_at", "assigned_to", "tags"}
 
 func (s *Server) exportRows(ctx context.Context, cw *csv.Writer, rows []db.ListRow) error {

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/linkdesk/linkdesk/internal/csvsafe"
 )
 
 // A NUL (or any control character) in the search answered 500 on the list, the counts and the
@@ -32,7 +34,7 @@ func TestSearchTooLongSaysSo(t *testing.T) {
 	}
 	for _, q := range []string{"q=" + long, "from=yesterday"} {
 		res, body = e.do(c, "GET", "/inquiries/export?"+q, nil)
-		if res.StatusCode != http.StatusUnprocessableEntity || strings.HasPrefix(body, utf8BOM) || !strings.Contains(body, "Nothing was exported") {
+		if res.StatusCode != http.StatusUnprocessableEntity || strings.HasPrefix(body, csvsafe.BOM) || !strings.Contains(body, "Nothing was exported") {
 			t.Errorf("export ?%.20s: %d %.300s", q, res.StatusCode, body)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/internal/csvsafe"
 	"github.com/linkdesk/linkdesk/internal/seed"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
@@ -196,7 +197,7 @@ func TestExportCSV(t *testing.T) {
 		recs[1][7] != q.CreatedAt.UTC().Format(time.RFC3339) {
 		t.Errorf("row %v does not match %+v", recs[1], q)
 	}
-	if csvSafe("=HYPERLINK(1)") != "'=HYPERLINK(1)" || csvSafe("Ada") != "Ada" {
+	if csvsafe.Cell("=HYPERLINK(1)") != "'=HYPERLINK(1)" || csvsafe.Cell("Ada") != "Ada" {
 		t.Error("formulas are not neutralised")
 	}
 }

@@ -56,9 +56,9 @@ type Deps struct {
 	Live      *live.Hub         // changes to inquiries, published by the inquiry service and the outbox worker
 	Lister    *db.Lister        // the list's queries and counts; give the hub its Changed
 	Mailbox   *mail.Catcher     // the dev mail catcher for the Mailbox page; nil outside development
-	Staff     *staff.Service    // staff accounts, sessions, setup and templates: every write of them
-	Bulk      *bulk.Engine      // bulk send, its worker run by cmd; nil: one without a worker
-	Casework  *casework.Service // notes, assignment, actions on many rows; nil: built here
+	Staff     *staff.Service    // staff accounts, sessions and setup: every write of them
+	Bulk      *bulk.Engine      // bulk send; cmd runs its worker
+	Casework  *casework.Service // notes, assignment, actions on many rows
 	Log       *slog.Logger
 }
 
@@ -151,14 +151,8 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 		srv.cookies.prefix = "__Host-" // the browser takes it only from this origin over HTTPS, for all paths
 	}
 	srv.listCache.version = deps.Live.Version
-	if srv.bulk = deps.Bulk; srv.bulk == nil {
-		srv.bulk = bulk.New(d, deps.Inquiries, deps.Log)
-		srv.bulk.OnProgress = func(int64) { deps.Live.Touch() }
-	}
-	if srv.cases = deps.Casework; srv.cases == nil {
-		srv.cases = casework.New(d, deps.Inquiries, deps.Live, deps.Log)
-		srv.cases.BaseURL = cfg.BaseURL
-	}
+	srv.bulk = deps.Bulk
+	srv.cases = deps.Casework
 	return srv, nil
 }
 

@@ -48,7 +48,7 @@ func (s *Server) saveTemplate(w http.ResponseWriter, r *http.Request) {
 	if t.IsDefault {
 		f.Values["default"] = "yes"
 	}
-	errs, err := s.staff.SaveTemplate(r.Context(), actor(r), t)
+	errs, err := s.inq.SaveTemplate(r.Context(), actor(r), t)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -64,7 +64,7 @@ func (s *Server) saveTemplate(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) deleteTemplate(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := s.staff.DeleteTemplate(r.Context(), actor(r), id); err != nil {
+	if err := s.inq.DeleteTemplate(r.Context(), actor(r), id); err != nil {
 		s.serverError(w, r, err)
 		return
 	}

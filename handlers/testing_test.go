@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkdesk/linkdesk/bulk"
+	"github.com/linkdesk/linkdesk/casework"
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/internal/testkit"
@@ -142,7 +144,11 @@ func newServer(t testing.TB, cfg Config, d *db.DB, st inquiry.Settings, log *slo
 	if w.clock != nil {
 		staffSvc = staff.NewWithClock(d, w.clock)
 	}
-	srv, err := New(context.Background(), cfg, Deps{DB: d, Inquiries: inq, Live: hub, Lister: lister, Mailbox: mailbox, Staff: staffSvc, Log: log})
+	engine := bulk.New(d, inq, log) // its worker is started by the tests that need it
+	engine.OnProgress = func(int64) { hub.Touch() }
+	cases := casework.New(d, inq, hub, log)
+	cases.BaseURL = cfg.BaseURL
+	srv, err := New(context.Background(), cfg, Deps{DB: d, Inquiries: inq, Live: hub, Lister: lister, Mailbox: mailbox, Staff: staffSvc, Bulk: engine, Casework: cases, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
@@ -39,8 +40,8 @@ func TestConcurrentCreatesMakeOneInquiry(t *testing.T) {
 		switch {
 		case r.Inquiry != nil:
 			created++
-		case r.Guard == GuardInProgress && r.Claim != nil && r.Claim.UserName == agent.Name:
-		case r.Guard == GuardUseExisting:
+		case r.Guard == model.GuardInProgress && r.Claim != nil && r.Claim.UserName == agent.Name:
+		case r.Guard == model.GuardUseExisting:
 		default:
 			t.Errorf("result %+v", r)
 		}
@@ -76,7 +77,7 @@ func TestClaimInFlightGuards(t *testing.T) {
 	calls := e.sb.Stats().APICalls
 
 	res := e.create(t, alexander(NewKey()))
-	if res.Guard != GuardInProgress || res.Claim == nil || res.Claim.UserName != "Ada" || res.Inquiry != nil {
+	if res.Guard != model.GuardInProgress || res.Claim == nil || res.Claim.UserName != "Ada" || res.Inquiry != nil {
 		t.Fatalf("Bob's create during Ada's: %+v", res)
 	}
 	if got := e.sb.Stats().APICalls; got != calls {
@@ -92,7 +93,7 @@ func TestClaimInFlightGuards(t *testing.T) {
 	}
 	// Saved: the claim is gone, and the next form for the person meets the usual guard.
 	again := e.create(t, alexander(NewKey()))
-	if again.Guard != GuardUseExisting || again.Existing.ID != mine.Inquiry.ID {
+	if again.Guard != model.GuardUseExisting || again.Existing.ID != mine.Inquiry.ID {
 		t.Fatalf("after Ada's create: %+v", again)
 	}
 }
@@ -116,12 +117,12 @@ func TestClaimLeftByCrashIsRecovered(t *testing.T) {
 		}
 		// ... crash. Bob creates for the same person.
 		res := e.create(t, alexander(NewKey()))
-		if res.Guard != GuardUseExisting || res.Existing == nil || res.Existing.ID != p.ID {
+		if res.Guard != model.GuardUseExisting || res.Existing == nil || res.Existing.ID != p.ID {
 			t.Fatalf("Bob after the crash: %+v, want Persona's %s adopted", res, p.ID)
 		}
 		// Ada presses Create again on her old form: no second inquiry either.
 		mine := e.create(t, in)
-		if mine.Guard != GuardUseExisting || mine.Existing.ID != p.ID {
+		if mine.Guard != model.GuardUseExisting || mine.Existing.ID != p.ID {
 			t.Fatalf("Ada's retry after the recovery: %+v", mine)
 		}
 		if n := e.sb.Stats().InquiriesCreated; n != 1 {
@@ -138,7 +139,7 @@ func TestClaimLeftByCrashIsRecovered(t *testing.T) {
 			t.Fatalf("Bob after the crash: %+v, want the inquiry created", res)
 		}
 		mine := e.create(t, alexander(adaKey))
-		if mine.Guard != GuardUseExisting || mine.Existing.ID != res.Inquiry.ID {
+		if mine.Guard != model.GuardUseExisting || mine.Existing.ID != res.Inquiry.ID {
 			t.Fatalf("Ada's retry after the recovery: %+v", mine)
 		}
 		if n := e.sb.Stats().InquiriesCreated; n != 1 {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
@@ -77,7 +78,7 @@ func TestCrashBetweenCallAndSave(t *testing.T) {
 	}
 	// And a fresh form for the same person (new key) is guarded, not duplicated.
 	again := e.create(t, alexander(NewKey()))
-	if again.Guard != GuardUseExisting || again.Existing.ID != p.ID {
+	if again.Guard != model.GuardUseExisting || again.Existing.ID != p.ID {
 		t.Fatalf("fresh form: guard %q existing %+v", again.Guard, again.Existing)
 	}
 }
@@ -92,7 +93,7 @@ func TestGuardFindsInquiryCreatedElsewhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := e.create(t, alexander(NewKey()))
-	if res.Guard != GuardUseExisting || res.Existing == nil || res.Existing.ID != p.ID {
+	if res.Guard != model.GuardUseExisting || res.Existing == nil || res.Existing.ID != p.ID {
 		t.Fatalf("guard %q existing %+v, want use-existing %s", res.Guard, res.Existing, p.ID)
 	}
 	if _, err := e.db.GetInquiry(context.Background(), p.ID); err != nil {
@@ -105,17 +106,17 @@ func TestDuplicateGuard(t *testing.T) {
 	tests := []struct {
 		name      string
 		prepare   func(e *env, id string)
-		wantGuard Guard
+		wantGuard model.Guard
 		notice    string
 	}{
-		{"created: use it", func(*env, string) {}, GuardUseExisting, ""},
-		{"pending: resume", func(e *env, id string) { mustNil(t, e.sb.Start(id)) }, GuardResume, ""},
-		{"approved: confirm", func(e *env, id string) { mustNil(t, e.sb.Complete(id, true)) }, GuardConfirm, ""},
+		{"created: use it", func(*env, string) {}, model.GuardUseExisting, ""},
+		{"pending: resume", func(e *env, id string) { mustNil(t, e.sb.Start(id)) }, model.GuardResume, ""},
+		{"approved: confirm", func(e *env, id string) { mustNil(t, e.sb.Complete(id, true)) }, model.GuardConfirm, ""},
 		{"needs review: confirm", func(e *env, id string) {
 			c, _ := e.svc.Client()
 			_, err := c.MarkInquiryForReview(ctx, id)
 			mustNil(t, err)
-		}, GuardConfirm, ""},
+		}, model.GuardConfirm, ""},
 		{"failed: new one", func(e *env, id string) { mustNil(t, e.sb.Complete(id, false)) }, "", "is failed, so this is a new one"},
 		{"expired: new one", func(e *env, id string) {
 			c, _ := e.svc.Client()
@@ -158,7 +159,7 @@ func TestConfirmCreatesAnother(t *testing.T) {
 	first := e.create(t, alexander(NewKey()))
 	mustNil(t, e.sb.Complete(first.Inquiry.ID, true))
 	key := NewKey()
-	if res := e.create(t, alexander(key)); res.Guard != GuardConfirm {
+	if res := e.create(t, alexander(key)); res.Guard != model.GuardConfirm {
 		t.Fatalf("guard %q", res.Guard)
 	}
 	in := alexander(key) // "Create anyway" posts the same form with the same key
@@ -291,7 +292,7 @@ func TestWarnPriorLooksPastExpired(t *testing.T) {
 	in := alexander(NewKey())
 	in.WarnPrior = true
 	res := e.create(t, in)
-	if res.Guard != GuardPriorOutcome || res.Existing.ID != declined.ID || res.Outcome == nil || res.Outcome.By != "" || res.Outcome.At.IsZero() {
+	if res.Guard != model.GuardPriorOutcome || res.Existing.ID != declined.ID || res.Outcome == nil || res.Outcome.By != "" || res.Outcome.At.IsZero() {
 		t.Fatalf("guard %q existing %+v outcome %+v, want prior-outcome for %s by Persona", res.Guard, res.Existing, res.Outcome, declined.ID)
 	}
 	if n := e.sb.Stats().InquiriesCreated; n != 2 {
@@ -305,7 +306,7 @@ func TestWarnPriorLooksPastExpired(t *testing.T) {
 	mustNil(t, e.sb.Complete(res.Inquiry.ID, true))
 	in = alexander(NewKey())
 	in.WarnPrior = true
-	if res = e.create(t, in); res.Guard != GuardConfirm {
+	if res = e.create(t, in); res.Guard != model.GuardConfirm {
 		t.Fatalf("after an approval: guard %q, want confirm", res.Guard)
 	}
 }

@@ -101,7 +101,7 @@ func (s *Service) newLink(ctx context.Context, a Actor, id, requestKey string) (
 		}
 		return s.issue(ctx, a, q, db.Link{InquiryID: id, Kind: "one-time", URL: link, ExpiresAt: exp})
 	default:
-		return nil, fmt.Errorf("%w (it is %s)", ErrNoLinkNeeded, StatusWords(q.Status))
+		return nil, fmt.Errorf("%w (it is %s)", ErrNoLinkNeeded, q.Status.Phrase())
 	}
 }
 

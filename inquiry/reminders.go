@@ -150,7 +150,7 @@ func (s *Service) Reminders(ctx context.Context, q *db.Inquiry) (*ReminderPlan, 
 	}
 	p := &ReminderPlan{Days: days, Stopped: !remindable(q)}
 	if p.Stopped {
-		p.Finished = StatusWords(q.Status)
+		p.Finished = q.Status.Phrase()
 		if !q.RedactedAt.IsZero() {
 			p.Finished = "redacted"
 		}

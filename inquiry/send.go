@@ -213,7 +213,7 @@ func (s *Service) Preview(ctx context.Context, a Actor, q *db.Inquiry) (*Draft, 
 			return nil, err
 		}
 	default:
-		return nil, fmt.Errorf("%w (it is %s)", ErrNoLinkNeeded, StatusWords(q.Status))
+		return nil, fmt.Errorf("%w (it is %s)", ErrNoLinkNeeded, q.Status.Phrase())
 	}
 	url, expires := placeholderLink, time.Time{}
 	if d.Link != nil {

@@ -1,6 +1,6 @@
-// Package staff owns the console's staff accounts, their sessions, first-run setup and the
-// inquiry templates staff keep: every write of these goes through Service, with its audit entry
-// in the same transaction as the change. It knows nothing of HTTP or HTML.
+// Package staff owns the console's staff accounts, their sessions and first-run setup: every
+// write of these goes through Service, with its audit entry in the same transaction as the
+// change. It knows nothing of HTTP or HTML.
 package staff
 
 import (
@@ -13,7 +13,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// Service writes staff accounts, sessions, the setup token and templates.
+// Service writes staff accounts, sessions and the setup token.
 type Service struct {
 	db  *db.DB
 	now func() time.Time // two-step codes' clock, invitation and reset expiry; tests move it

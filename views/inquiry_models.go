@@ -32,7 +32,7 @@ type NewInquiry struct {
 
 // GuardView asks the staff member what to do about an existing inquiry for the reference ID.
 type GuardView struct {
-	Kind      string // use-existing, resume, confirm, in-progress, prior-outcome
+	Kind      model.Guard
 	Existing  InquiryRow
 	CanCreate bool
 	// ClaimedBy and ClaimedAt say who started creating one for the person (in-progress).
@@ -211,31 +211,9 @@ type EmailPreview struct {
 	HTMLURL string
 }
 
-// StatusText is a status in words for people; unknown statuses are shown as they are.
-// It takes any string type because verifications' statuses share the badge.
-func StatusText[S ~string](s S) string {
-	switch model.Status(s) {
-	case model.Created:
-		return "Created"
-	case model.Pending:
-		return "Pending"
-	case model.Completed:
-		return "Completed"
-	case model.Failed:
-		return "Failed"
-	case model.Expired:
-		return "Expired"
-	case model.NeedsReview:
-		return "Needs review"
-	case model.Approved:
-		return "Approved"
-	case model.Declined:
-		return "Declined"
-	case "":
-		return "Unknown"
-	}
-	return string(s)
-}
+// StatusText is a status in words for people (model.Status.Text). It takes any string type
+// because verifications' statuses share the badge.
+func StatusText[S ~string](s S) string { return model.Status(s).Text() }
 
 // When formats a time for tables; zero is "—".
 func When(t time.Time) string {

@@ -78,7 +78,7 @@ func PriorOutcomeText(g *GuardView) string {
 	if by == "" {
 		by = "Persona"
 	}
-	if g.Existing.Status == "failed" {
+	if g.Existing.Status == string(model.Failed) {
 		return g.Existing.ReferenceID + " failed verification on " + Day(g.OutcomeAt) + " (decided by " + by + ")"
 	}
 	return g.Existing.ReferenceID + " was declined on " + Day(g.OutcomeAt) + " by " + by
@@ -101,16 +101,5 @@ func ResumeNote(expired, started bool, to string) string {
 const BulkTwoCallsNote = "Each new person costs two calls to Persona: one to look for an inquiry made outside this console, then the create. " +
 	"This console has never read all of Persona's inquiries; run “linkdesk sync --full” once and it will be one call each."
 
-// StatusPhrase says a status as it reads after "is": "This inquiry is waiting for review",
-// not "is needs review".
-func StatusPhrase[S ~string](s S) string {
-	switch model.Status(s) {
-	case model.Created:
-		return "not started yet"
-	case model.Pending:
-		return "in progress"
-	case model.NeedsReview:
-		return "waiting for review"
-	}
-	return strings.ToLower(StatusText(s))
-}
+// StatusPhrase says a status as it reads after "is" (model.Status.Phrase).
+func StatusPhrase[S ~string](s S) string { return model.Status(s).Phrase() }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/bulk"
+	"github.com/linkdesk/linkdesk/casework"
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/handlers"
 	"github.com/linkdesk/linkdesk/inquiry"
@@ -161,11 +162,13 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	bulkEngine := bulk.New(d, inq, log)
 	bulkEngine.Lease = envDuration("BULK_LEASE", 0) // how long a half-done row waits after a crash; default 30 s
 	bulkEngine.OnProgress = func(int64) { hub.Touch() }
+	cases := casework.New(d, inq, hub, log)
+	cases.BaseURL = c.baseURL
 	srv, err := handlers.New(ctx, handlers.Config{
 		BaseURL: c.baseURL, SessionKeys: keys, IdleTimeout: c.idle, MaxLifetime: c.lifetime, Dev: c.dev,
 		WebhookSecrets: secrets, WebhookTolerance: c.webhookTolerance, TrustedProxies: proxies,
 		ExpiringWindow: *expiringWindow, SSO: sso,
-	}, handlers.Deps{DB: d, Inquiries: inq, Live: hub, Lister: lister, Mailbox: mailbox, Staff: staffSvc, Bulk: bulkEngine, Log: log})
+	}, handlers.Deps{DB: d, Inquiries: inq, Live: hub, Lister: lister, Mailbox: mailbox, Staff: staffSvc, Bulk: bulkEngine, Casework: cases, Log: log})
 	if err != nil {
 		return err
 	}
