@@ -170,15 +170,15 @@ func (s *Server) refuseUpload(w http.ResponseWriter, r *http.Request, v views.Bu
 
 func (s *Server) bulkStart(w http.ResponseWriter, r *http.Request) {
 	u, v, err := s.readUpload(r)
-	if err == nil && r.PostFormValue("key") == "" {
+	switch {
+	case err != nil:
+	case u.checked.Acting(u.opts) == 0:
+		err = uploadError("nothing was started: no row is ready to create or send. Fix the rows in the file and check it again")
+	case r.PostFormValue("key") == "":
 		err = uploadError("check the file again, then Start: this form is not one the check gave")
 	}
 	if err != nil {
 		s.refuseUpload(w, r, v, err)
-		return
-	}
-	if u.checked.Acting(u.opts) == 0 {
-		s.refuseUpload(w, r, v, uploadError("nothing was started: no row is ready to create or send. Fix the rows in the file and check it again"))
 		return
 	}
 	// The check's key, stored with the job: the same form submitted twice starts one job.

@@ -29,6 +29,7 @@ func TestBulkControls(t *testing.T) {
 	_, body := e.postCSV(c, "/bulk/check", "sample.csv", sample, fields)
 	mustContain(t, "sample checked", body, "<strong>2 ready</strong>", ">Start</button>")
 	mustNotContain(t, "sample checked", body, "disabled")
+	started := map[string]string{"template_id": sandbox.TemplateKYC, "key": formKeyRe.FindStringSubmatch(body)[1]}
 
 	bad := "reference_id,email\n,a@example.com\nusr_1,not-an-email\n"
 	_, body = e.postCSV(c, "/bulk/check", "bad.csv", bad, fields)
@@ -43,7 +44,7 @@ func TestBulkControls(t *testing.T) {
 	}
 
 	// The worker is not running, so the job waits: Cancel leads to a question, not the deed.
-	res, _ = e.postCSV(c, "/bulk/start", "sample.csv", sample, fields)
+	res, _ = e.postCSV(c, "/bulk/start", "sample.csv", sample, started)
 	loc := res.Header.Get("HX-Redirect")
 	_, body = e.do(c, "GET", loc, nil)
 	mustContain(t, "job page", body, `<a role="button" class="secondary" href="`+loc+`/cancel">Cancel</a>`)

@@ -96,6 +96,7 @@ func TestBulkDifferingRowThroughThePage(t *testing.T) {
 		`Email: "usr_jose@on.file" on file, "open@bulk.test" typed`, `<select name="choice:2" aria-label="What to do with line 2">`,
 		`<option value="skip" selected>Skip this row</option>`, `<label for="choice-all">For all rows that differ</label>`, ">Start</button>")
 	fields["choice:3"] = "on-file"
+	fields["key"] = formKeyRe.FindStringSubmatch(body)[1]
 	res, _ = e.postCSV(c, "/bulk/start", "x.csv", file, fields)
 	loc := res.Header.Get("HX-Redirect")
 	eventually(t, "job done", 20*time.Second, func() bool {

@@ -140,7 +140,7 @@ func TestInvitationExpiresAndCanBeWithdrawn(t *testing.T) {
 func TestSSOOnlyInvitationAndResetDoNotSignIn(t *testing.T) {
 	e := newSSOEnv(t, startProvider(t, false), func(c *SSOConfig) { c.Only = true })
 	e.addUser("admin@example.com", db.RoleAdmin, pw)
-	admin := e.signIn("admin@example.com", pw)
+	admin := e.signInBreakGlass(t, "admin@example.com")
 	e.do(admin, "POST", "/staff", url.Values{"name": {"Cy"}, "email": {"cy@example.com"}, "role": {"agent"}})
 	c := e.client()
 	res, _ := e.do(c, "POST", "/invite", url.Values{"token": {e.inviteToken("cy@example.com")}, "password": {"cy's own long password"}})

@@ -250,6 +250,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	defer s.live.Release(v.account())
 	sub := s.live.Subscribe("")
 	defer s.live.Unsubscribe(sub)
+	seen := s.live.Version() // read before the rows: what is rendered from them is of this version
 	rows, err := s.shownRows(ctx, r, lr)
 	if err != nil {
 		s.serverError(w, r, err)
@@ -275,7 +276,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 			c, kind = views.ListRowView(rv), "row "
 		}
 		// Rendered once for every stream that shows the row.
-		b, err := s.live.Shared(kind+row.ID, func() ([]byte, error) { return renderBytes(ctx, c) })
+		b, err := s.live.Shared(seen, kind+row.ID, func() ([]byte, error) { return renderBytes(ctx, c) })
 		if err != nil {
 			return err
 		}
@@ -304,7 +305,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		if when == "own" {
 			b, err = count()
 		} else {
-			b, err = s.live.Shared("counts "+when+lr.query.Encode(), count)
+			b, err = s.live.Shared(s.live.Version(), "counts "+when+lr.query.Encode(), count)
 		}
 		if err != nil {
 			return err
@@ -345,6 +346,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	// Counts read after a change was published count it (the Lister keeps none from before).
 	s.run(ctx, st, sub, v, func(ids []string) error {
+		seen = s.live.Version()
 		if err := sendCounts(); err != nil {
 			return err
 		}

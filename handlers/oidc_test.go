@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
@@ -351,7 +352,27 @@ func TestSSOOnlyKeepsPasswordsForBreakGlassAdmins(t *testing.T) {
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "signs in with SSO only") {
 		t.Errorf("an agent signed in with a password under --sso-only: %d", res.StatusCode)
 	}
-	e.signIn("admin@example.com", pw)
+	// An admin without two-step sign-in is no break-glass account: the password alone is refused.
+	res, _ = e.do(e.client(), "POST", "/login", url.Values{"email": {"admin@example.com"}, "password": {pw}})
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("an admin without two-step sign-in signed in with a password under --sso-only: %d", res.StatusCode)
+	}
+	e.signInBreakGlass(t, "admin@example.com")
+}
+
+// signInBreakGlass gives the admin email two-step sign-in, which makes it the one kind of
+// account --sso-only lets in with a password, and signs it in with its password and a code.
+func (e *testEnv) signInBreakGlass(t *testing.T, email string) *http.Client {
+	t.Helper()
+	const secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+	if _, err := e.db.W.Exec("UPDATE users SET totp_secret = ? WHERE email = ?", secret, email); err != nil {
+		t.Fatal(err)
+	}
+	c := e.passwordStep(t, email)
+	if res, body := e.verify(t, c, code(t, secret, time.Now())); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("break-glass code: %d %.300s", res.StatusCode, body)
+	}
+	return c
 }
 
 func TestSSOSignOutAtTheProvider(t *testing.T) {

@@ -245,7 +245,7 @@ func TestSandboxWebhooksOfEveryVersion(t *testing.T) {
 				if res.StatusCode != http.StatusSeeOther {
 					t.Fatalf("create: %d", res.StatusCode)
 				}
-				id := strings.TrimPrefix(res.Header.Get("Location"), "/inquiries/")
+				id, _, _ := strings.Cut(strings.TrimPrefix(res.Header.Get("Location"), "/inquiries/"), "#")
 				if err := e.sb.Complete(id, true); err != nil {
 					t.Fatal(err)
 				}

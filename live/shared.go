@@ -23,12 +23,12 @@ type sharedRun struct {
 	err  error
 }
 
-// Shared returns fn's answer for key, computed once for all callers at the hub's current
-// version (callers must give the same answer for the same key and version: an answer of the
-// filter, not of the caller). A caller whose shared run failed (its stream went away
-// mid-render) computes its own.
-func (h *Hub) Shared(key string, fn func() ([]byte, error)) ([]byte, error) {
-	v := h.version.Load()
+// Shared returns fn's answer for key, computed once for all callers at version v: the hub's
+// Version as the caller read it before it read anything fn renders (a row read before a later
+// change must not be shared as that change's answer). Callers must give the same answer for the
+// same key and version: an answer of the filter, not of the caller. A caller whose shared run
+// failed (its stream went away mid-render) computes its own.
+func (h *Hub) Shared(v uint64, key string, fn func() ([]byte, error)) ([]byte, error) {
 	sh := &h.shared
 	sh.mu.Lock()
 	if v < sh.version { // a change landed since this caller looked: its answer is its own
