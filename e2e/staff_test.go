@@ -20,7 +20,7 @@ func invite(t *testing.T, admin playwright.Page, name, email, roleValue, passwor
 	must(t, "invitation sent", expect.Locator(notice(admin, "Invitation sent to "+email)).ToBeVisible())
 	must(t, "no password typed by the admin", expect.Locator(label(admin, "Password")).ToHaveCount(0))
 
-	link := emailedLink(t, admin, "You are invited to Linkdesk", "/invite?token=")
+	link := emailedLink(t, admin, email, "You are invited to Linkdesk", "/invite?token=")
 	p := newPage(t)
 	_, err = p.Goto(link)
 	must(t, "open the invitation", err)
@@ -31,12 +31,13 @@ func invite(t *testing.T, admin playwright.Page, name, email, roleValue, passwor
 	return p
 }
 
-// emailedLink opens the newest email with subject in the dev Mailbox and returns its link whose
-// address contains part.
-func emailedLink(t *testing.T, p playwright.Page, subject, part string) string {
+// emailedLink opens the newest email to recipient with subject in the dev Mailbox and returns
+// its link whose address contains part.
+func emailedLink(t *testing.T, p playwright.Page, recipient, subject, part string) string {
 	t.Helper()
 	click(t, p, lnk, "Mailbox")
-	first := p.GetByRole(lnk, playwright.PageGetByRoleOptions{Name: subject, Exact: playwright.Bool(true)}).First()
+	row := p.GetByRole("row").Filter(playwright.LocatorFilterOptions{HasText: recipient})
+	first := row.GetByRole(lnk, playwright.LocatorGetByRoleOptions{Name: subject, Exact: playwright.Bool(true)}).First()
 	// The Mailbox shows what the catcher holds when it loads, and the outbox worker delivers
 	// within its poll: load it again until the email is there.
 	for try := 0; try < 15; try++ {
@@ -72,7 +73,7 @@ func TestInvitationAndForgotPasswordJourney(t *testing.T) {
 	click(t, p, btn, "Send reset link")
 	must(t, "same answer for any email", expect.Locator(notice(p, "If a Linkdesk account signs in with bo@example.com")).ToBeVisible())
 
-	link := emailedLink(t, admin, "Reset your Linkdesk password", "/password/reset?token=")
+	link := emailedLink(t, admin, "bo@example.com", "Reset your Linkdesk password", "/password/reset?token=")
 	_, err = p.Goto(link)
 	must(t, "open the reset link", err)
 	fill(t, p, "New password", "bo's new password 456")

@@ -91,3 +91,26 @@ document.addEventListener("change", (ev) => {
   document.querySelectorAll('input[type=checkbox][name=id][form="' + all.dataset.selectAll + '"]')
     .forEach((box) => { box.checked = all.checked; });
 });
+// The actions on selected rows show once a row is ticked, so the list's first screen holds rows,
+// not idle buttons (with scripts off they always show).
+const syncRowActions = () => {
+  const form = document.getElementById("rows-form");
+  if (form) form.hidden = !document.querySelector('input[type=checkbox][name=id][form="rows-form"]:checked');
+};
+document.addEventListener("change", syncRowActions);
+document.addEventListener("htmx:load", syncRowActions);
+document.addEventListener("DOMContentLoaded", syncRowActions);
+// A live change tells the parts that count by themselves (quick filters, the header's queue) to
+// fetch again. A list stream opened without its page's counts (no counted=1 in its URL) sends them
+// as its first message: that one is no change, so a keystroke in the search (a new stream) costs
+// those parts no request.
+// (One message reaches every element that listens for it: the first is remembered per stream.)
+const firstCounts = new WeakMap();
+document.addEventListener("htmx:sseMessage", (ev) => {
+  const msg = ev.detail, src = msg && msg.target;
+  if (msg && msg.type === "counts" && src) {
+    if (!firstCounts.has(src)) firstCounts.set(src, msg);
+    if (firstCounts.get(src) === msg && !/[?&]counted=1/.test(src.url || "")) return;
+  }
+  document.body.dispatchEvent(new CustomEvent("linkdesk:changed"));
+});

@@ -98,11 +98,12 @@ type RowsResult struct {
 	Back    string
 }
 
+// (Not "inquiries": the nav's promised link "Inquiries" must match one element.)
 func queueWords(n int) string {
 	if n == 1 {
-		return "inquiry assigned to you"
+		return "case assigned to you"
 	}
-	return "inquiries assigned to you"
+	return "cases assigned to you"
 }
 
 // quickCount is a quick filter's count as shown after its label.

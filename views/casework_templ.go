@@ -820,7 +820,7 @@ func MyQueue(me int64, assigned int) templ.Component {
 			templ_7745c5c3_Var39 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 70, "<li id=\"my-queue\" hx-get=\"/me/queue\" hx-trigger=\"htmx:sseMessage from:body throttle:2s\" hx-target=\"this\" hx-swap=\"outerHTML\" hx-push-url=\"false\"><a href=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 70, "<li id=\"my-queue\" hx-get=\"/me/queue\" hx-trigger=\"linkdesk:changed from:body throttle:2s\" hx-target=\"this\" hx-swap=\"outerHTML\" hx-push-url=\"false\"><a href=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
