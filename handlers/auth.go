@@ -77,7 +77,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	ip := s.clientIP(r)
 	if wait := s.limiter.blocked(ip, strings.ToLower(email)); wait > 0 {
-		s.log.Warn("sign-in throttled", "ip", ip)
+		s.log.WarnContext(r.Context(), "sign-in throttled", "ip", ip)
 		secs := int(math.Ceil(wait.Seconds()))
 		w.Header().Set("Retry-After", fmt.Sprint(secs))
 		fail(http.StatusTooManyRequests, fmt.Sprintf("Too many attempts. Try again in %d s.", secs))
@@ -86,7 +86,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	_, sid, err := s.staff.SignIn(r.Context(), email, pw, s.sessionID(r))
 	if errors.Is(err, staff.ErrWrongPassword) || errors.Is(err, staff.ErrDisabled) {
 		s.limiter.fail(ip, strings.ToLower(email))
-		s.log.Info("sign-in failed", "ip", ip)
+		s.log.InfoContext(r.Context(), "sign-in failed", "ip", ip)
 		msg := "The email or password is not right."
 		if errors.Is(err, staff.ErrDisabled) {
 			msg = "This account is disabled. Ask an admin to enable it."

@@ -254,7 +254,7 @@ func (s *Server) bulkResults(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Disposition", "attachment; filename="+strconv.Quote(strings.Map(safeFileRune, name)))
 	io.WriteString(w, csvBOM)
 	if err := s.bulk.WriteResults(r.Context(), w, id); err != nil && !s.clientGone(r, err) {
-		s.log.Error("bulk results", "job", id, "err", err)
+		s.log.ErrorContext(r.Context(), "bulk results", "job", id, "err", err)
 	}
 }
 

@@ -253,7 +253,7 @@ func (s *Server) personaFailure(w http.ResponseWriter, r *http.Request, q *db.In
 		s.serverError(w, r, err)
 		return
 	}
-	s.log.Warn("persona call failed", "inquiry", q.ID, "err", err)
+	s.log.WarnContext(r.Context(), "persona call failed", "inquiry", q.ID, "err", err)
 	msg, status := "", http.StatusBadGateway
 	if p != nil {
 		msg = p.Words

@@ -26,6 +26,9 @@ type Route struct {
 func (s *Server) Routes() []Route {
 	return []Route{
 		{"GET /healthz", Public, s.healthz},
+		{"GET /livez", Public, s.livez},
+		{"GET /readyz", Public, s.readyz},
+		{"GET /metrics", Public, s.metricsPage}, // its own bearer token or networks
 		{"GET /static/", Public, s.assets.ServeHTTP},
 		{"GET /favicon.ico", Public, s.favicon},
 		{"GET /login", Public, s.loginForm},
@@ -96,7 +99,7 @@ func (s *Server) Routes() []Route {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range s.Routes() {
-		mux.Handle(rt.Pattern, s.authorize(rt.Access, rt.Handler))
+		mux.Handle(rt.Pattern, routeName(rt.Pattern, s.authorize(rt.Access, rt.Handler)))
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.noRoute(mux, w, r) })
 

@@ -44,6 +44,9 @@ type Config struct {
 
 	ExpiringWindow time.Duration // the list's "Expiring soon": links expiring within this; 0: 4 h
 
+	MetricsToken string         // bearer token for /metrics (LINKDESK_METRICS_TOKEN)
+	MetricsAllow []netip.Prefix // networks that may read /metrics without the token
+
 }
 
 // Deps are the parts the console is wired to; cmd/linkdesk/serve.go builds them.
@@ -56,6 +59,7 @@ type Deps struct {
 	Staff     *staff.Service // staff accounts, sessions, setup and templates: every write of them
 	Bulk      *bulk.Engine   // bulk send, its worker run by cmd; nil: one without a worker
 	Log       *slog.Logger
+	Metrics   Metrics // nil: /metrics is off (404)
 }
 
 // Server holds the console's dependencies; its methods are the handlers.
@@ -76,6 +80,7 @@ type Server struct {
 	mailbox   *mail.Catcher // dev only (mail.go)
 	webhooks  webhookState  // refused-delivery warnings and the endpoint's clock (webhooks.go)
 	bulk      *bulk.Engine  // bulk send (bulk.go)
+	metrics   Metrics       // nil: off (observe.go)
 	// previewKey signs the email preview document's addresses (settings_email.go).
 	previewKey []byte
 }
@@ -128,6 +133,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 		lister:     deps.Lister,
 		live:       deps.Live,
 		mailbox:    deps.Mailbox,
+		metrics:    deps.Metrics,
 	}
 	srv.listCache.version = deps.Live.Version
 	if srv.bulk = deps.Bulk; srv.bulk == nil {

@@ -54,7 +54,7 @@ func (s *Server) receiveWebhook(w http.ResponseWriter, r *http.Request) {
 	rec, err := s.inq.ReceiveEvent(ctx, ev)
 	if err != nil {
 		// Not stored (or not known to be): Persona retries on anything but 2xx.
-		s.log.Error("webhook not stored", "event", ev.ID, "err", err)
+		s.log.ErrorContext(r.Context(), "webhook not stored", "event", ev.ID, "err", err)
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
 	}

@@ -85,6 +85,13 @@ func (h *Hub) Acquire(sid string) error {
 	return nil
 }
 
+// Streams returns how many stream slots are taken (open live streams).
+func (h *Hub) Streams() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.total
+}
+
 // Release gives back a slot taken by Acquire.
 func (h *Hub) Release(sid string) {
 	h.mu.Lock()

@@ -55,7 +55,11 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	trustedProxy := fs.String("trusted-proxy", env("TRUSTED_PROXY", ""), "reverse proxies whose X-Forwarded-For names the client, as IP addresses or CIDR ranges, comma-separated, e.g. 10.0.0.0/8 (sign-in limits count per client) [LINKDESK_TRUSTED_PROXY]")
 	expiringWindow := fs.Duration("expiring-window", envDuration("EXPIRING_WINDOW", 4*time.Hour), `the list's "Expiring soon": open inquiries whose link expires within this [LINKDESK_EXPIRING_WINDOW]`)
 	syncEvery := fs.Duration("sync-every", envDuration("SYNC_EVERY", 5*time.Minute), "how often the cache is reconciled with Persona's list of inquiries; 0 turns it off [LINKDESK_SYNC_EVERY]")
+	obs := observeFlags(fs) // --log-format, --metrics (observe.go)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := obs.check(); err != nil {
 		return err
 	}
 	if err := persona.CheckVersion(c.persona.Version); err != nil {
@@ -79,7 +83,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	c.webhookSecrets = os.Getenv("LINKDESK_PERSONA_WEBHOOK_SECRETS") // comma-separated: several during rotation
 	c.sessionKeys = os.Getenv("LINKDESK_SESSION_KEYS")               // comma-separated hex; default: generated and kept in the database
 	c.dbPath = *dbPath
-	log := newLogger(stdout)
+	log := obs.logger(stdout)
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
@@ -132,10 +136,13 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	hub := live.New(live.Limits{}, lister.Changed)
 	worker := &mail.Worker{DB: d, Sender: sender, Logger: log, Notify: hub.Publish,
 		Backoff: envDuration("MAIL_BACKOFF", 0)} // the first retry's wait; default 30 s
-	inq := inquiry.New(d, settings, log, inquiry.Deps{
-		Changes: hub,
-		Mail:    inquiry.MailSetup{Sender: sender, Worker: worker},
-		Go:      loops.Go, // the webhook drainer
+	var inq *inquiry.Service
+	metricsSink, personaObserver := obs.registry(d, hub, func() time.Time { return inq.SyncStatus().LastOK })
+	inq = inquiry.New(d, settings, log, inquiry.Deps{
+		Changes:         hub,
+		Mail:            inquiry.MailSetup{Sender: sender, Worker: worker},
+		Go:              loops.Go, // the webhook drainer
+		PersonaObserver: personaObserver,
 	})
 	var mailbox *mail.Catcher // the Mailbox page's, in dev mode only
 	if dev != nil {
@@ -153,8 +160,8 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	srv, err := handlers.New(ctx, handlers.Config{
 		BaseURL: c.baseURL, SessionKeys: keys, IdleTimeout: c.idle, MaxLifetime: c.lifetime, Dev: c.dev,
 		WebhookSecrets: secrets, WebhookTolerance: c.webhookTolerance, TrustedProxies: proxies,
-		ExpiringWindow: *expiringWindow,
-	}, handlers.Deps{DB: d, Inquiries: inq, Live: hub, Lister: lister, Mailbox: mailbox, Staff: staffSvc, Bulk: bulkEngine, Log: log})
+		ExpiringWindow: *expiringWindow, MetricsToken: obs.token, MetricsAllow: obs.allowNets,
+	}, handlers.Deps{DB: d, Inquiries: inq, Live: hub, Lister: lister, Mailbox: mailbox, Staff: staffSvc, Bulk: bulkEngine, Log: log, Metrics: metricsSink})
 	if err != nil {
 		return err
 	}
