@@ -175,6 +175,8 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	loops.Loop(func(ctx context.Context) { inq.RunReconciler(ctx, *syncEvery) })
 	loops.Loop(func(ctx context.Context) { expireSessions(ctx, d, c.idle, c.lifetime, log) })
 	loops.Loop(bulkEngine.Run) // resumes unfinished bulk sends after a restart
+	// Settings → Data retention: personal data of long-finished inquiries, hourly (off by default).
+	loops.Loop(func(ctx context.Context) { inq.RunRetention(ctx, time.Hour) })
 	// Searches read the table until this has read every inquiry's keys (about a second a million).
 	loops.Loop(func(ctx context.Context) {
 		lister.KeepSearchKeys(ctx, func(err error) {
