@@ -76,6 +76,9 @@ func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (vie
 			v.Facts = append(v.Facts, views.Fact{Label: t.label, Value: views.When(t.at)})
 		}
 	}
+	if f, ok := s.personalDataFact(r, q.ID, v.CanDecide); ok { // retention.go
+		v.Facts = append(v.Facts, f)
+	}
 	for _, k := range inquiry.FieldKeys {
 		if val := q.Fields[k]; val != "" {
 			v.Fields = append(v.Fields, views.Fact{Label: fieldLabels[k], Value: val})

@@ -188,6 +188,7 @@ type SettingsView struct {
 	Dev            bool
 	Email          Form
 	Preview        *EmailPreview
+	Retention      Form // the Data retention section (settings_retention.templ)
 }
 
 // EmailPreview shows a rendered link email.
