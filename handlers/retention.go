@@ -7,6 +7,7 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/views"
 )
 
@@ -22,19 +23,23 @@ func (s *Server) retentionForm(r *http.Request, f views.Form) views.Form {
 	if days, err := s.inq.RetentionDays(r.Context()); err == nil && days > 0 {
 		f.Values["retention_days"] = strconv.Itoa(days)
 	}
+	if on, err := s.inq.RetentionAtPersona(r.Context()); err == nil && on {
+		f.Values["retention_persona"] = "yes"
+	}
 	return f
 }
 
 func (s *Server) saveRetention(w http.ResponseWriter, r *http.Request) {
 	typed := r.PostFormValue("retention_days")
-	fieldErr, err := s.inq.SaveRetentionDays(r.Context(), actor(r), typed)
+	atPersona := r.PostFormValue("retention_persona") == "yes"
+	fieldErr, err := s.inq.SaveRetention(r.Context(), actor(r), inquiry.RetentionInput{Days: typed, AtPersona: atPersona})
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
 	if fieldErr != "" {
 		v := s.settingsView(views.Form{})
-		v.Retention = views.Form{Values: map[string]string{"retention_days": typed},
+		v.Retention = views.Form{Values: map[string]string{"retention_days": typed, "retention_persona": r.PostFormValue("retention_persona")},
 			Errors: map[string]string{"retention_days": fieldErr}, Error: "Data retention not saved; see the message next to the field."}
 		s.render(w, r, http.StatusUnprocessableEntity, s.settingsWithEmail(r, s.page(r, "Settings", "settings"), v), nil)
 		return

@@ -19,8 +19,8 @@ func TestRetentionSetting(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(body, "Data retention") || !strings.Contains(body, "Remove personal data of finished inquiries after N days") {
 		t.Fatalf("settings page: %d, no Data retention section", res.StatusCode)
 	}
-	res, body = e.do(e.admin, "POST", "/settings/retention", url.Values{"retention_days": {"ten"}})
-	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Enter a whole number of days") || !strings.Contains(body, `value="ten"`) {
+	res, body = e.do(e.admin, "POST", "/settings/retention", url.Values{"retention_days": {"ten"}, "retention_persona": {"yes"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Enter a whole number of days") || !strings.Contains(body, `value="ten"`) || !strings.Contains(body, `value="yes" checked`) {
 		t.Fatalf("bad days: %d", res.StatusCode)
 	}
 	if res, _ = e.do(e.admin, "POST", "/settings/retention", url.Values{"retention_days": {"30"}}); res.StatusCode != http.StatusSeeOther {

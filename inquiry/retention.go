@@ -39,10 +39,15 @@ func (s *Service) RetentionDays(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// SaveRetentionDays sets the rule from the Settings form: "" or "0" turns it off. A field
-// error comes back in words.
-func (s *Service) SaveRetentionDays(ctx context.Context, a Actor, in string) (fieldErr string, err error) {
-	in = strings.TrimSpace(in)
+// RetentionInput is the Data retention form.
+type RetentionInput struct {
+	Days      string // "" or "0": off
+	AtPersona bool   // also ask Persona to redact each inquiry
+}
+
+// SaveRetention sets the rule from the Settings form. A field error comes back in words.
+func (s *Service) SaveRetention(ctx context.Context, a Actor, form RetentionInput) (fieldErr string, err error) {
+	in := strings.TrimSpace(form.Days)
 	days := 0
 	if in != "" {
 		n, err := strconv.Atoi(in)
@@ -52,14 +57,21 @@ func (s *Service) SaveRetentionDays(ctx context.Context, a Actor, in string) (fi
 		days = n
 	}
 	cur, err := s.RetentionDays(ctx)
-	if err != nil || cur == days {
+	if err != nil {
+		return "", err
+	}
+	curPersona, err := s.RetentionAtPersona(ctx)
+	if err != nil || cur == days && curPersona == form.AtPersona {
 		return "", err
 	}
 	detail := fmt.Sprintf("remove personal data of finished inquiries after %d days", days)
 	if days == 0 {
 		detail = "keep personal data of finished inquiries (retention rule off)"
 	}
-	return "", s.db.SetSettings(ctx, map[string]string{keyRetentionDays: strconv.Itoa(days)},
+	if form.AtPersona {
+		detail += "; ask Persona to redact them too"
+	}
+	return "", s.db.SetSettings(ctx, map[string]string{keyRetentionDays: strconv.Itoa(days), keyRetentionPersona: strconv.FormatBool(form.AtPersona)},
 		a.audit("settings.retention", "retention", detail, nil))
 }
 
@@ -70,6 +82,10 @@ func (s *Service) ApplyRetention(ctx context.Context, now time.Time) (int, error
 	if err != nil || days <= 0 {
 		return 0, err
 	}
+	atPersona, err := s.RetentionAtPersona(ctx)
+	if err != nil {
+		return 0, err
+	}
 	cutoff := now.Add(-time.Duration(days) * 24 * time.Hour)
 	done := 0
 	for {
@@ -78,6 +94,12 @@ func (s *Service) ApplyRetention(ctx context.Context, now time.Time) (int, error
 			return done, err
 		}
 		for _, id := range ids {
+			if atPersona {
+				// Our copy goes regardless: a failure at Persona is audited and logged.
+				if err := s.redactAtPersona(ctx, System, id); err != nil {
+					s.log.Warn("retention: Persona did not redact the inquiry", "inquiry", id, "err", err)
+				}
+			}
 			detail := fmt.Sprintf("personal data removed by the retention rule (finished more than %d days ago)", days)
 			if err := s.db.RemovePersonalData(ctx, id, RetentionBy, now, System.audit("inquiry.personal_data_removed", id, detail, nil)); err != nil {
 				return done, err

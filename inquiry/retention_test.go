@@ -48,7 +48,7 @@ func TestRetentionRemovesPersonalData(t *testing.T) {
 		}
 	}
 
-	if fe, err := e.svc.SaveRetentionDays(ctx, Actor{ID: 1, Name: "Ann Admin"}, "1"); err != nil || fe != "" {
+	if fe, err := e.svc.SaveRetention(ctx, Actor{ID: 1, Name: "Ann Admin"}, RetentionInput{Days: "1", AtPersona: true}); err != nil || fe != "" {
 		t.Fatalf("save retention: %v %q", err, fe)
 	}
 	now := time.Now()
@@ -80,7 +80,10 @@ func TestRetentionRemovesPersonalData(t *testing.T) {
 	for _, a := range audit {
 		actions[a.Action] = true
 	}
-	for _, want := range []string{"inquiry.create", "email.queue", "inquiry.personal_data_removed"} {
+	if got.RedactedAt.IsZero() {
+		t.Error("Persona was not asked to redact the inquiry (the setting asks for it)")
+	}
+	for _, want := range []string{"inquiry.create", "email.queue", "inquiry.redact", "inquiry.personal_data_removed"} {
 		if !actions[want] {
 			t.Errorf("audit trail lacks %s: %+v", want, audit)
 		}
@@ -107,18 +110,18 @@ func TestRetentionSettingInWords(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	for _, bad := range []string{"ten", "-1", "1.5", "100000"} {
-		if fe, err := e.svc.SaveRetentionDays(ctx, agent, bad); err != nil || !strings.Contains(fe, "whole number of days") {
+		if fe, err := e.svc.SaveRetention(ctx, agent, RetentionInput{Days: bad}); err != nil || !strings.Contains(fe, "whole number of days") {
 			t.Errorf("%q: %q %v", bad, fe, err)
 		}
 	}
 	if d, _ := e.svc.RetentionDays(ctx); d != 0 {
 		t.Errorf("days after bad input: %d", d)
 	}
-	e.svc.SaveRetentionDays(ctx, agent, " 30 ")
+	e.svc.SaveRetention(ctx, agent, RetentionInput{Days: " 30 "})
 	if d, _ := e.svc.RetentionDays(ctx); d != 30 {
 		t.Errorf("days: %d, want 30", d)
 	}
-	e.svc.SaveRetentionDays(ctx, agent, "")
+	e.svc.SaveRetention(ctx, agent, RetentionInput{})
 	if d, _ := e.svc.RetentionDays(ctx); d != 0 {
 		t.Errorf("days after clearing: %d, want 0 (off)", d)
 	}

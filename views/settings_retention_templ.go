@@ -30,7 +30,7 @@ func RetentionSettings(f Form) templ.Component {
 			templ_7745c5c3_Var1 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section id=\"retention-settings\" aria-labelledby=\"retention-h\"><h2 id=\"retention-h\">Data retention</h2><p>Linkdesk can remove the personal data it keeps about an inquiry (names, email addresses, fields, what staff entered, the emails sent) once the inquiry has been finished for a while. Ids, status, dates and the audit log stay. Persona keeps its own copy.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section id=\"retention-settings\" aria-labelledby=\"retention-h\"><h2 id=\"retention-h\">Data retention</h2><p>Linkdesk can remove the personal data it keeps about an inquiry (names, email addresses, fields, what staff entered, the emails sent) once the inquiry has been finished for a while. Ids, status, dates and the audit log stay. Persona keeps its own copy unless you ask it to redact the inquiries too.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -47,7 +47,17 @@ func RetentionSettings(f Form) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<small id=\"retention-hint\">Counted from the inquiry's last change at Persona once it is approved, declined, failed or expired. Leave empty to keep personal data.</small> <button type=\"submit\">Save data retention</button></form></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<small id=\"retention-hint\">Counted from the inquiry's last change at Persona once it is approved, declined, failed or expired. Leave empty to keep personal data.</small> <label><input type=\"checkbox\" name=\"retention_persona\" value=\"yes\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		if f.V("retention_persona") == "yes" {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, " checked")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "> Also ask Persona to redact each of those inquiries (permanent, at Persona too)</label> <button type=\"submit\">Save data retention</button></form></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
