@@ -55,7 +55,8 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	trustedProxy := fs.String("trusted-proxy", env("TRUSTED_PROXY", ""), "reverse proxies whose X-Forwarded-For names the client, as IP addresses or CIDR ranges, comma-separated, e.g. 10.0.0.0/8 (sign-in limits count per client) [LINKDESK_TRUSTED_PROXY]")
 	expiringWindow := fs.Duration("expiring-window", envDuration("EXPIRING_WINDOW", 4*time.Hour), `the list's "Expiring soon": open inquiries whose link expires within this [LINKDESK_EXPIRING_WINDOW]`)
 	syncEvery := fs.Duration("sync-every", envDuration("SYNC_EVERY", 5*time.Minute), "how often the cache is reconciled with Persona's list of inquiries; 0 turns it off [LINKDESK_SYNC_EVERY]")
-	obs := observeFlags(fs) // --log-format, --metrics (observe.go)
+	obs := observeFlags(fs)    // --log-format, --metrics (observe.go)
+	repl := replicateFlags(fs) // --replicate-to, --restore-if-missing (replicate.go)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -94,11 +95,23 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	}
 	c.baseURL = strings.TrimRight(c.baseURL, "/")
 
+	if err := repl.restoreIfMissingFile(ctx, c.dbPath, log); err != nil {
+		return err
+	}
 	d, err := db.Open(ctx, c.dbPath)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	rp, err := repl.start(ctx, c.dbPath, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := rp.stop(); err != nil {
+			log.Error("replication: final sync", "err", err)
+		}
+	}()
 
 	var keys []string
 	if c.sessionKeys != "" {

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/benbjohnson/litestream"
+	_ "github.com/benbjohnson/litestream/file" // file:// replicas
+	_ "github.com/benbjohnson/litestream/s3"   // s3:// replicas (?endpoint=… for S3-compatible servers)
+)
+
+// Continuous replication with Litestream: serve streams the database's WAL to a replica (a
+// folder or an S3 bucket); `linkdesk restore` and `serve --restore-if-missing` bring it back.
+
+type replicateConfig struct {
+	to               string
+	restoreIfMissing bool
+}
+
+func replicateFlags(fs *flag.FlagSet) *replicateConfig {
+	r := &replicateConfig{}
+	fs.StringVar(&r.to, "replicate-to", env("REPLICATE_TO", ""), "stream the database to a replica: file:///path or s3://bucket/path (add ?endpoint=http://host:9000&forcePathStyle=true for MinIO-style servers; credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) [LINKDESK_REPLICATE_TO]")
+	fs.BoolVar(&r.restoreIfMissing, "restore-if-missing", envBool("RESTORE_IF_MISSING", false), "when the database file is missing, restore it from --replicate-to before starting [LINKDESK_RESTORE_IF_MISSING]")
+	return r
+}
+
+// restoreIfMissing restores path from the replica when the file is missing; a replica with
+// nothing in it leaves a fresh start.
+func (r *replicateConfig) restoreIfMissingFile(ctx context.Context, path string, log *slog.Logger) error {
+	if !r.restoreIfMissing {
+		return nil
+	}
+	if r.to == "" {
+		return errors.New("serve: --restore-if-missing needs --replicate-to")
+	}
+	if _, err := os.Stat(path); err == nil || !os.IsNotExist(err) {
+		return err
+	}
+	err := restoreFrom(ctx, r.to, path, time.Time{})
+	if errors.Is(err, litestream.ErrNoSnapshots) {
+		log.Warn("replication: the database file is missing and the replica is empty; starting a new database", "replica", r.to)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("serve: restore %s from %s: %w", path, r.to, err)
+	}
+	log.Info("replication: restored the missing database from the replica", "replica", r.to)
+	return nil
+}
+
+// replica is a running replication.
+type replica struct {
+	db    *litestream.DB
+	store *litestream.Store
+}
+
+// start streams path to the replica until stop.
+func (r *replicateConfig) start(ctx context.Context, path string, log *slog.Logger) (*replica, error) {
+	if r.to == "" {
+		return nil, nil
+	}
+	client, err := litestream.NewReplicaClientFromURL(r.to)
+	if err != nil {
+		return nil, fmt.Errorf("serve: --replicate-to: %w", err)
+	}
+	ldb := litestream.NewDB(path)
+	ldb.Logger = log.With("subsystem", "replication")
+	ldb.Replica = litestream.NewReplicaWithClient(ldb, client)
+	store := litestream.NewStore([]*litestream.DB{ldb}, litestream.DefaultCompactionLevels)
+	if err := store.Open(ctx); err != nil {
+		return nil, fmt.Errorf("serve: start replication to %s: %w", r.to, err)
+	}
+	log.Info("replication: streaming the database", "replica", r.to)
+	return &replica{db: ldb, store: store}, nil
+}
+
+// stop syncs what is left and stops.
+func (rp *replica) stop() error {
+	if rp == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return rp.store.Close(ctx)
+}
+
+// restoreFrom writes the replica's newest copy (or the one at at) to path.
+func restoreFrom(ctx context.Context, from, path string, at time.Time) error {
+	client, err := litestream.NewReplicaClientFromURL(from)
+	if err != nil {
+		return err
+	}
+	rp := litestream.NewReplicaWithClient(nil, client)
+	opt := litestream.NewRestoreOptions()
+	opt.OutputPath, opt.Timestamp = path, at
+	opt.IntegrityCheck = litestream.IntegrityCheckFull
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return rp.Restore(ctx, opt)
+}
+
+func runRestore(ctx context.Context, args []string, _ io.Reader, stdout io.Writer) error {
+	fs := newFlags("restore", "Restore the database from a replica written by serve --replicate-to.")
+	from := fs.String("from", "", "the replica: file:///path or s3://bucket/path[?endpoint=…]")
+	to := fs.String("to", "", "the database file to write; must not exist")
+	at := fs.String("at", "", "restore the database as it was at this time (RFC 3339, e.g. 2026-12-07T06:00:00Z); default the newest")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *from == "" || *to == "" {
+		return errors.New("restore: --from and --to are required, e.g. linkdesk restore --from file:///backups/linkdesk --to /var/lib/linkdesk/linkdesk.db")
+	}
+	var t time.Time
+	if *at != "" {
+		var err error
+		if t, err = time.Parse(time.RFC3339, *at); err != nil {
+			return fmt.Errorf("restore: --at %q is not a time like 2026-12-07T06:00:00Z", *at)
+		}
+	}
+	if err := restoreFrom(ctx, *from, *to, t); err != nil {
+		if errors.Is(err, litestream.ErrNoSnapshots) {
+			return fmt.Errorf("restore: the replica %s holds no copy of a database", *from)
+		}
+		return fmt.Errorf("restore: %w", err)
+	}
+	fmt.Fprintf(stdout, "Restored %s from %s.\n", *to, *from)
+	return nil
+}
