@@ -31,28 +31,57 @@ func replicateFlags(fs *flag.FlagSet) *replicateConfig {
 	return r
 }
 
-// restoreIfMissing restores path from the replica when the file is missing; a replica with
-// nothing in it leaves a fresh start.
-func (r *replicateConfig) restoreIfMissingFile(ctx context.Context, path string, log *slog.Logger) error {
-	if !r.restoreIfMissing {
-		return nil
-	}
+// prepare runs before the database opens. With a replica and no database file, serve never
+// starts a new empty database beside a replica that holds one: it restores the replica's copy
+// (--restore-if-missing) or refuses to start, in words.
+func (r *replicateConfig) prepare(ctx context.Context, path string, log *slog.Logger) error {
 	if r.to == "" {
-		return errors.New("serve: --restore-if-missing needs --replicate-to")
+		if r.restoreIfMissing {
+			return errors.New("serve: --restore-if-missing needs --replicate-to, the replica to restore from")
+		}
+		return nil
 	}
 	if _, err := os.Stat(path); err == nil || !os.IsNotExist(err) {
 		return err
 	}
-	err := restoreFrom(ctx, r.to, path, time.Time{})
-	if errors.Is(err, litestream.ErrNoSnapshots) {
-		log.Warn("replication: the database file is missing and the replica is empty; starting a new database", "replica", r.to)
+	has, err := replicaHasData(ctx, r.to)
+	if err != nil {
+		return fmt.Errorf("serve: the database file %s is missing and the replica %s cannot be read, so Linkdesk will not start an empty database beside it: %w", path, r.to, err)
+	}
+	if !has {
+		log.Info("replication: new database; the replica is empty", "replica", r.to)
 		return nil
 	}
-	if err != nil {
+	if !r.restoreIfMissing {
+		return fmt.Errorf("serve: the database file %s is missing but the replica %s holds a copy: start with --restore-if-missing (or run linkdesk restore) rather than starting empty", path, r.to)
+	}
+	if err := restoreFrom(ctx, r.to, path, time.Time{}); err != nil {
 		return fmt.Errorf("serve: restore %s from %s: %w", path, r.to, err)
 	}
 	log.Info("replication: restored the missing database from the replica", "replica", r.to)
 	return nil
+}
+
+// replicaHasData reports whether the replica holds any copy.
+func replicaHasData(ctx context.Context, from string) (bool, error) {
+	client, err := litestream.NewReplicaClientFromURL(from)
+	if err != nil {
+		return false, err
+	}
+	for level := litestream.SnapshotLevel; level >= 0; level-- {
+		itr, err := client.LTXFiles(ctx, level, 0, false)
+		if err != nil {
+			return false, err
+		}
+		found := itr.Next()
+		if err := itr.Close(); err != nil {
+			return false, err
+		}
+		if found {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // replica is a running replication.
@@ -71,9 +100,11 @@ func (r *replicateConfig) start(ctx context.Context, path string, log *slog.Logg
 		return nil, fmt.Errorf("serve: --replicate-to: %w", err)
 	}
 	ldb := litestream.NewDB(path)
-	ldb.Logger = log.With("subsystem", "replication")
 	ldb.Replica = litestream.NewReplicaWithClient(ldb, client)
 	store := litestream.NewStore([]*litestream.DB{ldb}, litestream.DefaultCompactionLevels)
+	// Litestream's lines go to serve's log (NewStore gave the database the default logger).
+	store.Logger = log.With("subsystem", "replication")
+	ldb.SetLogger(store.Logger)
 	if err := store.Open(ctx); err != nil {
 		return nil, fmt.Errorf("serve: start replication to %s: %w", r.to, err)
 	}
@@ -88,7 +119,8 @@ func (rp *replica) stop() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	return rp.store.Close(ctx)
+	// Ship the last writes first: Close alone skips a database Litestream has not polled yet.
+	return errors.Join(rp.db.SyncAndWait(ctx), rp.store.Close(ctx))
 }
 
 // restoreFrom writes the replica's newest copy (or the one at at) to path.

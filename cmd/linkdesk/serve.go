@@ -95,7 +95,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	}
 	c.baseURL = strings.TrimRight(c.baseURL, "/")
 
-	if err := repl.restoreIfMissingFile(ctx, c.dbPath, log); err != nil {
+	if err := repl.prepare(ctx, c.dbPath, log); err != nil {
 		return err
 	}
 	d, err := db.Open(ctx, c.dbPath)
