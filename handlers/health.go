@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/linkdesk/linkdesk/views"
 )
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -50,6 +52,13 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	check("database writable", s.db.Writable(ctx))
 	check("migrations applied", s.db.SchemaCurrent(ctx))
+	if s.replication != nil {
+		var err error
+		if st := s.replication.Status(); st.Failing {
+			err = fmt.Errorf("the replica %s has not been in step for %s %s", st.Target, st.Lag.Round(time.Second), st.LastError)
+		}
+		check("replication", err)
+	}
 	select {
 	case <-s.live.Closed():
 		check("not shutting down", errors.New("the console is shutting down"))
@@ -60,4 +69,27 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
 	io.WriteString(w, out.String())
+}
+
+// replicationWords says how replication is doing, for the Webhooks page; "" when off.
+func (s *Server) replicationWords(now time.Time) (words string, warn bool) {
+	if s.replication == nil {
+		return "", false
+	}
+	st := s.replication.Status()
+	switch {
+	case st.LastOK.IsZero():
+		words = "Streaming to " + st.Target + "; not in step yet."
+	case st.Lag == 0:
+		words = "Streaming to " + st.Target + "; in step " + views.Ago(st.LastOK, now) + "."
+	default:
+		words = "Streaming to " + st.Target + "; last in step " + views.When(st.LastOK) + " (" + views.Ago(st.LastOK, now) + ")."
+	}
+	if st.Failing {
+		words += " The replica is falling behind: changes since then are not safe yet."
+		if st.LastError != "" {
+			words += " " + st.LastError
+		}
+	}
+	return words, st.Failing
 }

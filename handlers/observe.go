@@ -121,3 +121,17 @@ func (s *Server) metricsAllowed(r *http.Request) bool {
 	}
 	return false
 }
+
+// ReplicationStatus is the state of continuous replication (serve --replicate-to).
+type ReplicationStatus struct {
+	Target    string        // the replica URL
+	LastOK    time.Time     // when the replica last held every change; zero: not yet
+	Lag       time.Duration // how long it has not; 0: in step
+	Failing   bool          // behind for longer than serve accepts
+	LastError string
+}
+
+// Replication reports replication's state; nil in Deps: not replicating.
+type Replication interface {
+	Status() ReplicationStatus
+}

@@ -5,6 +5,9 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/linkdesk/linkdesk/db"
 )
 
 // TestReadyzRefusesWhileShuttingDown: once the server shuts down (the live hub closes with it)
@@ -41,5 +44,35 @@ func TestRequestIDFromTrustedProxy(t *testing.T) {
 		if (got == sent) != keep || got == "" {
 			t.Errorf("X-Request-ID %q from a trusted proxy: answered %q", sent, got)
 		}
+	}
+}
+
+// replicaState is the replication's state as serve's watch loop reports it.
+type replicaState struct{ st ReplicationStatus }
+
+func (r replicaState) Status() ReplicationStatus { return r.st }
+
+// TestReplicationBehindShows: a replica trailing for longer than serve accepts fails /readyz
+// and is a warning on the Webhooks page; in step, both say so.
+func TestReplicationBehindShows(t *testing.T) {
+	e := newTestEnv(t)
+	e.addUser("admin@example.com", db.RoleAdmin, pw)
+	admin := e.signIn("admin@example.com", pw)
+	at := time.Now().Add(-5 * time.Minute)
+	e.srv.replication = replicaState{ReplicationStatus{Target: "s3://bucket/prod", LastOK: at, Lag: 5 * time.Minute, Failing: true, LastError: "connection refused"}}
+	res, body := e.do(e.client(), "GET", "/readyz", nil)
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "replication: failing: the replica s3://bucket/prod has not been in step for 5m0s") {
+		t.Errorf("/readyz with the replica behind: %d %q", res.StatusCode, body)
+	}
+	_, body = e.do(admin, "GET", "/webhooks", nil)
+	if !strings.Contains(body, `role="alert">Streaming to s3://bucket/prod; last in step`) || !strings.Contains(body, "falling behind") {
+		t.Errorf("Webhooks page does not warn of the replica falling behind")
+	}
+	e.srv.replication = replicaState{ReplicationStatus{Target: "s3://bucket/prod", LastOK: time.Now()}}
+	if res, body := e.do(e.client(), "GET", "/readyz", nil); res.StatusCode != 200 || !strings.Contains(body, "replication: ok") {
+		t.Errorf("/readyz in step: %d %q", res.StatusCode, body)
+	}
+	if _, body = e.do(admin, "GET", "/webhooks", nil); !strings.Contains(body, "Streaming to s3://bucket/prod; in step") {
+		t.Errorf("Webhooks page in step does not say so")
 	}
 }

@@ -60,6 +60,8 @@ type Deps struct {
 	Bulk      *bulk.Engine   // bulk send, its worker run by cmd; nil: one without a worker
 	Log       *slog.Logger
 	Metrics   Metrics // nil: /metrics is off (404)
+	// Replication is serve --replicate-to's state, for /readyz and the Webhooks page; nil: off.
+	Replication Replication
 }
 
 // Server holds the console's dependencies; its methods are the handlers.
@@ -74,13 +76,14 @@ type Server struct {
 	limiter *loginLimiter
 	secure  bool
 
-	lister    *db.Lister    // the inquiry list's queries and counts (list.go)
-	listCache listCache     // the list's rendered pages and filter options (list.go)
-	live      *live.Hub     // live updates to open pages (live.go)
-	mailbox   *mail.Catcher // dev only (mail.go)
-	webhooks  webhookState  // refused-delivery warnings and the endpoint's clock (webhooks.go)
-	bulk      *bulk.Engine  // bulk send (bulk.go)
-	metrics   Metrics       // nil: off (observe.go)
+	lister      *db.Lister    // the inquiry list's queries and counts (list.go)
+	listCache   listCache     // the list's rendered pages and filter options (list.go)
+	live        *live.Hub     // live updates to open pages (live.go)
+	mailbox     *mail.Catcher // dev only (mail.go)
+	webhooks    webhookState  // refused-delivery warnings and the endpoint's clock (webhooks.go)
+	bulk        *bulk.Engine  // bulk send (bulk.go)
+	metrics     Metrics       // nil: off (observe.go)
+	replication Replication   // nil: not replicating (observe.go)
 	// previewKey signs the email preview document's addresses (settings_email.go).
 	previewKey []byte
 }
@@ -120,20 +123,21 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 	derive := hmac.New(sha256.New, keys[0])
 	derive.Write([]byte("linkdesk email preview addresses"))
 	srv := &Server{
-		previewKey: derive.Sum(nil),
-		cfg:        cfg,
-		db:         d,
-		inq:        deps.Inquiries,
-		staff:      deps.Staff,
-		log:        deps.Log,
-		assets:     static.Load(),
-		cookies:    store,
-		limiter:    newLoginLimiter(cfg.LoginLimit),
-		secure:     u.Scheme == "https",
-		lister:     deps.Lister,
-		live:       deps.Live,
-		mailbox:    deps.Mailbox,
-		metrics:    deps.Metrics,
+		previewKey:  derive.Sum(nil),
+		cfg:         cfg,
+		db:          d,
+		inq:         deps.Inquiries,
+		staff:       deps.Staff,
+		log:         deps.Log,
+		assets:      static.Load(),
+		cookies:     store,
+		limiter:     newLoginLimiter(cfg.LoginLimit),
+		secure:      u.Scheme == "https",
+		lister:      deps.Lister,
+		live:        deps.Live,
+		mailbox:     deps.Mailbox,
+		metrics:     deps.Metrics,
+		replication: deps.Replication,
 	}
 	srv.listCache.version = deps.Live.Version
 	if srv.bulk = deps.Bulk; srv.bulk == nil {

@@ -173,6 +173,7 @@ func (s *Server) webhooksPage(w http.ResponseWriter, r *http.Request) {
 			views.Thousands(int64(l.Calls)) + " calls, " + views.Thousands(int64(l.Changed)) + " updated, " +
 			views.Thousands(int64(l.Discovered)) + " found that were made elsewhere, " + views.Thousands(int64(l.Healed)) + " healed."
 	}
+	v.Replication, v.ReplicationWarn = s.replicationWords(now) // health.go
 	p := s.page(r, "Webhooks", "webhooks")
 	s.render(w, r, http.StatusOK, views.WebhooksPage(p, v), nil)
 }

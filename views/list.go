@@ -123,7 +123,10 @@ type WebhooksView struct {
 	Counts       []WebhookCount
 	Events       []WebhookEventRow
 	Sync         string // the reconciler's state in words
-	Now          time.Time
+	// Replication is serve --replicate-to's state in words ("" when off); ReplicationWarn: behind.
+	Replication     string
+	ReplicationWarn bool
+	Now             time.Time
 }
 
 // Span says a duration in words: "4 h", "90 min", "2 days".

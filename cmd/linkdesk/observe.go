@@ -66,10 +66,14 @@ func (o *observeConfig) logger(w io.Writer) *slog.Logger {
 }
 
 // registry builds the metrics when --metrics is on; off, both are nil interfaces.
-func (o *observeConfig) registry(d *db.DB, hub *live.Hub, lastSync func() time.Time) (handlers.Metrics, persona.Observer) {
+func (o *observeConfig) registry(d *db.DB, hub *live.Hub, lastSync func() time.Time, repl handlers.Replication) (handlers.Metrics, persona.Observer) {
 	if !o.metrics {
 		return nil, nil
 	}
-	m := metrics.New(metrics.Sources{DB: d, LastSync: lastSync, LiveStreams: hub.Streams})
+	src := metrics.Sources{DB: d, LastSync: lastSync, LiveStreams: hub.Streams}
+	if repl != nil {
+		src.Replication = func() (time.Time, time.Duration) { st := repl.Status(); return st.LastOK, st.Lag }
+	}
+	m := metrics.New(src)
 	return m, m
 }

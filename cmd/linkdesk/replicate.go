@@ -86,8 +86,10 @@ func replicaHasData(ctx context.Context, from string) (bool, error) {
 
 // replica is a running replication.
 type replica struct {
+	to    string
 	db    *litestream.DB
 	store *litestream.Store
+	state watchState // replicate_watch.go
 }
 
 // start streams path to the replica until stop.
@@ -109,7 +111,7 @@ func (r *replicateConfig) start(ctx context.Context, path string, log *slog.Logg
 		return nil, fmt.Errorf("serve: start replication to %s: %w", r.to, err)
 	}
 	log.Info("replication: streaming the database", "replica", r.to)
-	return &replica{db: ldb, store: store}, nil
+	return &replica{to: r.to, db: ldb, store: store}, nil
 }
 
 // stop syncs what is left and stops.

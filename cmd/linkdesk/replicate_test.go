@@ -99,7 +99,7 @@ func testReplicationKill9(t *testing.T, bin, tmp, replica string, env []string) 
 	addr := freeAddr(t)
 	const secret = "wbhsec_replication_test"
 	console := newProc(t, "console", []string{bin, "serve", "--addr", addr, "--db", filepath.Join(tmp, "l.db"),
-		"--replicate-to", replica, "--sync-every", "0"}, append(env, "LINKDESK_PERSONA_WEBHOOK_SECRETS="+secret)...)
+		"--replicate-to", replica, "--sync-every", "0", "--metrics"}, append(env, "LINKDESK_PERSONA_WEBHOOK_SECRETS="+secret, "LINKDESK_METRICS_TOKEN=tok")...)
 	console.start()
 	base := "http://" + addr
 	waitUp := func(what string, p *proc) {
@@ -120,6 +120,9 @@ func testReplicationKill9(t *testing.T, bin, tmp, replica string, env []string) 
 		}
 	}
 	waitUp("console", console)
+	if _, _, body := get(t, base+"/readyz"); !strings.Contains(body, "replication: ok") {
+		t.Errorf("/readyz does not report replication: %q", body)
+	}
 
 	// Two senders deliver webhooks as fast as the console takes them; each 200 is a write
 	// acknowledged (the event is stored before the answer).
@@ -155,6 +158,9 @@ func testReplicationKill9(t *testing.T, bin, tmp, replica string, env []string) 
 		}()
 	}
 	time.Sleep(4 * time.Second) // the load runs for a while: this is the test's workload, not a wait for a result
+	if _, _, body := get(t, base+"/metrics", "Authorization", "Bearer tok"); !strings.Contains(body, "linkdesk_replication_lag_seconds ") || !strings.Contains(body, "linkdesk_replication_last_success_timestamp_seconds ") {
+		t.Errorf("/metrics lacks the replication metrics")
+	}
 	console.kill9()
 	killedAt := time.Now()
 	close(stop)

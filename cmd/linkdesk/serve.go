@@ -150,7 +150,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	worker := &mail.Worker{DB: d, Sender: sender, Logger: log, Notify: hub.Publish,
 		Backoff: envDuration("MAIL_BACKOFF", 0)} // the first retry's wait; default 30 s
 	var inq *inquiry.Service
-	metricsSink, personaObserver := obs.registry(d, hub, func() time.Time { return inq.SyncStatus().LastOK })
+	metricsSink, personaObserver := obs.registry(d, hub, func() time.Time { return inq.SyncStatus().LastOK }, rp.status())
 	inq = inquiry.New(d, settings, log, inquiry.Deps{
 		Changes:         hub,
 		Mail:            inquiry.MailSetup{Sender: sender, Worker: worker},
@@ -174,7 +174,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 		BaseURL: c.baseURL, SessionKeys: keys, IdleTimeout: c.idle, MaxLifetime: c.lifetime, Dev: c.dev,
 		WebhookSecrets: secrets, WebhookTolerance: c.webhookTolerance, TrustedProxies: proxies,
 		ExpiringWindow: *expiringWindow, MetricsToken: obs.token, MetricsAllow: obs.allowNets,
-	}, handlers.Deps{DB: d, Inquiries: inq, Live: hub, Lister: lister, Mailbox: mailbox, Staff: staffSvc, Bulk: bulkEngine, Log: log, Metrics: metricsSink})
+	}, handlers.Deps{DB: d, Inquiries: inq, Live: hub, Lister: lister, Mailbox: mailbox, Staff: staffSvc, Bulk: bulkEngine, Log: log, Metrics: metricsSink, Replication: rp.status()})
 	if err != nil {
 		return err
 	}
@@ -188,6 +188,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	loops.Loop(func(ctx context.Context) { inq.RunReconciler(ctx, *syncEvery) })
 	loops.Loop(func(ctx context.Context) { expireSessions(ctx, d, c.idle, c.lifetime, log) })
 	loops.Loop(bulkEngine.Run) // resumes unfinished bulk sends after a restart
+	if rp != nil {
+		loops.Loop(func(ctx context.Context) { rp.watch(ctx, log) }) // replicate_watch.go
+	}
 	// Settings → Data retention: personal data of long-finished inquiries, hourly (off by default).
 	loops.Loop(func(ctx context.Context) { inq.RunRetention(ctx, time.Hour) })
 	// Searches read the table until this has read every inquiry's keys (about a second a million).

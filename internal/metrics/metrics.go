@@ -20,6 +20,8 @@ type Sources struct {
 	DB          *db.DB
 	LastSync    func() time.Time // the reconciler's last good pass; zero: none since start
 	LiveStreams func() int       // live streams open
+	// Replication is the replica's last time in step and lag; nil: not replicating.
+	Replication func() (lastOK time.Time, lag time.Duration)
 }
 
 // Metrics holds the registry and the metrics counted as they happen.
@@ -91,6 +93,10 @@ var (
 		"Seconds since the reconciler's last good pass (since start when none succeeded).", nil, nil)
 	descStreams = prometheus.NewDesc("linkdesk_live_streams_open",
 		"Live update streams (server-sent events) open.", nil, nil)
+	descReplOK = prometheus.NewDesc("linkdesk_replication_last_success_timestamp_seconds",
+		"When the replica last held every change (Unix time; 0: not yet). Absent without --replicate-to.", nil, nil)
+	descReplLag = prometheus.NewDesc("linkdesk_replication_lag_seconds",
+		"Seconds the replica has trailed the database (0: in step). Absent without --replicate-to.", nil, nil)
 	descBulk = prometheus.NewDesc("linkdesk_bulk_rows",
 		"Bulk-send rows of every job by outcome (pending, created, reused, resumed, skipped, failed, cancelled).",
 		[]string{"outcome"}, nil)
@@ -150,6 +156,15 @@ func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descSyncOK, prometheus.GaugeValue, lastUnix)
 	ch <- prometheus.MustNewConstMetric(descSyncLag, prometheus.GaugeValue, time.Since(since).Seconds())
+	if s.src.Replication != nil {
+		ok, lag := s.src.Replication()
+		okUnix := 0.0
+		if !ok.IsZero() {
+			okUnix = float64(ok.UnixMilli()) / 1000
+		}
+		ch <- prometheus.MustNewConstMetric(descReplOK, prometheus.GaugeValue, okUnix)
+		ch <- prometheus.MustNewConstMetric(descReplLag, prometheus.GaugeValue, lag.Seconds())
+	}
 	streams := 0
 	if s.src.LiveStreams != nil {
 		streams = s.src.LiveStreams()
