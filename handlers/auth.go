@@ -78,7 +78,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	ip := s.clientIP(r)
 	if wait := s.limiter.blocked(ip, strings.ToLower(email)); wait > 0 {
-		s.log.Warn("sign-in throttled", "ip", ip)
+		s.log.WarnContext(r.Context(), "sign-in throttled", "ip", ip)
 		secs := int(math.Ceil(wait.Seconds()))
 		w.Header().Set("Retry-After", fmt.Sprint(secs))
 		fail(http.StatusTooManyRequests, fmt.Sprintf("Too many attempts. Try again in %d s.", secs))
@@ -94,7 +94,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if errors.Is(err, staff.ErrWrongPassword) || errors.Is(err, staff.ErrDisabled) || errors.Is(err, staff.ErrSSOOnly) {
 		s.limiter.fail(ip, strings.ToLower(email))
-		s.log.Info("sign-in failed", "ip", ip)
+		s.log.InfoContext(r.Context(), "sign-in failed", "ip", ip)
 		msg := "The email or password is not right."
 		switch {
 		case errors.Is(err, staff.ErrDisabled):

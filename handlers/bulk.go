@@ -329,7 +329,7 @@ func (s *Server) bulkResults(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store") // people's names, emails and links
 	io.WriteString(w, csvsafe.BOM)
 	if err := s.bulk.WriteResults(r.Context(), w, id); err != nil && !s.clientGone(r, err) {
-		s.log.Error("bulk results", "job", id, "err", err)
+		s.log.ErrorContext(r.Context(), "bulk results", "job", id, "err", err)
 	}
 }
 

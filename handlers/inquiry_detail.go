@@ -80,6 +80,9 @@ func (s *Server) detailView(r *http.Request, q *db.Inquiry, errText string) (vie
 			v.Facts = append(v.Facts, views.Fact{Label: t.label, Value: views.When(t.at), At: t.at})
 		}
 	}
+	if f, ok := s.personalDataFact(r, q.ID, v.CanDecide); ok { // retention.go
+		v.Facts = append(v.Facts, f)
+	}
 	for _, k := range inquiry.FieldKeys {
 		if val := q.Fields[k]; val != "" {
 			if k == "address-country-code" {
@@ -276,7 +279,7 @@ func (s *Server) personaFailure(w http.ResponseWriter, r *http.Request, q *db.In
 		s.serverError(w, r, err)
 		return
 	}
-	s.log.Warn("persona call failed", "inquiry", q.ID, "err", err)
+	s.log.WarnContext(r.Context(), "persona call failed", "inquiry", q.ID, "err", err)
 	msg, status := "", http.StatusBadGateway
 	if p != nil {
 		msg = p.Words

@@ -238,7 +238,7 @@ func (s *Server) sendEmail(w http.ResponseWriter, r *http.Request) {
 			e.FormError = "Nothing was sent: " + err.Error() + "."
 		})
 	case inquiry.ProblemOf(err) != nil:
-		s.log.Warn("email link: no link from Persona", "inquiry", q.ID, "err", err)
+		s.log.WarnContext(r.Context(), "email link: no link from Persona", "inquiry", q.ID, "err", err)
 		s.renderCompose(w, r, http.StatusBadGateway, q, recipient, func(e *views.EmailPanel) {
 			e.FormError = "Nothing was sent: Persona could not issue a link. " + inquiry.ProblemOf(err).Words
 		})

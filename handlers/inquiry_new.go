@@ -137,10 +137,10 @@ func (s *Server) createInquiry(w http.ResponseWriter, r *http.Request) {
 			key, status = "", http.StatusUnprocessableEntity
 		}
 		if p == nil {
-			s.log.Error("create inquiry", "err", err)
+			s.log.ErrorContext(r.Context(), "create inquiry", "err", err)
 			f.Error = "The inquiry may or may not have been created: Linkdesk could not finish. Press Create inquiry again; it will not make a second one."
 		} else {
-			s.log.Warn("create inquiry: persona", "err", err)
+			s.log.WarnContext(r.Context(), "create inquiry: persona", "err", err)
 			f.Error = p.Words
 			placeProblem(p, &f)
 		}

@@ -485,7 +485,7 @@ func (s *Server) listNotices(r *http.Request, st inquiry.SyncStatus, all *db.Sta
 	if open := all.Total(db.PersonWorkStatuses); open > 0 {
 		last, err := s.db.LastWebhookAt(r.Context())
 		if err != nil {
-			s.log.Warn("last webhook", "err", err)
+			s.log.WarnContext(r.Context(), "last webhook", "err", err)
 			return out
 		}
 		if now.Sub(last) > webhookSilence {
@@ -605,7 +605,7 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			// The header has gone out: cut the download short so it cannot pass for complete.
-			s.log.Error("csv export failed midway", "rows", rows, "err", err)
+			s.log.ErrorContext(r.Context(), "csv export failed midway", "rows", rows, "err", err)
 			panic(http.ErrAbortHandler)
 		}
 		if err := s.exportRows(r.Context(), cw, page.Rows); err != nil {
@@ -644,7 +644,7 @@ func (s *Server) refreshRow(w http.ResponseWriter, r *http.Request) {
 	}
 	v := s.caseRowView(r.Context(), *row)
 	if rerr != nil {
-		s.log.Warn("refresh from the list failed", "inquiry", id, "err", rerr)
+		s.log.WarnContext(r.Context(), "refresh from the list failed", "inquiry", id, "err", rerr)
 		switch {
 		case errors.Is(rerr, inquiry.ErrNotConfigured):
 			v.Error = rerr.Error() + "."

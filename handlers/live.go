@@ -61,7 +61,7 @@ func (s *Server) admitStream(w http.ResponseWriter, r *http.Request) (viewer, bo
 	msg := fmt.Sprintf("Your account already has %d live-update connections open, the most one account may have (in every browser it is signed in on). Close some Linkdesk tabs; the pages still work, they just do not update by themselves.", s.live.Limits().PerAccount)
 	if errors.Is(err, live.ErrTotalStreams) {
 		msg = "The console is serving as many live-update connections as it can. The pages still work; reload in a minute for live updates."
-		s.log.Warn("event stream refused: total cap reached", "cap", s.live.Limits().Total)
+		s.log.WarnContext(r.Context(), "event stream refused: total cap reached", "cap", s.live.Limits().Total)
 	}
 	w.Header().Set("Retry-After", "30")
 	s.errorPage(w, r, http.StatusTooManyRequests, "Too many live connections", msg)
@@ -74,7 +74,7 @@ func (s *Server) stillSignedIn(ctx context.Context, v viewer) bool {
 	row, u, err := s.db.SessionUser(ctx, v.sid)
 	if err != nil {
 		if !errors.Is(err, db.ErrNotFound) && ctx.Err() == nil {
-			s.log.Warn("event stream: check session", "err", err)
+			s.log.WarnContext(ctx, "event stream: check session", "err", err)
 		}
 		return false // fail closed: the browser reconnects and is checked from scratch
 	}
@@ -220,7 +220,7 @@ func (s *Server) run(ctx context.Context, st *stream, sub *live.Subscriber, v vi
 			}
 			if err := handle(sub.Take()); err != nil {
 				if !errors.Is(err, context.Canceled) {
-					s.log.Debug("event stream ended", "err", err)
+					s.log.DebugContext(ctx, "event stream ended", "err", err)
 				}
 				return
 			}

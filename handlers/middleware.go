@@ -110,7 +110,7 @@ func (s *Server) loadSession(next http.Handler) http.Handler {
 		// more often under a short idle timeout, or an active user would be signed out.
 		if now.Sub(row.LastSeenAt) > min(time.Minute, s.cfg.IdleTimeout/4) {
 			if err := s.staff.TouchSession(r.Context(), sid); err != nil {
-				s.log.Warn("touch session", "err", err)
+				s.log.WarnContext(r.Context(), "touch session", "err", err)
 			}
 		}
 		next.ServeHTTP(w, r.WithContext(withUser(r.Context(), u)))
@@ -164,12 +164,12 @@ func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) bool {
 	}
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		s.log.Info("form too large", "method", r.Method, "path", r.URL.Path)
+		s.log.InfoContext(r.Context(), "form too large", "method", r.Method, "path", r.URL.Path)
 		s.errorPage(w, r, http.StatusRequestEntityTooLarge, "Form too large",
 			fmt.Sprintf("This form is too large: Linkdesk accepts up to %d KiB here, so nothing was saved or sent. Shorten what you typed or pasted and try again.", bodyLimit(r)>>10))
 		return false
 	}
-	s.log.Info("form not readable", "method", r.Method, "path", r.URL.Path, "err", err)
+	s.log.InfoContext(r.Context(), "form not readable", "method", r.Method, "path", r.URL.Path, "err", err)
 	s.errorPage(w, r, http.StatusBadRequest, "Form not readable",
 		"Linkdesk could not read this form, so nothing was saved or sent. Reload the page and try again.")
 	return false
@@ -217,17 +217,28 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach Flush for server-sent events.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// accessLog writes one line per request. The query string is left out: it can carry tokens
+// accessLog writes one line per request, gives it its request id (echoed in X-Request-ID) and
+// records its timing by route. The query string is left out: it can carry tokens
 // (the setup link).
 func (s *Server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		info := &reqInfo{id: s.requestID(r), route: "unmatched"} // observe.go
+		w.Header().Set("X-Request-ID", info.id)
+		r = r.WithContext(context.WithValue(r.Context(), reqKey, info))
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		took := time.Since(start)
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status), slog.Int("bytes", rec.bytes),
-			slog.Duration("duration", time.Since(start)))
+			slog.Duration("duration", took))
+		if s.metrics != nil {
+			s.metrics.Request(info.route, rec.status, took)
+		}
 	})
 }
 
@@ -238,7 +249,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.Error("panic", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				s.log.ErrorContext(r.Context(), "panic", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
 				s.errorPage(w, r, http.StatusInternalServerError, "Something went wrong", "The console hit an unexpected error. Nothing was lost; try again, and tell an admin if it keeps happening.")
 			}
 		}()
@@ -247,7 +258,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 }
 
 func (s *Server) crossOriginDenied(w http.ResponseWriter, r *http.Request) {
-	s.log.Warn("cross-origin request refused", "method", r.Method, "path", r.URL.Path, "origin", r.Header.Get("Origin"))
+	s.log.WarnContext(r.Context(), "cross-origin request refused", "method", r.Method, "path", r.URL.Path, "origin", r.Header.Get("Origin"))
 	s.errorPage(w, r, http.StatusForbidden, "Request refused", "This request came from another site, so it was refused to protect your account. Go back to Linkdesk and try again there.")
 }
 

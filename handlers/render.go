@@ -63,7 +63,7 @@ func (s *Server) clientGone(r *http.Request, err error) bool {
 	if r.Context().Err() == nil && !errors.Is(err, context.Canceled) {
 		return false
 	}
-	s.log.Debug("client went away", "method", r.Method, "path", r.URL.Path, "err", err)
+	s.log.DebugContext(r.Context(), "client went away", "method", r.Method, "path", r.URL.Path, "err", err)
 	return true
 }
 
@@ -81,7 +81,7 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, h
 		if s.clientGone(r, err) {
 			return
 		}
-		s.log.Error("render error page", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.ErrorContext(r.Context(), "render error page", "method", r.Method, "path", r.URL.Path, "err", err)
 		w.Header().Set("Cache-Control", "no-store")
 		http.Error(w, heading+". "+message, status)
 		return
@@ -95,7 +95,7 @@ func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) 
 	if s.clientGone(r, err) {
 		return
 	}
-	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	s.errorPage(w, r, http.StatusInternalServerError, "Something went wrong", "The console could not finish this request. Nothing was lost; try again in a moment, and tell an admin if it keeps happening.")
 }
 

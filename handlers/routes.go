@@ -27,6 +27,9 @@ type Route struct {
 func (s *Server) Routes() []Route {
 	return []Route{
 		{"GET /healthz", Public, s.healthz},
+		{"GET /livez", Public, s.livez},
+		{"GET /readyz", Public, s.readyz},
+		{"GET /metrics", Public, s.metricsPage}, // its own bearer token or networks
 		{"GET /static/", Public, s.assets.ServeHTTP},
 		{"GET /favicon.ico", Public, s.favicon},
 		{"GET /login", Public, s.loginForm},
@@ -106,6 +109,9 @@ func (s *Server) Routes() []Route {
 		{"GET /settings", Admin, s.settingsPage},
 		{"POST /settings", Admin, s.saveSettings},
 		{"POST /settings/email", Admin, s.saveEmailSettings},
+		{"POST /settings/retention", Admin, s.saveRetention},
+		{"GET /inquiries/{id}/personal-data", Admin, s.personalDataForm},
+		{"POST /inquiries/{id}/personal-data", Admin, s.removePersonalData},
 		{"POST /settings/email/preview", Admin, s.emailSettingsPreview},
 		{"GET /settings/email/preview/html", Admin, s.emailSettingsPreviewHTML},
 		{"POST /settings/email/test", Admin, s.sendTestEmail},
@@ -133,7 +139,7 @@ func (s *Server) Routes() []Route {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range s.Routes() {
-		mux.Handle(rt.Pattern, s.authorize(rt.Access, rt.Handler))
+		mux.Handle(rt.Pattern, routeName(rt.Pattern, s.authorize(rt.Access, rt.Handler)))
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.noRoute(mux, w, r) })
 

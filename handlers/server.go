@@ -47,6 +47,9 @@ type Config struct {
 
 	SSO SSOConfig // sign-in with OpenID Connect (oidc.go); zero Issuer: off
 
+	MetricsToken string         // bearer token for /metrics (LINKDESK_METRICS_TOKEN)
+	MetricsAllow []netip.Prefix // networks that may read /metrics without the token
+
 }
 
 // Deps are the parts the console is wired to; cmd/linkdesk/serve.go builds them.
@@ -60,6 +63,9 @@ type Deps struct {
 	Bulk      *bulk.Engine      // bulk send; cmd runs its worker
 	Casework  *casework.Service // notes, assignment, actions on many rows
 	Log       *slog.Logger
+	Metrics   Metrics // nil: /metrics is off (404)
+	// Replication is serve --replicate-to's state, for /readyz and the Webhooks page; nil: off.
+	Replication Replication
 }
 
 // Server holds the console's dependencies; its methods are the handlers.
@@ -74,15 +80,17 @@ type Server struct {
 	limiter *loginLimiter
 	secure  bool
 
-	lister    *db.Lister        // the inquiry list's queries and counts (list.go)
-	listCache listCache         // the list's rendered pages and filter options (list.go)
-	live      *live.Hub         // live updates to open pages (live.go)
-	mailbox   *mail.Catcher     // dev only (mail.go)
-	webhooks  webhookState      // refused-delivery warnings and the endpoint's clock (webhooks.go)
-	bulk      *bulk.Engine      // bulk send (bulk.go)
-	cases     *casework.Service // notes, assignment, actions on many rows (notes.go, assign.go, rowactions.go)
-	sso       *ssoClient        // sign-in with OpenID Connect (oidc.go); nil when off
-	resets    *loginLimiter     // "Forgot password?" requests per address and email (reset.go)
+	lister      *db.Lister        // the inquiry list's queries and counts (list.go)
+	listCache   listCache         // the list's rendered pages and filter options (list.go)
+	live        *live.Hub         // live updates to open pages (live.go)
+	mailbox     *mail.Catcher     // dev only (mail.go)
+	webhooks    webhookState      // refused-delivery warnings and the endpoint's clock (webhooks.go)
+	bulk        *bulk.Engine      // bulk send (bulk.go)
+	cases       *casework.Service // notes, assignment, actions on many rows (notes.go, assign.go, rowactions.go)
+	sso         *ssoClient        // sign-in with OpenID Connect (oidc.go); nil when off
+	resets      *loginLimiter     // "Forgot password?" requests per address and email (reset.go)
+	metrics     Metrics           // nil: off (observe.go)
+	replication Replication       // nil: not replicating (observe.go)
 	// previewKey signs the email preview document's addresses (settings_email.go).
 	previewKey []byte
 }
@@ -122,20 +130,22 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 	derive := hmac.New(sha256.New, keys[0])
 	derive.Write([]byte("linkdesk email preview addresses"))
 	srv := &Server{
-		previewKey: derive.Sum(nil),
-		cfg:        cfg,
-		db:         d,
-		inq:        deps.Inquiries,
-		staff:      deps.Staff,
-		log:        deps.Log,
-		assets:     static.Load(),
-		cookies:    &cookieStore{CookieStore: store},
-		limiter:    newLoginLimiter(cfg.LoginLimit),
-		resets:     newLoginLimiter(cfg.LoginLimit),
-		secure:     u.Scheme == "https",
-		lister:     deps.Lister,
-		live:       deps.Live,
-		mailbox:    deps.Mailbox,
+		previewKey:  derive.Sum(nil),
+		cfg:         cfg,
+		db:          d,
+		inq:         deps.Inquiries,
+		staff:       deps.Staff,
+		log:         deps.Log,
+		assets:      static.Load(),
+		cookies:     &cookieStore{CookieStore: store},
+		limiter:     newLoginLimiter(cfg.LoginLimit),
+		resets:      newLoginLimiter(cfg.LoginLimit),
+		secure:      u.Scheme == "https",
+		lister:      deps.Lister,
+		live:        deps.Live,
+		mailbox:     deps.Mailbox,
+		metrics:     deps.Metrics,
+		replication: deps.Replication,
 	}
 	if srv.sso, err = newSSOClient(cfg.SSO, cfg.BaseURL); err != nil {
 		return nil, err

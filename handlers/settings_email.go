@@ -141,6 +141,7 @@ func (s *Server) settingsPageWith(r *http.Request, p views.Page, v views.Setting
 	if edit != nil {
 		edit(&ev)
 	}
+	v.Retention = s.retentionForm(r, v.Retention) // retention.go
 	return views.SettingsWithEmail(p, v, ev)
 }
 

@@ -58,7 +58,7 @@ func (s *Server) receiveWebhook(w http.ResponseWriter, r *http.Request) {
 	rec, err := s.inq.ReceiveEvent(ctx, ev)
 	if err != nil {
 		// Not stored (or not known to be): Persona retries on anything but 2xx.
-		s.log.Error("webhook not stored", "event", ev.ID, "err", err)
+		s.log.ErrorContext(r.Context(), "webhook not stored", "event", ev.ID, "err", err)
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
 	}
@@ -205,6 +205,7 @@ func (s *Server) webhooksPage(w http.ResponseWriter, r *http.Request) {
 			views.Thousands(int64(l.Calls)) + " calls, " + views.Thousands(int64(l.Changed)) + " updated, " +
 			views.Thousands(int64(l.Discovered)) + " found that were made elsewhere, " + views.Thousands(int64(l.Healed)) + " healed."
 	}
+	v.Replication, v.ReplicationWarn = s.replicationWords(now) // health.go
 	p := s.page(r, "Webhooks", "webhooks")
 	s.render(w, r, http.StatusOK, views.WebhooksPage(p, v), nil)
 }

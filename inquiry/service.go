@@ -56,6 +56,8 @@ type Service struct {
 	events eventQueue // webhook events waiting to be stored and applied; see events.go
 	sync   syncState  // reconciler progress and Persona's reachability; see sync.go
 
+	observer persona.Observer // Persona calls for metrics; see Deps
+
 	keyLocks keylock.Map // one Persona action per stored key at a time; see actionkeys.go
 	misses   missCache   // ids Persona said it does not know; see Find
 	// reads is each account's budget of Persona-backed reads, verifications the verifications
@@ -76,11 +78,13 @@ type Deps struct {
 	// Go runs the service's own background work (the webhook drainer, which lives only while
 	// deliveries wait), so the caller can wait for it before closing the database; nil: go f().
 	Go func(f func())
+	// PersonaObserver is told of every Persona call and rate-limit wait (metrics); nil: nobody.
+	PersonaObserver persona.Observer
 }
 
 // New builds the service with settings already merged (see LoadSettings).
 func New(d *db.DB, st Settings, log *slog.Logger, deps Deps) *Service {
-	s := &Service{db: d, log: log, changes: deps.Changes, mail: deps.Mail, spawn: deps.Go}
+	s := &Service{db: d, log: log, changes: deps.Changes, mail: deps.Mail, spawn: deps.Go, observer: deps.PersonaObserver}
 	if s.spawn == nil {
 		s.spawn = func(f func()) { go f() }
 	}
@@ -100,6 +104,7 @@ func (s *Service) apply(st Settings) {
 			BaseURL: st.APIBaseURL, APIKey: st.APIKey, Version: st.Version,
 			UserAgent: "Linkdesk/1", RateLimit: st.RateLimit,
 			MaxRetryElapsed: st.MaxRetryElapsed, BackoffBase: st.BackoffBase,
+			Observer: s.observer,
 		})
 	}
 	s.mu.Lock()

@@ -87,6 +87,13 @@ func (h *Hub) Acquire(account string) error {
 	return nil
 }
 
+// Streams returns how many stream slots are taken (open live streams).
+func (h *Hub) Streams() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.total
+}
+
 // Release gives back a slot taken by Acquire.
 func (h *Hub) Release(account string) {
 	h.mu.Lock()

@@ -67,6 +67,14 @@ type Config struct {
 	// disables retries.
 	MaxRetryElapsed time.Duration
 	BackoffBase     time.Duration // first retry delay, doubled each time
+	Observer        Observer      // told of every attempt and rate-limit wait; nil: nobody
+}
+
+// Observer watches the client for metrics. op is the method and path with ids replaced by
+// {id} (e.g. "POST /inquiries/{id}/resume"); status is 0 when no answer came back.
+type Observer interface {
+	PersonaCall(op string, status int, d time.Duration)
+	PersonaWait(d time.Duration)
 }
 
 // Client calls Persona's API. It is safe for concurrent use.
@@ -166,7 +174,12 @@ func (c *Client) do(ctx context.Context, cl call) (*document, error) {
 
 	start := time.Now()
 	for attempt := 0; ; attempt++ {
-		if err := c.lim.wait(ctx); err != nil {
+		waitStart := time.Now()
+		err := c.lim.wait(ctx)
+		if c.cfg.Observer != nil {
+			c.cfg.Observer.PersonaWait(time.Since(waitStart))
+		}
+		if err != nil {
 			var throttled *APIError
 			if errors.As(err, &throttled) {
 				return nil, throttled
@@ -177,7 +190,11 @@ func (c *Client) do(ctx context.Context, cl call) (*document, error) {
 		if attempt > 0 {
 			c.retries.Add(1)
 		}
+		sent := time.Now()
 		status, h, respBody, err := c.send(ctx, cl, body)
+		if c.cfg.Observer != nil {
+			c.cfg.Observer.PersonaCall(opName(cl.method, cl.path), status, time.Since(sent))
+		}
 		if err == nil && status >= 200 && status < 300 {
 			var d document
 			if err := decodeJSON(respBody, &d); err != nil {

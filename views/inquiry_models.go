@@ -200,6 +200,7 @@ type SettingsView struct {
 
 	TwoStepRequired bool // admins require two-step sign-in (views/account.templ)
 	SSO             SSOSettings
+	Retention       Form // the Data retention section (settings_retention.templ)
 }
 
 // EmailPreview shows a rendered link email.

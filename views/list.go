@@ -157,7 +157,10 @@ type WebhooksView struct {
 	Events       []WebhookEventRow
 	Sync         string // the reconciler's state in words
 	Settings     WebhookSettingsView
-	Now          time.Time
+	// Replication is serve --replicate-to's state in words ("" when off); ReplicationWarn: behind.
+	Replication     string
+	ReplicationWarn bool
+	Now             time.Time
 }
 
 // WebhookSettingsView is what Persona says about the webhook that sends to this console.

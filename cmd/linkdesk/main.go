@@ -24,6 +24,7 @@ Usage:
   linkdesk user add     add a staff account
   linkdesk migrate      apply database migrations and exit
   linkdesk backup       write a consistent copy of the database
+  linkdesk restore      restore the database from a replica (serve --replicate-to)
   linkdesk sandbox      run the built-in Persona sandbox on its own
   linkdesk mailcatcher  run the built-in SMTP mail catcher on its own
   linkdesk sync         bring cached inquiries up to date with Persona once
@@ -45,6 +46,7 @@ func commands() map[string]command {
 		"user":        {runUser},
 		"migrate":     {runMigrate},
 		"backup":      {runBackup},
+		"restore":     {runRestore},
 		"sandbox":     {runSandbox},
 		"mailcatcher": {runMailcatcher},
 		"sync":        {runSync},

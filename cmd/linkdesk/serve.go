@@ -60,6 +60,8 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	dbOpts := db.DefaultOptions
 	fs.IntVar(&dbOpts.CacheMiB, "db-cache-mb", envInt("DB_CACHE_MB", dbOpts.CacheMiB), "page cache of each database reader connection, in MiB; at most readers (2 a core, 4 at least) times this, used as pages are read [LINKDESK_DB_CACHE_MB]")
 	fs.IntVar(&dbOpts.MmapMiB, "db-mmap-mb", envInt("DB_MMAP_MB", dbOpts.MmapMiB), "how much of the database file readers map into memory, in MiB (the operating system's file cache, shared and evictable; a million inquiries are about 1 GiB); 0 turns it off [LINKDESK_DB_MMAP_MB]")
+	obs := observeFlags(fs)    // --log-format, --metrics (observe.go)
+	repl := replicateFlags(fs) // --replicate-to, --restore-if-missing (replicate.go)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -69,6 +71,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	}
 	if dbOpts.CacheMiB < 1 || dbOpts.MmapMiB < 0 {
 		return fmt.Errorf("serve: --db-cache-mb must be at least 1 and --db-mmap-mb at least 0 (got %d and %d)", dbOpts.CacheMiB, dbOpts.MmapMiB)
+	}
+	if err := obs.check(); err != nil {
+		return err
 	}
 	if err := persona.CheckVersion(c.persona.Version); err != nil {
 		return fmt.Errorf("serve: --persona-version: %w", err)
@@ -91,7 +96,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	c.webhookSecrets = os.Getenv("LINKDESK_PERSONA_WEBHOOK_SECRETS") // comma-separated: several during rotation
 	c.sessionKeys = os.Getenv("LINKDESK_SESSION_KEYS")               // comma-separated hex; default: generated and kept in the database
 	c.dbPath = *dbPath
-	log := newLogger(stdout)
+	log := obs.logger(stdout)
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
@@ -102,11 +107,23 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	}
 	c.baseURL = strings.TrimRight(c.baseURL, "/")
 
+	if err := repl.prepare(ctx, c.dbPath, log); err != nil {
+		return err
+	}
 	d, err := db.OpenWith(ctx, c.dbPath, dbOpts)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	rp, err := repl.start(ctx, c.dbPath, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := rp.stop(); err != nil {
+			log.Error("replication: final sync", "err", err)
+		}
+	}()
 
 	var keys []string
 	if c.sessionKeys != "" {
@@ -144,10 +161,13 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	lister := db.NewLister(d, hub.Version)
 	worker := &mail.Worker{DB: d, Sender: sender, Logger: log, Notify: hub.Publish,
 		Backoff: envDuration("MAIL_BACKOFF", 0)} // the first retry's wait; default 30 s
-	inq := inquiry.New(d, settings, log, inquiry.Deps{
-		Changes: hub,
-		Mail:    inquiry.MailSetup{Sender: sender, Worker: worker},
-		Go:      loops.Go, // the webhook drainer
+	var inq *inquiry.Service
+	metricsSink, personaObserver := obs.registry(d, hub, func() time.Time { return inq.SyncStatus().LastOK }, rp.status())
+	inq = inquiry.New(d, settings, log, inquiry.Deps{
+		Changes:         hub,
+		Mail:            inquiry.MailSetup{Sender: sender, Worker: worker},
+		Go:              loops.Go, // the webhook drainer
+		PersonaObserver: personaObserver,
 	})
 	var mailbox *mail.Catcher // the Mailbox page's, in dev mode only
 	if dev != nil {
@@ -167,8 +187,8 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	srv, err := handlers.New(ctx, handlers.Config{
 		BaseURL: c.baseURL, SessionKeys: keys, IdleTimeout: c.idle, MaxLifetime: c.lifetime, Dev: c.dev,
 		WebhookSecrets: secrets, WebhookTolerance: c.webhookTolerance, TrustedProxies: proxies,
-		ExpiringWindow: *expiringWindow, SSO: sso,
-	}, handlers.Deps{DB: d, Inquiries: inq, Live: hub, Lister: lister, Mailbox: mailbox, Staff: staffSvc, Bulk: bulkEngine, Casework: cases, Log: log})
+		ExpiringWindow: *expiringWindow, SSO: sso, MetricsToken: obs.token, MetricsAllow: obs.allowNets,
+	}, handlers.Deps{DB: d, Inquiries: inq, Live: hub, Lister: lister, Mailbox: mailbox, Staff: staffSvc, Bulk: bulkEngine, Casework: cases, Log: log, Metrics: metricsSink, Replication: rp.status()})
 	if err != nil {
 		return err
 	}
@@ -184,6 +204,11 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	loops.Loop(bulkEngine.Run) // resumes unfinished bulk sends after a restart
 	// Once at start: warn in the log about webhook settings at Persona the console cannot use.
 	loops.Loop(func(ctx context.Context) { inq.LogWebhookSettings(ctx, c.baseURL+handlers.WebhookPath) })
+	if rp != nil {
+		loops.Loop(func(ctx context.Context) { rp.watch(ctx, log) }) // replicate_watch.go
+	}
+	// Settings → Data retention: personal data of long-finished inquiries, hourly (off by default).
+	loops.Loop(func(ctx context.Context) { inq.RunRetention(ctx, time.Hour) })
 
 	hs := &http.Server{
 		Handler:           srv.Handler(),
