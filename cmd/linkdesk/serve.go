@@ -223,7 +223,8 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 
 	fmt.Fprintf(stdout, "\nLinkdesk is running at %s/\n", c.baseURL)
 	tok, err := staffSvc.SetupToken(ctx)
-	if err != nil {
+	if err != nil && ctx.Err() == nil { // a stop during start-up is a stop, not a failure
+		hs.Close()
 		return err
 	}
 	if tok != "" {
