@@ -81,9 +81,7 @@ func TestFormFocus(t *testing.T) {
 	c := startConsole(t)
 	p := newPage(t)
 	setUpAdmin(t, c, p)
-	click(t, p, lnk, "Sign out")
-	// The sign-out's own navigation ends first: a Goto racing it was aborted (net::ERR_ABORTED).
-	must(t, "signed out", expect.Locator(p.GetByText("You are signed out.")).ToBeVisible())
+	signOut(t, p)
 	_, err := p.Goto(c.URL + "/login")
 	must(t, "open sign-in", err)
 	must(t, "sign-in focuses Email", expect.Locator(label(p, "Email")).ToBeFocused())
@@ -201,8 +199,7 @@ func TestEveryPageChecked(t *testing.T) {
 	must(t, "personal data confirmation", err)
 	_, err = p.Evaluate(`() => window.__linkdeskCheck()`)
 	must(t, "check the personal data confirmation", err)
-	click(t, p, lnk, "Sign out")
-	must(t, "signed out", expect.Locator(p.GetByText("You are signed out.")).ToBeVisible())
+	signOut(t, p)
 	_, err = p.Evaluate(`() => window.__linkdeskCheck()`)
 	must(t, "check sign-in", err)
 }

@@ -109,7 +109,7 @@ func TestTwoStepJourney(t *testing.T) {
 	click(t, p, lnk, "I have saved my recovery codes: continue")
 	must(t, "codes left", expect.Locator(p.GetByText("10 unused recovery codes left.")).ToBeVisible())
 	must(t, "setup key never shown again", expect.Locator(p.GetByText(secret)).ToHaveCount(0))
-	click(t, p, lnk, "Sign out")
+	signOut(t, p)
 
 	// The password alone opens nothing.
 	signIn(t, c, p, "ada@example.com", password)
@@ -123,13 +123,13 @@ func TestTwoStepJourney(t *testing.T) {
 	fill(t, p, "Authentication code", totpCode(t, secret, time.Now().Add(30*time.Second)))
 	click(t, p, btn, "Verify")
 	must(t, "signed in with the code", expect.Locator(role(p, hdg, "Inquiries")).ToBeVisible())
-	click(t, p, lnk, "Sign out")
+	signOut(t, p)
 
 	signIn(t, c, p, "ada@example.com", password)
 	fill(t, p, "Authentication code", codes[0])
 	click(t, p, btn, "Verify")
 	must(t, "signed in with a recovery code", expect.Locator(role(p, hdg, "Inquiries")).ToBeVisible())
-	click(t, p, lnk, "Sign out")
+	signOut(t, p)
 
 	signIn(t, c, p, "ada@example.com", password)
 	fill(t, p, "Authentication code", codes[0])

@@ -9,8 +9,7 @@ func TestFoundationJourney(t *testing.T) {
 	p := newPage(t)
 	setUpAdmin(t, c, p)
 
-	click(t, p, lnk, "Sign out")
-	must(t, "signed out", expect.Locator(p.GetByText("You are signed out.")).ToBeVisible())
+	signOut(t, p)
 
 	signIn(t, c, p, "ada@example.com", "not the password")
 	must(t, "wrong password error", expect.Locator(p.GetByText("The email or password is not right.")).ToBeVisible())

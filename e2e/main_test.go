@@ -234,6 +234,14 @@ func setUpAdmin(t *testing.T, c *console, p playwright.Page) {
 	must(t, "setup lands on Inquiries", expect.Locator(role(p, hdg, "Inquiries")).ToBeVisible())
 }
 
+// signOut signs out and waits for the sign-out's own navigation to end: a Goto racing it is
+// aborted (net::ERR_ABORTED).
+func signOut(t *testing.T, p playwright.Page) {
+	t.Helper()
+	click(t, p, lnk, "Sign out")
+	must(t, "signed out", expect.Locator(p.GetByText("You are signed out.")).ToBeVisible())
+}
+
 func signIn(t *testing.T, c *console, p playwright.Page, email, password string) {
 	t.Helper()
 	_, err := p.Goto(c.URL + "/login")
