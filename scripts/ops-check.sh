@@ -4,7 +4,9 @@
 #     metrics` (Debian's prometheus package; skipped with a note when absent);
 #  2. the replication drills: a console streaming to a folder and to a local S3 server is
 #     killed with SIGKILL under webhook load and restored; the figures (writes acknowledged,
-#     restored, lost, lag) are printed.
+#     restored, lost, lag) are printed;
+#  3. the write overhead of replication: webhook ingestion without a replica, with a folder's
+#     and with a local S3 server's (events/s, and how soon the replica held every event).
 # Usage: scripts/ops-check.sh   (LINKDESK_CHECK_ADDR overrides the address, default 127.0.0.1:18091)
 set -eu
 cd "$(dirname "$0")/.."
@@ -37,3 +39,4 @@ kill "$pid"; pid=
 
 go test ./cmd/linkdesk/ -count=1 -run 'TestReplicationSurvivesKill9|TestReplicationToS3SurvivesKill9|TestRestoreIfMissing' -v |
 	grep -E 'writes acknowledged|^(--- |ok|FAIL)'
+go test ./cmd/linkdesk/ -count=1 -run '^$' -bench Replicat -benchtime 1x | grep -E '^Benchmark|^(ok|FAIL)'

@@ -35,7 +35,7 @@ func get(t *testing.T, url string, header ...string) (int, http.Header, string) 
 }
 
 // serveForTest runs serve in-process against the sandbox until the test ends.
-func serveForTest(t *testing.T, args ...string) (base string, logs *syncBuffer) {
+func serveForTest(t testing.TB, args ...string) (base string, logs *syncBuffer) {
 	t.Helper()
 	_, sbURL := sandboxkit.Start(t, sandbox.Options{})
 	t.Setenv("LINKDESK_PERSONA_API_KEY", sandbox.DefaultAPIKey)

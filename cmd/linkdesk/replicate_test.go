@@ -78,6 +78,15 @@ func TestReplicationToS3SurvivesKill9(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
+	replica, creds := fakeS3Replica(t)
+	testReplicationKill9(t, bin, tmp, replica, creds)
+}
+
+// fakeS3Replica starts a local S3 server (gofakes3, in memory) until the test ends and returns
+// a --replicate-to URL for it, with its credentials set in this process's environment (for
+// in-process serve and restore) and returned for a child process's.
+func fakeS3Replica(t testing.TB) (replica string, creds []string) {
+	t.Helper()
 	backend := s3mem.New()
 	if err := backend.CreateBucket("linkdesk"); err != nil {
 		t.Fatal(err)
@@ -86,13 +95,12 @@ func TestReplicationToS3SurvivesKill9(t *testing.T) {
 	t.Cleanup(s3.Close)
 	// AWS_CA_BUNDLE (set on some machines) makes Litestream's S3 client refuse to start ("unable
 	// to add custom RootCAs"); the local server is plain HTTP and needs none.
-	creds := []string{"AWS_ACCESS_KEY_ID=test-key", "AWS_SECRET_ACCESS_KEY=test-secret", "AWS_CA_BUNDLE="}
+	creds = []string{"AWS_ACCESS_KEY_ID=test-key", "AWS_SECRET_ACCESS_KEY=test-secret", "AWS_CA_BUNDLE="}
 	for _, c := range creds {
 		k, v, _ := strings.Cut(c, "=")
-		t.Setenv(k, v) // for the restore below
+		t.Setenv(k, v)
 	}
-	replica := "s3://linkdesk/prod/db?endpoint=" + url.QueryEscape(s3.URL) + "&region=us-east-1&forcePathStyle=true"
-	testReplicationKill9(t, bin, tmp, replica, creds)
+	return "s3://linkdesk/prod/db?endpoint=" + url.QueryEscape(s3.URL) + "&region=us-east-1&forcePathStyle=true", creds
 }
 
 func testReplicationKill9(t *testing.T, bin, tmp, replica string, env []string) {
