@@ -1,6 +1,7 @@
 package persona
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -123,4 +124,27 @@ func TestLimiterFollowsPersonaHeaders(t *testing.T) {
 			t.Errorf("waited %v", w)
 		}
 	})
+}
+
+func TestLimiterThrottlesClient(t *testing.T) {
+	// 60/min: a burst of 3, then one request a second. With 200 ms to go,
+	// exactly the burst gets out; the fourth call would outlast the deadline,
+	// so it is refused at once as rate limited, without reaching the server.
+	var rc recorder
+	c := newTestClient(t, rc.handler(okInquiry("inq_1")), func(cfg *Config) { cfg.RateLimit = 60 })
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	var err error
+	ok := 0
+	for i := 0; i < 10 && err == nil; i++ {
+		if _, err = c.GetInquiry(ctx, "inq_1"); err == nil {
+			ok++
+		}
+	}
+	if ok != 3 || !IsRateLimited(err) || RetryAfter(err) <= 0 {
+		t.Errorf("%d calls passed (err %v), want the burst of 3 then a wait", ok, err)
+	}
+	if served := len(rc.all()); served != 3 {
+		t.Errorf("server saw %d requests, want 3", served)
+	}
 }
