@@ -125,15 +125,5 @@ func (s *Server) acceptInvite(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	if sid == "" {
-		s.flash(w, r, ssoOnlyNotice)
-		redirect(w, r, "/login")
-		return
-	}
-	if err := s.saveSession(w, r, sid); err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	s.flash(w, r, "Welcome, "+u.Name+". Your account is ready.")
-	redirect(w, r, "/inquiries")
+	s.enterWithNewPassword(w, r, sid, "Welcome, "+u.Name+". Your account is ready.")
 }

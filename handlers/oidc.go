@@ -231,3 +231,19 @@ func (s *Server) passwordSignIn() func(*db.User) bool {
 // ssoOnlyNotice is what someone who just chose a password is told when --sso-only keeps them
 // from signing in with it.
 const ssoOnlyNotice = "Your password is set. Staff sign in to this console with Sign in with SSO."
+
+// enterWithNewPassword ends a password chosen from an invitation or reset link: into the console
+// with its new session, or to sign-in when --sso-only gave it none.
+func (s *Server) enterWithNewPassword(w http.ResponseWriter, r *http.Request, sid, welcome string) {
+	if sid == "" {
+		s.flash(w, r, ssoOnlyNotice)
+		redirect(w, r, "/login")
+		return
+	}
+	if err := s.saveSession(w, r, sid); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.flash(w, r, welcome)
+	redirect(w, r, "/inquiries")
+}

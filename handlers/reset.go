@@ -77,15 +77,5 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	if sid == "" {
-		s.flash(w, r, ssoOnlyNotice)
-		redirect(w, r, "/login")
-		return
-	}
-	if err := s.saveSession(w, r, sid); err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	s.flash(w, r, "Your password is changed, "+me.Name+". Every other session of your account was signed out.")
-	redirect(w, r, "/inquiries")
+	s.enterWithNewPassword(w, r, sid, "Your password is changed, "+me.Name+". Every other session of your account was signed out.")
 }
