@@ -18,7 +18,7 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status int, pw views.Form) {
 	u := currentUser(r)
-	v := views.AccountView{TwoStep: u.TwoStepEnabled(), Password: pw}
+	v := views.AccountView{TwoStep: u.TwoStepEnabled(), Password: pw, MaxSessions: s.staff.MaxSessions()}
 	var err error
 	if v.TwoStep {
 		v.RecoveryLeft, err = s.db.RecoveryCodesLeft(r.Context(), u.ID)

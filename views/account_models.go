@@ -12,6 +12,7 @@ type AccountView struct {
 	TwoStepNeeded bool // admins require it and it is off
 	RecoveryLeft  int
 	Sessions      []SessionRow
+	MaxSessions   int  // an account's cap: signing in past it ends the session used longest ago
 	Password      Form // current, new, confirm
 }
 
