@@ -139,6 +139,38 @@ func RemoveOtherSessions(ctx context.Context, tx *sql.Tx, userID int64, keep str
 	return res.RowsAffected()
 }
 
+// TrimSessions ends, as part of tx, the sessions of userID beyond the keep most recently used
+// (ties: the older first), so one more can start without the account passing its cap, and
+// returns the ended ones.
+func TrimSessions(ctx context.Context, tx *sql.Tx, userID int64, keep int) ([]Session, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+sessionCols+` FROM sessions s WHERE s.user_id = ?
+		ORDER BY s.last_seen_at DESC, s.created_at DESC, s.rowid DESC LIMIT -1 OFFSET ?`, userID, max(keep, 0))
+	if err != nil {
+		return nil, fmt.Errorf("db: trim sessions: %w", err)
+	}
+	var out []Session
+	for rows.Next() {
+		var s Session
+		var created, seen int64
+		if err := rows.Scan(sessionDest(&s, &created, &seen)...); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("db: trim sessions: %w", err)
+		}
+		s.CreatedAt, s.LastSeenAt = time.UnixMilli(created), time.UnixMilli(seen)
+		out = append(out, s)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: trim sessions: %w", err)
+	}
+	for _, s := range out {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, s.Key); err != nil {
+			return nil, fmt.Errorf("db: trim sessions: %w", err)
+		}
+	}
+	return out, nil
+}
+
 // DeleteExpiredSessions removes sessions idle since before idleCutoff or created before
 // absoluteCutoff.
 func (d *DB) DeleteExpiredSessions(ctx context.Context, idleCutoff, absoluteCutoff time.Time) (int64, error) {

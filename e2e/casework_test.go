@@ -87,8 +87,17 @@ func TestCaseWorkJourney(t *testing.T) {
 		t.Fatal("Ada's page reloaded")
 	}
 
+	// Bo asks, on Your account, to be emailed when an inquiry is assigned to him.
+	click(t, bo, lnk, "Your account")
+	unique(t, bo, "checkbox", "Email me when an inquiry is assigned to me")
+	unique(t, bo, btn, "Save preferences")
+	must(t, "choose the email", sub(bo, "checkbox", "Email me when an inquiry is assigned to me").Check())
+	click(t, bo, btn, "Save preferences")
+	must(t, "preference saved", expect.Locator(notice(bo, "Preferences saved: you will be emailed when an inquiry is assigned to you.")).ToBeVisible())
+	must(t, "choice kept", expect.Locator(sub(bo, "checkbox", "Email me when an inquiry is assigned to me")).ToBeChecked())
+
 	// Bo watches his queue while Ada gives him usr_CW2 from the list: the row and the header's
-	// count follow without a reload.
+	// count follow without a reload, and he is emailed.
 	must(t, "Bo opens his queue from the header", sub(bo, lnk, "My queue").Click())
 	must(t, "Bo's queue", expect.Locator(rows).ToHaveCount(1))
 	click(t, ada, lnk, "Inquiries")
@@ -140,8 +149,12 @@ func TestCaseWorkJourney(t *testing.T) {
 		must(t, ref+" sent", expect.Locator(ada.Locator("#email-log").GetByText("Sent", playwright.LocatorGetByTextOptions{Exact: playwright.Bool(true)})).ToHaveCount(1))
 	}
 	click(t, ada, lnk, "Mailbox")
-	mails := ada.Locator("tbody tr").Filter(playwright.LocatorFilterOptions{HasNotText: "You are invited"})
-	must(t, "four emails", expect.Locator(mails).ToHaveCount(4))
+	assigned := ada.Locator("tbody tr").Filter(playwright.LocatorFilterOptions{HasText: "Assigned to you"})
+	must(t, "one assignment email", expect.Locator(assigned).ToHaveCount(1))
+	must(t, "to Bo, for usr_CW2", expect.Locator(assigned).ToContainText(regexp.MustCompile(`(?s)bo@example\.com.*Assigned to you: usr_CW2`)))
+	mails := ada.Locator("tbody tr").Filter(playwright.LocatorFilterOptions{HasNotText: "You are invited"}).
+		Filter(playwright.LocatorFilterOptions{HasNotText: "Assigned to you"})
+	must(t, "four link emails", expect.Locator(mails).ToHaveCount(4))
 	for _, to := range []string{"CW1@example.com", "CW2@example.com", "CW3@example.com", "CW4@example.com"} {
 		must(t, "one email to "+to, expect.Locator(mails.Filter(playwright.LocatorFilterOptions{HasText: regexp.MustCompile("(?i)" + to)})).ToHaveCount(1))
 	}

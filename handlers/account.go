@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/linkdesk/linkdesk/casework"
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/staff"
 	"github.com/linkdesk/linkdesk/views"
@@ -18,7 +19,7 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status int, pw views.Form) {
 	u := currentUser(r)
-	v := views.AccountView{TwoStep: u.TwoStepEnabled(), Password: pw}
+	v := views.AccountView{TwoStep: u.TwoStepEnabled(), Password: pw, MaxSessions: s.staff.MaxSessions()}
 	var err error
 	if v.TwoStep {
 		v.RecoveryLeft, err = s.db.RecoveryCodesLeft(r.Context(), u.ID)
@@ -28,6 +29,12 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 	if err != nil {
 		s.serverError(w, r, err)
 		return
+	}
+	if v.Assignable = casework.MayWork(u.Role); v.Assignable {
+		if v.AssignEmail, err = s.db.AssignEmail(r.Context(), u.ID); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
 	}
 	sessions, err := s.db.UserSessions(r.Context(), u.ID)
 	if err != nil {
@@ -108,6 +115,22 @@ func (s *Server) endOtherSessions(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.flash(w, r, fmt.Sprintf("Signed out %d other sessions.", n))
 	}
+	redirect(w, r, "/account")
+}
+
+// savePreferences records one's email preferences (today: an email when an inquiry is assigned
+// to one), with the audit entry.
+func (s *Server) savePreferences(w http.ResponseWriter, r *http.Request) {
+	on := r.PostFormValue("assign_email") == "1"
+	if err := s.cases.SetAssignEmail(r.Context(), caseActor(r), on); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	msg := "Preferences saved: you will not be emailed when an inquiry is assigned to you."
+	if on {
+		msg = "Preferences saved: you will be emailed when an inquiry is assigned to you."
+	}
+	s.flash(w, r, msg)
 	redirect(w, r, "/account")
 }
 

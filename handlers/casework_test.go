@@ -267,22 +267,35 @@ func TestSavedViews(t *testing.T) {
 	})
 }
 
-// TestAssignmentEmail: a staff member who chose it on their queue is emailed (through the
+// TestAssignmentEmail: a staff member who chose it on "Your account" is emailed (through the
 // outbox) when an inquiry is assigned to them; one who did not is not; the notice is not part
-// of the inquiry's own email log.
+// of the inquiry's own email log. The choice is offered there only, and only to staff who may
+// be given inquiries.
 func TestAssignmentEmail(t *testing.T) {
 	e := newMailTestEnv(t, true)
 	q := e.create("usr_NOTICE")
 	bo := e.addUser("bo@example.com", db.RoleAgent, pw)
 	cy := e.addUser("cy@example.com", db.RoleAgent, pw)
 	boC := e.signIn("bo@example.com", pw)
-	_, page := e.do(boC, "GET", fmt.Sprintf("/inquiries?assigned_to=%d", bo), nil)
-	mustContain(t, "Bo's queue", page, "Email me when an inquiry is assigned to me", ">Save email choice</button>")
-	if res, _ := e.do(boC, "POST", "/preferences/assign-email", url.Values{"assign_email": {"1"}}); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("save choice: %d", res.StatusCode)
+	_, page := e.do(boC, "GET", "/account", nil)
+	mustContain(t, "Bo's account", page, "Email me when an inquiry is assigned to me", ">Save preferences</button>")
+	if strings.Contains(page, `name="assign_email" type="checkbox" value="1" checked`) {
+		t.Fatal("the email choice is on before Bo chose it")
 	}
+	if res, _ := e.do(boC, "POST", "/account/preferences", url.Values{"assign_email": {"1"}}); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/account" {
+		t.Fatalf("save choice: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	_, page = e.do(boC, "GET", "/account", nil)
+	mustContain(t, "choice kept", page, `name="assign_email" type="checkbox" value="1" checked`,
+		"Preferences saved: you will be emailed when an inquiry is assigned to you.")
 	_, page = e.do(boC, "GET", fmt.Sprintf("/inquiries?assigned_to=%d", bo), nil)
-	mustContain(t, "choice kept", page, `name="assign_email" type="checkbox" value="1" checked`)
+	if strings.Contains(page, "Email me when") {
+		t.Error("the email choice is still on the queue page")
+	}
+	e.addUser("vi@example.com", db.RoleViewer, pw)
+	if _, page = e.do(e.signIn("vi@example.com", pw), "GET", "/account", nil); strings.Contains(page, "Email me when") {
+		t.Error("a viewer, who is never assigned an inquiry, is offered the email choice")
+	}
 
 	for _, uid := range []int64{cy, bo} {
 		if res, body := e.do(e.admin, "POST", "/inquiries/"+q.ID+"/assign", url.Values{"user_id": {strconv.FormatInt(uid, 10)}}); res.StatusCode != http.StatusSeeOther {

@@ -300,7 +300,7 @@ func TestReminderScheduleStopsOnCompletion(t *testing.T) {
 	q := e.create("cust-6")
 	mustContain(t, "before any email", e.page("/inquiries/"+q.ID), "Reminders: a fresh link on days 1 and 3 after the first email is delivered")
 	first := e.waitState(e.send(q, "pat@example.com").ID, db.EmailSent)
-	mustContain(t, "after the first email", e.page("/inquiries/"+q.ID), "Reminders: day 1 planned for "+html.EscapeString(when(first.SentAt.Add(inquiry.ReminderDay))))
+	mustContain(t, "after the first email", e.page("/inquiries/"+q.ID), "Reminders: day 1 planned for "+localTime(first.SentAt.Add(inquiry.ReminderDay)))
 
 	if n, err := e.inq.SendDueReminders(ctx, first.SentAt.Add(inquiry.ReminderDay+time.Minute)); n != 1 || err != nil {
 		t.Fatalf("day 1: %d %v", n, err)
@@ -328,6 +328,12 @@ func TestReminderScheduleStopsOnCompletion(t *testing.T) {
 }
 
 func when(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+// localTime is how a page shows t (to the minute) for the browser to put in the viewer's zone.
+func localTime(t time.Time) string {
+	m := t.UTC().Truncate(time.Minute)
+	return `<time datetime="` + m.Format(time.RFC3339) + `" title="` + when(m) + `" data-local>` + when(m) + `</time>`
+}
 
 func TestEmailSettings(t *testing.T) {
 	e := newMailTestEnv(t, true)

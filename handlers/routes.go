@@ -98,7 +98,6 @@ func (s *Server) Routes() []Route {
 		{"GET /inquiries/quick", Viewer, s.quickNav},
 		{"POST /views", Viewer, s.saveView},
 		{"GET /me/queue", Viewer, s.myQueue},
-		{"POST /preferences/assign-email", Agent, s.saveAssignEmail},
 		{"POST /views/{id}/delete", Viewer, s.deleteView},
 		{"POST /inquiries/rows/confirm", Agent, s.rowsConfirm},
 
@@ -130,6 +129,7 @@ func (s *Server) Routes() []Route {
 		{"POST /account/two-step/confirm", Viewer, s.confirmTwoStepSetUp},
 		{"POST /account/sessions/end-others", Viewer, s.endOtherSessions},
 		{"POST /account/password", Viewer, s.changePassword},
+		{"POST /account/preferences", Agent, s.savePreferences},
 		{"POST /staff/{id}/two-step/reset", Admin, s.resetTwoStep},
 		{"POST /settings/two-step", Admin, s.saveTwoStepSettings},
 	}

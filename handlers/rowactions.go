@@ -23,32 +23,8 @@ func (s *Server) rowActionsView(r *http.Request, v *views.ListView) error {
 		return nil
 	}
 	var err error
-	if v.Workers, err = s.workers(r); err != nil {
-		return err
-	}
-	if v.Filter.Assigned == strconv.FormatInt(u.ID, 10) { // one's own queue: the email choice
-		on, err := s.db.AssignEmail(r.Context(), u.ID)
-		v.AssignEmail = map[bool]string{true: "on", false: "off"}[on]
-		return err
-	}
-	return nil
-}
-
-// saveAssignEmail records whether the signed-in staff member is emailed when an inquiry is
-// assigned to them (shown on their own queue until the account page offers it).
-func (s *Server) saveAssignEmail(w http.ResponseWriter, r *http.Request) {
-	on := r.PostFormValue("assign_email") == "1"
-	if err := s.cases.SetAssignEmail(r.Context(), caseActor(r), on); err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	s.live.Touch() // cached list pages show the choice
-	msg := "You will not be emailed when an inquiry is assigned to you."
-	if on {
-		msg = "You will be emailed when an inquiry is assigned to you."
-	}
-	s.flash(w, r, msg)
-	redirect(w, r, "/inquiries?assigned_to="+strconv.FormatInt(currentUser(r).ID, 10))
+	v.Workers, err = s.workers(r)
+	return err
 }
 
 var rowVerbs = map[string][2]string{

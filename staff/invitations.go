@@ -107,7 +107,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, tok, pw, oldSID string, 
 			return err
 		}
 		if signIn == nil || signIn(&u) {
-			if sid, err = startSession(ctx, tx, oldSID, u.ID); err != nil {
+			if sid, err = s.startSession(ctx, tx, oldSID, &u); err != nil {
 				return err
 			}
 		}

@@ -118,7 +118,7 @@ func (s *Service) SignInSSO(ctx context.Context, id SSOIdentity, oldSID string) 
 		if err := db.TouchIdentity(ctx, tx, id.Issuer, id.Subject); err != nil {
 			return err
 		}
-		if sid, err = startSession(ctx, tx, oldSID, u.ID); err != nil {
+		if sid, err = s.startSession(ctx, tx, oldSID, u); err != nil {
 			return err
 		}
 		return db.AddAudit(ctx, tx, audit(inquiry.Actor{ID: u.ID, Name: u.Name}, "user.sso-sign-in", u.Email, detail))

@@ -93,7 +93,7 @@ func (s *Service) ResetPassword(ctx context.Context, tok, pw, oldSID string, sig
 			return err
 		}
 		if signIn == nil || signIn(u) {
-			if sid, err = startSession(ctx, tx, oldSID, u.ID); err != nil {
+			if sid, err = s.startSession(ctx, tx, oldSID, u); err != nil {
 				return err
 			}
 		}

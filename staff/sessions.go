@@ -67,7 +67,7 @@ func (s *Service) signIn(ctx context.Context, email, pw, oldSID string, allowed 
 func (s *Service) SignedIn(ctx context.Context, u *db.User, oldSID, detail string) (string, error) {
 	var sid string
 	err := s.db.Tx(ctx, func(tx *sql.Tx) (err error) {
-		if sid, err = startSession(ctx, tx, oldSID, u.ID); err != nil {
+		if sid, err = s.startSession(ctx, tx, oldSID, u); err != nil {
 			return err
 		}
 		return db.AddAudit(ctx, tx, audit(inquiry.Actor{ID: u.ID, Name: u.Name}, "user.sign-in", u.Email, detail))
@@ -76,15 +76,32 @@ func (s *Service) SignedIn(ctx context.Context, u *db.User, oldSID, detail strin
 }
 
 // startSession rotates the session: the id the browser brought is dropped and a fresh one
-// issued, so a planted cookie cannot be fixed onto the signed-in user.
-func startSession(ctx context.Context, tx *sql.Tx, oldSID string, userID int64) (string, error) {
+// issued, so a planted cookie cannot be fixed onto the signed-in user. Every sign-in starts its
+// session here. An account at its cap loses the session it used longest ago (with an audit entry
+// saying so) rather than being refused, so a person is never locked out and one account cannot
+// pile up sessions (each may hold live-update streams).
+func (s *Service) startSession(ctx context.Context, tx *sql.Tx, oldSID string, u *db.User) (string, error) {
 	if oldSID != "" {
 		if err := db.RemoveSession(ctx, tx, oldSID); err != nil {
 			return "", err
 		}
 	}
+	limit := s.MaxSessions()
+	ended, err := db.TrimSessions(ctx, tx, u.ID, limit-1)
+	if err != nil {
+		return "", err
+	}
+	for _, e := range ended {
+		detail := fmt.Sprintf("an account keeps at most %d sessions", limit)
+		if e.IP != "" {
+			detail += "; the ended one was last used from " + e.IP
+		}
+		if err := db.AddAudit(ctx, tx, audit(inquiry.Actor{ID: u.ID, Name: u.Name}, "user.session-limit", u.Email, detail)); err != nil {
+			return "", err
+		}
+	}
 	sid := randomHex(32)
-	return sid, db.InsertSession(ctx, tx, sid, userID)
+	return sid, db.InsertSession(ctx, tx, sid, u.ID)
 }
 
 // EndSession ends one session (sign-out, or one found expired).

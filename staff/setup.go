@@ -78,7 +78,7 @@ func (s *Service) Setup(ctx context.Context, tok string, name, email, password, 
 		if err := db.AddAudit(ctx, tx, audit(inquiry.Actor{ID: id, Name: name}, "user.setup", email, "first admin created")); err != nil {
 			return err
 		}
-		sid, err = startSession(ctx, tx, oldSID, id)
+		sid, err = s.startSession(ctx, tx, oldSID, &db.User{ID: id, Name: name, Email: email})
 		return err
 	})
 	if err != nil {

@@ -15,8 +15,24 @@ import (
 
 // Service writes staff accounts, sessions and the setup token.
 type Service struct {
-	db  *db.DB
-	now func() time.Time // two-step codes' clock, invitation and reset expiry; tests move it
+	db          *db.DB
+	now         func() time.Time // two-step codes' clock, invitation and reset expiry; tests move it
+	maxSessions int              // live sessions per account; 0: DefaultMaxSessions
+}
+
+// DefaultMaxSessions is how many sessions one account keeps unless SetMaxSessions says otherwise.
+const DefaultMaxSessions = 20
+
+// SetMaxSessions caps the live sessions of one account (n < 1: DefaultMaxSessions). Call it
+// before serving.
+func (s *Service) SetMaxSessions(n int) { s.maxSessions = n }
+
+// MaxSessions is the cap on one account's live sessions.
+func (s *Service) MaxSessions() int {
+	if s.maxSessions < 1 {
+		return DefaultMaxSessions
+	}
+	return s.maxSessions
 }
 
 // New returns the staff service over d.

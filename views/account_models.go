@@ -12,7 +12,11 @@ type AccountView struct {
 	TwoStepNeeded bool // admins require it and it is off
 	RecoveryLeft  int
 	Sessions      []SessionRow
+	MaxSessions   int  // an account's cap: signing in past it ends the session used longest ago
 	Password      Form // current, new, confirm
+	// Assignable: the account may be given inquiries, so it has email preferences;
+	// AssignEmail is its choice of an email when that happens.
+	Assignable, AssignEmail bool
 }
 
 // SessionRow is one signed-in browser of the account.

@@ -116,6 +116,8 @@ func ActionText(a AuditRow) string {
 		return who + " changed their own password"
 	case "user.sessions.end":
 		return who + " signed out their other sessions"
+	case "user.session-limit":
+		return who + " signed in with every session in use, so the one used longest ago was ended"
 	case "user.setup":
 		return who + " set up the first admin account"
 	case "user.sso-sign-in":

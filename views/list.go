@@ -73,11 +73,8 @@ type QuickFilter struct {
 // ListView is the inquiry list page.
 type ListView struct {
 	SavedViews []SavedViewLink // beside the quick filters
-	// AssignEmail is the viewer's choice of an email on assignment ("on", "off"), shown on
-	// their own queue; "" elsewhere.
-	AssignEmail string
-	CanExpire   bool     // reviewers and admins: "Expire" on selected rows
-	Workers     []Option // staff an inquiry may be given to
+	CanExpire  bool            // reviewers and admins: "Expire" on selected rows
+	Workers    []Option        // staff an inquiry may be given to
 
 	Filter    ListFilter
 	Query     string // the filter as a query string, cursors left out

@@ -30,6 +30,7 @@ type serveConfig struct {
 	dev                   bool
 	sessionKeys           string
 	idle, lifetime        time.Duration
+	maxSessions           int
 	persona               inquiry.Settings
 	webhookSecrets        string
 	webhookTolerance      time.Duration
@@ -46,6 +47,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	fs.StringVar(&c.baseURL, "base-url", env("BASE_URL", ""), "public URL of the console, e.g. https://linkdesk.example.com (default http://<addr>) [LINKDESK_BASE_URL]")
 	fs.BoolVar(&c.dev, "dev", envBool("DEV", false), "development mode: built-in Persona sandbox and mail catcher, dev pages [LINKDESK_DEV]")
 	fs.DurationVar(&c.idle, "idle-timeout", envDuration("IDLE_TIMEOUT", 8*time.Hour), "sign staff out after this long without activity [LINKDESK_IDLE_TIMEOUT]")
+	fs.IntVar(&c.maxSessions, "max-sessions-per-account", envInt("MAX_SESSIONS_PER_ACCOUNT", staff.DefaultMaxSessions), "signed-in sessions one staff account keeps; signing in once more ends the one used longest ago [LINKDESK_MAX_SESSIONS_PER_ACCOUNT]")
 	fs.DurationVar(&c.lifetime, "session-lifetime", envDuration("SESSION_LIFETIME", 7*24*time.Hour), "sign staff out after this long in any case [LINKDESK_SESSION_LIFETIME]")
 	personaFlags(fs, &c.persona)
 	fs.DurationVar(&c.webhookTolerance, "webhook-tolerance", envDuration("WEBHOOK_TOLERANCE", 5*time.Minute), "accepted age of a webhook signature [LINKDESK_WEBHOOK_TOLERANCE]")
@@ -80,6 +82,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 	}
 	if *expiringWindow <= 0 {
 		return fmt.Errorf("--expiring-window must be a positive duration like 4h, not %s", *expiringWindow)
+	}
+	if c.maxSessions < 1 {
+		return fmt.Errorf("serve: --max-sessions-per-account must be at least 1 (got %d)", c.maxSessions)
 	}
 	proxies, err := handlers.ParseTrustedProxies(*trustedProxy)
 	if err != nil {
@@ -177,6 +182,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout io.Writer)
 		}
 	}
 	staffSvc := staff.New(d) // staff accounts, sessions, setup and templates
+	staffSvc.SetMaxSessions(c.maxSessions)
 	// Bulk send creates and emails through the same service; a row joining its batch refreshes
 	// the list's cached pages and counts.
 	bulkEngine := bulk.New(d, inq, log)
