@@ -103,3 +103,7 @@ const BulkTwoCallsNote = "Each new person costs two calls to Persona: one to loo
 
 // StatusPhrase says a status as it reads after "is" (model.Status.Phrase).
 func StatusPhrase[S ~string](s S) string { return model.Status(s).Phrase() }
+
+// StatusText is a status in words for people (model.Status.Text). It takes any string type
+// because verifications' statuses share the badge.
+func StatusText[S ~string](s S) string { return model.Status(s).Text() }
