@@ -81,7 +81,7 @@ type Server struct {
 	secure  bool
 
 	lister      *db.Lister        // the inquiry list's queries and counts (list.go)
-	listCache   listCache         // the list's rendered pages and filter options (list.go)
+	listCache   listCache         // the list's rendered pages and filter options (list_cache.go)
 	live        *live.Hub         // live updates to open pages (live.go)
 	mailbox     *mail.Catcher     // dev only (mail.go)
 	webhooks    webhookState      // refused-delivery warnings and the endpoint's clock (webhooks.go)
