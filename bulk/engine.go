@@ -8,6 +8,7 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/model"
 )
 
 // Row outcomes besides db.RowPending.
@@ -63,7 +64,7 @@ func (e *Engine) Wake() {
 // show each) and wakes the worker. Rows that need no call are settled at once: invalid,
 // duplicate, and already verified unless CreateAnyway. A second Start with the FormKey of a
 // job returns that job's id and stores nothing.
-func (e *Engine) Start(ctx context.Context, a inquiry.Actor, name string, o Options, c *Checked) (int64, error) {
+func (e *Engine) Start(ctx context.Context, a model.Actor, name string, o Options, c *Checked) (int64, error) {
 	rows := make([]db.BulkRow, 0, len(c.Rows))
 	for _, r := range c.Rows {
 		choice := ""
@@ -97,23 +98,23 @@ func (e *Engine) Start(ctx context.Context, a inquiry.Actor, name string, o Opti
 }
 
 // Pause, Resume and Cancel change a job that has not finished; they report false when it had.
-func (e *Engine) Pause(ctx context.Context, a inquiry.Actor, id int64) (bool, error) {
+func (e *Engine) Pause(ctx context.Context, a model.Actor, id int64) (bool, error) {
 	return e.setState(ctx, a, id, db.BulkPaused, "bulk.pause")
 }
 
 // Resume continues a paused job.
-func (e *Engine) Resume(ctx context.Context, a inquiry.Actor, id int64) (bool, error) {
+func (e *Engine) Resume(ctx context.Context, a model.Actor, id int64) (bool, error) {
 	ok, err := e.setState(ctx, a, id, db.BulkRunning, "bulk.resume")
 	e.Wake()
 	return ok, err
 }
 
 // Cancel stops the job; its pending rows are settled as cancelled.
-func (e *Engine) Cancel(ctx context.Context, a inquiry.Actor, id int64) (bool, error) {
+func (e *Engine) Cancel(ctx context.Context, a model.Actor, id int64) (bool, error) {
 	return e.setState(ctx, a, id, db.BulkCancelled, "bulk.cancel")
 }
 
-func (e *Engine) setState(ctx context.Context, a inquiry.Actor, id int64, state, action string) (bool, error) {
+func (e *Engine) setState(ctx context.Context, a model.Actor, id int64, state, action string) (bool, error) {
 	ok, err := e.db.SetBulkJobState(ctx, id, state, db.AuditEntry{UserID: a.ID, Actor: a.Name, Action: action})
 	if ok {
 		e.progress(id)

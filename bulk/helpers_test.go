@@ -14,6 +14,7 @@ import (
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/mail"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
 
@@ -29,7 +30,7 @@ type env struct {
 	eng     *Engine
 }
 
-var staff = inquiry.Actor{ID: 1, Name: "Ann Agent"}
+var staff = model.Actor{ID: 1, Name: "Ann Agent"}
 
 func newEnv(t *testing.T, knobs sandbox.Knobs, rateLimit int) *env {
 	return newEnvTB(t, knobs, rateLimit)

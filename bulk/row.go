@@ -18,7 +18,7 @@ const maxAttempts = 8
 // process creates (or reuses) the row's inquiry and queues its email. Every step is keyed by
 // the row's stored key, so a row repeated after a crash creates and sends nothing twice.
 func (e *Engine) process(ctx context.Context, job *db.BulkJob, row *db.BulkRow) {
-	a := inquiry.Actor{ID: job.CreatedBy, Name: job.CreatedByName}
+	a := model.Actor{ID: job.CreatedBy, Name: job.CreatedByName}
 	in, choice, err := decodeInput(row.Input)
 	if err != nil {
 		e.finish(ctx, a, db.BulkRow{JobID: row.JobID, Line: row.Line, State: Failed, Detail: "The stored row could not be read."})
@@ -146,7 +146,7 @@ func (e *Engine) cacheGuard(ctx context.Context, job *db.BulkJob) bool {
 	return true
 }
 
-func (e *Engine) finish(ctx context.Context, a inquiry.Actor, r db.BulkRow) {
+func (e *Engine) finish(ctx context.Context, a model.Actor, r db.BulkRow) {
 	ctx = context.WithoutCancel(ctx) // the outcome is recorded even during shutdown
 	if _, err := e.db.FinishBulkRow(ctx, r, db.AuditEntry{UserID: a.ID, Actor: a.Name, Action: "bulk.done"}); err != nil {
 		e.log.Error("bulk: record row", "job", r.JobID, "line", r.Line, "err", err)
@@ -156,7 +156,7 @@ func (e *Engine) finish(ctx context.Context, a inquiry.Actor, r db.BulkRow) {
 
 // retry leaves the row pending with a backoff, or fails it: at once when Persona refused it
 // (repeating cannot help), after maxAttempts otherwise.
-func (e *Engine) retry(ctx context.Context, a inquiry.Actor, row *db.BulkRow, err error) {
+func (e *Engine) retry(ctx context.Context, a model.Actor, row *db.BulkRow, err error) {
 	if ctx.Err() != nil {
 		return // shutting down: the row stays pending and is resumed at the next start
 	}

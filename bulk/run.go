@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
-	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/model"
 )
 
 // Run works through the running jobs, one row at a time, until ctx ends. One engine per
@@ -45,7 +45,7 @@ func (e *Engine) Run(ctx context.Context) {
 				continue
 			}
 			if errors.Is(err, db.ErrNotFound) {
-				if err := e.db.SettleAbandonedBulkRows(ctx, time.Now(), db.AuditEntry{Actor: inquiry.System.Name, Action: "bulk.done"}); err != nil && ctx.Err() == nil {
+				if err := e.db.SettleAbandonedBulkRows(ctx, time.Now(), db.AuditEntry{Actor: model.System.Name, Action: "bulk.done"}); err != nil && ctx.Err() == nil {
 					e.log.Error("bulk: settle rows of cancelled jobs", "err", err)
 				}
 			}

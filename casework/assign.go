@@ -8,11 +8,12 @@ import (
 	"strings"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/model"
 )
 
 // Assign gives the inquiry to a staff member who may work on it (userID 0: to nobody). The
 // activity and audit record the change; assigning to whoever already has it changes nothing.
-func (s *Service) Assign(ctx context.Context, a Actor, inquiryID string, userID int64) (changed bool, err error) {
+func (s *Service) Assign(ctx context.Context, a model.Actor, inquiryID string, userID int64) (changed bool, err error) {
 	if !MayWork(a.Role) {
 		return false, refuse("Only agents and admins may assign inquiries.")
 	}
@@ -39,7 +40,7 @@ func (s *Service) Assign(ctx context.Context, a Actor, inquiryID string, userID 
 		if userID == 0 {
 			action = "inquiry.unassign"
 		}
-		return a.audit(action, inquiryID, fmt.Sprintf("to %s (user %d, was user %d)", name, userID, prev))
+		return db.AuditBy(a, action, inquiryID, fmt.Sprintf("to %s (user %d, was user %d)", name, userID, prev))
 	})
 	if err != nil || !changed {
 		return changed, err
@@ -53,7 +54,7 @@ func (s *Service) Assign(ctx context.Context, a Actor, inquiryID string, userID 
 
 // notifyAssignee emails the new assignee, if they asked for it, through the outbox. The
 // assignment stands either way; a failure to queue is logged.
-func (s *Service) notifyAssignee(ctx context.Context, a Actor, userID int64, to string, q *db.Inquiry) {
+func (s *Service) notifyAssignee(ctx context.Context, a model.Actor, userID int64, to string, q *db.Inquiry) {
 	on, err := s.db.AssignEmail(ctx, userID)
 	if err != nil || !on {
 		if err != nil {
@@ -66,13 +67,13 @@ func (s *Service) notifyAssignee(ctx context.Context, a Actor, userID int64, to 
 		who += " (" + q.ReferenceID + ")"
 	}
 	text := fmt.Sprintf("%s assigned you the inquiry for %s.\n\nOpen it: %s/inquiries/%s\n", a.Name, who, strings.TrimRight(s.BaseURL, "/"), q.ID)
-	if err := s.inq.QueueNotice(ctx, a.inquiryActor(), to, "Assigned to you: "+cmp.Or(q.ReferenceID, q.ID), text, ""); err != nil {
+	if err := s.inq.QueueNotice(ctx, a, to, "Assigned to you: "+cmp.Or(q.ReferenceID, q.ID), text, ""); err != nil {
 		s.log.Warn("assignment email", "inquiry", q.ID, "to", to, "err", err)
 	}
 }
 
 // SetAssignEmail records whether a staff member wants an email when an inquiry is assigned
 // to them.
-func (s *Service) SetAssignEmail(ctx context.Context, a Actor, on bool) error {
-	return s.db.SetAssignEmail(ctx, a.ID, on, a.audit("user.preferences", a.Name, fmt.Sprintf("email on assignment: %t", on)))
+func (s *Service) SetAssignEmail(ctx context.Context, a model.Actor, on bool) error {
+	return s.db.SetAssignEmail(ctx, a.ID, on, db.AuditBy(a, "user.preferences", a.Name, fmt.Sprintf("email on assignment: %t", on)))
 }

@@ -14,19 +14,6 @@ import (
 	"github.com/linkdesk/linkdesk/model"
 )
 
-// Actor is the staff member doing something, with the role the rules check.
-type Actor struct {
-	ID   int64
-	Name string
-	Role model.Role
-}
-
-func (a Actor) audit(action, target, detail string) db.AuditEntry {
-	return db.AuditEntry{UserID: a.ID, Actor: a.Name, Action: action, Target: target, Detail: detail}
-}
-
-func (a Actor) inquiryActor() inquiry.Actor { return inquiry.Actor{ID: a.ID, Name: a.Name} }
-
 // Publisher is told the id of every inquiry whose case changed (the live hub).
 type Publisher interface {
 	Publish(inquiryID string)

@@ -27,7 +27,7 @@ func checkNote(body string) (string, error) {
 }
 
 // AddNote adds a note to the inquiry's thread; the activity records it.
-func (s *Service) AddNote(ctx context.Context, a Actor, inquiryID, body string) (int64, error) {
+func (s *Service) AddNote(ctx context.Context, a model.Actor, inquiryID, body string) (int64, error) {
 	body, err := checkNote(body)
 	if err != nil {
 		return 0, err
@@ -36,7 +36,7 @@ func (s *Service) AddNote(ctx context.Context, a Actor, inquiryID, body string) 
 		return 0, err
 	}
 	id, err := s.db.AddNote(ctx, db.Note{InquiryID: inquiryID, AuthorID: a.ID, Author: a.Name, Body: body, CreatedAt: s.now()},
-		a.audit("note.add", inquiryID, excerpt(body)))
+		db.AuditBy(a, "note.add", inquiryID, excerpt(body)))
 	if err != nil {
 		return 0, err
 	}
@@ -46,12 +46,12 @@ func (s *Service) AddNote(ctx context.Context, a Actor, inquiryID, body string) 
 
 // MayChangeNote reports whether a staff member may edit or delete the note: its author, or
 // an admin.
-func MayChangeNote(a Actor, n db.Note) bool {
+func MayChangeNote(a model.Actor, n db.Note) bool {
 	return a.Role == model.Admin || (a.ID != 0 && a.ID == n.AuthorID)
 }
 
 // EditNote replaces a note's text (the author's or an admin's).
-func (s *Service) EditNote(ctx context.Context, a Actor, noteID int64, body string) (db.Note, error) {
+func (s *Service) EditNote(ctx context.Context, a model.Actor, noteID int64, body string) (db.Note, error) {
 	n, err := s.ownNote(ctx, a, noteID)
 	if err != nil {
 		return n, err
@@ -64,7 +64,7 @@ func (s *Service) EditNote(ctx context.Context, a Actor, noteID int64, body stri
 		return n, nil
 	}
 	detail := fmt.Sprintf("note %d by %s: %s", n.ID, n.Author, excerpt(body))
-	if err := s.db.EditNote(ctx, n.ID, body, s.now(), a.audit("note.edit", n.InquiryID, detail)); err != nil {
+	if err := s.db.EditNote(ctx, n.ID, body, s.now(), db.AuditBy(a, "note.edit", n.InquiryID, detail)); err != nil {
 		return n, err
 	}
 	s.changed(n.InquiryID)
@@ -73,20 +73,20 @@ func (s *Service) EditNote(ctx context.Context, a Actor, noteID int64, body stri
 }
 
 // DeleteNote removes a note (the author's or an admin's); the audit keeps what it said.
-func (s *Service) DeleteNote(ctx context.Context, a Actor, noteID int64) (db.Note, error) {
+func (s *Service) DeleteNote(ctx context.Context, a model.Actor, noteID int64) (db.Note, error) {
 	n, err := s.ownNote(ctx, a, noteID)
 	if err != nil {
 		return n, err
 	}
 	detail := fmt.Sprintf("note %d by %s: %s", n.ID, n.Author, excerpt(n.Body))
-	if err := s.db.DeleteNote(ctx, n.ID, a.audit("note.delete", n.InquiryID, detail)); err != nil {
+	if err := s.db.DeleteNote(ctx, n.ID, db.AuditBy(a, "note.delete", n.InquiryID, detail)); err != nil {
 		return n, err
 	}
 	s.changed(n.InquiryID)
 	return n, nil
 }
 
-func (s *Service) ownNote(ctx context.Context, a Actor, noteID int64) (db.Note, error) {
+func (s *Service) ownNote(ctx context.Context, a model.Actor, noteID int64) (db.Note, error) {
 	n, err := s.db.GetNote(ctx, noteID)
 	if errors.Is(err, db.ErrNotFound) {
 		return n, refuse("This note no longer exists: someone deleted it.")

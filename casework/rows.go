@@ -33,7 +33,7 @@ type RowPlan struct {
 
 // Plan says, before anything is done, which of the selected inquiries the action can be done
 // to and why not for the others. Nothing is written.
-func (s *Service) Plan(ctx context.Context, a Actor, action string, ids []string, tag string) ([]RowPlan, error) {
+func (s *Service) Plan(ctx context.Context, a model.Actor, action string, ids []string, tag string) ([]RowPlan, error) {
 	if err := s.mayAct(a, action, ids, tag); err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func canDo(action string, q *db.Inquiry, tag string) (bool, string) {
 
 func statusWords(st model.Status) string { return strings.ReplaceAll(string(st), "_", " ") }
 
-func (s *Service) mayAct(a Actor, action string, ids []string, tag string) error {
+func (s *Service) mayAct(a model.Actor, action string, ids []string, tag string) error {
 	switch {
 	case len(ids) == 0:
 		return refuse("Select at least one inquiry first: tick the boxes at the start of the rows.")
@@ -148,7 +148,7 @@ type RowOutcome struct {
 // call waits for headroom in the client's rate budget beyond the staff's reserve, as bulk
 // send does. Every inquiry gets its own audit entry (the email's, the expiry's, the
 // assignment's).
-func (s *Service) Run(ctx context.Context, a Actor, action, key string, ids []string, assignTo int64, tag string) ([]RowOutcome, error) {
+func (s *Service) Run(ctx context.Context, a model.Actor, action, key string, ids []string, assignTo int64, tag string) ([]RowOutcome, error) {
 	if err := s.mayAct(a, action, ids, tag); err != nil {
 		return nil, err
 	}
@@ -181,19 +181,19 @@ func (s *Service) Run(ctx context.Context, a Actor, action, key string, ids []st
 		case ActFreshLink:
 			if err = s.headroom(ctx); err == nil {
 				var e *db.OutboxEmail
-				if e, err = s.inq.Send(ctx, a.inquiryActor(), id, q.Email, key+"."+id); err == nil {
+				if e, err = s.inq.Send(ctx, a, id, q.Email, key+"."+id); err == nil {
 					o.OK, o.Words = true, "Fresh link emailed to "+e.Recipient+"."
 				}
 			}
 		case ActExpire:
 			if err = s.headroom(ctx); err == nil {
-				if _, err = s.inq.Decide(ctx, a.inquiryActor(), id, "expire", ""); err == nil {
+				if _, err = s.inq.Decide(ctx, a, id, "expire", ""); err == nil {
 					o.OK, o.Words = true, "Expired."
 				}
 			}
 		case ActTag:
 			if err = s.headroom(ctx); err == nil {
-				if _, err = s.inq.AddTag(ctx, a.inquiryActor(), id, tag, key+"."+id); err == nil {
+				if _, err = s.inq.AddTag(ctx, a, id, tag, key+"."+id); err == nil {
 					o.OK, o.Words = true, "Tagged “"+strings.TrimSpace(tag)+"”."
 				}
 			}

@@ -16,7 +16,7 @@ const MaxViewName = 40
 
 // SaveView keeps the list's query (filters, search, sort) under a name, for its owner or shared
 // with the team; saving again under the same name replaces it.
-func (s *Service) SaveView(ctx context.Context, a Actor, name, query string, shared bool) (int64, error) {
+func (s *Service) SaveView(ctx context.Context, a model.Actor, name, query string, shared bool) (int64, error) {
 	name = strings.Join(strings.Fields(name), " ")
 	switch {
 	case name == "":
@@ -31,11 +31,11 @@ func (s *Service) SaveView(ctx context.Context, a Actor, name, query string, sha
 		detail += " (shared with the team)"
 	}
 	return s.db.SaveView(ctx, db.SavedView{OwnerID: a.ID, Name: name, Query: query, Shared: shared, CreatedAt: s.now()},
-		a.audit("view.save", name, detail))
+		db.AuditBy(a, "view.save", name, detail))
 }
 
 // DeleteView removes a saved view (its owner's or an admin's).
-func (s *Service) DeleteView(ctx context.Context, a Actor, id int64) (db.SavedView, error) {
+func (s *Service) DeleteView(ctx context.Context, a model.Actor, id int64) (db.SavedView, error) {
 	v, err := s.db.GetSavedView(ctx, id)
 	if errors.Is(err, db.ErrNotFound) {
 		return v, refuse("This view no longer exists.")
@@ -46,5 +46,5 @@ func (s *Service) DeleteView(ctx context.Context, a Actor, id int64) (db.SavedVi
 	if v.OwnerID != a.ID && a.Role != model.Admin {
 		return v, refuse("Only " + v.OwnerName + ", who saved this view, or an admin may remove it.")
 	}
-	return v, s.db.DeleteView(ctx, id, a.audit("view.delete", v.Name, fmt.Sprintf("%q: %s", v.Name, v.Query)))
+	return v, s.db.DeleteView(ctx, id, db.AuditBy(a, "view.delete", v.Name, fmt.Sprintf("%q: %s", v.Name, v.Query)))
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/linkdesk/linkdesk/model"
 )
 
 // AuditEntry is one line of the audit log.
@@ -18,6 +20,11 @@ type AuditEntry struct {
 	Target  string
 	Outcome string // "ok" or the error in words
 	Detail  string
+}
+
+// AuditBy is an entry for what a did.
+func AuditBy(a model.Actor, action, target, detail string) AuditEntry {
+	return AuditEntry{UserID: a.ID, Actor: a.Name, Action: action, Target: target, Detail: detail}
 }
 
 type execer interface {

@@ -122,7 +122,7 @@ func (s *Server) endOtherSessions(w http.ResponseWriter, r *http.Request) {
 // to one), with the audit entry.
 func (s *Server) savePreferences(w http.ResponseWriter, r *http.Request) {
 	on := r.PostFormValue("assign_email") == "1"
-	if err := s.cases.SetAssignEmail(r.Context(), caseActor(r), on); err != nil {
+	if err := s.cases.SetAssignEmail(r.Context(), actor(r), on); err != nil {
 		s.serverError(w, r, err)
 		return
 	}

@@ -20,7 +20,7 @@ func (s *Server) assignInquiry(w http.ResponseWriter, r *http.Request) {
 		s.renderCase(w, r, http.StatusUnprocessableEntity, q, func(c *views.CaseView) { c.AssignError = "Choose a staff member from the list." })
 		return
 	}
-	changed, err := s.cases.Assign(r.Context(), caseActor(r), q.ID, uid)
+	changed, err := s.cases.Assign(r.Context(), actor(r), q.ID, uid)
 	if p := casework.ProblemOf(err); p != nil {
 		s.renderCase(w, r, http.StatusUnprocessableEntity, q, func(c *views.CaseView) { c.AssignError = p.Words })
 		return

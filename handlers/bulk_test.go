@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
 
@@ -57,7 +58,7 @@ func TestBulkSendJourney(t *testing.T) {
 		"usr_1;Zoë;Again;zoe@example.com\n" +
 		";No;Ref;noref@example.com\n"
 	fields := map[string]string{"template_id": sandbox.TemplateKYC}
-	if _, err := e.inq.Create(context.Background(), inquiry.Actor{Name: "Ann"}, inquiry.CreateInput{TemplateID: sandbox.TemplateKYC, ReferenceID: "usr_outside"}); err != nil {
+	if _, err := e.inq.Create(context.Background(), model.Actor{Name: "Ann"}, inquiry.CreateInput{TemplateID: sandbox.TemplateKYC, ReferenceID: "usr_outside"}); err != nil {
 		t.Fatal(err)
 	}
 

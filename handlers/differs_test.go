@@ -11,6 +11,7 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
 
@@ -80,7 +81,7 @@ func TestBulkDifferingRowThroughThePage(t *testing.T) {
 	e.addUser("ann@example.com", "agent", "pw-ann-123456")
 	c := e.signIn("ann@example.com", "pw-ann-123456")
 	for _, ref := range []string{"usr_jose", "usr_kim"} {
-		if _, err := e.inq.Create(context.Background(), inquiry.Actor{Name: "Ann"}, inquiry.CreateInput{TemplateID: sandbox.TemplateKYC, ReferenceID: ref,
+		if _, err := e.inq.Create(context.Background(), model.Actor{Name: "Ann"}, inquiry.CreateInput{TemplateID: sandbox.TemplateKYC, ReferenceID: ref,
 			Fields: map[string]string{"name-first": "José", "email-address": ref + "@on.file"}}); err != nil {
 			t.Fatal(err)
 		}

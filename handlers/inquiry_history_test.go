@@ -41,7 +41,7 @@ func TestGuardTellsPriorDeclineOrFailure(t *testing.T) {
 	u, _ := e.db.UserByEmail(ctx, "admin@example.com")
 
 	// Declined by the admin in Linkdesk, after manual review.
-	res, err := e.inq.Create(ctx, inquiry.Actor{ID: u.ID, Name: u.Name}, inquiry.CreateInput{TemplateID: sandbox.TemplateKYCManualReview, ReferenceID: "usr_declined",
+	res, err := e.inq.Create(ctx, model.Actor{ID: u.ID, Name: u.Name}, inquiry.CreateInput{TemplateID: sandbox.TemplateKYCManualReview, ReferenceID: "usr_declined",
 		Fields: map[string]string{"name-first": "Pat", "name-last": "Doe"}})
 	if err != nil {
 		t.Fatal(err)

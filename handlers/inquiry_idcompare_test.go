@@ -27,7 +27,7 @@ func TestVerificationComparesIDWithEntered(t *testing.T) {
 			"The ID differs from what was entered: name."}, true},
 		{"Alexander", "Sample", []string{"<th scope=\"row\">Name</th><td>Alexander Sample</td><td>ALEXANDER J SAMPLE</td><td>Same</td>"}, false},
 	} {
-		res, err := e.inq.Create(context.Background(), inquiry.Actor{ID: u.ID, Name: u.Name}, inquiry.CreateInput{
+		res, err := e.inq.Create(context.Background(), model.Actor{ID: u.ID, Name: u.Name}, inquiry.CreateInput{
 			TemplateID: sandbox.TemplateKYC, ReferenceID: "usr_" + strings.ToLower(tc.first),
 			Fields: map[string]string{"name-first": tc.first, "name-last": tc.last, "birthdate": "1980-02-03"},
 		})

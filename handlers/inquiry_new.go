@@ -10,9 +10,10 @@ import (
 	"github.com/linkdesk/linkdesk/views"
 )
 
-func actor(r *http.Request) inquiry.Actor {
+// actor is the signed-in staff member as the rules see them (audit name, role).
+func actor(r *http.Request) model.Actor {
 	u := currentUser(r)
-	return inquiry.Actor{ID: u.ID, Name: u.Name}
+	return model.Actor{ID: u.ID, Name: u.Name, Role: u.Role}
 }
 
 func (s *Server) templateOptions(r *http.Request) ([]views.Option, string, error) {

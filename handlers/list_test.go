@@ -16,10 +16,11 @@ import (
 	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/internal/csvsafe"
 	"github.com/linkdesk/linkdesk/internal/seed"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
 
-var agentActor = inquiry.Actor{Name: "Test Agent"}
+var agentActor = model.Actor{Name: "Test Agent"}
 
 func createInput(ref string, review bool) inquiry.CreateInput {
 	tmpl := sandbox.TemplateKYC

@@ -13,6 +13,7 @@ import (
 	"github.com/linkdesk/linkdesk/internal/testkit"
 	"github.com/linkdesk/linkdesk/live"
 	"github.com/linkdesk/linkdesk/mail"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
 
@@ -62,7 +63,7 @@ func newMailTestEnv(t *testing.T, smtp bool) *mailTestEnv {
 func (e *mailTestEnv) create(ref string) *db.Inquiry {
 	e.t.Helper()
 	u, _ := e.db.UserByEmail(context.Background(), "admin@example.com")
-	res, err := e.inq.Create(context.Background(), inquiry.Actor{ID: u.ID, Name: u.Name}, inquiry.CreateInput{
+	res, err := e.inq.Create(context.Background(), model.Actor{ID: u.ID, Name: u.Name}, inquiry.CreateInput{
 		TemplateID: sandbox.TemplateKYC, ReferenceID: ref,
 		Fields: map[string]string{"name-first": "Pat", "name-last": "Doe", "email-address": "pat@example.com"},
 	})

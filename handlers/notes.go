@@ -9,19 +9,14 @@ import (
 	"github.com/linkdesk/linkdesk/casework"
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/views"
 )
-
-// caseActor is the signed-in staff member as the case-work rules see them.
-func caseActor(r *http.Request) casework.Actor {
-	u := currentUser(r)
-	return casework.Actor{ID: u.ID, Name: u.Name, Role: u.Role}
-}
 
 // caseView fills the detail page's team work: assignment, notes, the expiry warning.
 func (s *Server) caseView(r *http.Request, q *db.Inquiry, c *views.CaseView) error {
 	ctx := r.Context()
-	me := caseActor(r)
+	me := actor(r)
 	*c = views.CaseView{InquiryID: q.ID, MeID: me.ID, CanAssign: casework.MayWork(me.Role), CanNote: roleAccess(me.Role) >= Agent}
 	a, err := s.db.AssignmentOf(ctx, q.ID)
 	switch {
@@ -70,7 +65,7 @@ func (s *Server) workers(r *http.Request) ([]views.Option, error) {
 	return out, nil
 }
 
-func noteView(n int, note db.Note, me casework.Actor) views.NoteView {
+func noteView(n int, note db.Note, me model.Actor) views.NoteView {
 	return views.NoteView{ID: note.ID, N: n, Author: note.Author, At: note.CreatedAt, Edited: !note.EditedAt.IsZero(),
 		Parts: views.LinkParts(note.Body), CanChange: casework.MayChangeNote(me, note)}
 }
@@ -81,7 +76,7 @@ func (s *Server) addNote(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := r.PostFormValue("body")
-	if _, err := s.cases.AddNote(r.Context(), caseActor(r), q.ID, body); err != nil {
+	if _, err := s.cases.AddNote(r.Context(), actor(r), q.ID, body); err != nil {
 		if p := casework.ProblemOf(err); p != nil {
 			s.renderCase(w, r, http.StatusUnprocessableEntity, q, func(c *views.CaseView) { c.NoteText, c.NoteError = body, p.Words })
 			return
@@ -129,7 +124,7 @@ func (s *Server) loadNote(w http.ResponseWriter, r *http.Request) (views.NoteVie
 			num = i + 1
 		}
 	}
-	me := caseActor(r)
+	me := actor(r)
 	v := noteView(num, n, me)
 	if !v.CanChange {
 		s.errorPage(w, r, http.StatusForbidden, "Not your note", "Only "+n.Author+", who wrote this note, or an admin may change it.")
@@ -152,7 +147,7 @@ func (s *Server) editNote(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := r.PostFormValue("body")
-	if _, err := s.cases.EditNote(r.Context(), caseActor(r), n.ID, body); err != nil {
+	if _, err := s.cases.EditNote(r.Context(), actor(r), n.ID, body); err != nil {
 		if p := casework.ProblemOf(err); p != nil {
 			s.render(w, r, http.StatusUnprocessableEntity, views.NoteEditPage(s.page(r, "Edit note", "inquiries"), n.InquiryID, v, body, p.Words), nil)
 			return
@@ -169,7 +164,7 @@ func (s *Server) deleteNote(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if _, err := s.cases.DeleteNote(r.Context(), caseActor(r), n.ID); err != nil {
+	if _, err := s.cases.DeleteNote(r.Context(), actor(r), n.ID); err != nil {
 		if p := casework.ProblemOf(err); p != nil {
 			s.errorPage(w, r, http.StatusConflict, "Note not deleted", p.Words)
 			return

@@ -9,6 +9,7 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/views"
 )
 
@@ -59,7 +60,7 @@ func (s *Server) emailAction(w http.ResponseWriter, r *http.Request, action stri
 func emailRow(e db.OutboxEmail) views.EmailRow {
 	by := e.QueuedByName
 	if e.QueuedBy == 0 {
-		by = inquiry.System.Name
+		by = model.System.Name
 	}
 	return views.EmailRow{
 		ID: e.ID, InquiryID: e.InquiryID, Recipient: e.Recipient, Basis: inquiry.RecipientBasisWords(e.RecipientBasis, by), Subject: e.Subject, Kind: e.Kind,

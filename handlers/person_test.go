@@ -12,6 +12,7 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
@@ -37,7 +38,7 @@ func TestPersonPage(t *testing.T) {
 	})
 	// Verified before: the second one goes through the guard's "Create anyway".
 	u, _ := e.db.UserByEmail(ctx, "admin@example.com")
-	res2, err := e.inq.Create(ctx, inquiry.Actor{ID: u.ID, Name: u.Name}, inquiry.CreateInput{
+	res2, err := e.inq.Create(ctx, model.Actor{ID: u.ID, Name: u.Name}, inquiry.CreateInput{
 		TemplateID: sandbox.TemplateKYCManualReview, ReferenceID: "usr_P1", Confirm: true,
 		Fields: map[string]string{"name-first": "Pat", "name-last": "Doe", "email-address": "pat.doe@example.com", "birthdate": "1980-02-03"},
 	})

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/linkdesk/linkdesk/db"
-	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
 
@@ -67,7 +67,7 @@ func TestVerificationEvidence(t *testing.T) {
 		t.Fatalf("redact: %v %v", err, res)
 	}
 	res.Body.Close()
-	if _, err := e.inq.Refresh(context.Background(), inquiry.System, q.ID); err != nil {
+	if _, err := e.inq.Refresh(context.Background(), model.System, q.ID); err != nil {
 		t.Fatal(err)
 	}
 	_, body = e.do(agent, "GET", "/inquiries/"+q.ID+"/verifications", nil)

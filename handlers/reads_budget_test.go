@@ -10,6 +10,7 @@ import (
 
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
 
@@ -23,7 +24,7 @@ func TestViewerCannotSpendThePersonaBudget(t *testing.T) {
 	e.addUser("vic@example.com", db.RoleViewer, pw)
 	e.addUser("ada@example.com", db.RoleAdmin, pw)
 	vic, ada := e.signIn("vic@example.com", pw), e.signIn("ada@example.com", pw)
-	res, err := e.inq.Create(ctx, inquiry.Actor{Name: "Ann"}, inquiry.CreateInput{TemplateID: sandbox.TemplateKYC, ReferenceID: "usr_1"})
+	res, err := e.inq.Create(ctx, model.Actor{Name: "Ann"}, inquiry.CreateInput{TemplateID: sandbox.TemplateKYC, ReferenceID: "usr_1"})
 	noErr(t, err)
 	id := res.Inquiry.ID
 	_, err = e.inq.Reconcile(ctx, true, nil) // the cache is complete

@@ -44,7 +44,7 @@ func (s *Server) rowsAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tag := r.PostFormValue("tag")
-	plan, err := s.cases.Plan(r.Context(), caseActor(r), action, ids, tag)
+	plan, err := s.cases.Plan(r.Context(), actor(r), action, ids, tag)
 	if p := casework.ProblemOf(err); p != nil {
 		s.errorPage(w, r, http.StatusUnprocessableEntity, "Nothing was done", p.Words)
 		return
@@ -90,7 +90,7 @@ func (s *Server) staffName(r *http.Request, id int64) string {
 func (s *Server) rowsConfirm(w http.ResponseWriter, r *http.Request) {
 	action := r.PostFormValue("action")
 	uid, _ := strconv.ParseInt(r.PostFormValue("assign_to"), 10, 64)
-	out, err := s.cases.Run(r.Context(), caseActor(r), action, r.PostFormValue("key"), r.PostForm["id"], uid, r.PostFormValue("tag"))
+	out, err := s.cases.Run(r.Context(), actor(r), action, r.PostFormValue("key"), r.PostForm["id"], uid, r.PostFormValue("tag"))
 	if p := casework.ProblemOf(err); p != nil {
 		s.errorPage(w, r, http.StatusUnprocessableEntity, "Nothing was done", p.Words)
 		return

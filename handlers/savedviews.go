@@ -13,7 +13,7 @@ import (
 // savedViewLinks are the views the signed-in staff member sees beside the quick filters, each
 // with the count of its inquiries; current is the list's query, to mark the view shown.
 func (s *Server) savedViewLinks(r *http.Request, current string) ([]views.SavedViewLink, error) {
-	me := caseActor(r)
+	me := actor(r)
 	vs, err := s.db.SavedViews(r.Context(), me.ID)
 	if err != nil {
 		return nil, err
@@ -78,7 +78,7 @@ func (s *Server) saveView(w http.ResponseWriter, r *http.Request) {
 	lr := parseList(&http.Request{URL: &url.URL{RawQuery: r.PostFormValue("query")}}, time.Now(), s.expiringWindow())
 	query := lr.query.Encode()
 	in := views.SaveViewInput{Name: r.PostFormValue("name"), Shared: r.PostFormValue("shared") != ""}
-	_, err := s.cases.SaveView(r.Context(), caseActor(r), in.Name, query, in.Shared)
+	_, err := s.cases.SaveView(r.Context(), actor(r), in.Name, query, in.Shared)
 	if p := casework.ProblemOf(err); p != nil {
 		in.Error = p.Words
 		s.render(w, r, http.StatusUnprocessableEntity, views.SaveViewPage(s.page(r, "Save view", "inquiries"), query, in), views.SaveViewForm(query, in))
@@ -110,7 +110,7 @@ func (s *Server) saveView(w http.ResponseWriter, r *http.Request) {
 // deleteView removes a saved view and answers the refreshed quick filters.
 func (s *Server) deleteView(w http.ResponseWriter, r *http.Request) {
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	_, err := s.cases.DeleteView(r.Context(), caseActor(r), id)
+	_, err := s.cases.DeleteView(r.Context(), actor(r), id)
 	if p := casework.ProblemOf(err); p != nil {
 		s.errorPage(w, r, http.StatusConflict, "View not removed", p.Words)
 		return

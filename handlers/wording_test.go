@@ -18,7 +18,7 @@ import (
 func TestDetailWording(t *testing.T) {
 	e := newMailTestEnv(t, false)
 	u, _ := e.db.UserByEmail(context.Background(), "admin@example.com")
-	res, err := e.inq.Create(context.Background(), inquiry.Actor{ID: u.ID, Name: u.Name}, inquiry.CreateInput{
+	res, err := e.inq.Create(context.Background(), model.Actor{ID: u.ID, Name: u.Name}, inquiry.CreateInput{
 		TemplateID: sandbox.TemplateKYCManualReview, ReferenceID: "usr_review", Fields: map[string]string{"name-first": "Chloé", "name-last": "Dubois"}})
 	if err != nil {
 		t.Fatal(err)

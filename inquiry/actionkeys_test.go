@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
@@ -51,7 +52,7 @@ func TestFindCachesMissUntilChanged(t *testing.T) {
 	const id = "inq_NoSuchInquiry1234567890abcdef"
 	calls := func() int64 { return e.sb.Stats().Calls["GET /inquiries/{id}"] }
 	for i := 0; i < 3; i++ {
-		if _, err := e.svc.Find(ctx, System, id); !errors.Is(err, db.ErrNotFound) {
+		if _, err := e.svc.Find(ctx, model.System, id); !errors.Is(err, db.ErrNotFound) {
 			t.Fatalf("find %d: %v, want not found", i+1, err)
 		}
 	}
@@ -59,7 +60,7 @@ func TestFindCachesMissUntilChanged(t *testing.T) {
 		t.Fatalf("%d Persona calls for three looks, want 1", n)
 	}
 	e.svc.changed(id) // what Apply and the reconciler call when they store a row
-	e.svc.Find(ctx, System, id)
+	e.svc.Find(ctx, model.System, id)
 	if n := calls(); n != 2 {
 		t.Errorf("after the id was brought in, %d calls, want the miss forgotten (2)", n)
 	}

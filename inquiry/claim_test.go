@@ -12,7 +12,7 @@ import (
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
 
-var ada = Actor{ID: 0, Name: "Ada"}
+var ada = model.Actor{ID: 0, Name: "Ada"}
 
 // Four creates for one person at once, each with its own key: one inquiry at Persona.
 func TestConcurrentCreatesMakeOneInquiry(t *testing.T) {

@@ -81,7 +81,7 @@ func NewKey() string {
 // Persona is called, so nothing is created twice after a crash, a timeout or a double click;
 // the reference ID is claimed before the guard looks, so two staff members creating for the
 // same person at once make one inquiry. Each step returns a result when it ends the call.
-func (s *Service) Create(ctx context.Context, a Actor, in CreateInput) (*CreateResult, error) {
+func (s *Service) Create(ctx context.Context, a model.Actor, in CreateInput) (*CreateResult, error) {
 	// Always bounded (even under a caller's longer deadline): claimTTL relies on it.
 	ctx, cancel := context.WithTimeout(ctx, staffTimeout)
 	defer cancel()
@@ -114,7 +114,7 @@ func (s *Service) Create(ctx context.Context, a Actor, in CreateInput) (*CreateR
 
 // creating is one Create call on its way: the request, and what its steps found.
 type creating struct {
-	a      Actor
+	a      model.Actor
 	in     CreateInput
 	params string // createParams(in): tells a retry from an edited form
 	// retry: Persona may have seen this very request, so it is repeated with its key (Persona
@@ -211,7 +211,7 @@ func (s *Service) createAtPersona(ctx context.Context, c *persona.Client, cr *cr
 	if err != nil {
 		// Refused: nothing was created, so the next try (anyone's) may go ahead.
 		cr.holdsClaim = cr.holdsClaim && persona.IsRefused(err)
-		s.auditFailure(ctx, a.audit("inquiry.create", in.ReferenceID, "template "+in.TemplateID, err))
+		s.auditFailure(ctx, audit(a, "inquiry.create", in.ReferenceID, "template "+in.TemplateID, err))
 		return nil, err
 	}
 	cr.holdsClaim = false // FinishInquiryRequest releases it with the saved row, or a crash leaves it
@@ -221,7 +221,7 @@ func (s *Service) createAtPersona(ctx context.Context, c *persona.Client, cr *cr
 	if notice != "" {
 		detail += "; " + notice
 	}
-	if err := s.db.FinishInquiryRequest(ctx, in.Key, row, a.audit("inquiry.create", row.ID, detail, nil)); err != nil {
+	if err := s.db.FinishInquiryRequest(ctx, in.Key, row, audit(a, "inquiry.create", row.ID, detail, nil)); err != nil {
 		return nil, err
 	}
 	s.changed(row.ID)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/model"
 )
 
 func TestDifferences(t *testing.T) {
@@ -41,7 +42,7 @@ func TestSendOnlyToOwnOrConfirmedAddress(t *testing.T) {
 	if _, err := e.svc.SendOnFile(ctx, mailStaff, q.ID, "open@bulk.test", "", false); !errors.Is(err, ErrNotOwnAddress) {
 		t.Fatalf("on-file send to another address: %v", err)
 	}
-	if _, err := e.svc.Send(ctx, System, q.ID, "open@bulk.test", ""); !errors.Is(err, ErrNotOwnAddress) {
+	if _, err := e.svc.Send(ctx, model.System, q.ID, "open@bulk.test", ""); !errors.Is(err, ErrNotOwnAddress) {
 		t.Fatalf("a send nobody typed: %v", err)
 	}
 	if links, _ := e.db.Links(ctx, q.ID); len(links) != 1 {

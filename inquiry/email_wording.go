@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/linkdesk/linkdesk/mail"
+	"github.com/linkdesk/linkdesk/model"
 )
 
 // --- the admin's wording ---
@@ -103,7 +104,7 @@ type EmailPreview struct {
 
 // PreviewTemplates renders t with made-up data, the company name in force and the admin's own
 // name, for the live preview on the Settings page. The error is a *mail.TemplateError.
-func (s *Service) PreviewTemplates(a Actor, t EmailTemplates) (EmailPreview, error) {
+func (s *Service) PreviewTemplates(a model.Actor, t EmailTemplates) (EmailPreview, error) {
 	data := mail.SampleLinkEmail()
 	data.Company = s.Settings().Company
 	if a.Name != "" {
@@ -116,7 +117,7 @@ func (s *Service) PreviewTemplates(a Actor, t EmailTemplates) (EmailPreview, err
 // SaveEmailTemplates validates and stores an admin's wording, with an audit entry. It returns
 // problems per part (subject, text, html). A part equal to the default is stored as "use the
 // default"; ResetEmailTemplates goes back to the defaults.
-func (s *Service) SaveEmailTemplates(ctx context.Context, a Actor, t EmailTemplates) (map[string]string, error) {
+func (s *Service) SaveEmailTemplates(ctx context.Context, a model.Actor, t EmailTemplates) (map[string]string, error) {
 	t.Subject = strings.TrimSpace(t.Subject)
 	t.Text = strings.ReplaceAll(t.Text, "\r\n", "\n")
 	t.HTML = strings.ReplaceAll(t.HTML, "\r\n", "\n")
@@ -156,11 +157,11 @@ func (s *Service) SaveEmailTemplates(ctx context.Context, a Actor, t EmailTempla
 	if len(values) == 0 {
 		return nil, nil
 	}
-	return nil, s.db.SetSettings(ctx, values, a.audit("settings.email", "email wording", "changed the "+strings.Join(changed, ", "), nil))
+	return nil, s.db.SetSettings(ctx, values, audit(a, "settings.email", "email wording", "changed the "+strings.Join(changed, ", "), nil))
 }
 
 // ResetEmailTemplates goes back to Linkdesk's own wording.
-func (s *Service) ResetEmailTemplates(ctx context.Context, a Actor) error {
+func (s *Service) ResetEmailTemplates(ctx context.Context, a model.Actor) error {
 	return s.db.SetSettings(ctx, map[string]string{keyMailSubject: "", keyMailText: "", keyMailHTML: ""},
-		a.audit("settings.email", "email wording", "restored the default wording", nil))
+		audit(a, "settings.email", "email wording", "restored the default wording", nil))
 }

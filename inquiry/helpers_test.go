@@ -9,6 +9,7 @@ import (
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/internal/testkit"
 	"github.com/linkdesk/linkdesk/internal/testkit/sandboxkit"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
 
@@ -20,7 +21,7 @@ type env struct {
 	url string // the sandbox's base URL
 }
 
-var agent = Actor{ID: 0, Name: "Ann Agent"}
+var agent = model.Actor{ID: 0, Name: "Ann Agent"}
 
 func newEnv(t *testing.T) *env {
 	t.Helper()

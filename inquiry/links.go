@@ -22,13 +22,13 @@ func (s *Service) inquiryURL(id string) string {
 }
 
 // issue records a link with its audit entry.
-func (s *Service) issue(ctx context.Context, a Actor, q *db.Inquiry, l db.Link) (*db.Link, error) {
+func (s *Service) issue(ctx context.Context, a model.Actor, q *db.Inquiry, l db.Link) (*db.Link, error) {
 	l.IssuedBy, l.IssuedByName, l.IssuedAt = a.ID, a.Name, time.Now()
 	detail := l.Kind + " link"
 	if !l.ExpiresAt.IsZero() {
 		detail += ", expires " + l.ExpiresAt.UTC().Format(time.RFC3339)
 	}
-	id, err := s.db.AddLink(ctx, l, a.audit("link.issue", l.InquiryID, detail, nil))
+	id, err := s.db.AddLink(ctx, l, audit(a, "link.issue", l.InquiryID, detail, nil))
 	if err != nil {
 		return nil, err
 	}
@@ -39,13 +39,13 @@ func (s *Service) issue(ctx context.Context, a Actor, q *db.Inquiry, l db.Link) 
 // NewLink issues the right link for the inquiry's current status, asking Persona for its
 // status first: the unique inquiry link while it is created; a one-time link (Persona's advice
 // for email and SMS) while it is pending; resume first, then a one-time link, once it expired.
-func (s *Service) NewLink(ctx context.Context, a Actor, id string) (*db.Link, error) {
+func (s *Service) NewLink(ctx context.Context, a model.Actor, id string) (*db.Link, error) {
 	return s.newLink(ctx, a, id, "")
 }
 
 // newLink is NewLink whose Persona actions use the stored keys of requestKey (a form's key, or
 // "" for keys derived from the parameters), so a resubmitted form issues no second link.
-func (s *Service) newLink(ctx context.Context, a Actor, id, requestKey string) (*db.Link, error) {
+func (s *Service) newLink(ctx context.Context, a model.Actor, id, requestKey string) (*db.Link, error) {
 	ctx, cancel := staffCtx(ctx)
 	defer cancel()
 	c, err := s.Client()
@@ -66,10 +66,10 @@ func (s *Service) newLink(ctx context.Context, a Actor, id, requestKey string) (
 			return err
 		})
 		if err != nil {
-			s.auditFailure(ctx, a.audit("link.issue", id, "resume", err))
+			s.auditFailure(ctx, audit(a, "link.issue", id, "resume", err))
 			return nil, err
 		}
-		if q, err = s.store(ctx, p, time.Time{}, a.audit("inquiry.resume", id, "resumed to hand out a new link", nil)); err != nil {
+		if q, err = s.store(ctx, p, time.Time{}, audit(a, "inquiry.resume", id, "resumed to hand out a new link", nil)); err != nil {
 			return nil, err
 		}
 		fallthrough
@@ -86,7 +86,7 @@ func (s *Service) newLink(ctx context.Context, a Actor, id, requestKey string) (
 			err = fmt.Errorf("Persona answered with an unusable one-time link %q; try again", link)
 		}
 		if err != nil {
-			s.auditFailure(ctx, a.audit("link.issue", id, "one-time link", err))
+			s.auditFailure(ctx, audit(a, "link.issue", id, "one-time link", err))
 			return nil, err
 		}
 		if _, err := s.store(ctx, p, time.Time{}, db.AuditEntry{}); err != nil {
@@ -155,7 +155,7 @@ type TemplateLinkInput struct {
 
 // TemplateLink builds and records a template link. Each visit creates a new inquiry, so it
 // suits a page many people open, not a message to one person.
-func (s *Service) TemplateLink(ctx context.Context, a Actor, in TemplateLinkInput) (*db.Link, error) {
+func (s *Service) TemplateLink(ctx context.Context, a model.Actor, in TemplateLinkInput) (*db.Link, error) {
 	st := s.Settings()
 	if st.EnvironmentID == "" && !st.Dev {
 		return nil, errors.New("template links need the Persona environment id (env_...): an admin can set it in Settings")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/model"
 )
 
 // --- staff actions on the outbox ---
@@ -23,13 +24,13 @@ func (s *Service) emailTarget(ctx context.Context, id int64) (db.OutboxEmail, st
 
 // RetryEmail queues a failed email again, with a fresh count of attempts. It returns the
 // email; db.ErrEmailState when it is not failed.
-func (s *Service) RetryEmail(ctx context.Context, a Actor, id int64) (db.OutboxEmail, error) {
+func (s *Service) RetryEmail(ctx context.Context, a model.Actor, id int64) (db.OutboxEmail, error) {
 	e, target, err := s.emailTarget(ctx, id)
 	if err != nil {
 		return e, err
 	}
 	detail := fmt.Sprintf("%s email %d to %s", e.Kind, id, e.Recipient)
-	if err := s.db.RetryEmail(ctx, id, a.audit("email.retry", target, detail, nil)); err != nil {
+	if err := s.db.RetryEmail(ctx, id, audit(a, "email.retry", target, detail, nil)); err != nil {
 		return e, err
 	}
 	s.wakeWorker()
@@ -39,13 +40,13 @@ func (s *Service) RetryEmail(ctx context.Context, a Actor, id int64) (db.OutboxE
 
 // CancelEmail stops a queued email from being sent. It returns the email; db.ErrEmailState
 // when it is no longer queued (it may be on its way already).
-func (s *Service) CancelEmail(ctx context.Context, a Actor, id int64) (db.OutboxEmail, error) {
+func (s *Service) CancelEmail(ctx context.Context, a model.Actor, id int64) (db.OutboxEmail, error) {
 	e, target, err := s.emailTarget(ctx, id)
 	if err != nil {
 		return e, err
 	}
 	detail := fmt.Sprintf("%s email %d to %s", e.Kind, id, e.Recipient)
-	if err := s.db.CancelEmail(ctx, id, a.audit("email.cancel", target, detail, nil)); err != nil {
+	if err := s.db.CancelEmail(ctx, id, audit(a, "email.cancel", target, detail, nil)); err != nil {
 		return e, err
 	}
 	s.emailChanged(e.InquiryID)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona"
 )
 
@@ -24,7 +25,7 @@ const (
 // writes them to the response, nothing else). A verification of another inquiry, a redacted
 // inquiry, or a page Persona has no photo of gives ErrNoPhoto. Each fetch spends a read of a's
 // budget (ErrReadBudget past it), as every Persona-backed read by staff does.
-func (s *Service) VerificationPhoto(ctx context.Context, a Actor, inquiryID, verificationID, page string) ([]byte, string, error) {
+func (s *Service) VerificationPhoto(ctx context.Context, a model.Actor, inquiryID, verificationID, page string) ([]byte, string, error) {
 	ctx, cancel := staffCtx(ctx)
 	defer cancel()
 	q, err := s.db.GetInquiry(ctx, inquiryID)

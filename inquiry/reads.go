@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona"
 )
 
@@ -39,8 +40,8 @@ type budgetState struct {
 }
 
 // take spends one read of the account's budget, or reports that it is spent. Work the console
-// does itself (System, ID 0) is not counted here: the client's reserve paces it.
-func (b *readBudget) take(a Actor) error {
+// does itself (model.System, ID 0) is not counted here: the client's reserve paces it.
+func (b *readBudget) take(a model.Actor) error {
 	if a.ID == 0 {
 		return nil
 	}
@@ -118,7 +119,7 @@ func inquiryVersion(q *db.Inquiry) string {
 // inq_ id the cache does not know), spending a read of a's budget. Once the cache is complete
 // (a full sync read every inquiry) an unknown id costs no call: the reconciler brings new
 // ones. An id Persona does not know is remembered for a few minutes. db.ErrNotFound then.
-func (s *Service) Find(ctx context.Context, a Actor, id string) (*db.Inquiry, error) {
+func (s *Service) Find(ctx context.Context, a model.Actor, id string) (*db.Inquiry, error) {
 	q, err := s.db.GetInquiry(ctx, id)
 	if !errors.Is(err, db.ErrNotFound) || !persona.ValidID("inq_", id) { // a malformed id costs no call
 		return q, err
@@ -134,7 +135,7 @@ func (s *Service) Find(ctx context.Context, a Actor, id string) (*db.Inquiry, er
 	if err := s.reads.take(a); err != nil {
 		return nil, err
 	}
-	q, err = s.Refresh(ctx, System, id)
+	q, err = s.Refresh(ctx, model.System, id)
 	if persona.IsNotFound(err) {
 		s.misses.add(id, time.Now())
 		return nil, db.ErrNotFound
@@ -143,7 +144,7 @@ func (s *Service) Find(ctx context.Context, a Actor, id string) (*db.Inquiry, er
 }
 
 // StaffRefresh is Refresh asked for by a member of staff: it spends a read of their budget.
-func (s *Service) StaffRefresh(ctx context.Context, a Actor, id string) (*db.Inquiry, error) {
+func (s *Service) StaffRefresh(ctx context.Context, a model.Actor, id string) (*db.Inquiry, error) {
 	if err := s.reads.take(a); err != nil {
 		return nil, err
 	}
@@ -153,7 +154,7 @@ func (s *Service) StaffRefresh(ctx context.Context, a Actor, id string) (*db.Inq
 // Verifications returns the inquiry's verifications with their checks: fetched from Persona
 // (spending a read of a's budget) unless fetched within the last minute for the same version
 // of the inquiry. An inquiry Find does not find is db.ErrNotFound.
-func (s *Service) Verifications(ctx context.Context, a Actor, id string) ([]*Verification, error) {
+func (s *Service) Verifications(ctx context.Context, a model.Actor, id string) ([]*Verification, error) {
 	q, err := s.Find(ctx, a, id)
 	if err != nil {
 		return nil, err

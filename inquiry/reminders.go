@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/model"
 )
 
 // ReminderDay is the unit of a template's reminder schedule.
@@ -72,7 +73,7 @@ func (s *Service) SendDueReminders(ctx context.Context, now time.Time) (int, err
 		if !ok || !c.LastReminder.Before(at) {
 			continue // nothing due yet, or this day's reminder is queued already
 		}
-		q, err := s.Refresh(ctx, System, c.InquiryID)
+		q, err := s.Refresh(ctx, model.System, c.InquiryID)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -80,7 +81,7 @@ func (s *Service) SendDueReminders(ctx context.Context, now time.Time) (int, err
 		if !remindable(q) {
 			continue // the refresh cached the final status: it is no candidate any more
 		}
-		e, err := s.send(ctx, System, c.InquiryID, c.Recipient, "reminder", "", now)
+		e, err := s.send(ctx, model.System, c.InquiryID, c.Recipient, "reminder", "", now)
 		if errors.Is(err, ErrNoLinkNeeded) {
 			continue
 		}

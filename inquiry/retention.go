@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/model"
 )
 
 // Data retention: the personal data of the cached copy of an inquiry final for longer than the
@@ -46,7 +47,7 @@ type RetentionInput struct {
 }
 
 // SaveRetention sets the rule from the Settings form. A field error comes back in words.
-func (s *Service) SaveRetention(ctx context.Context, a Actor, form RetentionInput) (fieldErr string, err error) {
+func (s *Service) SaveRetention(ctx context.Context, a model.Actor, form RetentionInput) (fieldErr string, err error) {
 	in := strings.TrimSpace(form.Days)
 	days := 0
 	if in != "" {
@@ -72,7 +73,7 @@ func (s *Service) SaveRetention(ctx context.Context, a Actor, form RetentionInpu
 		detail += "; ask Persona to redact them too"
 	}
 	return "", s.db.SetSettings(ctx, map[string]string{keyRetentionDays: strconv.Itoa(days), keyRetentionPersona: strconv.FormatBool(form.AtPersona)},
-		a.audit("settings.retention", "retention", detail, nil))
+		audit(a, "settings.retention", "retention", detail, nil))
 }
 
 // ApplyRetention removes the personal data of every inquiry final since before now minus the
@@ -96,12 +97,12 @@ func (s *Service) ApplyRetention(ctx context.Context, now time.Time) (int, error
 		for _, id := range ids {
 			if atPersona {
 				// Our copy goes regardless: a failure at Persona is audited and logged.
-				if err := s.redactAtPersona(ctx, System, id); err != nil {
+				if err := s.redactAtPersona(ctx, model.System, id); err != nil {
 					s.log.Warn("retention: Persona did not redact the inquiry", "inquiry", id, "err", err)
 				}
 			}
 			detail := fmt.Sprintf("personal data removed by the retention rule (finished more than %d days ago)", days)
-			if err := s.db.RemovePersonalData(ctx, id, RetentionBy, now, System.audit("inquiry.personal_data_removed", id, detail, nil)); err != nil {
+			if err := s.db.RemovePersonalData(ctx, id, RetentionBy, now, audit(model.System, "inquiry.personal_data_removed", id, detail, nil)); err != nil {
 				return done, err
 			}
 			done++
@@ -111,9 +112,9 @@ func (s *Service) ApplyRetention(ctx context.Context, now time.Time) (int, error
 }
 
 // RemovePersonalData removes one inquiry's personal data by hand (an admin, after confirming).
-func (s *Service) RemovePersonalData(ctx context.Context, a Actor, id string) error {
+func (s *Service) RemovePersonalData(ctx context.Context, a model.Actor, id string) error {
 	err := s.db.RemovePersonalData(ctx, id, a.Name, time.Now(),
-		a.audit("inquiry.personal_data_removed", id, "personal data removed by hand", nil))
+		audit(a, "inquiry.personal_data_removed", id, "personal data removed by hand", nil))
 	if err == nil {
 		s.changed(id)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona"
 )
 
@@ -28,7 +29,7 @@ func (s *Service) RetentionAtPersona(ctx context.Context) (bool, error) {
 
 // redactAtPersona asks Persona to delete the inquiry's personal data too (DELETE
 // /inquiries/{id}); one Persona already redacted counts as done. A failure is audited.
-func (s *Service) redactAtPersona(ctx context.Context, a Actor, id string) error {
+func (s *Service) redactAtPersona(ctx context.Context, a model.Actor, id string) error {
 	c, err := s.Client()
 	if err != nil {
 		return err
@@ -41,9 +42,9 @@ func (s *Service) redactAtPersona(ctx context.Context, a Actor, id string) error
 		return nil // already redacted
 	}
 	if err != nil {
-		s.auditFailure(ctx, a.audit("inquiry.redact", id, "asked Persona to redact the inquiry (data retention)", err))
+		s.auditFailure(ctx, audit(a, "inquiry.redact", id, "asked Persona to redact the inquiry (data retention)", err))
 		return err
 	}
-	_, err = s.store(ctx, p, time.Time{}, a.audit("inquiry.redact", id, "Persona redacted the inquiry (data retention)", nil))
+	_, err = s.store(ctx, p, time.Time{}, audit(a, "inquiry.redact", id, "Persona redacted the inquiry (data retention)", nil))
 	return err
 }

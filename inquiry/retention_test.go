@@ -48,7 +48,7 @@ func TestRetentionRemovesPersonalData(t *testing.T) {
 		}
 	}
 
-	if fe, err := e.svc.SaveRetention(ctx, Actor{ID: 1, Name: "Ann Admin"}, RetentionInput{Days: "1", AtPersona: true}); err != nil || fe != "" {
+	if fe, err := e.svc.SaveRetention(ctx, model.Actor{ID: 1, Name: "Ann Admin"}, RetentionInput{Days: "1", AtPersona: true}); err != nil || fe != "" {
 		t.Fatalf("save retention: %v %q", err, fe)
 	}
 	now := time.Now()

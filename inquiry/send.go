@@ -40,7 +40,7 @@ func ValidRecipient(addr string) error {
 // --- sending ---
 
 // linkEmail fills the templates' data for inquiry q and link url.
-func (s *Service) linkEmail(a Actor, q *db.Inquiry, url string, expires, now time.Time) mail.LinkEmail {
+func (s *Service) linkEmail(a model.Actor, q *db.Inquiry, url string, expires, now time.Time) mail.LinkEmail {
 	data := mail.LinkEmail{
 		Link:    url,
 		Expiry:  mail.ExpiresIn(expires, now),
@@ -64,7 +64,7 @@ func (s *Service) linkEmail(a Actor, q *db.Inquiry, url string, expires, now tim
 // (the Email form); the send log says whether it is the inquiry's own. key is the form's
 // idempotency key: the same key again (a double click, a re-sent POST) returns the email it
 // queued the first time.
-func (s *Service) Send(ctx context.Context, a Actor, inquiryID, recipient, key string) (*db.OutboxEmail, error) {
+func (s *Service) Send(ctx context.Context, a model.Actor, inquiryID, recipient, key string) (*db.OutboxEmail, error) {
 	return s.sendKeyed(ctx, a, inquiryID, recipient, key, false, db.RecipientTyped)
 }
 
@@ -73,11 +73,11 @@ func (s *Service) Send(ctx context.Context, a Actor, inquiryID, recipient, key s
 // for an inquiry this request has just created (CreateResult.Fresh): nobody has had its link,
 // so the person cannot have started and its inquiry link, recorded by Create, is used without
 // asking Persona again.
-func (s *Service) SendOnFile(ctx context.Context, a Actor, inquiryID, recipient, key string, fresh bool) (*db.OutboxEmail, error) {
+func (s *Service) SendOnFile(ctx context.Context, a model.Actor, inquiryID, recipient, key string, fresh bool) (*db.OutboxEmail, error) {
 	return s.sendKeyed(ctx, a, inquiryID, recipient, key, fresh, db.RecipientOwn)
 }
 
-func (s *Service) sendKeyed(ctx context.Context, a Actor, inquiryID, recipient, key string, fresh bool, basis string) (*db.OutboxEmail, error) {
+func (s *Service) sendKeyed(ctx context.Context, a model.Actor, inquiryID, recipient, key string, fresh bool, basis string) (*db.OutboxEmail, error) {
 	if key != "" {
 		// One send per form key at a time: a double click waits for the first and gets its
 		// email, instead of asking Persona for a second one-time link meanwhile.
@@ -93,7 +93,7 @@ func (s *Service) sendKeyed(ctx context.Context, a Actor, inquiryID, recipient, 
 }
 
 // send is a reminder's email: it goes to where the first link email went.
-func (s *Service) send(ctx context.Context, a Actor, inquiryID, recipient, kind, key string, now time.Time) (*db.OutboxEmail, error) {
+func (s *Service) send(ctx context.Context, a model.Actor, inquiryID, recipient, kind, key string, now time.Time) (*db.OutboxEmail, error) {
 	return s.sendLink(ctx, a, inquiryID, recipient, kind, key, now, false, db.RecipientEarlier)
 }
 
@@ -101,7 +101,7 @@ func (s *Service) send(ctx context.Context, a Actor, inquiryID, recipient, kind,
 // the address must be the inquiry's own), RecipientTyped (a staff member typed and confirmed
 // it) or RecipientEarlier (a reminder, to where an earlier email went). The recipient is
 // checked before a link is issued, so a refused one uses up nothing.
-func (s *Service) sendLink(ctx context.Context, a Actor, inquiryID, recipient, kind, key string, now time.Time, fresh bool, basis string) (*db.OutboxEmail, error) {
+func (s *Service) sendLink(ctx context.Context, a model.Actor, inquiryID, recipient, kind, key string, now time.Time, fresh bool, basis string) (*db.OutboxEmail, error) {
 	recipient = strings.TrimSpace(recipient)
 	if err := ValidRecipient(recipient); err != nil {
 		return nil, err
@@ -147,7 +147,7 @@ func (s *Service) sendLink(ctx context.Context, a Actor, inquiryID, recipient, k
 		e.MessageID = m.Sender.NewMessageID()
 	}
 	detail := fmt.Sprintf("%s email to %s, %s, with a %s link: %q", kind, recipient, RecipientBasisWords(basis, a.Name), l.Kind, subject)
-	id, err := s.db.AddEmail(ctx, e, a.audit("email.queue", inquiryID, detail, nil))
+	id, err := s.db.AddEmail(ctx, e, audit(a, "email.queue", inquiryID, detail, nil))
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +163,7 @@ func (s *Service) sendLink(ctx context.Context, a Actor, inquiryID, recipient, k
 // linkForEmail picks the link an email carries (see NewLink). Most emails go out before the
 // person started: then Persona is asked once, and the inquiry link already recorded is reused
 // rather than recorded again; for a fresh inquiry (see SendCreated) Persona is not asked at all.
-func (s *Service) linkForEmail(ctx context.Context, a Actor, id, key string, fresh bool) (*db.Link, error) {
+func (s *Service) linkForEmail(ctx context.Context, a model.Actor, id, key string, fresh bool) (*db.Link, error) {
 	if q, err := s.db.GetInquiry(ctx, id); err == nil && model.LinkFor(q.Status) == model.LinkInquiry {
 		if !fresh {
 			if q, err = s.Refresh(ctx, a, id); err != nil {
@@ -198,7 +198,7 @@ type Draft struct {
 const placeholderLink = "(a new link is made when the email is sent)"
 
 // Preview renders the link email for the inquiry without sending it or issuing a link.
-func (s *Service) Preview(ctx context.Context, a Actor, q *db.Inquiry) (*Draft, error) {
+func (s *Service) Preview(ctx context.Context, a model.Actor, q *db.Inquiry) (*Draft, error) {
 	t, err := s.EmailTemplates(ctx)
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"github.com/linkdesk/linkdesk/internal/testkit"
 	"github.com/linkdesk/linkdesk/internal/testkit/sandboxkit"
 	"github.com/linkdesk/linkdesk/mail"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
 
@@ -30,7 +31,7 @@ type mailEnv struct {
 	changes *changeLog // what the service and the worker told their listeners
 }
 
-var mailStaff = Actor{ID: 1, Name: "Ann Agent"}
+var mailStaff = model.Actor{ID: 1, Name: "Ann Agent"}
 
 func newMailEnv(t *testing.T) *mailEnv {
 	t.Helper()

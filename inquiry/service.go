@@ -18,17 +18,9 @@ import (
 	"github.com/linkdesk/linkdesk/persona"
 )
 
-// Actor is who does something: a staff member, or the system (ID 0).
-type Actor struct {
-	ID   int64
-	Name string
-}
-
-// System is the actor for webhooks, the reconciler and workers.
-var System = Actor{Name: "Linkdesk"}
-
-func (a Actor) audit(action, target, detail string, err error) db.AuditEntry {
-	e := db.AuditEntry{UserID: a.ID, Actor: a.Name, Action: action, Target: target, Detail: detail}
+// audit is an entry for what a did, with a Persona failure in words as its outcome.
+func audit(a model.Actor, action, target, detail string, err error) db.AuditEntry {
+	e := db.AuditBy(a, action, target, detail)
 	if err != nil {
 		e.Outcome = persona.Explain(err)
 	}
@@ -274,7 +266,7 @@ func (c *missCache) forget(id string) {
 }
 
 // Refresh fetches the inquiry from Persona and updates the cache. It changes nothing in Persona.
-func (s *Service) Refresh(ctx context.Context, a Actor, id string) (*db.Inquiry, error) {
+func (s *Service) Refresh(ctx context.Context, a model.Actor, id string) (*db.Inquiry, error) {
 	ctx, cancel := staffCtx(ctx)
 	defer cancel()
 	c, err := s.Client()
@@ -297,7 +289,7 @@ func (s *Service) Refresh(ctx context.Context, a Actor, id string) (*db.Inquiry,
 
 // Decide carries out a staff decision in Persona: approve, decline (both with an optional
 // comment) or expire.
-func (s *Service) Decide(ctx context.Context, a Actor, id, action, comment string) (*db.Inquiry, error) {
+func (s *Service) Decide(ctx context.Context, a model.Actor, id, action, comment string) (*db.Inquiry, error) {
 	ctx, cancel := staffCtx(ctx)
 	defer cancel()
 	c, err := s.Client()
@@ -324,10 +316,10 @@ func (s *Service) Decide(ctx context.Context, a Actor, id, action, comment strin
 	})
 	detail := comment
 	if err != nil {
-		s.auditFailure(ctx, a.audit("inquiry."+action, id, detail, err))
+		s.auditFailure(ctx, audit(a, "inquiry."+action, id, detail, err))
 		return nil, err
 	}
-	return s.store(ctx, p, time.Time{}, a.audit("inquiry."+action, id, detail, nil))
+	return s.store(ctx, p, time.Time{}, audit(a, "inquiry."+action, id, detail, nil))
 }
 
 // Verification is one verification with its checks, fetched on demand.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona"
 )
 
@@ -136,7 +137,7 @@ var SupportedVersions = persona.SupportedVersions
 
 // SaveSettings validates and stores an admin's changes and puts them in force at once. It
 // returns problems per field (keys: hosted_url, environment_id, version, company).
-func (s *Service) SaveSettings(ctx context.Context, a Actor, in SettingsInput) (map[string]string, error) {
+func (s *Service) SaveSettings(ctx context.Context, a model.Actor, in SettingsInput) (map[string]string, error) {
 	errs := map[string]string{}
 	cur := s.Settings()
 	in.HostedURL = strings.TrimRight(strings.TrimSpace(in.HostedURL), "/")
@@ -183,7 +184,7 @@ func (s *Service) SaveSettings(ctx context.Context, a Actor, in SettingsInput) (
 	if len(changes) == 0 {
 		return nil, nil
 	}
-	if err := s.db.SetSettings(ctx, values, a.audit("settings.update", "persona", strings.Join(changes, "; "), nil)); err != nil {
+	if err := s.db.SetSettings(ctx, values, audit(a, "settings.update", "persona", strings.Join(changes, "; "), nil)); err != nil {
 		return nil, err
 	}
 	next, err := LoadSettings(ctx, s.db, cur)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona"
 )
 
@@ -20,7 +21,7 @@ func ValidTag(tag string) bool { return tagRe.MatchString(strings.TrimSpace(tag)
 
 // AddTag adds a tag to the inquiry at Persona and caches the answer with its audit entry.
 // requestKey is the form's key: the same key again reuses the stored Idempotency-Key.
-func (s *Service) AddTag(ctx context.Context, a Actor, id, tag, requestKey string) (*db.Inquiry, error) {
+func (s *Service) AddTag(ctx context.Context, a model.Actor, id, tag, requestKey string) (*db.Inquiry, error) {
 	tag = strings.TrimSpace(tag)
 	if !ValidTag(tag) {
 		return nil, ErrBadTag
@@ -37,8 +38,8 @@ func (s *Service) AddTag(ctx context.Context, a Actor, id, tag, requestKey strin
 		return err
 	})
 	if err != nil {
-		s.auditFailure(ctx, a.audit("inquiry.tag", id, tag, err))
+		s.auditFailure(ctx, audit(a, "inquiry.tag", id, tag, err))
 		return nil, err
 	}
-	return s.store(ctx, p, time.Time{}, a.audit("inquiry.tag", id, tag, nil))
+	return s.store(ctx, p, time.Time{}, audit(a, "inquiry.tag", id, tag, nil))
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/model"
 )
 
 // Inquiry templates: the ones staff create from, each with its name, whether it is the default
@@ -16,7 +17,7 @@ var reminderRe = regexp.MustCompile(`^\s*\d{1,2}(\s*,\s*\d{1,2})*\s*$`)
 // SaveTemplate checks t and stores it (made the default, when it says so) with its audit entry.
 // Problems with the values come back in words by field (id, name, reminder_days), and nothing
 // is stored then.
-func (s *Service) SaveTemplate(ctx context.Context, a Actor, t db.Template) (map[string]string, error) {
+func (s *Service) SaveTemplate(ctx context.Context, a model.Actor, t db.Template) (map[string]string, error) {
 	errs := map[string]string{}
 	if !strings.HasPrefix(t.ID, "itmpl_") && !strings.HasPrefix(t.ID, "itmplv_") || len(t.ID) > 64 || strings.ContainsAny(t.ID, " /?&#") {
 		errs["id"] = "Template ids start with itmpl_ (or itmplv_ for a pinned version)."
@@ -30,17 +31,17 @@ func (s *Service) SaveTemplate(ctx context.Context, a Actor, t db.Template) (map
 	if len(errs) > 0 {
 		return errs, nil
 	}
-	return nil, s.db.SaveTemplate(ctx, t, a.audit("template.save", t.ID, t.Name, nil))
+	return nil, s.db.SaveTemplate(ctx, t, audit(a, "template.save", t.ID, t.Name, nil))
 }
 
 // DeleteTemplate forgets a template (inquiries made from it keep its id) with its audit entry.
-func (s *Service) DeleteTemplate(ctx context.Context, a Actor, id string) error {
-	return s.db.DeleteTemplate(ctx, id, a.audit("template.remove", id, "", nil))
+func (s *Service) DeleteTemplate(ctx context.Context, a model.Actor, id string) error {
+	return s.db.DeleteTemplate(ctx, id, audit(a, "template.remove", id, "", nil))
 }
 
 // ImportTemplates adds Persona's inquiry templates to the known ones (production keys only:
 // Persona does not list templates in Sandbox).
-func (s *Service) ImportTemplates(ctx context.Context, a Actor) (int, error) {
+func (s *Service) ImportTemplates(ctx context.Context, a model.Actor) (int, error) {
 	ctx, cancel := staffCtx(ctx)
 	defer cancel()
 	c, err := s.Client()
@@ -64,7 +65,7 @@ func (s *Service) ImportTemplates(ctx context.Context, a Actor) (int, error) {
 		if have[t.ID] {
 			continue
 		}
-		if err := s.db.SaveTemplate(ctx, db.Template{ID: t.ID, Name: t.Name, IsDefault: len(known) == 0 && n == 0}, a.audit("template.import", t.ID, t.Name, nil)); err != nil {
+		if err := s.db.SaveTemplate(ctx, db.Template{ID: t.ID, Name: t.Name, IsDefault: len(known) == 0 && n == 0}, audit(a, "template.import", t.ID, t.Name, nil)); err != nil {
 			return n, err
 		}
 		n++

@@ -15,7 +15,7 @@ func TestSaveAndDeleteTemplate(t *testing.T) {
 	ctx := context.Background()
 	d := testkit.OpenDB(t)
 	svc := New(d, Settings{}, testkit.Discard(), Deps{})
-	ada := Actor{ID: testkit.AddUser(t, d, "ada@example.com", model.Admin, "correct horse battery"), Name: "Ada"}
+	ada := model.Actor{ID: testkit.AddUser(t, d, "ada@example.com", model.Admin, "correct horse battery"), Name: "Ada"}
 
 	errs, err := svc.SaveTemplate(ctx, ada, db.Template{ID: "tmpl_1", Name: "", ReminderDays: "1;3"})
 	if err != nil {

@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/mail"
+	"github.com/linkdesk/linkdesk/model"
 )
 
 // SendTest sends the link email with sample data to recipient at once, through the SMTP
 // server, and returns the server's refusal in words (mail.Explain) when it fails.
-func (s *Service) SendTest(ctx context.Context, a Actor, recipient string) error {
+func (s *Service) SendTest(ctx context.Context, a model.Actor, recipient string) error {
 	recipient = strings.TrimSpace(recipient)
 	if err := ValidRecipient(recipient); err != nil {
 		return err
@@ -30,7 +31,7 @@ func (s *Service) SendTest(ctx context.Context, a Actor, recipient string) error
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
 	err = m.Sender.Send(ctx, mail.Message{To: recipient, Subject: "[Test] " + p.Subject, Text: p.Text, HTML: p.HTML})
-	audit := a.audit("email.test", recipient, "test email through "+m.Sender.Config().Summary(), nil)
+	audit := audit(a, "email.test", recipient, "test email through "+m.Sender.Config().Summary(), nil)
 	if err != nil {
 		audit.Outcome = mail.Explain(err)
 		s.log.Warn("test email failed", "to", recipient, "err", err)

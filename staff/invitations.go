@@ -34,7 +34,7 @@ func tokenLink(baseURL, path, tok string) string {
 // any open invitation to the same email, with its audit entry in the same transaction. It
 // returns db.ErrEmailTaken when an account has the email, inquiry.ErrInvalidRecipient or
 // ErrInvalidRole.
-func (s *Service) InviteStaff(ctx context.Context, by inquiry.Actor, in Invite, baseURL string) error {
+func (s *Service) InviteStaff(ctx context.Context, by model.Actor, in Invite, baseURL string) error {
 	in.Email, in.Name = strings.TrimSpace(in.Email), strings.TrimSpace(in.Name)
 	if err := inquiry.ValidRecipient(in.Email); err != nil {
 		return err
@@ -62,7 +62,7 @@ func (s *Service) InviteStaff(ctx context.Context, by inquiry.Actor, in Invite, 
 			BodyText: msg.Text, BodyHTML: msg.HTML, QueuedBy: by.ID, QueuedAt: now}); err != nil {
 			return err
 		}
-		return db.AddAudit(ctx, tx, audit(by, "user.invite", in.Email, "role "+string(in.Role)))
+		return db.AddAudit(ctx, tx, db.AuditBy(by, "user.invite", in.Email, "role "+string(in.Role)))
 	})
 }
 
@@ -111,7 +111,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, tok, pw, oldSID string, 
 				return err
 			}
 		}
-		return db.AddAudit(ctx, tx, audit(inquiry.Actor{ID: u.ID, Name: u.Name}, "user.invite-accept", u.Email, "role "+string(u.Role)))
+		return db.AddAudit(ctx, tx, db.AuditBy(model.Actor{ID: u.ID, Name: u.Name}, "user.invite-accept", u.Email, "role "+string(u.Role)))
 	})
 	if err != nil {
 		return nil, "", err
@@ -121,7 +121,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, tok, pw, oldSID string, 
 
 // RevokeInvitation withdraws an open invitation, with its audit entry; ErrLinkInvalid when it
 // is no longer open.
-func (s *Service) RevokeInvitation(ctx context.Context, by inquiry.Actor, id int64) error {
+func (s *Service) RevokeInvitation(ctx context.Context, by model.Actor, id int64) error {
 	inv, err := s.db.InvitationByID(ctx, id)
 	if err != nil {
 		return err
@@ -130,7 +130,7 @@ func (s *Service) RevokeInvitation(ctx context.Context, by inquiry.Actor, id int
 		if err := closed(db.CloseInvitation(ctx, tx, id, 0, s.now())); err != nil {
 			return err
 		}
-		return db.AddAudit(ctx, tx, audit(by, "user.invite-revoke", inv.Email, ""))
+		return db.AddAudit(ctx, tx, db.AuditBy(by, "user.invite-revoke", inv.Email, ""))
 	})
 }
 

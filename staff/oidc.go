@@ -121,7 +121,7 @@ func (s *Service) SignInSSO(ctx context.Context, id SSOIdentity, oldSID string) 
 		if sid, err = s.startSession(ctx, tx, oldSID, u); err != nil {
 			return err
 		}
-		return db.AddAudit(ctx, tx, audit(inquiry.Actor{ID: u.ID, Name: u.Name}, "user.sso-sign-in", u.Email, detail))
+		return db.AddAudit(ctx, tx, db.AuditBy(model.Actor{ID: u.ID, Name: u.Name}, "user.sso-sign-in", u.Email, detail))
 	})
 	if err != nil && !errors.Is(err, errRefused) {
 		return nil, "", err
@@ -208,7 +208,7 @@ func (s *Service) RecordSSORefusal(ctx context.Context, id SSOIdentity, reason s
 	if len(id.Groups) > 0 {
 		detail += " (groups: " + strings.Join(id.Groups, ", ") + ")"
 	}
-	e := audit(inquiry.Actor{Name: "SSO"}, "user.sso-refused", who, detail)
+	e := db.AuditBy(model.Actor{Name: "SSO"}, "user.sso-refused", who, detail)
 	e.Outcome = "refused"
 	return s.db.Tx(ctx, func(tx *sql.Tx) error { return db.AddAudit(ctx, tx, e) })
 }

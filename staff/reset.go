@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
-	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/model"
 )
 
 // ResetTTL is how long a password reset link works.
@@ -54,7 +54,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email, baseURL strin
 			BodyText: msg.Text, BodyHTML: msg.HTML, QueuedAt: now}); err != nil {
 			return err
 		}
-		return db.AddAudit(ctx, tx, audit(inquiry.Actor{}, "user.reset-request", u.Email, ""))
+		return db.AddAudit(ctx, tx, db.AuditBy(model.Actor{}, "user.reset-request", u.Email, ""))
 	})
 }
 
@@ -97,7 +97,7 @@ func (s *Service) ResetPassword(ctx context.Context, tok, pw, oldSID string, sig
 				return err
 			}
 		}
-		return db.AddAudit(ctx, tx, audit(inquiry.Actor{ID: u.ID, Name: u.Name}, "user.password-reset", u.Email, "every other session ended"))
+		return db.AddAudit(ctx, tx, db.AuditBy(model.Actor{ID: u.ID, Name: u.Name}, "user.password-reset", u.Email, "every other session ended"))
 	})
 	if err != nil {
 		return nil, "", err

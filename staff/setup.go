@@ -9,7 +9,7 @@ import (
 	"errors"
 
 	"github.com/linkdesk/linkdesk/db"
-	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/model"
 )
 
 const setupTokenKey = "setup_token_sha256"
@@ -75,7 +75,7 @@ func (s *Service) Setup(ctx context.Context, tok string, name, email, password, 
 		if err := db.RemoveSetting(ctx, tx, setupTokenKey); err != nil {
 			return err
 		}
-		if err := db.AddAudit(ctx, tx, audit(inquiry.Actor{ID: id, Name: name}, "user.setup", email, "first admin created")); err != nil {
+		if err := db.AddAudit(ctx, tx, db.AuditBy(model.Actor{ID: id, Name: name}, "user.setup", email, "first admin created")); err != nil {
 			return err
 		}
 		sid, err = s.startSession(ctx, tx, oldSID, &db.User{ID: id, Name: name, Email: email})

@@ -8,9 +8,9 @@ import (
 	"encoding/hex"
 	"time"
 
-	"github.com/linkdesk/linkdesk/db"
-	"github.com/linkdesk/linkdesk/inquiry"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/linkdesk/linkdesk/db"
 )
 
 // Service writes staff accounts, sessions and the setup token.
@@ -67,9 +67,6 @@ func CheckPassword(hash, pw string) bool {
 }
 
 // audit is the entry for an action by a staff member (or the system, ID 0).
-func audit(by inquiry.Actor, action, target, detail string) db.AuditEntry {
-	return db.AuditEntry{UserID: by.ID, Actor: by.Name, Action: action, Target: target, Detail: detail}
-}
 
 func randomHex(n int) string {
 	b := make([]byte, n)

@@ -13,10 +13,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/linkdesk/linkdesk/db"
-	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
+
+	"github.com/linkdesk/linkdesk/db"
+	"github.com/linkdesk/linkdesk/model"
 )
 
 // Two-step sign-in: TOTP per RFC 6238 (what authenticator apps read: SHA-1, 6 digits, 30 s
@@ -57,12 +58,12 @@ func (s *Service) TwoStepRequired(ctx context.Context) (bool, error) {
 }
 
 // SetTwoStepRequired turns the requirement on or off, with its audit entry.
-func (s *Service) SetTwoStepRequired(ctx context.Context, by inquiry.Actor, on bool) error {
+func (s *Service) SetTwoStepRequired(ctx context.Context, by model.Actor, on bool) error {
 	v, what := "no", "two-step sign-in no longer required"
 	if on {
 		v, what = "yes", "two-step sign-in required for every local account"
 	}
-	return s.db.SetSettings(ctx, map[string]string{TwoStepRequiredKey: v}, audit(by, "settings.two-step", TwoStepRequiredKey, what))
+	return s.db.SetSettings(ctx, map[string]string{TwoStepRequiredKey: v}, db.AuditBy(by, "settings.two-step", TwoStepRequiredKey, what))
 }
 
 // StartTwoStep makes a new secret for u to set up (replacing one being set up) and returns it.
@@ -113,7 +114,7 @@ func (s *Service) ConfirmTwoStep(ctx context.Context, u *db.User, code string) (
 		if err := db.EnableTOTP(ctx, tx, u.ID, u.TOTPPending, step, hashes); err != nil {
 			return err
 		}
-		return db.AddAudit(ctx, tx, audit(inquiry.Actor{ID: u.ID, Name: u.Name}, "user.two-step.set-up", u.Email,
+		return db.AddAudit(ctx, tx, db.AuditBy(model.Actor{ID: u.ID, Name: u.Name}, "user.two-step.set-up", u.Email,
 			fmt.Sprintf("two-step sign-in set up, with %d new recovery codes", RecoveryCodes)))
 	})
 	if errors.Is(err, db.ErrNotFound) {
@@ -157,12 +158,12 @@ func (s *Service) CheckCode(ctx context.Context, u *db.User, code string) (strin
 
 // ResetTwoStep turns two-step sign-in off for u (a lost phone) and drops its recovery codes,
 // with the audit entry; u sets it up again (at the next sign-in when it is required).
-func (s *Service) ResetTwoStep(ctx context.Context, by inquiry.Actor, u *db.User) error {
+func (s *Service) ResetTwoStep(ctx context.Context, by model.Actor, u *db.User) error {
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if err := db.DisableTOTP(ctx, tx, u.ID); err != nil {
 			return err
 		}
-		return db.AddAudit(ctx, tx, audit(by, "user.two-step.reset", u.Email, "two-step sign-in reset: "+u.Name+" sets it up again"))
+		return db.AddAudit(ctx, tx, db.AuditBy(by, "user.two-step.reset", u.Email, "two-step sign-in reset: "+u.Name+" sets it up again"))
 	})
 }
 

@@ -27,7 +27,7 @@ type NewUser struct {
 // AddUser adds a staff account with its audit entry in the same transaction. It returns
 // db.ErrEmailTaken when the email is in use, inquiry.ErrInvalidRecipient for an email that is
 // not one plain address, ErrInvalidRole, or a *PasswordError.
-func (s *Service) AddUser(ctx context.Context, by inquiry.Actor, in NewUser) (int64, error) {
+func (s *Service) AddUser(ctx context.Context, by model.Actor, in NewUser) (int64, error) {
 	if err := inquiry.ValidRecipient(in.Email); err != nil {
 		return 0, err
 	}
@@ -43,7 +43,7 @@ func (s *Service) AddUser(ctx context.Context, by inquiry.Actor, in NewUser) (in
 		if id, err = db.InsertUser(ctx, tx, db.User{Email: in.Email, Name: in.Name, Role: in.Role, PasswordHash: hash}); err != nil {
 			return err
 		}
-		return db.AddAudit(ctx, tx, audit(by, "user.add", in.Email, "role "+string(in.Role)))
+		return db.AddAudit(ctx, tx, db.AuditBy(by, "user.add", in.Email, "role "+string(in.Role)))
 	})
 	return id, err
 }
@@ -59,7 +59,7 @@ type Change struct {
 // (see db.UpdateUser). It returns what changed, in words (none: nothing to change), or
 // ErrOwnAccount, ErrInvalidRole, or db.ErrLastAdmin when no active admin
 // would be left.
-func (s *Service) UpdateUser(ctx context.Context, by inquiry.Actor, u db.User, ch Change) ([]string, error) {
+func (s *Service) UpdateUser(ctx context.Context, by model.Actor, u db.User, ch Change) ([]string, error) {
 	var up db.UserUpdate
 	var what []string
 	if ch.Disabled != nil {
@@ -84,7 +84,7 @@ func (s *Service) UpdateUser(ctx context.Context, by inquiry.Actor, u db.User, c
 	if len(what) == 0 {
 		return nil, nil
 	}
-	if err := s.db.UpdateUser(ctx, u.ID, up, audit(by, "user.update", u.Email, strings.Join(what, ", "))); err != nil {
+	if err := s.db.UpdateUser(ctx, u.ID, up, db.AuditBy(by, "user.update", u.Email, strings.Join(what, ", "))); err != nil {
 		return nil, err
 	}
 	return what, nil

@@ -88,7 +88,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 		return err
 	}
 	defer d.Close()
-	if _, err := staff.New(d).AddUser(ctx, inquiry.Actor{Name: "command line"}, staff.NewUser{Name: *name, Email: *email, Role: r, Password: pw}); err != nil {
+	if _, err := staff.New(d).AddUser(ctx, model.Actor{Name: "command line"}, staff.NewUser{Name: *name, Email: *email, Role: r, Password: pw}); err != nil {
 		return fmt.Errorf("user add: %w", err)
 	}
 	fmt.Fprintf(stdout, "Added %s <%s> as %s.\n", *name, *email, *role)

@@ -13,6 +13,7 @@ import (
 	"github.com/linkdesk/linkdesk/bulk"
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona"
 )
 
@@ -60,7 +61,7 @@ func runBulk(ctx context.Context, args []string, _ io.Reader, stdout io.Writer) 
 	}
 	inq := inquiry.New(d, settings, newLogger(io.Discard), inquiry.Deps{}) // emails wait in the outbox for a console's worker
 	eng := bulk.New(d, inq, newLogger(io.Discard))
-	a := inquiry.Actor{Name: "linkdesk bulk"}
+	a := model.Actor{Name: "linkdesk bulk"}
 
 	id := *resume
 	if id == 0 {

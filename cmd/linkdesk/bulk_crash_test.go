@@ -21,6 +21,7 @@ import (
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/mail"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
@@ -82,7 +83,7 @@ func TestBulkResumesAfterKill9(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := eng.Start(ctx, inquiry.Actor{Name: "test"}, "crash.csv", o, c)
+	id, err := eng.Start(ctx, model.Actor{Name: "test"}, "crash.csv", o, c)
 	if err != nil {
 		t.Fatal(err)
 	}

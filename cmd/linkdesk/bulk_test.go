@@ -18,6 +18,7 @@ import (
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
 	"github.com/linkdesk/linkdesk/internal/testkit"
+	"github.com/linkdesk/linkdesk/model"
 	"github.com/linkdesk/linkdesk/persona/sandbox"
 )
 
@@ -111,11 +112,11 @@ func TestBulkCommandLeavesJobToRunningConsole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := console.Start(ctx, inquiry.Actor{Name: "test"}, "ten.csv", bulk.Options{TemplateID: sandbox.TemplateKYC}, c)
+	id, err := console.Start(ctx, model.Actor{Name: "test"}, "ten.csv", bulk.Options{TemplateID: sandbox.TemplateKYC}, c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := console.Pause(ctx, inquiry.Actor{Name: "test"}, id); err != nil { // the console starts idle
+	if _, err := console.Pause(ctx, model.Actor{Name: "test"}, id); err != nil { // the console starts idle
 		t.Fatal(err)
 	}
 	runCtx, stop := context.WithCancel(ctx)
