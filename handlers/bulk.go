@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
+
 	"github.com/linkdesk/linkdesk/bulk"
 	"github.com/linkdesk/linkdesk/db"
 	"github.com/linkdesk/linkdesk/inquiry"
@@ -261,25 +262,16 @@ func (s *Server) bulkJob(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) bulkAction(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		s.notFound(w, r)
-		return
-	}
-	j, err := s.db.GetBulkJob(r.Context(), id)
-	if errors.Is(err, db.ErrNotFound) {
-		s.notFound(w, r)
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	j, ok := byPathID(s, w, r, s.db.GetBulkJob)
+	if !ok {
 		return
 	}
 	if !mayChangeJob(currentUser(r), j) {
 		s.errorPage(w, r, http.StatusForbidden, "Not your bulk send", "Only "+j.CreatedByName+", who started this bulk send, a reviewer or an admin can pause, resume or cancel it. Ask one of them.")
 		return
 	}
-	a := actor(r)
+	a, id := actor(r), j.ID
+	var err error
 	switch r.PathValue("action") {
 	case "pause":
 		_, err = s.bulk.Pause(r.Context(), a, id)
@@ -309,20 +301,11 @@ func mayChangeJob(u *db.User, j *db.BulkJob) bool {
 }
 
 func (s *Server) bulkResults(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		s.notFound(w, r)
+	j, ok := byPathID(s, w, r, s.db.GetBulkJob)
+	if !ok {
 		return
 	}
-	j, err := s.db.GetBulkJob(r.Context(), id)
-	if errors.Is(err, db.ErrNotFound) {
-		s.notFound(w, r)
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
+	id := j.ID
 	name := strings.TrimSuffix(j.Name, filepath.Ext(j.Name)) + "-results.csv"
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", "attachment; filename="+strconv.Quote(strings.Map(safeFileRune, name)))

@@ -3,7 +3,6 @@ package handlers
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
@@ -55,20 +54,11 @@ func (s *Server) inviteStaff(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) revokeInvitation(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		s.notFound(w, r)
+	inv, ok := byPathID(s, w, r, s.db.InvitationByID)
+	if !ok {
 		return
 	}
-	inv, err := s.db.InvitationByID(r.Context(), id)
-	if errors.Is(err, db.ErrNotFound) {
-		s.notFound(w, r)
-		return
-	} else if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	switch err := s.staff.RevokeInvitation(r.Context(), actor(r), id); {
+	switch err := s.staff.RevokeInvitation(r.Context(), actor(r), inv.ID); {
 	case errors.Is(err, staff.ErrLinkInvalid):
 		s.flash(w, r, "The invitation to "+inv.Email+" was already accepted or withdrawn.")
 	case err != nil:

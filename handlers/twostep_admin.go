@@ -1,12 +1,8 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
-	"strconv"
 	"strings"
-
-	"github.com/linkdesk/linkdesk/db"
 )
 
 // Admins' part of two-step sign-in: requiring it (Settings) and resetting someone's (Staff).
@@ -26,17 +22,8 @@ func (s *Server) saveTwoStepSettings(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) resetTwoStep(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		s.notFound(w, r)
-		return
-	}
-	u, err := s.db.UserByID(r.Context(), id)
-	if errors.Is(err, db.ErrNotFound) {
-		s.notFound(w, r)
-		return
-	} else if err != nil {
-		s.serverError(w, r, err)
+	u, ok := byPathID(s, w, r, s.db.UserByID)
+	if !ok {
 		return
 	}
 	if !u.TwoStepEnabled() {

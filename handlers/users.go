@@ -93,17 +93,8 @@ func (s *Server) staffPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) staffUpdate(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		s.notFound(w, r)
-		return
-	}
-	u, err := s.db.UserByID(r.Context(), id)
-	if errors.Is(err, db.ErrNotFound) {
-		s.notFound(w, r)
-		return
-	} else if err != nil {
-		s.serverError(w, r, err)
+	u, ok := byPathID(s, w, r, s.db.UserByID)
+	if !ok {
 		return
 	}
 	me := currentUser(r)
