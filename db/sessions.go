@@ -93,13 +93,22 @@ func (d *DB) UserSessions(ctx context.Context, userID int64) ([]Session, error) 
 	if err != nil {
 		return nil, fmt.Errorf("db: user sessions: %w", err)
 	}
+	out, err := scanSessions(rows)
+	if err != nil {
+		return nil, fmt.Errorf("db: user sessions: %w", err)
+	}
+	return out, nil
+}
+
+// scanSessions reads every row of a query of sessionCols and closes rows.
+func scanSessions(rows *sql.Rows) ([]Session, error) {
 	defer rows.Close()
 	var out []Session
 	for rows.Next() {
 		var s Session
 		var created, seen int64
 		if err := rows.Scan(sessionDest(&s, &created, &seen)...); err != nil {
-			return nil, fmt.Errorf("db: user sessions: %w", err)
+			return nil, err
 		}
 		s.CreatedAt, s.LastSeenAt = time.UnixMilli(created), time.UnixMilli(seen)
 		out = append(out, s)
@@ -148,19 +157,8 @@ func TrimSessions(ctx context.Context, tx *sql.Tx, userID int64, keep int) ([]Se
 	if err != nil {
 		return nil, fmt.Errorf("db: trim sessions: %w", err)
 	}
-	var out []Session
-	for rows.Next() {
-		var s Session
-		var created, seen int64
-		if err := rows.Scan(sessionDest(&s, &created, &seen)...); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("db: trim sessions: %w", err)
-		}
-		s.CreatedAt, s.LastSeenAt = time.UnixMilli(created), time.UnixMilli(seen)
-		out = append(out, s)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	out, err := scanSessions(rows)
+	if err != nil {
 		return nil, fmt.Errorf("db: trim sessions: %w", err)
 	}
 	for _, s := range out {

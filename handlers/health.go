@@ -16,6 +16,9 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if err := s.db.Ping(r.Context()); err != nil {
+		if s.clientGone(r, err) {
+			return
+		}
 		s.log.ErrorContext(r.Context(), "health check failed", "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		w.Write([]byte("database unavailable\n"))
@@ -45,7 +48,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			ready = false
 			fmt.Fprintf(&out, "%s: failing: %v\n", name, err)
-			s.log.WarnContext(r.Context(), "not ready", "check", name, "err", err)
+			if !s.clientGone(r, err) { // a probe that hung up is no sign of trouble
+				s.log.WarnContext(r.Context(), "not ready", "check", name, "err", err)
+			}
 			return
 		}
 		fmt.Fprintf(&out, "%s: ok\n", name)

@@ -59,7 +59,10 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request) {
 			panic(http.ErrAbortHandler)
 		}
 		if err := s.exportRows(r.Context(), cw, page.Rows); err != nil {
-			s.log.Error("csv export failed midway", "rows", rows, "err", err)
+			if s.clientGone(r, err) {
+				return
+			}
+			s.log.ErrorContext(r.Context(), "csv export failed midway", "rows", rows, "err", err)
 			panic(http.ErrAbortHandler)
 		}
 		rows += len(page.Rows)
