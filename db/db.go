@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"sync"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,6 +35,10 @@ type DB struct {
 	W    *sql.DB
 	R    *sql.DB
 	Path string
+
+	// The queries every page runs (session, header counts), each prepared once per reader
+	// connection: parsing them afresh cost more than running them. Query text → *sql.Stmt.
+	stmts sync.Map
 }
 
 // Options size the readers' memory. Each reader connection keeps its own page cache of up to
@@ -141,7 +146,27 @@ func ownerOnly(path string) error {
 
 // Close closes both pools.
 func (d *DB) Close() error {
-	return errors.Join(d.R.Close(), d.W.Close())
+	var errs []error
+	d.stmts.Range(func(_, s any) bool {
+		errs = append(errs, s.(*sql.Stmt).Close())
+		return true
+	})
+	return errors.Join(append(errs, d.R.Close(), d.W.Close())...)
+}
+
+// readRow runs a query that every page runs on the readers, prepared once.
+func (d *DB) readRow(ctx context.Context, query string, args ...any) *sql.Row {
+	s, ok := d.stmts.Load(query)
+	if !ok {
+		prepared, err := d.R.PrepareContext(ctx, query)
+		if err != nil {
+			return d.R.QueryRowContext(ctx, query, args...) // the same error, from the row
+		}
+		if s, ok = d.stmts.LoadOrStore(query, prepared); ok {
+			prepared.Close()
+		}
+	}
+	return s.(*sql.Stmt).QueryRowContext(ctx, args...)
 }
 
 // Ping checks that the database answers (for /healthz).

@@ -68,13 +68,15 @@ func sessionDest(s *Session, created, seen *int64) []any {
 	return []any{&s.Key, &s.UserID, created, seen, &s.UserAgent, &s.IP}
 }
 
+var sessionUserSQL = `SELECT ` + sessionCols + `, ` + prefixed("u.", userCols) + `
+	FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`
+
 // SessionUser returns the session and its user.
 func (d *DB) SessionUser(ctx context.Context, id string) (*Session, *User, error) {
 	var s Session
 	var u User
 	var created, seen, uc, uu int64
-	row := d.R.QueryRowContext(ctx, `SELECT `+sessionCols+`, `+prefixed("u.", userCols)+`
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`, SessionKey(id))
+	row := d.readRow(ctx, sessionUserSQL, SessionKey(id))
 	err := row.Scan(append(sessionDest(&s, &created, &seen), userDest(&u, &uc, &uu)...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, ErrNotFound

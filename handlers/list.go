@@ -42,7 +42,7 @@ func rowView(r db.ListRow, now time.Time) views.ListRow {
 func (s *Server) inquiryList(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	lr := parseList(r, now, s.expiringWindow())
-	p := s.page(r, "Inquiries", "inquiries")
+	p := s.layout(r, "Inquiries", "inquiries")
 	s.takeFlash(w, r, &p)
 	u := currentUser(r)
 	frag := isFragment(r)
@@ -64,6 +64,7 @@ func (s *Server) inquiryList(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	p.Assigned = s.assignedCount(r, u.ID)
 	page, err := s.lister.List(r.Context(), lr.f)
 	if err != nil {
 		s.serverError(w, r, err)

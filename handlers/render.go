@@ -15,10 +15,19 @@ const sessionCookie = "linkdesk"
 
 // page fills the layout's view model for the current request.
 func (s *Server) page(r *http.Request, title, nav string) views.Page {
+	p := s.layout(r, title, nav)
+	if p.Me != nil {
+		p.Assigned = s.assignedCount(r, p.Me.ID)
+	}
+	return p
+}
+
+// layout is page without the header's count, which a page served from the list's cache
+// already shows.
+func (s *Server) layout(r *http.Request, title, nav string) views.Page {
 	p := views.Page{Title: title, Nav: nav, Dev: s.cfg.Dev, Asset: s.assets.URL}
 	if u := currentUser(r); u != nil {
 		p.Me = &views.Me{ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role)}
-		p.Assigned = s.assignedCount(r, u.ID)
 	}
 	p.Env = s.inq.Settings().Environment()
 	return p

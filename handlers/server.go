@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 	"github.com/linkdesk/linkdesk/bulk"
 	"github.com/linkdesk/linkdesk/casework"
@@ -119,6 +120,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	store := sessions.NewCookieStore(keys...)
+	for _, c := range store.Codecs {
+		c.(*securecookie.SecureCookie).SetSerializer(sessionSerializer{})
+	}
 	store.Options = &sessions.Options{
 		Path:     "/",
 		MaxAge:   int(cfg.MaxLifetime.Seconds()),
