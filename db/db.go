@@ -13,10 +13,10 @@ import (
 	"net/url"
 	"os"
 	"runtime"
-	"sync"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
