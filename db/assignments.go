@@ -72,7 +72,7 @@ func (d *DB) RowCases(ctx context.Context, inquiryIDs []string) (map[string]RowC
 // AssignedCount counts the inquiries assigned to a staff member.
 func (d *DB) AssignedCount(ctx context.Context, userID int64) (int, error) {
 	var n int
-	if err := d.readRow(ctx, `SELECT count(*) FROM assignments WHERE user_id = ?`, userID).Scan(&n); err != nil {
+	if err := d.readRow(ctx, []any{&n}, `SELECT count(*) FROM assignments WHERE user_id = ?`, userID); err != nil {
 		return 0, fmt.Errorf("db: assigned count: %w", err)
 	}
 	return n, nil

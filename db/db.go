@@ -36,9 +36,8 @@ type DB struct {
 	R    *sql.DB
 	Path string
 
-	// The queries every page runs (session, header counts), each prepared once per reader
-	// connection: parsing them afresh cost more than running them. Query text → *sql.Stmt.
-	stmts sync.Map
+	smu   sync.Mutex
+	stmts map[string]*sql.Stmt // reads prepared once, by their text (see read)
 }
 
 // Options size the readers' memory. Each reader connection keeps its own page cache of up to
@@ -146,27 +145,65 @@ func ownerOnly(path string) error {
 
 // Close closes both pools.
 func (d *DB) Close() error {
+	d.smu.Lock()
 	var errs []error
-	d.stmts.Range(func(_, s any) bool {
-		errs = append(errs, s.(*sql.Stmt).Close())
-		return true
-	})
+	for _, st := range d.stmts {
+		errs = append(errs, st.Close())
+	}
+	d.smu.Unlock()
 	return errors.Join(append(errs, d.R.Close(), d.W.Close())...)
 }
 
-// readRow runs a query that every page runs on the readers, prepared once.
-func (d *DB) readRow(ctx context.Context, query string, args ...any) *sql.Row {
-	s, ok := d.stmts.Load(query)
-	if !ok {
-		prepared, err := d.R.PrepareContext(ctx, query)
-		if err != nil {
-			return d.R.QueryRowContext(ctx, query, args...) // the same error, from the row
+// maxStmts bounds the prepared statements kept: the list's SQL depends only on which filters
+// are set, so a few hundred shapes cover real use; beyond that queries are prepared each time.
+const maxStmts = 512
+
+// read runs a query on the readers through a statement prepared once for its text: SQLite's
+// parsing and planning are a good part of a small query's cost, and the session lookup every
+// page makes cost more to parse than to run.
+func (d *DB) read(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	d.smu.Lock()
+	st := d.stmts[query]
+	d.smu.Unlock()
+	if st == nil {
+		var err error
+		if st, err = d.R.PrepareContext(ctx, query); err != nil {
+			return nil, err
 		}
-		if s, ok = d.stmts.LoadOrStore(query, prepared); ok {
-			prepared.Close()
+		d.smu.Lock()
+		if prev := d.stmts[query]; prev != nil {
+			st.Close()
+			st = prev
+		} else if len(d.stmts) < maxStmts {
+			if d.stmts == nil {
+				d.stmts = map[string]*sql.Stmt{}
+			}
+			d.stmts[query] = st
+		} else {
+			defer st.Close() // the rows keep their own reference until they are read
 		}
+		d.smu.Unlock()
 	}
-	return s.(*sql.Stmt).QueryRowContext(ctx, args...)
+	return st.QueryContext(ctx, args...)
+}
+
+// readRow is read for one row: sql.ErrNoRows when there is none.
+func (d *DB) readRow(ctx context.Context, dest []any, query string, args ...any) error {
+	rows, err := d.read(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	return rows.Close()
 }
 
 // Ping checks that the database answers (for /healthz).

@@ -31,9 +31,6 @@ type Lister struct {
 	countsAt   cacheStamp
 	countCache map[string]cachedCounts
 	breadth    map[string]breadth // searches found broad or narrow a moment ago
-
-	smu   sync.Mutex
-	stmts map[string]*sql.Stmt
 }
 
 // cacheTTL bounds how long a read is kept however still the hub's version.
@@ -57,51 +54,12 @@ func (l *Lister) current(s cacheStamp) bool {
 // the read of its page, where a concurrent write may land.
 var betweenReads func()
 
-// maxStmts bounds the prepared statements kept: the list's SQL depends only on which filters
-// are set, so a few hundred shapes cover real use; beyond that queries are prepared each time.
-const maxStmts = 512
-
-// query runs a read query through a prepared statement kept for its text (SQLite's parsing
-// and planning are a good part of a small query's cost).
 func (l *Lister) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	l.smu.Lock()
-	st := l.stmts[query]
-	l.smu.Unlock()
-	if st == nil {
-		var err error
-		if st, err = l.d.R.PrepareContext(ctx, query); err != nil {
-			return nil, err
-		}
-		l.smu.Lock()
-		if prev := l.stmts[query]; prev != nil {
-			st.Close()
-			st = prev
-		} else if len(l.stmts) < maxStmts {
-			l.stmts[query] = st
-		} else {
-			defer st.Close() // after the rows are read: Rows keep their own reference
-		}
-		l.smu.Unlock()
-	}
-	return st.QueryContext(ctx, args...)
+	return l.d.read(ctx, query, args...)
 }
 
 func (l *Lister) queryRow(ctx context.Context, dest []any, query string, args ...any) error {
-	rows, err := l.query(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		return sql.ErrNoRows
-	}
-	if err := rows.Scan(dest...); err != nil {
-		return err
-	}
-	return rows.Close()
+	return l.d.readRow(ctx, dest, query, args...)
 }
 
 type countRow struct {
@@ -116,8 +74,7 @@ func NewLister(d *DB, version func() uint64) *Lister {
 	if version == nil {
 		version = func() uint64 { return 0 }
 	}
-	return &Lister{d: d, version: version, countCache: map[string]cachedCounts{}, breadth: map[string]breadth{},
-		stmts: map[string]*sql.Stmt{}}
+	return &Lister{d: d, version: version, countCache: map[string]cachedCounts{}, breadth: map[string]breadth{}}
 }
 
 func (l *Lister) countRows(ctx context.Context) ([]countRow, error) {
@@ -195,9 +152,12 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 			return nil, err
 		}
 		// Not for a search found narrow a moment ago when the index to walk is longer than the
-		// walk's budget: its few matches are spread too thin for windows to find a page.
+		// walk's budget (its few matches are spread too thin for windows to find a page), or
+		// when its counts are not kept: the counts request would read all its matches anyway,
+		// and reading them now answers both.
 		broad, known := l.knownBreadth(f.match)
-		if p.windowable(&f) && !((p.driver == "order" || p.rows > int64(windowBudget)) && known && !broad) {
+		narrow := known && !broad
+		if p.windowable(&f) && !(narrow && (p.driver == "order" || p.rows > int64(windowBudget) || !l.countsKept(f))) {
 			found, ok, err := l.window(ctx, &f, p)
 			if err != nil {
 				return nil, err

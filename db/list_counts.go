@@ -179,6 +179,15 @@ func countsKey(f *ListFilter) string {
 		f.ExpiringBefore.Sub(f.Now)/time.Minute, f.Search, f.Batch, f.AssignedTo, f.Tag)
 }
 
+// countsKept reports whether the counts for the filter's other conditions are kept and current.
+func (l *Lister) countsKept(f ListFilter) bool {
+	f.Statuses, f.After, f.Before, f.Sort = nil, Cursor{}, Cursor{}, SortCreated
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c, ok := l.countCache[countsKey(&f)]
+	return ok && l.current(c.at)
+}
+
 // keepCounts keeps counts for the filter's other conditions, stamped when their read began (so
 // a change during it is not taken as counted).
 func (l *Lister) keepCounts(f ListFilter, c *StatusCounts, at cacheStamp) {

@@ -76,8 +76,7 @@ func (d *DB) SessionUser(ctx context.Context, id string) (*Session, *User, error
 	var s Session
 	var u User
 	var created, seen, uc, uu int64
-	row := d.readRow(ctx, sessionUserSQL, SessionKey(id))
-	err := row.Scan(append(sessionDest(&s, &created, &seen), userDest(&u, &uc, &uu)...)...)
+	err := d.readRow(ctx, append(sessionDest(&s, &created, &seen), userDest(&u, &uc, &uu)...), sessionUserSQL, SessionKey(id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, ErrNotFound
 	}
