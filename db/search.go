@@ -12,32 +12,21 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // ftsMatch turns a search into an FTS5 MATCH expression over inquiries_fts: every word typed
 // must match (several words narrow), each in any of the reference ID, the name or the email,
-// ignoring case and accents (and the letters Fold spells out). A word of three or more characters matches anywhere in them
-// ("garcia", "acme.example", "ABC123" in usr_ABC123); trigrams cannot find a shorter one, so
-// one or two characters match the start of the reference ID, of the email or of a word of the
-// name (the index puts two spaces before each). Each word is an FTS5 string, its quotes
-// doubled, so nothing typed is FTS syntax. "" when there is nothing to search.
+// ignoring case and accents as Fold does. A word of three or more characters matches anywhere
+// in them ("garcia", "acme.example", "ABC123" in usr_ABC123); trigrams cannot find a shorter
+// one, so one or two characters match the start of the reference ID, of the email or of a word
+// of the name (see needles). Each word is an FTS5 string, its quotes doubled, so nothing typed
+// is FTS syntax. "" when there is nothing to search.
 func ftsMatch(search string) string {
-	words := strings.Fields(search)
-	terms := make([]string, 0, len(words))
-	for _, w := range words {
-		w = Fold(w)
-		n := utf8.RuneCountInString(w)
-		w = strings.ReplaceAll(w, `"`, `""`)
-		switch n {
-		case 1:
-			w = "  " + w
-		case 2:
-			w = " " + w
-		}
-		terms = append(terms, `"`+w+`"`)
+	ns := needles(search)
+	for i, n := range ns {
+		ns[i] = `"` + strings.ReplaceAll(n, `"`, `""`) + `"`
 	}
-	return strings.Join(terms, " AND ")
+	return strings.Join(ns, " AND ")
 }
 
 // ftsFrom drives a query from the search's matches, each joined to its inquiry; the CROSS JOIN
@@ -201,21 +190,9 @@ type matchRow struct {
 // so a broad search stops there without reading planCap rows of the table.
 func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool, err error) {
 	g.at = l.stamp()
-	rowids := make([]int64, 0, 64)
-	rows, err := l.query(ctx, "SELECT rowid FROM inquiries_fts WHERE inquiries_fts MATCH ? LIMIT "+strconv.Itoa(planCap+1), f.match)
+	rowids, err := l.matchRowids(ctx, f, planCap+1)
 	if err != nil {
-		return g, false, fmt.Errorf("db: search: %w", err)
-	}
-	for rows.Next() {
-		var r int64
-		if err := rows.Scan(&r); err != nil {
-			rows.Close()
-			return g, false, fmt.Errorf("db: search: %w", err)
-		}
-		rowids = append(rowids, r)
-	}
-	if err := rows.Close(); err != nil {
-		return g, false, fmt.Errorf("db: search: %w", err)
+		return g, false, err
 	}
 	l.noteBreadth(f.match, rowids)
 	if len(rowids) > planCap {
@@ -230,7 +207,7 @@ func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool
 		pass = "COALESCE((" + strings.Join(b.terms, ") AND (") + "), 0)" // NULL (no creator) fails
 	}
 	ids, _ := json.Marshal(rowids)
-	rows, err = l.query(ctx, "SELECT i.rowid, i."+f.orderCol()+", i.status, "+pass+
+	rows, err := l.query(ctx, "SELECT i.rowid, i."+f.orderCol()+", i.status, "+pass+
 		" FROM inquiries i WHERE i.rowid IN (SELECT value FROM json_each(?))", append(b.args, string(ids))...)
 	if err != nil {
 		return g, false, fmt.Errorf("db: search: %w", err)
