@@ -84,3 +84,52 @@ func TestWordsCheckAgreesWithIndex(t *testing.T) {
 		t.Fatalf("only %d searches checked, %d with matches: the test checks too little", checked, found)
 	}
 }
+
+// TestIndexedTextIsTheView: the text the words check reads in Go is the text the index holds,
+// as the view its triggers index makes it, spaces, tabs, names read from the ID and all.
+func TestIndexedTextIsTheView(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "view.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	at := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
+	for i, p := range [][4]string{
+		{"REF-1", "María García", "", "Maria.Garcia@Example.COM"},
+		{" ref 2 ", "  Søren   Kierkegaard ", "Søren Aabye Kierkegaard", "s@example.dk"},
+		{"REF\t3", "Anna\tStraße", " Ærin ", ""},
+		{"", "", "Zoë Ðorđe", "ZOE@EXAMPLE.ORG"},
+		{"REF-5", "\tTabbed Name\t", "", "t@example.org"},
+	} {
+		q := Inquiry{ID: fmt.Sprintf("inq_v%d", i), ReferenceID: p[0], Name: p[1], Email: p[3], Status: "approved",
+			CreatedAt: at, UpdatedAt: at, VersionAt: at}
+		if _, err := UpsertInquiry(ctx, d.W, q); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.W.ExecContext(ctx, `UPDATE inquiries SET id_name = ? WHERE id = ?`, p[2], q.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := d.R.QueryContext(ctx, `SELECT v.reference_id, v.name, v.email, i.reference_id, i.name, i.id_name, i.email
+		FROM inquiries_fts_source v JOIN inquiries i ON i.rowid = v.rowid`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var view [3]string
+		var ref, name, idName, email string
+		if err := rows.Scan(&view[0], &view[1], &view[2], &ref, &name, &idName, &email); err != nil {
+			t.Fatal(err)
+		}
+		if got := indexedText(ref, name, idName, email); got != view {
+			t.Errorf("%q %q %q %q: Go %q, the view %q", ref, name, idName, email, got, view)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil || n != 5 {
+		t.Fatalf("%d rows compared, %v", n, err)
+	}
+}
