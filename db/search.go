@@ -186,19 +186,27 @@ type matchRow struct {
 }
 
 // gather reads all the search's matches, or ok false when it has planCap matches or more
-// (broad: the caller walks an index instead). The matches are read from the index alone first,
+// (broad: the caller walks an index instead). When few rows have each word's rarest trigram
+// (see candidates), those rows are read and checked; else the index's own match is read first,
 // so a broad search stops there without reading planCap rows of the table.
 func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool, err error) {
 	g.at = l.stamp()
-	rowids, err := l.matchRowids(ctx, f, planCap+1)
+	ns := needles(f.Search)
+	rowids, few, err := l.candidates(ctx, ns, planCap)
 	if err != nil {
 		return g, false, err
 	}
-	l.noteBreadth(f.match, rowids)
-	if len(rowids) > planCap {
-		g.first = rowids
-		return g, false, nil
+	if !few {
+		if rowids, err = l.rowids(ctx, "SELECT rowid FROM inquiries_fts WHERE inquiries_fts MATCH ? LIMIT "+strconv.Itoa(planCap+1), f.match); err != nil {
+			return g, false, err
+		}
+		if len(rowids) > planCap {
+			l.noteBreadth(f.match, true)
+			g.first = rowids
+			return g, false, nil
+		}
 	}
+	l.noteBreadth(f.match, false)
 	g.counts = &StatusCounts{N: map[string]int64{}}
 	var b q
 	f.otherTerms(&b, "search", false)
@@ -207,7 +215,7 @@ func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool
 		pass = "COALESCE((" + strings.Join(b.terms, ") AND (") + "), 0)" // NULL (no creator) fails
 	}
 	ids, _ := json.Marshal(rowids)
-	rows, err := l.query(ctx, "SELECT i.rowid, i."+f.orderCol()+", i.status, "+pass+
+	rows, err := l.query(ctx, "SELECT i.rowid, i."+f.orderCol()+", i.status, "+pass+", i.reference_id, i.name, i.id_name, i.email"+
 		" FROM inquiries i WHERE i.rowid IN (SELECT value FROM json_each(?))", append(b.args, string(ids))...)
 	if err != nil {
 		return g, false, fmt.Errorf("db: search: %w", err)
@@ -216,10 +224,11 @@ func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool
 	for rows.Next() {
 		var r matchRow
 		var in bool
-		if err := rows.Scan(&r.rowid, &r.o, &r.status, &in); err != nil {
+		var ref, name, idName, email string
+		if err := rows.Scan(&r.rowid, &r.o, &r.status, &in, &ref, &name, &idName, &email); err != nil {
 			return g, false, fmt.Errorf("db: search: %w", err)
 		}
-		if in {
+		if in && hasAll(indexedText(ref, name, idName, email), ns) {
 			g.rows = append(g.rows, r)
 			g.counts.N[r.status]++
 		}
@@ -290,13 +299,13 @@ type breadth struct {
 }
 
 // noteBreadth keeps whether gather found a search broad.
-func (l *Lister) noteBreadth(match string, rowids []int64) {
+func (l *Lister) noteBreadth(match string, broad bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.breadth) > 500 {
 		clear(l.breadth)
 	}
-	l.breadth[match] = breadth{broad: len(rowids) > planCap, at: time.Now()}
+	l.breadth[match] = breadth{broad: broad, at: time.Now()}
 }
 
 // knownBreadth reports whether a search was found broad less than breadthTTL ago, and whether

@@ -4,7 +4,6 @@ package db
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -32,32 +31,17 @@ func needles(search string) []string {
 	return out
 }
 
-// Several words. FTS5 finds each word of "maria garcia" as a phrase of its trigrams, reading
-// every row that has any of them: at a million rows about 240,000 index entries and 11 ms, to
-// find 267 rows. Instead the index is asked for the rows that have each word's rarest trigram
-// (here 394 rows, from 45,000 entries, in 2 ms), and the folded text of those rows is checked
-// here for the whole words. The index compares the folded text exactly (migration 037), so the
-// check agrees with it on every row.
-const (
-	wordsSample = 4096 // newest rows in which each trigram is counted, to find the rarest
-	wordsCap    = 2000 // candidates beyond which the index's own match is used instead
-)
+// Candidates. FTS5 finds a word as a phrase of its trigrams, reading every row that has any
+// of them: for "maria garcia" at a million rows about 240,000 index entries and 11 ms, to find
+// 267 rows. Instead the index is asked for the rows that have each word's rarest trigram (here
+// 394 rows, from 45,000 entries, in 2 ms), and gather checks their folded text for the whole
+// words as it reads them, which it does anyway for their sort keys and statuses. The index
+// compares the folded text exactly (migration 037), so the check agrees with it on every row.
+const wordsSample = 4096 // newest rows in which each trigram is counted, to find the rarest
 
-// matchRowids returns the rowids of the search's first limit matches, in rowid order.
-func (l *Lister) matchRowids(ctx context.Context, f *ListFilter, limit int) ([]int64, error) {
-	ns := needles(f.Search)
-	if len(ns) > 1 {
-		found, ok, err := l.checkWords(ctx, ns, limit)
-		if err != nil || ok {
-			return found, err
-		}
-	}
-	return l.rowids(ctx, "SELECT rowid FROM inquiries_fts WHERE inquiries_fts MATCH ? LIMIT "+strconv.Itoa(limit), f.match)
-}
-
-// checkWords finds the matches of several needles from the rows that have each one's rarest
-// trigram, or ok false when those rows are too many to check.
-func (l *Lister) checkWords(ctx context.Context, ns []string, limit int) (found []int64, ok bool, err error) {
+// candidates returns the rows that have each needle's rarest trigram, in rowid order, or few
+// false when there are more than limit of them.
+func (l *Lister) candidates(ctx context.Context, ns []string, limit int) (rowids []int64, few bool, err error) {
 	var newest int64
 	if err := l.queryRow(ctx, []any{&newest}, "SELECT coalesce(max(rowid), 0) FROM inquiries"); err != nil {
 		return nil, false, fmt.Errorf("db: search: %w", err)
@@ -71,31 +55,12 @@ func (l *Lister) checkWords(ctx context.Context, ns []string, limit int) (found 
 		terms = append(terms, `"`+strings.ReplaceAll(t, `"`, `""`)+`"`)
 	}
 	slices.Sort(terms)
-	cand, err := l.rowids(ctx, "SELECT rowid FROM inquiries_fts WHERE inquiries_fts MATCH ? LIMIT "+strconv.Itoa(wordsCap+1),
+	rowids, err = l.rowids(ctx, "SELECT rowid FROM inquiries_fts WHERE inquiries_fts MATCH ? LIMIT "+strconv.Itoa(limit+1),
 		strings.Join(slices.Compact(terms), " AND "))
-	if err != nil || len(cand) > wordsCap {
+	if err != nil || len(rowids) > limit {
 		return nil, false, err
 	}
-	ids, _ := json.Marshal(cand)
-	rows, err := l.query(ctx, "SELECT rowid, reference_id, name, id_name, email FROM inquiries WHERE rowid IN (SELECT value FROM json_each(?)) ORDER BY rowid", string(ids))
-	if err != nil {
-		return nil, false, fmt.Errorf("db: search: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() && len(found) < limit {
-		var r int64
-		var ref, name, idName, email string
-		if err := rows.Scan(&r, &ref, &name, &idName, &email); err != nil {
-			return nil, false, fmt.Errorf("db: search: %w", err)
-		}
-		if hasAll(indexedText(ref, name, idName, email), ns) {
-			found = append(found, r)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("db: search: %w", err)
-	}
-	return found, true, nil
+	return rowids, true, nil
 }
 
 // indexedText is what the index holds for an inquiry, as the view inquiries_fts_source
@@ -122,6 +87,9 @@ func hasAll(cols [3]string, ns []string) bool {
 // rarestTrigram returns the needle's trigram found in fewest of the rows after rowid from.
 func (l *Lister) rarestTrigram(ctx context.Context, needle string, from int64) (string, error) {
 	rs := []rune(needle)
+	if len(rs) <= 3 {
+		return needle, nil
+	}
 	best, bestN := needle, int64(-1)
 	for i := 0; i+3 <= len(rs); i++ {
 		t := string(rs[i : i+3])
