@@ -215,8 +215,8 @@ func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool
 		pass = "COALESCE((" + strings.Join(b.terms, ") AND (") + "), 0)" // NULL (no creator) fails
 	}
 	ids, _ := json.Marshal(rowids)
-	rows, err := l.query(ctx, "SELECT i.rowid, i."+f.orderCol()+", i.status, "+pass+", i.reference_id, i.name, i.id_name, i.email"+
-		" FROM inquiries i WHERE i.rowid IN (SELECT value FROM json_each(?))", append(b.args, string(ids))...)
+	rows, err := l.query(ctx, "SELECT i.rowid, i."+f.orderCol()+", i.status, "+pass+", t.reference_id, t.name, t.email"+
+		" FROM inquiries i JOIN inquiries_search_text t ON t.rowid = i.rowid WHERE i.rowid IN (SELECT value FROM json_each(?))", append(b.args, string(ids))...)
 	if err != nil {
 		return g, false, fmt.Errorf("db: search: %w", err)
 	}
@@ -224,11 +224,11 @@ func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool
 	for rows.Next() {
 		var r matchRow
 		var in bool
-		var ref, name, idName, email string
-		if err := rows.Scan(&r.rowid, &r.o, &r.status, &in, &ref, &name, &idName, &email); err != nil {
+		var text [3]string
+		if err := rows.Scan(&r.rowid, &r.o, &r.status, &in, &text[0], &text[1], &text[2]); err != nil {
 			return g, false, fmt.Errorf("db: search: %w", err)
 		}
-		if in && hasAll(indexedText(ref, name, idName, email), ns) {
+		if in && hasAll(text, ns) {
 			g.rows = append(g.rows, r)
 			g.counts.N[r.status]++
 		}

@@ -1,4 +1,4 @@
-// Searches of several words: the index finds candidates, Go checks them.
+// Search candidates: the index finds the rows that may match, gather checks their text.
 
 package db
 
@@ -63,19 +63,12 @@ func (l *Lister) candidates(ctx context.Context, ns []string, limit int) (rowids
 	return rowids, true, nil
 }
 
-// indexedText is what the index holds for an inquiry, as the view inquiries_fts_source
-// (migration 031) makes it: in Go here, since folding in SQLite's callbacks cost three times the
-// read of the row. TestIndexedTextIsTheView keeps the two the same.
-func indexedText(ref, name, idName, email string) [3]string {
-	return [3]string{
-		Fold("  " + ref),
-		Fold("  " + strings.ReplaceAll(strings.Trim(name+" "+idName, " "), " ", "  ")),
-		Fold("  " + email),
-	}
-}
-
-// hasAll reports whether every needle is in one of the columns, as the index matches a phrase.
+// hasAll reports whether every needle is in one of the columns (inquiries_search_text's,
+// folded here as the index's were), as the index matches a phrase.
 func hasAll(cols [3]string, ns []string) bool {
+	for i := range cols {
+		cols[i] = Fold(cols[i])
+	}
 	for _, n := range ns {
 		if !strings.Contains(cols[0], n) && !strings.Contains(cols[1], n) && !strings.Contains(cols[2], n) {
 			return false
