@@ -46,13 +46,19 @@ func (l *Lister) candidates(ctx context.Context, ns []string, limit int) (rowids
 	if err := l.queryRow(ctx, []any{&newest}, "SELECT coalesce(max(rowid), 0) FROM inquiries"); err != nil {
 		return nil, false, fmt.Errorf("db: search: %w", err)
 	}
+	sample := min(newest, wordsSample)
 	terms := make([]string, 0, len(ns))
+	est := float64(newest) // candidates expected, were the words found independently
 	for _, n := range ns {
-		t, err := l.rarestTrigram(ctx, n, newest-wordsSample)
+		t, seen, err := l.rarestTrigram(ctx, n, newest-sample)
 		if err != nil {
 			return nil, false, err
 		}
 		terms = append(terms, `"`+strings.ReplaceAll(t, `"`, `""`)+`"`)
+		est *= float64(seen) / float64(max(sample, 1))
+	}
+	if est > 2*float64(limit) {
+		return nil, false, nil // reading them would cost more than the index's own match
 	}
 	slices.Sort(terms)
 	rowids, err = l.rowids(ctx, "SELECT rowid FROM inquiries_fts WHERE inquiries_fts MATCH ? LIMIT "+strconv.Itoa(limit+1),
@@ -77,25 +83,23 @@ func hasAll(cols [3]string, ns []string) bool {
 	return true
 }
 
-// rarestTrigram returns the needle's trigram found in fewest of the rows after rowid from.
-func (l *Lister) rarestTrigram(ctx context.Context, needle string, from int64) (string, error) {
+// rarestTrigram returns the needle's trigram found in fewest of the rows after rowid from, and
+// in how many.
+func (l *Lister) rarestTrigram(ctx context.Context, needle string, from int64) (string, int64, error) {
 	rs := []rune(needle)
-	if len(rs) <= 3 {
-		return needle, nil
-	}
-	best, bestN := needle, int64(-1)
+	best, bestN := "", int64(-1)
 	for i := 0; i+3 <= len(rs); i++ {
 		t := string(rs[i : i+3])
 		var n int64
 		if err := l.queryRow(ctx, []any{&n}, "SELECT count(*) FROM inquiries_fts WHERE inquiries_fts MATCH ? AND rowid > ?",
 			`"`+strings.ReplaceAll(t, `"`, `""`)+`"`, from); err != nil {
-			return "", fmt.Errorf("db: search: %w", err)
+			return "", 0, fmt.Errorf("db: search: %w", err)
 		}
 		if bestN < 0 || n < bestN {
 			best, bestN = t, n
 		}
 	}
-	return best, nil
+	return best, bestN, nil
 }
 
 // rowids runs a query of rowids.
