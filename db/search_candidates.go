@@ -33,9 +33,9 @@ func needles(search string) []string {
 
 // Candidates. FTS5 finds a word as a phrase of its trigrams, reading every row that has any
 // of them: for "maria garcia" at a million rows about 240,000 index entries and 11 ms, to find
-// 267 rows. Instead the index is asked for the rows that have each word's rarest trigram (here
-// 394 rows, from 45,000 entries, in 2 ms), and gather checks their folded text for the whole
-// words as it reads them, which it does anyway for their sort keys and statuses. The index
+// 267 rows. Instead, for a search of several words, the index is asked for the rows that have
+// each word's rarest trigram (here 394 rows, from 45,000 entries, in 2 ms), and gather checks
+// their folded text for the whole words as it reads their sort keys and statuses. The index
 // compares the folded text exactly (migration 037), so the check agrees with it on every row.
 const wordsSample = 4096 // newest rows in which each trigram is counted, to find the rarest
 
