@@ -54,14 +54,6 @@ func (l *Lister) current(s cacheStamp) bool {
 // the read of its page, where a concurrent write may land.
 var betweenReads func()
 
-func (l *Lister) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return l.d.read(ctx, query, args...)
-}
-
-func (l *Lister) queryRow(ctx context.Context, dest []any, query string, args ...any) error {
-	return l.d.readRow(ctx, dest, query, args...)
-}
-
 type countRow struct {
 	status, template string
 	creator          int64
@@ -84,7 +76,7 @@ func (l *Lister) countRows(ctx context.Context) ([]countRow, error) {
 		return l.counts, nil
 	}
 	at := l.stamp()
-	rows, err := l.query(ctx, `SELECT status, template_id, created_by, n FROM inquiry_counts WHERE n > 0`)
+	rows, err := l.d.read(ctx, `SELECT status, template_id, created_by, n FROM inquiry_counts WHERE n > 0`)
 	if err != nil {
 		return nil, fmt.Errorf("db: inquiry counts: %w", err)
 	}
@@ -118,7 +110,7 @@ func eqCount(counts []countRow, statuses []string, template string, creator int6
 // cappedCount counts up to limit rows of a query cheaply (an index range, no sort).
 func (l *Lister) cappedCount(ctx context.Context, from string, args []any, limit int) (int, error) {
 	var n int
-	err := l.queryRow(ctx, []any{&n}, "SELECT count(*) FROM (SELECT 1 FROM inquiries i"+from+" LIMIT "+strconv.Itoa(limit)+")", args...)
+	err := l.d.readRow(ctx, []any{&n}, "SELECT count(*) FROM (SELECT 1 FROM inquiries i"+from+" LIMIT "+strconv.Itoa(limit)+")", args...)
 	if err != nil {
 		return 0, fmt.Errorf("db: list plan: %w", err)
 	}
@@ -131,7 +123,7 @@ func (l *Lister) searchCount(ctx context.Context, match string, limit int) (int,
 		return limit, nil
 	}
 	var n int
-	err := l.queryRow(ctx, []any{&n}, "SELECT count(*) FROM (SELECT 1 FROM inquiries_fts WHERE inquiries_fts MATCH ? LIMIT "+strconv.Itoa(limit)+")", match)
+	err := l.d.readRow(ctx, []any{&n}, "SELECT count(*) FROM (SELECT 1 FROM inquiries_fts WHERE inquiries_fts MATCH ? LIMIT "+strconv.Itoa(limit)+")", match)
 	if err != nil {
 		return 0, fmt.Errorf("db: list plan: %w", err)
 	}
@@ -157,7 +149,7 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 		// and reading them now answers both.
 		broad, known := l.knownBreadth(f.match)
 		narrow := known && !broad
-		if p.windowable(&f) && !(narrow && (p.driver == "order" || p.rows > int64(windowBudget) || !l.countsKept(f))) {
+		if p.windowable(&f) && !(narrow && (p.driver == "order" || p.rows > int64(windowBudget) || !l.countsKept(&f))) {
 			found, ok, err := l.window(ctx, &f, p)
 			if err != nil {
 				return nil, err
@@ -235,7 +227,7 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 
 // listRows reads a page's rows.
 func (l *Lister) listRows(ctx context.Context, limit int, query string, args []any) ([]ListRow, error) {
-	rows, err := l.query(ctx, query, args...)
+	rows, err := l.d.read(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: list inquiries: %w", err)
 	}
@@ -335,7 +327,7 @@ func (l *Lister) Matches(ctx context.Context, f ListFilter, id string) (bool, er
 	f.statusTerm(&b, false)
 	f.otherTerms(&b, "", false)
 	var one int
-	err := l.queryRow(ctx, []any{&one}, "SELECT 1 FROM inquiries i"+b.where(), b.args...)
+	err := l.d.readRow(ctx, []any{&one}, "SELECT 1 FROM inquiries i"+b.where(), b.args...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

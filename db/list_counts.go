@@ -180,11 +180,10 @@ func countsKey(f *ListFilter) string {
 }
 
 // countsKept reports whether the counts for the filter's other conditions are kept and current.
-func (l *Lister) countsKept(f ListFilter) bool {
-	f.Statuses, f.After, f.Before, f.Sort = nil, Cursor{}, Cursor{}, SortCreated
+func (l *Lister) countsKept(f *ListFilter) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	c, ok := l.countCache[countsKey(&f)]
+	c, ok := l.countCache[countsKey(f)]
 	return ok && l.current(c.at)
 }
 

@@ -94,7 +94,7 @@ func (l *Lister) window(ctx context.Context, f *ListFilter, p plan) (found []int
 			" ORDER BY " + col + " " + dir + ", i.id " + dir + " LIMIT "
 		var n int64
 		var lo, hi sql.NullInt64
-		if err := l.queryRow(ctx, []any{&n, &lo, &hi}, "SELECT count(*), min(r), max(r) FROM ("+walk+strconv.Itoa(size)+")", w.args...); err != nil {
+		if err := l.d.readRow(ctx, []any{&n, &lo, &hi}, "SELECT count(*), min(r), max(r) FROM ("+walk+strconv.Itoa(size)+")", w.args...); err != nil {
 			return nil, false, fmt.Errorf("db: search window: %w", err)
 		}
 		if n == 0 {
@@ -106,7 +106,7 @@ func (l *Lister) window(ctx context.Context, f *ListFilter, p plan) (found []int
 		last := n < int64(size) // the window reaches the end of the index
 		var end Cursor
 		if !last {
-			if err := l.queryRow(ctx, []any{&end.At, &end.ID}, "SELECT o, id FROM ("+walk+"1 OFFSET "+strconv.Itoa(size-1)+")", w.args...); err != nil {
+			if err := l.d.readRow(ctx, []any{&end.At, &end.ID}, "SELECT o, id FROM ("+walk+"1 OFFSET "+strconv.Itoa(size-1)+")", w.args...); err != nil {
 				return nil, false, fmt.Errorf("db: search window: %w", err)
 			}
 		}
@@ -136,7 +136,7 @@ func (l *Lister) window(ctx context.Context, f *ListFilter, p plan) (found []int
 				b.add("("+col+" <= ? AND ("+col+" < ? OR i.id <= ?))", end.At, end.At, end.ID)
 			}
 		}
-		rows, err := l.query(ctx, f.keysArm(from, &b), b.args...)
+		rows, err := l.d.read(ctx, f.keysArm(from, &b), b.args...)
 		if err != nil {
 			return nil, false, fmt.Errorf("db: search window: %w", err)
 		}
@@ -227,7 +227,7 @@ func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool
 		text = ", t.reference_id, t.name, t.email"
 		from = "inquiries i JOIN inquiries_search_text t ON t.rowid = i.rowid"
 	}
-	rows, err := l.query(ctx, "SELECT i.rowid, i."+f.orderCol()+", i.status, "+pass+text+
+	rows, err := l.d.read(ctx, "SELECT i.rowid, i."+f.orderCol()+", i.status, "+pass+text+
 		" FROM "+from+" WHERE i.rowid IN (SELECT value FROM json_each(?))", append(b.args, string(ids))...)
 	if err != nil {
 		return g, false, fmt.Errorf("db: search: %w", err)

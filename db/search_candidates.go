@@ -43,7 +43,7 @@ const wordsSample = 4096 // newest rows in which each trigram is counted, to fin
 // false when there are more than limit of them.
 func (l *Lister) candidates(ctx context.Context, ns []string, limit int) (rowids []int64, few bool, err error) {
 	var newest int64
-	if err := l.queryRow(ctx, []any{&newest}, "SELECT coalesce(max(rowid), 0) FROM inquiries"); err != nil {
+	if err := l.d.readRow(ctx, []any{&newest}, "SELECT coalesce(max(rowid), 0) FROM inquiries"); err != nil {
 		return nil, false, fmt.Errorf("db: search: %w", err)
 	}
 	sample := min(newest, wordsSample)
@@ -98,7 +98,7 @@ func (l *Lister) rarestTrigram(ctx context.Context, needle string, from int64) (
 	for i := 0; i+3 <= len(rs); i++ {
 		t := string(rs[i : i+3])
 		var n int64
-		if err := l.queryRow(ctx, []any{&n}, "SELECT count(*) FROM inquiries_fts WHERE inquiries_fts MATCH ? AND rowid > ?",
+		if err := l.d.readRow(ctx, []any{&n}, "SELECT count(*) FROM inquiries_fts WHERE inquiries_fts MATCH ? AND rowid > ?",
 			`"`+strings.ReplaceAll(t, `"`, `""`)+`"`, from); err != nil {
 			return "", 0, 0, fmt.Errorf("db: search: %w", err)
 		}
@@ -112,7 +112,7 @@ func (l *Lister) rarestTrigram(ctx context.Context, needle string, from int64) (
 
 // rowids runs a query of rowids.
 func (l *Lister) rowids(ctx context.Context, query string, args ...any) ([]int64, error) {
-	rows, err := l.query(ctx, query, args...)
+	rows, err := l.d.read(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: search: %w", err)
 	}

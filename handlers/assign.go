@@ -46,8 +46,8 @@ func (s *Server) assignInquiry(w http.ResponseWriter, r *http.Request) {
 // assignedCount is the header's count of inquiries assigned to the signed-in staff member.
 func (s *Server) assignedCount(r *http.Request, me int64) int {
 	n, err := s.db.AssignedCount(r.Context(), me)
-	if err != nil {
-		s.log.Warn("assigned count", "err", err)
+	if err != nil && !s.clientGone(r, err) {
+		s.log.WarnContext(r.Context(), "assigned count", "err", err)
 	}
 	return n
 }

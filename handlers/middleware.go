@@ -109,7 +109,7 @@ func (s *Server) loadSession(next http.Handler) http.Handler {
 		// One write a minute at most keeps the idle timer honest without a write per request;
 		// more often under a short idle timeout, or an active user would be signed out.
 		if now.Sub(row.LastSeenAt) > min(time.Minute, s.cfg.IdleTimeout/4) {
-			if err := s.staff.TouchSession(r.Context(), sid); err != nil {
+			if err := s.staff.TouchSession(r.Context(), sid); err != nil && !s.clientGone(r, err) {
 				s.log.WarnContext(r.Context(), "touch session", "err", err)
 			}
 		}
