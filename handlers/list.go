@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -126,7 +127,7 @@ func (s *Server) inquiryList(w http.ResponseWriter, r *http.Request) {
 		v.Statuses = append(v.Statuses, views.Option{Value: st, Label: views.StatusText(st)})
 	}
 	for _, st := range lr.f.Statuses {
-		if !contains(knownStatuses, st) {
+		if !slices.Contains(knownStatuses, st) {
 			v.Statuses = append(v.Statuses, views.Option{Value: st, Label: views.StatusText(st)})
 		}
 	}
@@ -138,7 +139,7 @@ func (s *Server) inquiryList(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	nav, err := s.quickNavView(r, lr)
+	nav, err := s.quickNavView(r, lr, p.Assigned)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -157,7 +158,7 @@ func (s *Server) inquiryList(w http.ResponseWriter, r *http.Request) {
 	if p.Flash == "" {
 		s.listCache.store(key, gen, buf.Bytes())
 	}
-	writeHTML(w, buf.Bytes())
+	writePage(w, http.StatusOK, buf.Bytes())
 }
 
 // listNotices warns when the list may be behind: Persona unreachable, or no webhook for long
@@ -170,7 +171,9 @@ func (s *Server) listNotices(r *http.Request, st inquiry.SyncStatus, all *db.Sta
 	if open := all.Total(db.PersonWorkStatuses); open > 0 {
 		last, err := s.db.LastWebhookAt(r.Context())
 		if err != nil {
-			s.log.WarnContext(r.Context(), "last webhook", "err", err)
+			if !s.clientGone(r, err) {
+				s.log.WarnContext(r.Context(), "last webhook", "err", err)
+			}
 			return out
 		}
 		if now.Sub(last) > webhookSilence {

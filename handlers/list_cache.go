@@ -62,7 +62,7 @@ func (c *listCache) store(key string, gen uint64, body []byte) {
 // write sends a cached page, compressed once for all the clients that accept gzip.
 func (c *listCache) write(w http.ResponseWriter, r *http.Request, key string, body []byte) {
 	if !acceptsGzip(r) {
-		writeHTML(w, body)
+		writePage(w, http.StatusOK, body)
 		return
 	}
 	c.mu.Lock()
@@ -78,7 +78,7 @@ func (c *listCache) write(w http.ResponseWriter, r *http.Request, key string, bo
 		c.mu.Unlock()
 	}
 	w.Header().Set("Content-Encoding", "gzip") // compress passes it on as it is
-	writeHTML(w, gz)
+	writePage(w, http.StatusOK, gz)
 }
 
 // listOptions returns the Template and Created by choices.
@@ -105,14 +105,4 @@ func (s *Server) listOptions(r *http.Request) (tmpls, staff []views.Option, err 
 	c.tmpls, c.staff, c.optAt = tmpls, staff, time.Now()
 	c.mu.Unlock()
 	return tmpls, staff, nil
-}
-
-// writeHTML answers a rendered page as render does.
-func writeHTML(w http.ResponseWriter, body []byte) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Add("Vary", "HX-Request")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	w.Write(body)
 }

@@ -38,8 +38,8 @@ func (s *Server) withCase(ctx context.Context, rows []db.ListRow, vs []views.Lis
 // caseRowView is rowView with the row's case.
 func (s *Server) caseRowView(ctx context.Context, row db.ListRow) views.ListRow {
 	vs := []views.ListRow{rowView(row, time.Now())}
-	if err := s.withCase(ctx, []db.ListRow{row}, vs); err != nil {
-		s.log.Warn("list row: case", "inquiry", row.ID, "err", err)
+	if err := s.withCase(ctx, []db.ListRow{row}, vs); err != nil && ctx.Err() == nil { // a closed stream reads no row
+		s.log.WarnContext(ctx, "list row: case", "inquiry", row.ID, "err", err)
 	}
 	return vs[0]
 }
@@ -68,10 +68,10 @@ func (s *Server) exportRows(ctx context.Context, cw *csv.Writer, rows []db.ListR
 }
 
 // assignedQuick is the "Assigned to me" quick filter with its count.
-func (s *Server) assignedQuick(r *http.Request, current string, me int64) views.QuickFilter {
+func assignedQuick(current string, me int64, count int) views.QuickFilter {
 	url := "assigned_to=" + strconv.FormatInt(me, 10)
 	return views.QuickFilter{Label: "Assigned to me", URL: "/inquiries?" + url, Title: "Inquiries assigned to you",
-		Active: current == url, Count: strconv.Itoa(s.assignedCount(r, me))}
+		Active: current == url, Count: strconv.Itoa(count)}
 }
 
 // quickCounts fills the "Expiring soon" quick filter's count (a capped count kept a few
@@ -84,7 +84,9 @@ func (s *Server) quickCounts(r *http.Request, qs []views.QuickFilter) {
 		now := time.Now()
 		c, err := s.lister.Counts(r.Context(), db.ListFilter{Now: now, ExpiringBefore: now.Add(s.expiringWindow())})
 		if err != nil {
-			s.log.Warn("expiring soon count", "err", err)
+			if !s.clientGone(r, err) {
+				s.log.WarnContext(r.Context(), "expiring soon count", "err", err)
+			}
 			continue
 		}
 		n := strconv.FormatInt(c.Total(nil), 10)

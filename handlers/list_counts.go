@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/linkdesk/linkdesk/db"
@@ -52,13 +53,13 @@ func countsViewOf(lr listRequest, c *db.StatusCounts) views.CountsView {
 	}
 	statuses := append([]string{}, knownStatuses...)
 	for st := range c.N {
-		if !contains(statuses, st) {
+		if !slices.Contains(statuses, st) {
 			statuses = append(statuses, st)
 		}
 	}
 	for _, st := range statuses {
 		n, ok := c.N[st]
-		if !ok && !contains(lr.f.Statuses, st) {
+		if !ok && !slices.Contains(lr.f.Statuses, st) {
 			continue
 		}
 		q := url.Values{}

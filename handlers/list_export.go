@@ -45,10 +45,10 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request) {
 	rows := 0
 	for {
 		page, err := s.lister.List(r.Context(), f)
-		if err != nil && s.clientGone(r, err) {
-			return
-		}
 		if err != nil {
+			if s.clientGone(r, err) {
+				return
+			}
 			if rows == 0 {
 				h.Del("Content-Disposition")
 				s.serverError(w, r, err)

@@ -205,12 +205,3 @@ func filterSummary(f views.ListFilter, tmpls, staff []views.Option) []string {
 	}
 	return out
 }
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}

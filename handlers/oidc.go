@@ -134,7 +134,7 @@ func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	case err != nil:
 		s.log.Warn("sso: token exchange failed", "err", err)
-		s.ssoFail(w, r, http.StatusBadGateway, "Linkdesk could not finish the sign-in with the identity provider ("+err.Error()+"). Try again in a moment.", next)
+		s.ssoFail(w, r, http.StatusBadGateway, "Linkdesk could not finish the sign-in with the identity provider: it did not answer the code exchange as expected. Try again in a moment; if it keeps failing, tell an admin.", next)
 		return
 	}
 	id, err := s.sso.identity(idt)

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -120,17 +119,10 @@ func (s *Server) exportSelected(w http.ResponseWriter, r *http.Request, ids []st
 		s.errorPage(w, r, http.StatusUnprocessableEntity, "Nothing to export", "Select the inquiries to export first: tick the boxes at the start of the rows.")
 		return
 	}
-	rows := make([]db.ListRow, 0, len(ids))
-	for _, id := range ids {
-		row, err := s.db.ListRowByID(r.Context(), id)
-		if errors.Is(err, db.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			s.serverError(w, r, err)
-			return
-		}
-		rows = append(rows, *row)
+	rows, err := s.db.ListRowsByID(r.Context(), ids)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")
@@ -139,8 +131,10 @@ func (s *Server) exportSelected(w http.ResponseWriter, r *http.Request, ids []st
 	cw := csv.NewWriter(w)
 	writeCSV(cw, exportHeader...)
 	if err := s.exportRows(r.Context(), cw, rows); err != nil {
-		s.log.Error("export selected", "err", err)
-		panic(http.ErrAbortHandler)
+		// Only the header is written, into the writer's buffer: the answer can still be a page.
+		h.Del("Content-Disposition")
+		s.serverError(w, r, err)
+		return
 	}
 	cw.Flush()
 }

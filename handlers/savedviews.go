@@ -34,8 +34,8 @@ func (s *Server) savedViewLinks(r *http.Request, current string) ([]views.SavedV
 			if c.Capped {
 				l.Count += "+"
 			}
-		} else {
-			s.log.Warn("saved view count", "view", v.ID, "err", err)
+		} else if !s.clientGone(r, err) {
+			s.log.WarnContext(r.Context(), "saved view count", "view", v.ID, "err", err)
 		}
 		out = append(out, l)
 	}
@@ -54,7 +54,7 @@ func (s *Server) quickNav(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, listURL(lr.query), http.StatusSeeOther)
 		return
 	}
-	v, err := s.quickNavView(r, lr)
+	v, err := s.quickNavView(r, lr, s.assignedCount(r, currentUser(r).ID))
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -62,10 +62,12 @@ func (s *Server) quickNav(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, views.QuickNav(v, false), nil)
 }
 
-func (s *Server) quickNavView(r *http.Request, lr listRequest) (views.ListView, error) {
+// quickNavView is the quick filters and saved views; assigned is the header's count, which
+// the "Assigned to me" filter shows too.
+func (s *Server) quickNavView(r *http.Request, lr listRequest, assigned int) (views.ListView, error) {
 	u := currentUser(r)
 	v := views.ListView{Query: lr.query.Encode()}
-	v.Quick = append([]views.QuickFilter{s.assignedQuick(r, v.Query, u.ID)}, quickFilters(lr.query, u.ID, s.expiringWindow())...)
+	v.Quick = append([]views.QuickFilter{assignedQuick(v.Query, u.ID, assigned)}, quickFilters(lr.query, u.ID, s.expiringWindow())...)
 	s.quickCounts(r, v.Quick)
 	var err error
 	v.SavedViews, err = s.savedViewLinks(r, v.Query)
@@ -98,7 +100,7 @@ func (s *Server) saveView(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, listURL(lr.query))
 		return
 	}
-	nav, err := s.quickNavView(r, lr)
+	nav, err := s.quickNavView(r, lr, s.assignedCount(r, currentUser(r).ID))
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -126,7 +128,7 @@ func (s *Server) deleteView(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, listURL(lr.query))
 		return
 	}
-	nav, err := s.quickNavView(r, lr)
+	nav, err := s.quickNavView(r, lr, s.assignedCount(r, currentUser(r).ID))
 	if err != nil {
 		s.serverError(w, r, err)
 		return
