@@ -28,7 +28,7 @@ var folder = strings.NewReplacer(
 // index (its triggers call it as the SQL function linkdesk_fold) matches the folded text
 // exactly, so a search found by the index and one checked here in Go agree on every letter.
 // Each character folds on its own, so the index's triggers and the search's check, which fold
-// thousands of names a second, look up each letter beyond ASCII once.
+// thousands of names a second, fold each letter of the common alphabets once (see folded).
 func Fold(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {

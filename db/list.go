@@ -148,8 +148,9 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 		// when its counts are not kept: the counts request would read all its matches anyway,
 		// and reading them now answers both.
 		broad, known := l.knownBreadth(f.match)
+		_, kept := l.keptCounts(&f)
 		narrow := known && !broad
-		if p.windowable(&f) && !(narrow && (p.driver == "order" || p.rows > int64(windowBudget) || !l.countsKept(&f))) {
+		if p.windowable(&f) && !(narrow && (p.driver == "order" || p.rows > int64(windowBudget) || !kept)) {
 			found, ok, err := l.window(ctx, &f, p)
 			if err != nil {
 				return nil, err

@@ -53,13 +53,10 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 		}
 		return out, nil
 	}
-	key, start := countsKey(&f), l.stamp()
-	l.mu.Lock()
-	if c, ok := l.countCache[key]; ok && l.current(c.at) {
-		l.mu.Unlock()
-		return c.c, nil
+	start := l.stamp()
+	if c, ok := l.keptCounts(&f); ok {
+		return c, nil
 	}
-	l.mu.Unlock()
 	alone := f.TemplateID == "" && f.CreatedBy == 0 && f.Batch == 0 && f.AssignedTo == 0 && f.Tag == "" && f.CreatedFrom.IsZero() && f.CreatedTo.IsZero() && f.ExpiringBefore.IsZero()
 	if broad, _ := l.knownBreadth(f.match); f.match != "" && broad && alone {
 		// A search found broad a moment ago alone: the statuses of its first SearchCountCap
@@ -152,7 +149,7 @@ func (l *Lister) sampleCounts(ctx context.Context, rowids []int64) (*StatusCount
 
 // statusCounts runs a query of (status, count) rows.
 func (l *Lister) statusCounts(ctx context.Context, query string, args ...any) (*StatusCounts, error) {
-	rows, err := l.d.R.QueryContext(ctx, query, args...)
+	rows, err := l.d.read(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: count inquiries: %w", err)
 	}
@@ -179,12 +176,15 @@ func countsKey(f *ListFilter) string {
 		f.ExpiringBefore.Sub(f.Now)/time.Minute, f.Search, f.Batch, f.AssignedTo, f.Tag)
 }
 
-// countsKept reports whether the counts for the filter's other conditions are kept and current.
-func (l *Lister) countsKept(f *ListFilter) bool {
+// keptCounts returns the counts kept for the filter's other conditions, if still current.
+func (l *Lister) keptCounts(f *ListFilter) (*StatusCounts, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c, ok := l.countCache[countsKey(f)]
-	return ok && l.current(c.at)
+	if !ok || !l.current(c.at) {
+		return nil, false
+	}
+	return c.c, true
 }
 
 // keepCounts keeps counts for the filter's other conditions, stamped when their read began (so

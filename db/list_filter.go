@@ -48,8 +48,9 @@ type ListFilter struct {
 	After, Before Cursor
 	Limit         int
 
-	match     string // the FTS5 expression of Search, set by normalize
-	inquiryID string // Search when it is an inquiry id, set by normalize instead of match
+	needles   []string // what each word of Search is found as (see needles), set by normalize
+	match     string   // the FTS5 expression of those, set by normalize
+	inquiryID string   // Search when it is an inquiry id, set by normalize instead of match
 }
 
 // Cursor is a position in the list: the sort column's value and the id that breaks ties.
@@ -133,11 +134,12 @@ func (f *ListFilter) normalize() {
 		f.Now = time.Now()
 	}
 	f.Search = strings.TrimSpace(f.Search)
-	f.match, f.inquiryID = "", ""
+	f.needles, f.match, f.inquiryID = nil, "", ""
 	if inquiryIDRe.MatchString(f.Search) {
 		f.inquiryID = f.Search
 	} else {
-		f.match = ftsMatch(f.Search)
+		f.needles = needles(f.Search)
+		f.match = ftsMatch(f.needles)
 	}
 	slices.Sort(f.Statuses)
 	f.Statuses = slices.Compact(f.Statuses)

@@ -21,12 +21,12 @@ import (
 // one, so one or two characters match the start of the reference ID, of the email or of a word
 // of the name (see needles). Each word is an FTS5 string, its quotes doubled, so nothing typed
 // is FTS syntax. "" when there is nothing to search.
-func ftsMatch(search string) string {
-	ns := needles(search)
+func ftsMatch(ns []string) string {
+	terms := make([]string, len(ns))
 	for i, n := range ns {
-		ns[i] = `"` + strings.ReplaceAll(n, `"`, `""`) + `"`
+		terms[i] = `"` + strings.ReplaceAll(n, `"`, `""`) + `"`
 	}
-	return strings.Join(ns, " AND ")
+	return strings.Join(terms, " AND ")
 }
 
 // ftsFrom drives a query from the search's matches, each joined to its inquiry; the CROSS JOIN
@@ -194,16 +194,15 @@ func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool
 	// One word's phrase costs the index little; the rows of candidates, their text read and
 	// checked, cost more (measured: "thorvaldsen" 8 ms a page through the index, 11 through
 	// candidates). Several words' phrases cost the index much more than their few candidates.
-	var ns []string
 	var rowids []int64
 	var few bool
-	if ns = needles(f.Search); len(ns) > 1 {
-		if rowids, few, err = l.candidates(ctx, ns, planCap); err != nil {
+	if len(f.needles) > 1 {
+		if rowids, few, err = l.candidates(ctx, f.needles, planCap); err != nil {
 			return g, false, err
 		}
 	}
 	if !few {
-		if rowids, err = l.rowids(ctx, "SELECT rowid FROM inquiries_fts WHERE inquiries_fts MATCH ? LIMIT "+strconv.Itoa(planCap+1), f.match); err != nil {
+		if rowids, err = l.matches(ctx, f.match, planCap+1); err != nil {
 			return g, false, err
 		}
 		if len(rowids) > planCap {
@@ -240,7 +239,7 @@ func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool
 		if err := rows.Scan(&r.rowid, &r.o, &r.status, &in, &cols[0], &cols[1], &cols[2]); err != nil {
 			return g, false, fmt.Errorf("db: search: %w", err)
 		}
-		if in && (!few || hasAll(cols, ns)) {
+		if in && (!few || hasAll(cols, f.needles)) {
 			g.rows = append(g.rows, r)
 			g.counts.N[r.status]++
 		}

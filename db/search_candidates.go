@@ -68,8 +68,7 @@ func (l *Lister) candidates(ctx context.Context, ns []string, limit int) (rowids
 		return nil, false, nil
 	}
 	slices.Sort(terms)
-	rowids, err = l.rowids(ctx, "SELECT rowid FROM inquiries_fts WHERE inquiries_fts MATCH ? LIMIT "+strconv.Itoa(limit+1),
-		strings.Join(slices.Compact(terms), " AND "))
+	rowids, err = l.matches(ctx, strings.Join(slices.Compact(terms), " AND "), limit+1)
 	if err != nil || len(rowids) > limit {
 		return nil, false, err
 	}
@@ -110,9 +109,9 @@ func (l *Lister) rarestTrigram(ctx context.Context, needle string, from int64) (
 	return best, seen, all, nil
 }
 
-// rowids runs a query of rowids.
-func (l *Lister) rowids(ctx context.Context, query string, args ...any) ([]int64, error) {
-	rows, err := l.d.read(ctx, query, args...)
+// matches returns the rowids of an FTS5 expression's first limit matches, in rowid order.
+func (l *Lister) matches(ctx context.Context, match string, limit int) ([]int64, error) {
+	rows, err := l.d.read(ctx, "SELECT rowid FROM inquiries_fts WHERE inquiries_fts MATCH ? LIMIT "+strconv.Itoa(limit), match)
 	if err != nil {
 		return nil, fmt.Errorf("db: search: %w", err)
 	}

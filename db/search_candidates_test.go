@@ -71,7 +71,7 @@ func TestCandidatesCheckAgreesWithIndex(t *testing.T) {
 		}
 		f := ListFilter{Search: search}
 		f.normalize()
-		want, err := l.rowids(ctx, "SELECT rowid FROM inquiries_fts WHERE inquiries_fts MATCH ?", f.match)
+		want, err := l.matches(ctx, f.match, len(people)+1)
 		if err != nil {
 			t.Fatalf("%q: %v", search, err)
 		}
