@@ -47,6 +47,9 @@ type User struct {
 // with it may use password sign-in where SSO is otherwise the only way).
 func (u *User) TwoStepEnabled() bool { return u.TOTPSecret != "" }
 
+// Actor is the staff member as audit entries and the rules name them.
+func (u *User) Actor() model.Actor { return model.Actor{ID: u.ID, Name: u.Name, Role: u.Role} }
+
 const userCols = `id, email, name, role, password_hash, disabled, created_at, updated_at, totp_secret, totp_pending, totp_last_step`
 
 // userDest is where a row of userCols scans to; created and updated are unix milliseconds.

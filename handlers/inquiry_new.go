@@ -12,8 +12,7 @@ import (
 
 // actor is the signed-in staff member as the rules see them (audit name, role).
 func actor(r *http.Request) model.Actor {
-	u := currentUser(r)
-	return model.Actor{ID: u.ID, Name: u.Name, Role: u.Role}
+	return currentUser(r).Actor()
 }
 
 func (s *Server) templateOptions(r *http.Request) ([]views.Option, string, error) {

@@ -31,12 +31,12 @@ func (s *Service) SendTest(ctx context.Context, a model.Actor, recipient string)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
 	err = m.Sender.Send(ctx, mail.Message{To: recipient, Subject: "[Test] " + p.Subject, Text: p.Text, HTML: p.HTML})
-	audit := audit(a, "email.test", recipient, "test email through "+m.Sender.Config().Summary(), nil)
+	entry := audit(a, "email.test", recipient, "test email through "+m.Sender.Config().Summary(), nil)
 	if err != nil {
-		audit.Outcome = mail.Explain(err)
+		entry.Outcome = mail.Explain(err)
 		s.log.Warn("test email failed", "to", recipient, "err", err)
 	}
-	if aerr := s.db.Audit(ctx, audit); aerr != nil {
+	if aerr := s.db.Audit(ctx, entry); aerr != nil {
 		s.log.Error("audit test email", "err", aerr)
 	}
 	if err != nil {

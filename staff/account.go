@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/linkdesk/linkdesk/db"
-	"github.com/linkdesk/linkdesk/model"
 )
 
 // ErrCurrentPassword: the current password given to change it is not right.
@@ -55,7 +54,7 @@ func (s *Service) EndOtherSessions(ctx context.Context, u *db.User, keep string)
 		if n, err = db.RemoveOtherSessions(ctx, tx, u.ID, keep); err != nil {
 			return err
 		}
-		return db.AddAudit(ctx, tx, db.AuditBy(model.Actor{ID: u.ID, Name: u.Name}, "user.sessions.end", u.Email,
+		return db.AddAudit(ctx, tx, db.AuditBy(u.Actor(), "user.sessions.end", u.Email,
 			fmt.Sprintf("signed out %d other %s", n, plural(n, "session", "sessions"))))
 	})
 	return n, err
@@ -83,7 +82,7 @@ func (s *Service) ChangePassword(ctx context.Context, u *db.User, current, next,
 		if err != nil {
 			return err
 		}
-		return db.AddAudit(ctx, tx, db.AuditBy(model.Actor{ID: u.ID, Name: u.Name}, "user.password.change", u.Email,
+		return db.AddAudit(ctx, tx, db.AuditBy(u.Actor(), "user.password.change", u.Email,
 			fmt.Sprintf("changed their own password; %d other %s signed out", n, plural(n, "session", "sessions"))))
 	})
 }

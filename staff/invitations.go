@@ -111,7 +111,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, tok, pw, oldSID string, 
 				return err
 			}
 		}
-		return db.AddAudit(ctx, tx, db.AuditBy(model.Actor{ID: u.ID, Name: u.Name}, "user.invite-accept", u.Email, "role "+string(u.Role)))
+		return db.AddAudit(ctx, tx, db.AuditBy(u.Actor(), "user.invite-accept", u.Email, "role "+string(u.Role)))
 	})
 	if err != nil {
 		return nil, "", err

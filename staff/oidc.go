@@ -121,7 +121,7 @@ func (s *Service) SignInSSO(ctx context.Context, id SSOIdentity, oldSID string) 
 		if sid, err = s.startSession(ctx, tx, oldSID, u); err != nil {
 			return err
 		}
-		return db.AddAudit(ctx, tx, db.AuditBy(model.Actor{ID: u.ID, Name: u.Name}, "user.sso-sign-in", u.Email, detail))
+		return db.AddAudit(ctx, tx, db.AuditBy(u.Actor(), "user.sso-sign-in", u.Email, detail))
 	})
 	if err != nil && !errors.Is(err, errRefused) {
 		return nil, "", err

@@ -97,7 +97,7 @@ func (s *Service) ResetPassword(ctx context.Context, tok, pw, oldSID string, sig
 				return err
 			}
 		}
-		return db.AddAudit(ctx, tx, db.AuditBy(model.Actor{ID: u.ID, Name: u.Name}, "user.password-reset", u.Email, "every other session ended"))
+		return db.AddAudit(ctx, tx, db.AuditBy(u.Actor(), "user.password-reset", u.Email, "every other session ended"))
 	})
 	if err != nil {
 		return nil, "", err

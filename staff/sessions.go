@@ -11,7 +11,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/linkdesk/linkdesk/db"
-	"github.com/linkdesk/linkdesk/model"
 )
 
 var (
@@ -71,7 +70,7 @@ func (s *Service) SignedIn(ctx context.Context, u *db.User, oldSID, detail strin
 		if sid, err = s.startSession(ctx, tx, oldSID, u); err != nil {
 			return err
 		}
-		return db.AddAudit(ctx, tx, db.AuditBy(model.Actor{ID: u.ID, Name: u.Name}, "user.sign-in", u.Email, detail))
+		return db.AddAudit(ctx, tx, db.AuditBy(u.Actor(), "user.sign-in", u.Email, detail))
 	})
 	return sid, err
 }
@@ -97,7 +96,7 @@ func (s *Service) startSession(ctx context.Context, tx *sql.Tx, oldSID string, u
 		if e.IP != "" {
 			detail += "; the ended one was last used from " + e.IP
 		}
-		if err := db.AddAudit(ctx, tx, db.AuditBy(model.Actor{ID: u.ID, Name: u.Name}, "user.session-limit", u.Email, detail)); err != nil {
+		if err := db.AddAudit(ctx, tx, db.AuditBy(u.Actor(), "user.session-limit", u.Email, detail)); err != nil {
 			return "", err
 		}
 	}

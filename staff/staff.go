@@ -66,8 +66,6 @@ func CheckPassword(hash, pw string) bool {
 	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) == nil
 }
 
-// audit is the entry for an action by a staff member (or the system, ID 0).
-
 func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)

@@ -114,7 +114,7 @@ func (s *Service) ConfirmTwoStep(ctx context.Context, u *db.User, code string) (
 		if err := db.EnableTOTP(ctx, tx, u.ID, u.TOTPPending, step, hashes); err != nil {
 			return err
 		}
-		return db.AddAudit(ctx, tx, db.AuditBy(model.Actor{ID: u.ID, Name: u.Name}, "user.two-step.set-up", u.Email,
+		return db.AddAudit(ctx, tx, db.AuditBy(u.Actor(), "user.two-step.set-up", u.Email,
 			fmt.Sprintf("two-step sign-in set up, with %d new recovery codes", RecoveryCodes)))
 	})
 	if errors.Is(err, db.ErrNotFound) {

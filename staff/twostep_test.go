@@ -5,9 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"github.com/linkdesk/linkdesk/internal/testkit"
 	"github.com/linkdesk/linkdesk/model"
-	"github.com/pquerna/otp/totp"
 )
 
 // A set-up confirmed after another tab started over is refused in words (no half state), and
