@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// whenText is what When writes: sentences built in handlers carry their times so.
+// whenText finds what When writes (whenLayout): sentences built in handlers carry their times so.
 var whenText = regexp.MustCompile(`\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC`)
 
 // timedPart is a run of a sentence: words, or a time to show in the viewer's zone.
@@ -19,7 +19,7 @@ func timedParts(s string) []timedPart {
 	var out []timedPart
 	rest := 0
 	for _, m := range whenText.FindAllStringIndex(s, -1) {
-		at, err := time.Parse("2006-01-02 15:04 UTC", s[m[0]:m[1]])
+		at, err := time.Parse(whenLayout, s[m[0]:m[1]])
 		if err != nil {
 			continue
 		}

@@ -9,12 +9,15 @@ import (
 	"github.com/linkdesk/linkdesk/model"
 )
 
+// whenLayout is how When writes a time, and how LocalText finds it again in a sentence.
+const whenLayout = "2006-01-02 15:04 UTC"
+
 // When formats a time for tables; zero is "—".
 func When(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
-	return t.UTC().Format("2006-01-02 15:04 UTC")
+	return t.UTC().Format(whenLayout)
 }
 
 // LinkExpiry says where an inquiry's link stands: how long it has while the person still has
