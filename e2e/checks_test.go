@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +27,14 @@ type urlSet struct {
 }
 
 func (u *urlSet) add(url string) { u.mu.Lock(); u.urls = append(u.urls, url); u.mu.Unlock() }
+
+// remove forgets a console that stopped: its port may next serve another test's Persona
+// sandbox, whose hosted flow would then be checked as if it were ours.
+func (u *urlSet) remove(url string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.urls = slices.DeleteFunc(u.urls, func(v string) bool { return v == url })
+}
 
 func (u *urlSet) all() []string {
 	u.mu.Lock()

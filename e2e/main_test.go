@@ -131,6 +131,7 @@ func startConsoleWith(t *testing.T, flags []string, extraEnv ...string) *console
 	t.Cleanup(func() {
 		cancel()
 		cmd.Wait()
+		consoles.remove(c.URL)
 		if t.Failed() {
 			t.Logf("console output:\n%s", c.out.String())
 		}
