@@ -187,23 +187,31 @@ func (d *DB) read(ctx context.Context, query string, args ...any) (*sql.Rows, er
 	return st.QueryContext(ctx, args...)
 }
 
-// readRow is read for one row: sql.ErrNoRows when there is none.
+// readRow is read for a query of one row: sql.ErrNoRows when there is none.
 func (d *DB) readRow(ctx context.Context, dest []any, query string, args ...any) error {
-	rows, err := d.read(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return err
-		}
+	rows, err := readAll(ctx, d, func(r interface{ Scan(...any) error }) (struct{}, error) { return struct{}{}, r.Scan(dest...) }, query, args...)
+	if err == nil && len(rows) == 0 {
 		return sql.ErrNoRows
 	}
-	if err := rows.Scan(dest...); err != nil {
-		return err
+	return err
+}
+
+// readAll is read for every row, each through scan.
+func readAll[T any](ctx context.Context, d *DB, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := d.read(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
-	return rows.Close()
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 // Ping checks that the database answers (for /healthz).

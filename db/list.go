@@ -26,11 +26,8 @@ type Lister struct {
 	d       *DB
 	version func() uint64
 
-	mu         sync.Mutex
-	counts     []countRow
-	countsAt   cacheStamp
-	countCache map[string]cachedCounts
-	breadth    map[string]breadth // searches found broad or narrow a moment ago
+	mu   sync.Mutex
+	kept map[string]keptRead
 }
 
 // cacheTTL bounds how long a read is kept however still the hub's version.
@@ -45,9 +42,31 @@ type cacheStamp struct {
 // stamp is taken before a read, so a change published during it makes the read stale.
 func (l *Lister) stamp() cacheStamp { return cacheStamp{l.version(), time.Now()} }
 
-// current reports whether a read stamped s may still be used.
-func (l *Lister) current(s cacheStamp) bool {
-	return !s.at.IsZero() && s.ver == l.version() && time.Since(s.at) < cacheTTL
+type keptRead struct {
+	v  any
+	at cacheStamp
+}
+
+// keep keeps a read stamped at under key; a flood of distinct filters starts the lot afresh.
+func (l *Lister) keep(key string, v any, at cacheStamp) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.kept) >= 1000 {
+		clear(l.kept)
+	}
+	l.kept[key] = keptRead{v, at}
+}
+
+// lookup returns the read kept under key while it is current: younger than cacheTTL and, unless
+// anyVersion, read at the hub's version.
+func (l *Lister) lookup(key string, anyVersion bool) (any, bool) {
+	l.mu.Lock()
+	k, ok := l.kept[key]
+	l.mu.Unlock()
+	if !ok || time.Since(k.at.at) >= cacheTTL || !anyVersion && k.at.ver != l.version() {
+		return nil, false
+	}
+	return k.v, true
 }
 
 // betweenReads, when set by a test, runs between a gathered search's read of its matches and
@@ -66,33 +85,22 @@ func NewLister(d *DB, version func() uint64) *Lister {
 	if version == nil {
 		version = func() uint64 { return 0 }
 	}
-	return &Lister{d: d, version: version, countCache: map[string]cachedCounts{}, breadth: map[string]breadth{}}
+	return &Lister{d: d, version: version, kept: map[string]keptRead{}}
 }
 
 func (l *Lister) countRows(ctx context.Context) ([]countRow, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.counts != nil && l.current(l.countsAt) {
-		return l.counts, nil
+	if v, ok := l.lookup("counts table", false); ok {
+		return v.([]countRow), nil
 	}
 	at := l.stamp()
-	rows, err := l.d.read(ctx, `SELECT status, template_id, created_by, n FROM inquiry_counts WHERE n > 0`)
+	out, err := readAll(ctx, l.d, func(r interface{ Scan(...any) error }) (c countRow, err error) {
+		err = r.Scan(&c.status, &c.template, &c.creator, &c.n)
+		return
+	}, `SELECT status, template_id, created_by, n FROM inquiry_counts WHERE n > 0`)
 	if err != nil {
 		return nil, fmt.Errorf("db: inquiry counts: %w", err)
 	}
-	defer rows.Close()
-	out := []countRow{}
-	for rows.Next() {
-		var c countRow
-		if err := rows.Scan(&c.status, &c.template, &c.creator, &c.n); err != nil {
-			return nil, fmt.Errorf("db: inquiry counts: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("db: inquiry counts: %w", err)
-	}
-	l.counts, l.countsAt = out, at
+	l.keep("counts table", out, at)
 	return out, nil
 }
 
@@ -117,19 +125,6 @@ func (l *Lister) cappedCount(ctx context.Context, from string, args []any, limit
 	return n, nil
 }
 
-// searchCount counts up to limit full-text matches of an FTS5 expression.
-func (l *Lister) searchCount(ctx context.Context, match string, limit int) (int, error) {
-	if broad, _ := l.knownBreadth(match); broad && limit <= planCap {
-		return limit, nil
-	}
-	var n int
-	err := l.d.readRow(ctx, []any{&n}, "SELECT count(*) FROM (SELECT 1 FROM inquiries_fts WHERE inquiries_fts MATCH ? LIMIT "+strconv.Itoa(limit)+")", match)
-	if err != nil {
-		return 0, fmt.Errorf("db: list plan: %w", err)
-	}
-	return n, nil
-}
-
 // List returns one page of the inquiry list.
 func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 	f.normalize()
@@ -137,16 +132,16 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 	var args []any
 	var rest []int64 // a gathered page's other candidates, should a change since drop some of its own
 	var counted *StatusCounts
+	p, err := l.plan(ctx, &f)
+	if err != nil {
+		return nil, err
+	}
 	if f.match != "" {
-		// A search first tries a walk in windows of the narrowest equality filter's index.
-		p, err := l.plan(ctx, &f, false)
-		if err != nil {
-			return nil, err
-		}
-		// Not for a search found narrow a moment ago when the index to walk is longer than the
-		// walk's budget (its few matches are spread too thin for windows to find a page), or
-		// when its counts are not kept: the counts request would read all its matches anyway,
-		// and reading them now answers both.
+		// A search first tries a walk in windows of the plan's index. Not for a search found
+		// narrow a moment ago when the index to walk is longer than the walk's budget (its few
+		// matches are spread too thin for windows to find a page), or when its counts are not
+		// kept: the counts request would read all its matches anyway, and reading them now
+		// answers both.
 		broad, known := l.knownBreadth(f.match)
 		_, kept := l.keptCounts(&f)
 		narrow := known && !broad
@@ -167,7 +162,7 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 				return nil, err
 			}
 			if ok {
-				l.keepCounts(f, g.counts, g.at)
+				l.keep(countsKey(&f), g.counts, g.at)
 				counted = g.counts
 				if betweenReads != nil {
 					betweenReads()
@@ -179,28 +174,23 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 			}
 		}
 	}
-	if query == "" {
-		plan, err := l.plan(ctx, &f, true)
-		if err != nil {
-			return nil, err
-		}
+	if query == "" { // a broad search is checked row by row along the plan's walk
 		var keys string
-		keys, args = f.keysQuery(plan)
+		keys, args = f.keysQuery(p)
 		query = "SELECT " + listCols + " FROM (" + keys + ") k JOIN inquiries i ON i.rowid = k.r" +
 			" LEFT JOIN users u ON u.id = i.created_by LEFT JOIN templates t ON t.id = i.template_id" +
 			" ORDER BY k.o " + f.dir() + ", k.id " + f.dir()
-		name = plan.String()
+		name = p.String()
 	}
 	page := &ListPage{Plan: name, Counts: counted}
-	var err error
-	if page.Rows, err = l.listRows(ctx, f.Limit, query, args); err != nil {
+	if page.Rows, err = l.d.listRows(ctx, query, args...); err != nil {
 		return nil, err
 	}
 	if len(page.Rows) <= f.Limit && rest != nil {
 		// A candidate's sort key changed since the matches were read, taking it past the
 		// cursor, so the page came short: cut it from all the matches beyond the cursor.
 		query, args = f.rowsQuery(rest, true)
-		if page.Rows, err = l.listRows(ctx, f.Limit, query, args); err != nil {
+		if page.Rows, err = l.d.listRows(ctx, query, args...); err != nil {
 			return nil, err
 		}
 	}
@@ -226,22 +216,10 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 	return page, nil
 }
 
-// listRows reads a page's rows.
-func (l *Lister) listRows(ctx context.Context, limit int, query string, args []any) ([]ListRow, error) {
-	rows, err := l.d.read(ctx, query, args...)
+// listRows reads list rows.
+func (d *DB) listRows(ctx context.Context, query string, args ...any) ([]ListRow, error) {
+	out, err := readAll(ctx, d, scanListRow, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("db: list inquiries: %w", err)
-	}
-	defer rows.Close()
-	out := make([]ListRow, 0, limit+1)
-	for rows.Next() {
-		r, err := scanListRow(rows)
-		if err != nil {
-			return nil, fmt.Errorf("db: list inquiries: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("db: list inquiries: %w", err)
 	}
 	return out, nil
@@ -284,39 +262,22 @@ func scanListRow(rows interface{ Scan(...any) error }) (ListRow, error) {
 
 // ListRowByID returns one inquiry as a list row (for live updates of a single row).
 func (d *DB) ListRowByID(ctx context.Context, id string) (*ListRow, error) {
-	r, err := scanListRow(d.R.QueryRowContext(ctx, "SELECT "+listCols+` FROM inquiries i
-		LEFT JOIN users u ON u.id = i.created_by LEFT JOIN templates t ON t.id = i.template_id WHERE i.id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
+	rows, err := d.ListRowsByID(ctx, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
 		return nil, ErrNotFound
 	}
-	if err != nil {
-		return nil, fmt.Errorf("db: list row %s: %w", id, err)
-	}
-	return &r, nil
+	return &rows[0], nil
 }
 
 // ListRowsByID returns the inquiries with the given ids as list rows, in the order given; ids
 // not found are left out.
 func (d *DB) ListRowsByID(ctx context.Context, ids []string) ([]ListRow, error) {
 	list, _ := json.Marshal(ids)
-	rows, err := d.R.QueryContext(ctx, "SELECT "+listCols+` FROM json_each(?) j CROSS JOIN inquiries i ON i.id = j.value
+	return d.listRows(ctx, "SELECT "+listCols+` FROM json_each(?) j CROSS JOIN inquiries i ON i.id = j.value
 		LEFT JOIN users u ON u.id = i.created_by LEFT JOIN templates t ON t.id = i.template_id ORDER BY j.key`, string(list))
-	if err != nil {
-		return nil, fmt.Errorf("db: list rows by id: %w", err)
-	}
-	defer rows.Close()
-	out := make([]ListRow, 0, len(ids))
-	for rows.Next() {
-		r, err := scanListRow(rows)
-		if err != nil {
-			return nil, fmt.Errorf("db: list rows by id: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("db: list rows by id: %w", err)
-	}
-	return out, nil
 }
 
 // Matches reports whether the cached inquiry id passes the filter (cursor and sort aside), to

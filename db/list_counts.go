@@ -4,7 +4,6 @@ package db
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -26,11 +25,6 @@ func (c *StatusCounts) Total(statuses []string) int64 {
 		}
 	}
 	return n
-}
-
-type cachedCounts struct {
-	c  *StatusCounts
-	at cacheStamp
 }
 
 // Counts returns the rows per status for the filter's other conditions. Equality filters alone
@@ -57,114 +51,71 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 	if c, ok := l.keptCounts(&f); ok {
 		return c, nil
 	}
-	alone := f.TemplateID == "" && f.CreatedBy == 0 && f.Batch == 0 && f.AssignedTo == 0 && f.Tag == "" && f.CreatedFrom.IsZero() && f.CreatedTo.IsZero() && f.ExpiringBefore.IsZero()
-	if broad, _ := l.knownBreadth(f.match); f.match != "" && broad && alone {
-		// A search found broad a moment ago alone: the statuses of its first SearchCountCap
-		// matches, in one statement.
-		out, err := l.statusCounts(ctx, "SELECT status, count(*) FROM inquiries WHERE rowid IN (SELECT rowid FROM inquiries_fts WHERE inquiries_fts MATCH ? LIMIT "+
-			strconv.Itoa(SearchCountCap)+") GROUP BY status", f.match)
-		if err != nil {
-			return nil, err
-		}
-		out.Capped = out.Total(nil) >= SearchCountCap
-		if out.Capped {
-			l.keepCounts(f, out, start)
-			return out, nil
-		}
-	}
-	if f.match != "" {
-		// A narrow search is counted exactly from all its matches (List keeps these too); a
-		// broad one alone counts the first SearchCountCap matches gather read to find it broad.
+	if broad, _ := l.knownBreadth(f.match); f.match != "" && !broad {
+		// A narrow search is counted exactly from all its matches (List keeps these too).
 		g, ok, err := l.gather(ctx, &f)
 		if err != nil {
 			return nil, err
 		}
 		if ok {
-			l.keepCounts(f, g.counts, g.at)
+			l.keep(countsKey(&f), g.counts, g.at)
 			return g.counts, nil
 		}
-		if len(g.first) >= SearchCountCap && alone {
-			out, err := l.sampleCounts(ctx, g.first[:SearchCountCap])
-			if err != nil {
-				return nil, err
-			}
-			out.Capped = true
-			l.keepCounts(f, out, start)
-			return out, nil
-		}
 	}
-
+	p, err := l.plan(ctx, &f)
+	if err != nil {
+		return nil, err
+	}
+	if f.match == "" && !f.ExpiringBefore.IsZero() {
+		p.driver = "expiring" // its partial index holds only the matches: counting stops with them
+	}
 	var b q
-	limit := CountCap
-	inner := ""
-	switch {
-	case f.match != "":
-		// A search broad enough for a walk in sort order is counted through its matches too:
-		// they stop at the cap soonest. A narrower equality or expiry filter drives otherwise.
-		p, err := l.plan(ctx, &f, true)
-		if err != nil {
-			return nil, err
-		}
-		switch p.driver {
-		case "search", "order":
-			limit = SearchCountCap
-			f.searchTerm(&b, true)
-			f.otherTerms(&b, "search", false)
-			inner = "SELECT i.status FROM " + ftsFrom + b.where()
-		case "expiring":
-			b.add("i.status IN "+personWorkIn+" AND i.expires_at >= ? AND i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli())
-			f.otherTerms(&b, "expiring", false)
-		case "assigned":
-			f.otherTerms(&b, "assigned", false)
-		default:
-			f.otherTerms(&b, p.driver, true)
-		}
-	case !f.ExpiringBefore.IsZero():
-		b.add("i.status IN "+personWorkIn+" AND i.expires_at >= ? AND i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli())
+	limit, from := CountCap, "inquiries i"
+	switch p.driver {
+	case "expiring":
+		f.expiringTerm(&b, true)
 		f.otherTerms(&b, "expiring", false)
-	default:
-		p, err := l.plan(ctx, &f, true)
-		if err != nil {
-			return nil, err
+	case "assigned":
+		f.otherTerms(&b, "assigned", false)
+	case "order":
+		if f.match != "" {
+			// A broad search walked in sort order is counted through its matches: they stop at
+			// the cap soonest, and each needs its row read, so the cap is lower.
+			limit, from = SearchCountCap, ftsFrom
+			b.add("inquiries_fts MATCH ?", f.match)
+			f.otherTerms(&b, "search", false)
+			break
 		}
+		fallthrough
+	default:
 		f.otherTerms(&b, p.driver, true)
 	}
-	if inner == "" {
-		inner = "SELECT i.status FROM inquiries i" + b.where()
-	}
+	inner := "SELECT i.status FROM " + from + b.where()
 	out, err := l.statusCounts(ctx, "SELECT status, count(*) FROM ("+inner+" LIMIT "+strconv.Itoa(limit)+") GROUP BY status", b.args...)
 	if err != nil {
 		return nil, err
 	}
 	out.Capped = out.Total(nil) >= int64(limit)
-	l.keepCounts(f, out, start)
+	l.keep(countsKey(&f), out, start)
 	return out, nil
-}
-
-// sampleCounts counts the given inquiries per status.
-func (l *Lister) sampleCounts(ctx context.Context, rowids []int64) (*StatusCounts, error) {
-	ids, _ := json.Marshal(rowids)
-	return l.statusCounts(ctx, "SELECT status, count(*) FROM inquiries WHERE rowid IN (SELECT value FROM json_each(?)) GROUP BY status", string(ids))
 }
 
 // statusCounts runs a query of (status, count) rows.
 func (l *Lister) statusCounts(ctx context.Context, query string, args ...any) (*StatusCounts, error) {
-	rows, err := l.d.read(ctx, query, args...)
+	type count struct {
+		s string
+		n int64
+	}
+	rows, err := readAll(ctx, l.d, func(r interface{ Scan(...any) error }) (c count, err error) {
+		err = r.Scan(&c.s, &c.n)
+		return
+	}, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: count inquiries: %w", err)
 	}
-	defer rows.Close()
 	out := &StatusCounts{N: map[string]int64{}}
-	for rows.Next() {
-		var s string
-		var n int64
-		if err := rows.Scan(&s, &n); err != nil {
-			return nil, fmt.Errorf("db: count inquiries: %w", err)
-		}
-		out.N[s] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("db: count inquiries: %w", err)
+	for _, c := range rows {
+		out.N[c.s] = c.n
 	}
 	return out, nil
 }
@@ -172,28 +123,13 @@ func (l *Lister) statusCounts(ctx context.Context, query string, args ...any) (*
 // countsKey names the counts of a filter: its conditions other than status, cursor and sort.
 // The expiry window moves with the clock: a minute's precision is plenty for a count.
 func countsKey(f *ListFilter) string {
-	return fmt.Sprintf("%s|%d|%d|%d|%d|%q|%d|%d|%q", f.TemplateID, f.CreatedBy, f.CreatedFrom.UnixMilli(), f.CreatedTo.UnixMilli(),
+	return fmt.Sprintf("counts %s|%d|%d|%d|%d|%q|%d|%d|%q", f.TemplateID, f.CreatedBy, f.CreatedFrom.UnixMilli(), f.CreatedTo.UnixMilli(),
 		f.ExpiringBefore.Sub(f.Now)/time.Minute, f.Search, f.Batch, f.AssignedTo, f.Tag)
 }
 
 // keptCounts returns the counts kept for the filter's other conditions, if still current.
 func (l *Lister) keptCounts(f *ListFilter) (*StatusCounts, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	c, ok := l.countCache[countsKey(f)]
-	if !ok || !l.current(c.at) {
-		return nil, false
-	}
-	return c.c, true
-}
-
-// keepCounts keeps counts for the filter's other conditions, stamped when their read began (so
-// a change during it is not taken as counted).
-func (l *Lister) keepCounts(f ListFilter, c *StatusCounts, at cacheStamp) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.countCache) > 500 {
-		clear(l.countCache)
-	}
-	l.countCache[countsKey(&f)] = cachedCounts{c, at}
+	v, ok := l.lookup(countsKey(f), false)
+	c, _ := v.(*StatusCounts)
+	return c, ok
 }

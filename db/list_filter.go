@@ -40,7 +40,7 @@ type ListFilter struct {
 	ExpiringBefore time.Time
 	Now            time.Time
 	// Search finds people: every word must match the reference ID, the name or the email,
-	// ignoring case and accents (see ftsMatch for what a word matches); an inquiry id pasted
+	// ignoring case and accents (see needles for what a word matches); an inquiry id pasted
 	// alone finds that inquiry.
 	Search string
 	Sort   string // SortCreated (default) or SortUpdated

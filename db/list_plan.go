@@ -39,21 +39,32 @@ func (f *ListFilter) otherTerms(b *q, skip string, indexedRange bool) {
 	if f.Tag != "" {
 		b.add("EXISTS (SELECT 1 FROM json_each(i.tags) WHERE value = ?)", f.Tag)
 	}
-	if !f.CreatedFrom.IsZero() {
-		b.add(plus(indexedRange)+"i.created_at >= ?", f.CreatedFrom.UnixMilli())
-	}
-	if !f.CreatedTo.IsZero() {
-		b.add(plus(indexedRange)+"i.created_at < ?", f.CreatedTo.UnixMilli())
-	}
+	f.createdTerms(b, indexedRange)
 	if !f.ExpiringBefore.IsZero() && skip != "expiring" {
-		b.add("+i.status IN "+personWorkIn+" AND +i.expires_at >= ? AND +i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli())
+		f.expiringTerm(b, false)
 	}
 	if f.match != "" && skip != "search" {
-		f.searchTerm(b, false)
+		b.add("+i.rowid IN (SELECT rowid FROM inquiries_fts WHERE inquiries_fts MATCH ?)", f.match) // checked row by row
 	}
 	if f.inquiryID != "" {
 		b.add(plus(skip == "id")+"i.id = ?", f.inquiryID)
 	}
+}
+
+// createdTerms add the creation range.
+func (f *ListFilter) createdTerms(b *q, indexed bool) {
+	if !f.CreatedFrom.IsZero() {
+		b.add(plus(indexed)+"i.created_at >= ?", f.CreatedFrom.UnixMilli())
+	}
+	if !f.CreatedTo.IsZero() {
+		b.add(plus(indexed)+"i.created_at < ?", f.CreatedTo.UnixMilli())
+	}
+}
+
+// expiringTerm keeps the open inquiries whose link expires between Now and ExpiringBefore.
+func (f *ListFilter) expiringTerm(b *q, indexed bool) {
+	p := plus(indexed)
+	b.add(p+"i.status IN "+personWorkIn+" AND "+p+"i.expires_at >= ? AND "+p+"i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli())
 }
 
 // assignedTerm keeps the inquiries assigned to one staff member; as the driver it reads them
@@ -107,7 +118,7 @@ func (f *ListFilter) union(arms []string) string {
 // plan is the way in to the list: the driver names the index that finds the rows; sortRange
 // means the driver's creation-time index bounded by the creation range, its rows then sorted.
 type plan struct {
-	driver    string // id, search, expiring, status, template, creator, order
+	driver    string // id, expiring, assigned, status, template, creator, order
 	sortRange bool
 	rows      int64 // an equality driver's rows (from the counts table); 0 when not known
 	sparse    bool  // an equality driver with under a quarter of all rows
@@ -120,18 +131,19 @@ func (p plan) String() string {
 	return p.driver
 }
 
-// plan picks the way in: the narrowest of search (its full-text matches) and expiry when it
-// matches few rows, else a walk in sort order driven by the narrowest equality filter, the
-// search then checked row by row. SQLite's planner has no statistics about skew or about how
-// many rows a MATCH finds; the capped counts and the counts table are ours.
-// With search false the search is left out of the choice (List first tries a windowed walk).
-func (l *Lister) plan(ctx context.Context, f *ListFilter, search bool) (plan, error) {
+// plan picks the way in: expiry or assignment when it matches few rows, else a walk in sort
+// order driven by the narrowest equality filter, the other filters checked row by row. SQLite's
+// planner has no statistics about skew; the capped counts and the counts table are ours. A
+// search is not a driver here: List reads a narrow one whole (gather) or walks it in windows.
+func (l *Lister) plan(ctx context.Context, f *ListFilter) (plan, error) {
 	if f.inquiryID != "" {
 		return plan{driver: "id"}, nil // one row at most
 	}
 	best, bestN := "", planCap
-	try := func(name, where string, args ...any) error {
-		n, err := l.cappedCount(ctx, where, args, bestN)
+	try := func(name string, term func(b *q)) error {
+		var b q
+		term(&b)
+		n, err := l.cappedCount(ctx, b.where(), b.args, bestN)
 		if err != nil {
 			return err
 		}
@@ -140,22 +152,13 @@ func (l *Lister) plan(ctx context.Context, f *ListFilter, search bool) (plan, er
 		}
 		return nil
 	}
-	if f.match != "" && search {
-		n, err := l.searchCount(ctx, f.match, bestN)
-		if err != nil {
-			return plan{}, err
-		}
-		if n < bestN {
-			best, bestN = "search", n
-		}
-	}
 	if !f.ExpiringBefore.IsZero() {
-		if err := try("expiring", " WHERE i.status IN "+personWorkIn+" AND i.expires_at >= ? AND i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli()); err != nil {
+		if err := try("expiring", func(b *q) { f.expiringTerm(b, true) }); err != nil {
 			return plan{}, err
 		}
 	}
 	if f.AssignedTo != 0 {
-		if err := try("assigned", " WHERE "+assignedTerm, f.AssignedTo); err != nil {
+		if err := try("assigned", func(b *q) { b.add(assignedTerm, f.AssignedTo) }); err != nil {
 			return plan{}, err
 		}
 	}
@@ -190,7 +193,7 @@ func (l *Lister) plan(ctx context.Context, f *ListFilter, search bool) (plan, er
 		var in, skip q
 		p.driverTerm(f, &in)
 		p.driverTerm(f, &skip)
-		in.add("i.created_at >= ? AND i.created_at < ?", f.CreatedFrom.UnixMilli(), f.CreatedTo.UnixMilli())
+		f.createdTerms(&in, true)
 		skip.add("i.updated_at >= ?", f.CreatedTo.UnixMilli())
 		rangeN, err := l.cappedCount(ctx, in.where(), in.args, rangeCap)
 		if err != nil {
@@ -232,9 +235,6 @@ func (f *ListFilter) keysQuery(p plan) (string, []any) {
 		build(&b)
 		f.keyset(&b)
 		from := "inquiries i"
-		if p.driver == "search" {
-			from = ftsFrom
-		}
 		if p.sortRange {
 			from = "inquiries i INDEXED BY " + createdIndex[p.driver]
 		}
@@ -243,22 +243,11 @@ func (f *ListFilter) keysQuery(p plan) (string, []any) {
 	}
 	rangeIndexed := f.Sort == SortCreated || p.sortRange
 	switch p.driver {
-	case "search":
-		arm(func(b *q) {
-			f.searchTerm(b, true)
-			f.statusTerm(b, false)
-			f.otherTerms(b, "search", false)
-		})
 	case "expiring":
 		arm(func(b *q) {
-			b.add("i.status IN "+personWorkIn+" AND i.expires_at >= ? AND i.expires_at < ?", f.Now.UnixMilli(), f.ExpiringBefore.UnixMilli())
+			f.expiringTerm(b, true)
 			f.statusTerm(b, false)
 			f.otherTerms(b, "expiring", false)
-		})
-	case "assigned":
-		arm(func(b *q) {
-			f.statusTerm(b, false)
-			f.otherTerms(b, "assigned", false)
 		})
 	case "status":
 		// One sorted walk per status, merged: an IN list would have to sort every match.
@@ -268,15 +257,10 @@ func (f *ListFilter) keysQuery(p plan) (string, []any) {
 				f.otherTerms(b, "", rangeIndexed)
 			})
 		}
-	case "id", "template", "creator":
+	default: // the driver's own index; for "order", the sort index itself
 		arm(func(b *q) {
 			f.statusTerm(b, false)
-			f.otherTerms(b, p.driver, rangeIndexed)
-		})
-	default: // "order": the sort index itself
-		arm(func(b *q) {
-			f.statusTerm(b, false)
-			f.otherTerms(b, "", rangeIndexed)
+			f.otherTerms(b, p.driver, rangeIndexed && p.driver != "assigned")
 		})
 	}
 	return f.union(arms), args

@@ -334,10 +334,10 @@ func TestListPlansUseIndexes(t *testing.T) {
 		"statuses":      {plan{driver: "status"}, ListFilter{Statuses: []string{"pending", "created"}}, true}, // merging a few pages only
 		"template":      {plan{driver: "template"}, ListFilter{TemplateID: "x", Statuses: []string{"approved"}, Sort: SortUpdated}, false},
 		"creator":       {plan{driver: "creator"}, ListFilter{CreatedBy: 2, CreatedFrom: now.Add(-time.Hour)}, false},
-		"search":        {plan{driver: "search"}, ListFilter{Search: "jo", Statuses: []string{"approved"}}, true},
-		"search walk":   {plan{driver: "status"}, ListFilter{Search: "garcia", Statuses: []string{"approved"}}, false},
-		"expiring":      {plan{driver: "expiring"}, ListFilter{ExpiringBefore: now.Add(time.Hour)}, true},
-		"range":         {plan{driver: "creator", sortRange: true}, ListFilter{CreatedBy: 2, CreatedFrom: now.Add(-time.Hour), CreatedTo: now, Sort: SortUpdated}, true},
+
+		"search walk": {plan{driver: "status"}, ListFilter{Search: "garcia", Statuses: []string{"approved"}}, false},
+		"expiring":    {plan{driver: "expiring"}, ListFilter{ExpiringBefore: now.Add(time.Hour)}, true},
+		"range":       {plan{driver: "creator", sortRange: true}, ListFilter{CreatedBy: 2, CreatedFrom: now.Add(-time.Hour), CreatedTo: now, Sort: SortUpdated}, true},
 	} {
 		f := c.f
 		f.normalize()

@@ -11,16 +11,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
 
-// ftsMatch turns a search into an FTS5 MATCH expression over inquiries_fts: every word typed
-// must match (several words narrow), each in any of the reference ID, the name or the email,
-// ignoring case and accents as Fold does. A word of three or more characters matches anywhere
-// in them ("garcia", "acme.example", "ABC123" in usr_ABC123); trigrams cannot find a shorter
-// one, so one or two characters match the start of the reference ID, of the email or of a word
-// of the name (see needles). Each word is an FTS5 string, its quotes doubled, so nothing typed
-// is FTS syntax. "" when there is nothing to search.
+// ftsMatch is the FTS5 MATCH expression of a search's needles: every word must match (several
+// words narrow), each an FTS5 string with its quotes doubled, so nothing typed is FTS syntax.
 func ftsMatch(ns []string) string {
 	terms := make([]string, len(ns))
 	for i, n := range ns {
@@ -32,16 +26,6 @@ func ftsMatch(ns []string) string {
 // ftsFrom drives a query from the search's matches, each joined to its inquiry; the CROSS JOIN
 // keeps SQLite from reading inquiries first.
 const ftsFrom = "inquiries_fts CROSS JOIN inquiries i ON i.rowid = inquiries_fts.rowid"
-
-// searchTerm adds the search. Indexed, it is the MATCH of a query built on ftsFrom; otherwise a
-// residual check of each row that another index found.
-func (f *ListFilter) searchTerm(b *q, indexed bool) {
-	if indexed {
-		b.add("inquiries_fts MATCH ?", f.match)
-		return
-	}
-	b.add("+i.rowid IN (SELECT rowid FROM inquiries_fts WHERE inquiries_fts MATCH ?)", f.match)
-}
 
 // Windowed search. A broad search ("maria", "acme.example") matches tens of thousands of rows;
 // matching it everywhere reads every match's trigrams (hundreds of milliseconds at a million
@@ -82,12 +66,7 @@ func (l *Lister) window(ctx context.Context, f *ListFilter, p plan) (found []int
 		var w q
 		p.driverTerm(f, &w)
 		if f.Sort != SortUpdated { // the index is in creation order: a creation range bounds the walk
-			if !f.CreatedFrom.IsZero() {
-				w.add("i.created_at >= ?", f.CreatedFrom.UnixMilli())
-			}
-			if !f.CreatedTo.IsZero() {
-				w.add("i.created_at < ?", f.CreatedTo.UnixMilli())
-			}
+			f.createdTerms(&w, true)
 		}
 		bound.keyset(&w)
 		walk := "SELECT i.rowid AS r, " + col + " AS o, i.id AS id FROM inquiries i" + w.where() +
@@ -110,17 +89,13 @@ func (l *Lister) window(ctx context.Context, f *ListFilter, p plan) (found []int
 				return nil, false, fmt.Errorf("db: search window: %w", err)
 			}
 		}
-		// The window's matches, cut to its sort keys, the other filters checked. Walking all
-		// rows or a common status, template or creator, they are the search's matches in the
-		// window's rowid range, each row then read; walking a rarer one (p.sparse), whose rows
-		// are a few of those in the range, they are the window's own rows, walked again in its
-		// index (which holds the sort keys and most filters), those among the matches in the
-		// range (read from the search index alone, once).
+		// The window's matches, the other filters checked: the search's matches in its rowid
+		// range, each row then read; or, walking a rare driver (p.sparse), whose rows are few
+		// of those in the range, the window's own rows again, those among the matches.
 		var b q
 		from := ftsFrom
 		if !p.sparse {
-			f.searchTerm(&b, true)
-			b.add("inquiries_fts.rowid BETWEEN ? AND ?", lo.Int64, hi.Int64)
+			b.add("inquiries_fts MATCH ? AND inquiries_fts.rowid BETWEEN ? AND ?", f.match, lo.Int64, hi.Int64)
 		} else {
 			from = "inquiries i"
 			p.driverTerm(f, &b)
@@ -170,14 +145,11 @@ func (l *Lister) window(ctx context.Context, f *ListFilter, p plan) (found []int
 
 // Gathered search. A narrow search (fewer than planCap matches) is found whole: one statement
 // reads every match with its sort keys and status, the page is cut from them here, and the
-// per-status counts of the same rows are kept for the counts request that follows the page. So
-// a page and its counts cost one full-text match, not one for the plan, one for the rows and
-// two more for the counts.
+// per-status counts of the same rows are kept for the counts request that follows the page.
 type gathered struct {
 	rows   []matchRow // every match that passes the filters other than status
 	counts *StatusCounts
 	at     cacheStamp // when the read began: a change after it makes the counts stale
-	first  []int64    // a broad search's first planCap+1 matches, in rowid order
 }
 
 type matchRow struct {
@@ -206,12 +178,11 @@ func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool
 			return g, false, err
 		}
 		if len(rowids) > planCap {
-			l.noteBreadth(f.match, true)
-			g.first = rowids
+			l.keep("breadth "+f.match, true, g.at)
 			return g, false, nil
 		}
 	}
-	l.noteBreadth(f.match, false)
+	l.keep("breadth "+f.match, false, g.at)
 	g.counts = &StatusCounts{N: map[string]int64{}}
 	var b q
 	f.otherTerms(&b, "search", false)
@@ -226,26 +197,24 @@ func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool
 		text = ", t.reference_id, t.name, t.email"
 		from = "inquiries i JOIN inquiries_search_text t ON t.rowid = i.rowid"
 	}
-	rows, err := l.d.read(ctx, "SELECT i.rowid, i."+f.orderCol()+", i.status, "+pass+text+
-		" FROM "+from+" WHERE i.rowid IN (SELECT value FROM json_each(?))", append(b.args, string(ids))...)
+	type read struct {
+		m    matchRow
+		in   bool
+		cols [3]string
+	}
+	rows, err := readAll(ctx, l.d, func(r interface{ Scan(...any) error }) (v read, err error) {
+		err = r.Scan(&v.m.rowid, &v.m.o, &v.m.status, &v.in, &v.cols[0], &v.cols[1], &v.cols[2])
+		return
+	}, "SELECT i.rowid, i."+f.orderCol()+", i.status, "+pass+text+" FROM "+from+
+		" WHERE i.rowid IN (SELECT value FROM json_each(?))", append(b.args, string(ids))...)
 	if err != nil {
 		return g, false, fmt.Errorf("db: search: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var r matchRow
-		var in bool
-		var cols [3]string
-		if err := rows.Scan(&r.rowid, &r.o, &r.status, &in, &cols[0], &cols[1], &cols[2]); err != nil {
-			return g, false, fmt.Errorf("db: search: %w", err)
+	for _, v := range rows {
+		if v.in && (!few || hasAll(v.cols, f.needles)) {
+			g.rows = append(g.rows, v.m)
+			g.counts.N[v.m.status]++
 		}
-		if in && (!few || hasAll(cols, f.needles)) {
-			g.rows = append(g.rows, r)
-			g.counts.N[r.status]++
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return g, false, fmt.Errorf("db: search: %w", err)
 	}
 	return g, true, nil
 }
@@ -300,33 +269,10 @@ func (g gathered) page(f *ListFilter) (cand, rest []int64) {
 	return all[:n], all
 }
 
-// breadthTTL is how long a search found broad (or narrow) is planned as such without counting
-// its matches again: only the choice of plan depends on it, never the rows.
-const breadthTTL = 10 * time.Second
-
-type breadth struct {
-	broad bool // planCap matches or more
-	at    time.Time
-}
-
-// noteBreadth keeps whether gather found a search broad.
-func (l *Lister) noteBreadth(match string, broad bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.breadth) > 500 {
-		clear(l.breadth)
-	}
-	l.breadth[match] = breadth{broad: broad, at: time.Now()}
-}
-
-// knownBreadth reports whether a search was found broad less than breadthTTL ago, and whether
-// it was found at all.
+// knownBreadth reports whether gather found a search broad (planCap matches or more) less than
+// cacheTTL ago, and whether it was found at all; only the choice of plan depends on it.
 func (l *Lister) knownBreadth(match string) (broad, known bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.breadth[match]
-	if !ok || time.Since(b.at) >= breadthTTL {
-		return false, false
-	}
-	return b.broad, true
+	v, known := l.lookup("breadth "+match, true)
+	broad, _ = v.(bool)
+	return broad, known
 }

@@ -111,20 +111,12 @@ func (l *Lister) rarestTrigram(ctx context.Context, needle string, from int64) (
 
 // matches returns the rowids of an FTS5 expression's first limit matches, in rowid order.
 func (l *Lister) matches(ctx context.Context, match string, limit int) ([]int64, error) {
-	rows, err := l.d.read(ctx, "SELECT rowid FROM inquiries_fts WHERE inquiries_fts MATCH ? LIMIT "+strconv.Itoa(limit), match)
+	out, err := readAll(ctx, l.d, func(r interface{ Scan(...any) error }) (v int64, err error) {
+		err = r.Scan(&v)
+		return
+	},
+		"SELECT rowid FROM inquiries_fts WHERE inquiries_fts MATCH ? LIMIT "+strconv.Itoa(limit), match)
 	if err != nil {
-		return nil, fmt.Errorf("db: search: %w", err)
-	}
-	defer rows.Close()
-	out := make([]int64, 0, 64)
-	for rows.Next() {
-		var r int64
-		if err := rows.Scan(&r); err != nil {
-			return nil, fmt.Errorf("db: search: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("db: search: %w", err)
 	}
 	return out, nil

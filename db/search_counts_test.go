@@ -170,7 +170,7 @@ func TestSearchBroadCountsCapped(t *testing.T) {
 	count := func(l *Lister) map[string]int64 {
 		t.Helper()
 		l.mu.Lock()
-		clear(l.countCache) // as if the counts kept had grown stale
+		clear(l.kept) // as if the counts kept had grown stale
 		l.mu.Unlock()
 		c, err := l.Counts(ctx, f)
 		if err != nil {

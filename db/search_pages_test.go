@@ -23,7 +23,7 @@ func TestSearchFollowsEveryWriter(t *testing.T) {
 			t.Errorf("%s: %s matches %v, want %v", step, status, got, want)
 		}
 		l.mu.Lock()
-		clear(l.countCache) // counts kept from the page are the same read; read them afresh
+		clear(l.kept) // counts kept from the page are the same read; read them afresh
 		l.mu.Unlock()
 		c, err := l.Counts(ctx, ListFilter{Search: "garc"})
 		if err != nil {
