@@ -142,11 +142,11 @@ func (l *Lister) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 		// matches are spread too thin for windows to find a page), or when its counts are not
 		// kept: the counts request would read all its matches anyway, and reading them now
 		// answers both.
-		broad, known := l.knownBreadth(f.match)
+		density, known := l.knownBreadth(f.match)
 		_, kept := l.keptCounts(&f)
-		narrow := known && !broad
+		narrow := known && density == 0
 		if p.windowable(&f) && !(narrow && (p.driver == "order" || p.rows > int64(windowBudget) || !kept)) {
-			found, ok, err := l.window(ctx, &f, p)
+			found, ok, err := l.window(ctx, &f, p, density)
 			if err != nil {
 				return nil, err
 			}

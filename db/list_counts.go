@@ -51,7 +51,7 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 	if c, ok := l.keptCounts(&f); ok {
 		return c, nil
 	}
-	if broad, _ := l.knownBreadth(f.match); f.match != "" && !broad {
+	if density, _ := l.knownBreadth(f.match); f.match != "" && density == 0 {
 		// A narrow search is counted exactly from all its matches (List keeps these too).
 		g, ok, err := l.gather(ctx, &f)
 		if err != nil {
@@ -62,12 +62,12 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 			return g.counts, nil
 		}
 	}
-	p, err := l.plan(ctx, &f)
-	if err != nil {
-		return nil, err
-	}
-	if f.match == "" && !f.ExpiringBefore.IsZero() {
-		p.driver = "expiring" // its partial index holds only the matches: counting stops with them
+	p := plan{driver: "expiring"} // its partial index holds only the matches: counting stops with them
+	if f.match != "" || f.ExpiringBefore.IsZero() {
+		var err error
+		if p, err = l.plan(ctx, &f); err != nil {
+			return nil, err
+		}
 	}
 	var b q
 	limit, from := CountCap, "inquiries i"

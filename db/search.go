@@ -58,11 +58,17 @@ func (p plan) windowable(f *ListFilter) bool {
 
 // window returns the rowids of the page's rows (up to Limit+1, in page order) found by walking
 // p's index in windows, or ok false when the walk gave up: the search is narrow (the budget ran
-// out) or a window's rows are spread over a rowid range much wider than the window.
-func (l *Lister) window(ctx context.Context, f *ListFilter, p plan) (found []int64, ok bool, err error) {
+// out) or a window's rows are spread over a rowid range much wider than the window. With the
+// search's density known (its matches per row), the first window is sized to fill the page:
+// each window costs the search index about a millisecond however few its rows.
+func (l *Lister) window(ctx context.Context, f *ListFilter, p plan, density float64) (found []int64, ok bool, err error) {
 	col, dir, need := "i."+f.orderCol(), f.dir(), f.Limit+1
 	bound := *f // its cursor moves to the end of each window
-	for size, walked := windowStart, 0; walked < windowBudget; walked, size = walked+size, size*2 {
+	first := windowStart
+	if density > 0 {
+		first = max(first, min(int(float64(need)*1.5/density), windowBudget/4))
+	}
+	for size, walked := first, 0; walked < windowBudget; walked, size = walked+size, size*2 {
 		var w q
 		p.driverTerm(f, &w)
 		if f.Sort != SortUpdated { // the index is in creation order: a creation range bounds the walk
@@ -178,11 +184,13 @@ func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool
 			return g, false, err
 		}
 		if len(rowids) > planCap {
-			l.keep("breadth "+f.match, true, g.at)
+			// Rows are mostly stored in creation order, so the span of these rowids tells about
+			// how densely the search matches (see window).
+			l.keep("breadth "+f.match, float64(len(rowids))/float64(rowids[len(rowids)-1]-rowids[0]+1), g.at)
 			return g, false, nil
 		}
 	}
-	l.keep("breadth "+f.match, false, g.at)
+	l.keep("breadth "+f.match, 0.0, g.at)
 	g.counts = &StatusCounts{N: map[string]int64{}}
 	var b q
 	f.otherTerms(&b, "search", false)
@@ -269,10 +277,11 @@ func (g gathered) page(f *ListFilter) (cand, rest []int64) {
 	return all[:n], all
 }
 
-// knownBreadth reports whether gather found a search broad (planCap matches or more) less than
-// cacheTTL ago, and whether it was found at all; only the choice of plan depends on it.
-func (l *Lister) knownBreadth(match string) (broad, known bool) {
+// knownBreadth returns the density of a search gather found broad (planCap matches or more)
+// less than cacheTTL ago, 0 for one found narrow, and whether it was found at all; only the
+// choice of plan and the walk's first window depend on it.
+func (l *Lister) knownBreadth(match string) (density float64, known bool) {
 	v, known := l.lookup("breadth "+match, true)
-	broad, _ = v.(bool)
-	return broad, known
+	density, _ = v.(float64)
+	return density, known
 }
