@@ -90,16 +90,22 @@ func hasAll(cols [3]string, ns []string) bool {
 }
 
 // rarestTrigram returns the needle's trigram found in fewest of the rows after rowid from, in
-// how many, and in how many all its trigrams were found.
+// how many, and in how many all its trigrams were found. A trigram's count is kept for
+// cacheTTL whatever changes: it only picks the candidates, never decides a row.
 func (l *Lister) rarestTrigram(ctx context.Context, needle string, from int64) (best string, seen, all int64, err error) {
 	rs := []rune(needle)
 	seen = -1
 	for i := 0; i+3 <= len(rs); i++ {
 		t := string(rs[i : i+3])
-		var n int64
-		if err := l.d.readRow(ctx, []any{&n}, "SELECT count(*) FROM inquiries_fts WHERE inquiries_fts MATCH ? AND rowid > ?",
-			`"`+strings.ReplaceAll(t, `"`, `""`)+`"`, from); err != nil {
-			return "", 0, 0, fmt.Errorf("db: search: %w", err)
+		v, ok := l.lookup("trigram "+t, true)
+		n, _ := v.(int64)
+		if !ok {
+			at := l.stamp()
+			if err := l.d.readRow(ctx, []any{&n}, "SELECT count(*) FROM inquiries_fts WHERE inquiries_fts MATCH ? AND rowid > ?",
+				`"`+strings.ReplaceAll(t, `"`, `""`)+`"`, from); err != nil {
+				return "", 0, 0, fmt.Errorf("db: search: %w", err)
+			}
+			l.keep("trigram "+t, n, at)
 		}
 		all += n
 		if seen < 0 || n < seen {
