@@ -6,7 +6,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -288,13 +287,9 @@ func (l *Lister) Matches(ctx context.Context, f ListFilter, id string) (bool, er
 	b.add("i.id = ?", id)
 	f.statusTerm(&b, false)
 	f.otherTerms(&b, "", false)
-	var one int
-	err := l.d.readRow(ctx, []any{&one}, "SELECT 1 FROM inquiries i"+b.where(), b.args...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
+	var in bool
+	if err := l.d.readRow(ctx, []any{&in}, "SELECT EXISTS (SELECT 1 FROM inquiries i"+b.where()+")", b.args...); err != nil {
 		return false, fmt.Errorf("db: match inquiry %s: %w", id, err)
 	}
-	return true, nil
+	return in, nil
 }

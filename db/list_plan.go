@@ -140,30 +140,26 @@ func (l *Lister) plan(ctx context.Context, f *ListFilter) (plan, error) {
 		return plan{driver: "id"}, nil // one row at most
 	}
 	best, bestN := "", planCap
-	try := func(name string, term func(b *q)) error {
+	var err error
+	try := func(name string, term func(b *q)) { // after an error, nothing
 		var b q
 		term(&b)
-		n, err := l.cappedCount(ctx, b.where(), b.args, bestN)
-		if err != nil {
-			return err
+		n := bestN
+		if err == nil {
+			n, err = l.cappedCount(ctx, b.where(), b.args, bestN)
 		}
-		if n < bestN {
+		if n < bestN && err == nil {
 			best, bestN = name, n
 		}
-		return nil
 	}
 	if !f.ExpiringBefore.IsZero() {
-		if err := try("expiring", func(b *q) { f.expiringTerm(b, true) }); err != nil {
-			return plan{}, err
-		}
+		try("expiring", func(b *q) { f.expiringTerm(b, true) })
 	}
 	if f.AssignedTo != 0 {
-		if err := try("assigned", func(b *q) { b.add(assignedTerm, f.AssignedTo) }); err != nil {
-			return plan{}, err
-		}
+		try("assigned", func(b *q) { b.add(assignedTerm, f.AssignedTo) })
 	}
-	if best != "" {
-		return plan{driver: best}, nil
+	if err != nil || best != "" {
+		return plan{driver: best}, err
 	}
 	p := plan{driver: "order"}
 	if len(f.Statuses) > 0 || f.TemplateID != "" || f.CreatedBy != 0 {

@@ -117,22 +117,16 @@ func (l *Lister) window(ctx context.Context, f *ListFilter, p plan, density floa
 				b.add("("+col+" <= ? AND ("+col+" < ? OR i.id <= ?))", end.At, end.At, end.ID)
 			}
 		}
-		rows, err := l.d.read(ctx, f.keysArm(from, &b), b.args...)
+		rs, err := readAll(ctx, l.d, func(r interface{ Scan(...any) error }) (rowid int64, err error) {
+			var o int64
+			var id string
+			err = r.Scan(&rowid, &o, &id)
+			return
+		}, f.keysArm(from, &b), b.args...)
 		if err != nil {
 			return nil, false, fmt.Errorf("db: search window: %w", err)
 		}
-		for rows.Next() && len(found) < need {
-			var r, o int64
-			var id string
-			if err := rows.Scan(&r, &o, &id); err != nil {
-				rows.Close()
-				return nil, false, fmt.Errorf("db: search window: %w", err)
-			}
-			found = append(found, r)
-		}
-		if err := rows.Close(); err != nil {
-			return nil, false, fmt.Errorf("db: search window: %w", err)
-		}
+		found = append(found, rs[:min(len(rs), need-len(found))]...)
 		if len(found) >= need || last {
 			return found, true, nil
 		}

@@ -20,13 +20,7 @@ func needles(search string) []string {
 	out := make([]string, 0, len(words))
 	for _, w := range words {
 		w = Fold(w)
-		switch utf8.RuneCountInString(w) {
-		case 1:
-			w = "  " + w
-		case 2:
-			w = " " + w
-		}
-		out = append(out, w)
+		out = append(out, strings.Repeat(" ", max(0, 3-utf8.RuneCountInString(w)))+w) // "  a", " ab", "abc"
 	}
 	return out
 }
