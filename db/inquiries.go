@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/linkdesk/linkdesk/model"
@@ -185,73 +184,6 @@ func (d *DB) MarkSynced(ctx context.Context, id string, at time.Time) error {
 
 // --- create requests (idempotency) ---
 
-// InquiryRequest is a create request whose idempotency key was stored before Persona was called.
-type InquiryRequest struct {
-	Key         string
-	ReferenceID string
-	TemplateID  string
-	Params      string
-	InquiryID   string
-	CreatedBy   int64
-	CreatedAt   time.Time
-	Sent        bool // Persona was (or may have been) called with this key
-}
-
-// BeginInquiryRequest stores the key with its parameters. If the key exists already (a double
-// click or a retried POST) it returns the stored request instead, so the caller repeats that one.
-func (d *DB) BeginInquiryRequest(ctx context.Context, r InquiryRequest) (*InquiryRequest, error) {
-	_, err := d.W.ExecContext(ctx, `INSERT INTO inquiry_requests (idempotency_key, reference_id, template_id, params, created_by, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
-		r.Key, r.ReferenceID, r.TemplateID, r.Params, nullID(r.CreatedBy), Now())
-	if err != nil {
-		return nil, fmt.Errorf("db: begin inquiry request: %w", err)
-	}
-	var out InquiryRequest
-	var inq sql.NullString
-	var created int64
-	err = d.W.QueryRowContext(ctx, `SELECT idempotency_key, reference_id, template_id, params, inquiry_id, COALESCE(created_by, 0), created_at, sent_at IS NOT NULL
-		FROM inquiry_requests WHERE idempotency_key = ?`, r.Key).Scan(&out.Key, &out.ReferenceID, &out.TemplateID, &out.Params, &inq, &out.CreatedBy, &created, &out.Sent)
-	if err != nil {
-		return nil, fmt.Errorf("db: begin inquiry request: %w", err)
-	}
-	out.InquiryID, out.CreatedAt = inq.String, time.UnixMilli(created)
-	return &out, nil
-}
-
-// MarkInquiryRequestSent records that Persona is about to be called with the key: from now on
-// a retry must repeat the call with the same key rather than decide afresh.
-func (d *DB) MarkInquiryRequestSent(ctx context.Context, key string) error {
-	if _, err := d.W.ExecContext(ctx, `UPDATE inquiry_requests SET sent_at = ? WHERE idempotency_key = ?`, Now(), key); err != nil {
-		return fmt.Errorf("db: mark inquiry request sent: %w", err)
-	}
-	return nil
-}
-
-// FinishInquiryRequest saves the created inquiry, links it to its request, releases the
-// request's reference claim and audits it, in one transaction.
-func (d *DB) FinishInquiryRequest(ctx context.Context, key string, q Inquiry, audit AuditEntry) error {
-	return d.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := UpsertInquiry(ctx, tx, q); err != nil {
-			return err
-		}
-		// A webhook may have cached the inquiry first with a newer version, so the upsert above
-		// wrote nothing: who created it is still ours to record.
-		if _, err := tx.ExecContext(ctx, `UPDATE inquiries SET created_by = ? WHERE id = ? AND created_by IS NULL`, nullID(q.CreatedBy), q.ID); err != nil {
-			return fmt.Errorf("db: finish inquiry request: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE inquiry_requests SET inquiry_id = ? WHERE idempotency_key = ?`, q.ID, key); err != nil {
-			return fmt.Errorf("db: finish inquiry request: %w", err)
-		}
-		// The inquiry is cached now, so the duplicate guard sees it: the claim has done its work.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM reference_claims WHERE idempotency_key = ?`, key); err != nil {
-			return fmt.Errorf("db: finish inquiry request: %w", err)
-		}
-		return AddAudit(ctx, tx, audit)
-	})
-}
-
-// --- links ---
-
 // Link is a hosted-flow link handed out.
 type Link struct {
 	ID           int64
@@ -325,76 +257,4 @@ func scanLinks(rows *sql.Rows) ([]Link, error) {
 		out = append(out, l)
 	}
 	return out, rows.Err()
-}
-
-// --- templates ---
-
-// Template is a known Persona inquiry template.
-type Template struct {
-	ID           string
-	Name         string
-	IsDefault    bool
-	ReminderDays string
-}
-
-// Templates lists the known templates, the default first.
-func (d *DB) Templates(ctx context.Context) ([]Template, error) {
-	rows, err := d.R.QueryContext(ctx, `SELECT id, name, is_default, reminder_days FROM templates ORDER BY is_default DESC, name COLLATE NOCASE`)
-	if err != nil {
-		return nil, fmt.Errorf("db: templates: %w", err)
-	}
-	defer rows.Close()
-	var out []Template
-	for rows.Next() {
-		var t Template
-		if err := rows.Scan(&t.ID, &t.Name, &t.IsDefault, &t.ReminderDays); err != nil {
-			return nil, fmt.Errorf("db: templates: %w", err)
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
-}
-
-// GetTemplate returns one template.
-func (d *DB) GetTemplate(ctx context.Context, id string) (*Template, error) {
-	var t Template
-	err := d.R.QueryRowContext(ctx, `SELECT id, name, is_default, reminder_days FROM templates WHERE id = ?`, id).Scan(&t.ID, &t.Name, &t.IsDefault, &t.ReminderDays)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("db: template: %w", err)
-	}
-	return &t, nil
-}
-
-// SaveTemplate adds or renames a template; making it the default clears the others'.
-func (d *DB) SaveTemplate(ctx context.Context, t Template, audit AuditEntry) error {
-	return d.Tx(ctx, func(tx *sql.Tx) error {
-		if t.IsDefault {
-			if _, err := tx.ExecContext(ctx, `UPDATE templates SET is_default = 0`); err != nil {
-				return err
-			}
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO templates (id, name, is_default, reminder_days, created_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET name = excluded.name, is_default = excluded.is_default, reminder_days = excluded.reminder_days`,
-			t.ID, strings.TrimSpace(t.Name), t.IsDefault, t.ReminderDays, Now())
-		if err != nil {
-			return fmt.Errorf("db: save template: %w", err)
-		}
-		if audit.Action == "" {
-			return nil
-		}
-		return AddAudit(ctx, tx, audit)
-	})
-}
-
-// DeleteTemplate forgets a template (inquiries keep its id).
-func (d *DB) DeleteTemplate(ctx context.Context, id string, audit AuditEntry) error {
-	return d.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM templates WHERE id = ?`, id); err != nil {
-			return fmt.Errorf("db: delete template: %w", err)
-		}
-		return AddAudit(ctx, tx, audit)
-	})
 }
