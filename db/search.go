@@ -36,7 +36,7 @@ const ftsFrom = "inquiries_fts CROSS JOIN inquiries i ON i.rowid = inquiries_fts
 // result exactly (its sort keys and rowid range), so the answer never depends on that order;
 // only the cost does, and the walk gives up when it stops paying.
 var (
-	windowStart  = 512     // rows in the first window; each next window doubles
+	windowStart  = 512     // rows in the first window at least (see window); each next doubles
 	windowBudget = 1 << 16 // rows walked before a search is judged narrow (better matched whole)
 	windowSpread = int64(8)
 	windowSpan   = int64(1 << 16) // rowids a window may span however few its rows (a selective index)
