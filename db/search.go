@@ -18,10 +18,13 @@ import (
 func ftsMatch(ns []string) string {
 	terms := make([]string, len(ns))
 	for i, n := range ns {
-		terms[i] = `"` + strings.ReplaceAll(n, `"`, `""`) + `"`
+		terms[i] = ftsString(n)
 	}
 	return strings.Join(terms, " AND ")
 }
+
+// ftsString is s as an FTS5 string: quoted, its quotes doubled.
+func ftsString(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
 // ftsFrom drives a query from the search's matches, each joined to its inquiry; the CROSS JOIN
 // keeps SQLite from reading inquiries first.

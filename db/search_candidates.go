@@ -49,7 +49,7 @@ func (l *Lister) candidates(ctx context.Context, ns []string, limit int) (rowids
 		if err != nil {
 			return nil, false, err
 		}
-		terms = append(terms, `"`+strings.ReplaceAll(t, `"`, `""`)+`"`)
+		terms = append(terms, ftsString(t))
 		est *= float64(seen) / float64(max(sample, 1))
 		entries += float64(all) * float64(newest) / float64(max(sample, 1))
 	}
@@ -96,7 +96,7 @@ func (l *Lister) rarestTrigram(ctx context.Context, needle string, from int64) (
 		if !ok {
 			at := l.stamp()
 			if err := l.d.readRow(ctx, []any{&n}, "SELECT count(*) FROM inquiries_fts WHERE inquiries_fts MATCH ? AND rowid > ?",
-				`"`+strings.ReplaceAll(t, `"`, `""`)+`"`, from); err != nil {
+				ftsString(t), from); err != nil {
 				return "", 0, 0, fmt.Errorf("db: search: %w", err)
 			}
 			l.keep("trigram "+t, n, at)
