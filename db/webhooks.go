@@ -53,38 +53,83 @@ func bumpCounter(ctx context.Context, tx *sql.Tx, name string, n int, at time.Ti
 	return nil
 }
 
-// StoreWebhookEvents stores new events as received and counts rejections, in one transaction
-// (so a burst of deliveries costs one commit). fresh[i] is false when evs[i] was stored
-// before: a duplicate delivery, counted as such.
+// StoreWebhookEvents stores new events as received and counts rejections, in one transaction.
+// fresh[i] is false when evs[i] was stored before: a duplicate delivery, counted as such.
 func (d *DB) StoreWebhookEvents(ctx context.Context, evs []WebhookEvent, rejected []Rejection) (fresh []bool, err error) {
-	fresh = make([]bool, len(evs))
 	err = d.Tx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO webhook_events (id, name, inquiry_id, event_at, received_at, verdict, payload)
-			VALUES (?, ?, ?, ?, ?, 'received', ?) ON CONFLICT (id) DO NOTHING`)
-		if err != nil {
-			return fmt.Errorf("db: store webhook events: %w", err)
+		fresh, err = storeEvents(ctx, tx, evs, rejected)
+		return err
+	})
+	return fresh, err
+}
+
+// Received is a verified delivery: the event to store and the inquiry it carries (nil when it
+// is about something else).
+type Received struct {
+	Event WebhookEvent
+	Row   *Inquiry
+}
+
+// ReceiveWebhookEvents stores new events and applies the fresh ones in one commit, so a burst of
+// deliveries costs one commit, not one per step: each commit makes every reader start its next
+// read with a cold cache. Applying runs under a savepoint: when it fails, the events are still
+// stored, as received, for ApplyPending, and applyErr says why.
+func (d *DB) ReceiveWebhookEvents(ctx context.Context, items []Received, rejected []Rejection) (fresh []bool, changed []string, applyErr error, err error) {
+	evs := make([]WebhookEvent, len(items))
+	for i, it := range items {
+		evs[i] = it.Event
+	}
+	err = d.Tx(ctx, func(tx *sql.Tx) error {
+		if fresh, err = storeEvents(ctx, tx, evs, rejected); err != nil {
+			return err
 		}
-		defer stmt.Close()
-		for i, e := range evs {
-			res, err := stmt.ExecContext(ctx, e.ID, e.Name, e.InquiryID, e.EventAt.UnixMilli(), e.ReceivedAt.UnixMilli(), e.Payload)
-			if err != nil {
-				return fmt.Errorf("db: store webhook event %s: %w", e.ID, err)
-			}
-			n, _ := res.RowsAffected()
-			fresh[i] = n > 0
-			if n == 0 {
-				rejected = append(rejected, Rejection{Verdict: VerdictDuplicate, Detail: e.ID, At: e.ReceivedAt})
+		var apply []EventApply
+		for i, it := range items {
+			if fresh[i] {
+				apply = append(apply, EventApply{EventID: it.Event.ID, Row: it.Row})
 			}
 		}
-		for _, r := range rejected {
-			if err := bumpCounter(ctx, tx, r.Verdict, 1, r.At, r.Detail); err != nil {
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT apply"); err != nil {
+			return err
+		}
+		if _, changed, applyErr = applyEvents(ctx, tx, apply); applyErr != nil {
+			changed = nil
+			if _, err := tx.ExecContext(ctx, "ROLLBACK TO apply"); err != nil {
 				return err
 			}
 		}
-		return nil
+		_, err := tx.ExecContext(ctx, "RELEASE apply")
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
+	}
+	return fresh, changed, applyErr, nil
+}
+
+func storeEvents(ctx context.Context, tx *sql.Tx, evs []WebhookEvent, rejected []Rejection) ([]bool, error) {
+	fresh := make([]bool, len(evs))
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO webhook_events (id, name, inquiry_id, event_at, received_at, verdict, payload)
+		VALUES (?, ?, ?, ?, ?, 'received', ?) ON CONFLICT (id) DO NOTHING`)
+	if err != nil {
+		return nil, fmt.Errorf("db: store webhook events: %w", err)
+	}
+	defer stmt.Close()
+	for i, e := range evs {
+		res, err := stmt.ExecContext(ctx, e.ID, e.Name, e.InquiryID, e.EventAt.UnixMilli(), e.ReceivedAt.UnixMilli(), e.Payload)
+		if err != nil {
+			return nil, fmt.Errorf("db: store webhook event %s: %w", e.ID, err)
+		}
+		n, _ := res.RowsAffected()
+		fresh[i] = n > 0
+		if n == 0 {
+			rejected = append(rejected, Rejection{Verdict: VerdictDuplicate, Detail: e.ID, At: e.ReceivedAt})
+		}
+	}
+	for _, r := range rejected {
+		if err := bumpCounter(ctx, tx, r.Verdict, 1, r.At, r.Detail); err != nil {
+			return nil, err
+		}
 	}
 	return fresh, nil
 }
@@ -95,54 +140,59 @@ type EventApply struct {
 	Row     *Inquiry
 }
 
-// ApplyWebhookEvents applies stored events to the cache in one transaction: each row is
-// written only if it is newer than the cached one (UpsertInquiry's freshness rule), so
-// duplicates and late deliveries never move a status backwards; an inquiry never seen is
-// adopted. An event that writes nothing is stale. It returns the verdict of each event and the ids of the rows that changed.
+// ApplyWebhookEvents applies stored events to the cache in one transaction (see applyEvents).
 func (d *DB) ApplyWebhookEvents(ctx context.Context, items []EventApply) (verdicts []string, changed []string, err error) {
-	verdicts = make([]string, len(items))
 	err = d.Tx(ctx, func(tx *sql.Tx) error {
-		changed = changed[:0]
-		counts := map[string]int{}
-		for i, it := range items {
-			// Only events still waiting: a re-apply pass may race the receiver for the same event.
-			var current string
-			err := tx.QueryRowContext(ctx, `SELECT verdict FROM webhook_events WHERE id = ?`, it.EventID).Scan(&current)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("db: apply webhook event %s: %w", it.EventID, err)
-			}
-			if current != VerdictReceived {
-				verdicts[i] = current
-				continue
-			}
-			v := VerdictIgnored
-			if it.Row != nil {
-				ok, err := UpsertInquiry(ctx, tx, *it.Row)
-				if err != nil {
-					return err
-				}
-				v = VerdictStale
-				if ok {
-					v = VerdictApplied
-					changed = append(changed, it.Row.ID)
-				}
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE webhook_events SET verdict = ? WHERE id = ?`, v, it.EventID); err != nil {
-				return fmt.Errorf("db: apply webhook event %s: %w", it.EventID, err)
-			}
-			verdicts[i] = v
-			counts[v]++
-		}
-		now := time.Now()
-		for name, n := range counts {
-			if err := bumpCounter(ctx, tx, name, n, now, ""); err != nil {
-				return err
-			}
-		}
-		return nil
+		verdicts, changed, err = applyEvents(ctx, tx, items)
+		return err
 	})
 	if err != nil {
 		return nil, nil, err
+	}
+	return verdicts, changed, nil
+}
+
+// applyEvents applies stored events to the cache: each row is written only if it is newer than
+// the cached one (UpsertInquiry's freshness rule), so duplicates and late deliveries never move
+// a status backwards; an inquiry never seen is adopted. An event that writes nothing is stale.
+// It returns the verdict of each event and the ids of the rows that changed.
+func applyEvents(ctx context.Context, tx *sql.Tx, items []EventApply) (verdicts []string, changed []string, err error) {
+	verdicts = make([]string, len(items))
+	counts := map[string]int{}
+	for i, it := range items {
+		// Only events still waiting: a re-apply pass may race the receiver for the same event.
+		var current string
+		err := tx.QueryRowContext(ctx, `SELECT verdict FROM webhook_events WHERE id = ?`, it.EventID).Scan(&current)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, nil, fmt.Errorf("db: apply webhook event %s: %w", it.EventID, err)
+		}
+		if current != VerdictReceived {
+			verdicts[i] = current
+			continue
+		}
+		v := VerdictIgnored
+		if it.Row != nil {
+			ok, err := UpsertInquiry(ctx, tx, *it.Row)
+			if err != nil {
+				return nil, nil, err
+			}
+			v = VerdictStale
+			if ok {
+				v = VerdictApplied
+				changed = append(changed, it.Row.ID)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE webhook_events SET verdict = ? WHERE id = ?`, v, it.EventID); err != nil {
+			return nil, nil, fmt.Errorf("db: apply webhook event %s: %w", it.EventID, err)
+		}
+		verdicts[i] = v
+		counts[v]++
+	}
+	now := time.Now()
+	for name, n := range counts {
+		if err := bumpCounter(ctx, tx, name, n, now, ""); err != nil {
+			return nil, nil, err
+		}
 	}
 	return verdicts, changed, nil
 }

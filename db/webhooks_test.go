@@ -96,3 +96,54 @@ func TestWebhookStoreAndApply(t *testing.T) {
 		t.Errorf("pending %d, last received %v", st.Pending, st.LastReceived)
 	}
 }
+
+// Receiving stores and applies in one commit; an apply that fails (here on a cached row whose
+// fields are not JSON) is undone whole, for every event of the batch, leaving them all stored
+// and waiting to be applied.
+func TestReceiveWebhookEventsKeepsTheEventWhenApplyFails(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "wh.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	t0 := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	received := func(id, inq, status string, at time.Time) Received {
+		return Received{
+			Event: WebhookEvent{ID: id, Name: "inquiry." + status, InquiryID: inq, EventAt: at, ReceivedAt: time.Now(), Payload: "{}"},
+			Row:   &Inquiry{ID: inq, Status: model.Status(status), CreatedAt: t0, UpdatedAt: at, VersionAt: at},
+		}
+	}
+	fresh, changed, applyErr, err := d.ReceiveWebhookEvents(ctx, []Received{received("evt_1", "inq_1", "pending", t0)}, nil)
+	if err != nil || applyErr != nil || !fresh[0] || len(changed) != 1 {
+		t.Fatalf("first delivery: fresh %v, changed %v, apply error %v, error %v", fresh, changed, applyErr, err)
+	}
+	if _, err := d.W.ExecContext(ctx, `UPDATE inquiries SET fields = 'not json' WHERE id = 'inq_1'`); err != nil {
+		t.Fatal(err)
+	}
+	later := t0.Add(time.Minute)
+	fresh, changed, applyErr, err = d.ReceiveWebhookEvents(ctx,
+		[]Received{received("evt_2", "inq_2", "pending", later), received("evt_3", "inq_1", "completed", later)},
+		[]Rejection{{Verdict: VerdictBadSignature, At: time.Now()}})
+	if err != nil || applyErr == nil || !fresh[0] || !fresh[1] || len(changed) != 0 {
+		t.Fatalf("delivery onto a broken row: fresh %v, changed %v, apply error %v, error %v", fresh, changed, applyErr, err)
+	}
+	q, err := d.GetInquiry(ctx, "inq_1")
+	if err != nil || q.Status != "pending" {
+		t.Fatalf("status %v (%v), want pending: a failed apply must write nothing", q, err)
+	}
+	if q, err := d.GetInquiry(ctx, "inq_2"); err == nil {
+		t.Fatalf("inq_2 adopted (%s) by a batch whose apply failed", q.Status)
+	}
+	pending, err := d.PendingWebhookEvents(ctx, 10)
+	if err != nil || len(pending) != 2 {
+		t.Fatalf("pending %v (%v), want evt_2 and evt_3 stored and waiting", pending, err)
+	}
+	st, err := d.WebhookStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Counters[VerdictApplied].N != 1 || st.Counters[VerdictBadSignature].N != 1 {
+		t.Errorf("applied counted %d, refused %d; want 1 and 1", st.Counters[VerdictApplied].N, st.Counters[VerdictBadSignature].N)
+	}
+}

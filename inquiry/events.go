@@ -12,8 +12,9 @@ import (
 )
 
 // Webhook events go through two steps: stored (so nothing is lost once Persona got its 200),
-// then applied to the cached inquiry. Deliveries that arrive together share one transaction
-// per step, which is what lets one SQLite writer take thousands of events a second.
+// then applied to the cached inquiry. Deliveries that arrive together share one transaction for
+// both steps, which is what lets one SQLite writer take thousands of events a second; a failed
+// apply leaves them stored, for ApplyPending.
 
 // maxBatch bounds one transaction, so no delivery waits behind a very long one.
 const maxBatch = 500
@@ -111,11 +112,11 @@ func (s *Service) drainEvents() {
 		}
 		s.events.mu.Unlock()
 
-		evs := make([]db.WebhookEvent, len(batch))
+		items := make([]db.Received, len(batch))
 		for i, qe := range batch {
-			evs[i] = qe.ev
+			items[i] = db.Received{Event: qe.ev, Row: qe.row}
 		}
-		fresh, err := s.db.StoreWebhookEvents(ctx, evs, rejects)
+		fresh, changed, applyErr, err := s.db.ReceiveWebhookEvents(ctx, items, rejects)
 		for i, qe := range batch {
 			if err == nil {
 				qe.fresh = fresh[i]
@@ -126,35 +127,18 @@ func (s *Service) drainEvents() {
 			s.log.Error("store webhook events", "events", len(batch), "err", err)
 			continue
 		}
-		var apply []db.EventApply
-		for _, qe := range batch {
-			if qe.fresh {
-				apply = append(apply, db.EventApply{EventID: qe.ev.ID, Row: qe.row})
-			}
-		}
-		if err := s.applyEvents(ctx, apply); err != nil {
+		if applyErr != nil {
 			// Stored and answered: the next reconcile pass applies them (ApplyPending).
-			s.log.Error("apply webhook events", "events", len(apply), "err", err)
+			s.log.Error("apply webhook events", "events", len(batch), "err", applyErr)
+		}
+		for _, id := range changed {
+			s.changed(id)
 		}
 	}
 }
 
-func (s *Service) applyEvents(ctx context.Context, items []db.EventApply) error {
-	if len(items) == 0 {
-		return nil
-	}
-	_, changed, err := s.db.ApplyWebhookEvents(ctx, items)
-	if err != nil {
-		return err
-	}
-	for _, id := range changed {
-		s.changed(id)
-	}
-	return nil
-}
-
-// ApplyPending applies events that were stored but never applied (the process stopped
-// between the two steps, or applying failed). It returns how many it applied.
+// ApplyPending applies events that were stored but never applied (applying them failed). It
+// returns how many it applied.
 func (s *Service) ApplyPending(ctx context.Context) (int, error) {
 	total := 0
 	for {
@@ -179,8 +163,12 @@ func (s *Service) ApplyPending(ctx context.Context) (int, error) {
 			}
 			items = append(items, it)
 		}
-		if err := s.applyEvents(ctx, items); err != nil {
+		_, changed, err := s.db.ApplyWebhookEvents(ctx, items)
+		if err != nil {
 			return total, fmt.Errorf("apply pending webhook events: %w", err)
+		}
+		for _, id := range changed {
+			s.changed(id)
 		}
 		total += len(items)
 		if len(evs) < maxBatch {
