@@ -17,8 +17,7 @@ const listCols = `i.id, i.reference_id, i.template_id, i.status, i.name, i.email
 	i.expires_at, i.synced_at, COALESCE(i.created_by, 0), COALESCE(u.name, ''), COALESCE(t.name, ''),
 	COALESCE((SELECT o.state FROM outbox o WHERE o.inquiry_id = i.id ORDER BY o.queued_at DESC, o.id DESC LIMIT 1), '')`
 
-// Lister answers the inquiry list. What it keeps of a read (the counts table, a filter's
-// per-status counts) it keeps while the live hub's version is the one it was read at (every
+// Lister answers the inquiry list. What it keeps of a read (a filter's per-status counts) it keeps while the live hub's version is the one it was read at (every
 // published change moves it) and for cacheTTL at most (writes no hub hears of: another
 // process). A search's breadth is kept by time alone: it only picks a plan.
 type Lister struct {
@@ -72,12 +71,6 @@ func (l *Lister) lookup(key string, anyVersion bool) (any, bool) {
 // the read of its page, where a concurrent write may land.
 var betweenReads func()
 
-type countRow struct {
-	status, template string
-	creator          int64
-	n                int64
-}
-
 // NewLister returns a Lister over d; version is the live hub's count of published changes
 // (nil: none are, and kept reads last cacheTTL).
 func NewLister(d *DB, version func() uint64) *Lister {
@@ -87,37 +80,17 @@ func NewLister(d *DB, version func() uint64) *Lister {
 	return &Lister{d: d, version: version, kept: map[string]keptRead{}}
 }
 
-func (l *Lister) countRows(ctx context.Context) ([]countRow, error) {
-	if v, ok := l.lookup("counts table", false); ok {
-		return v.([]countRow), nil
-	}
-	at := l.stamp()
-	out, err := readAll(ctx, l.d, func(r interface{ Scan(...any) error }) (c countRow, err error) {
-		err = r.Scan(&c.status, &c.template, &c.creator, &c.n)
-		return
-	}, `SELECT status, template_id, created_by, n FROM inquiry_counts WHERE n > 0`)
-	if err != nil {
-		return nil, fmt.Errorf("db: inquiry counts: %w", err)
-	}
-	l.keep("counts table", out, at)
-	return out, nil
-}
-
-// eqCount sums the cached counts matching the equality filters, each only when asked for.
-func eqCount(counts []countRow, statuses []string, template string, creator int64) int64 {
-	var n int64
-	for _, c := range counts {
-		if (statuses == nil || slices.Contains(statuses, c.status)) && (template == "" || c.template == template) && (creator == 0 || c.creator == creator) {
-			n += c.n
-		}
-	}
-	return n
+// tableCounts sums the counts table's rows per status, of one template and one creator when
+// given: the exact counts of those equality filters, a few hundred rows summed by SQLite.
+func (l *Lister) tableCounts(ctx context.Context, template string, creator int64) (*StatusCounts, error) {
+	return l.statusCounts(ctx, `SELECT status, sum(n) FROM inquiry_counts WHERE n > 0
+		AND (?1 = '' OR template_id = ?1) AND (?2 = 0 OR created_by = ?2) GROUP BY status`, template, creator)
 }
 
 // cappedCount counts up to limit rows of a query cheaply (an index range, no sort).
-func (l *Lister) cappedCount(ctx context.Context, from string, args []any, limit int) (int, error) {
+func (l *Lister) cappedCount(ctx context.Context, from, where string, args []any, limit int) (int, error) {
 	var n int
-	err := l.d.readRow(ctx, []any{&n}, "SELECT count(*) FROM (SELECT 1 FROM inquiries i"+from+" LIMIT "+strconv.Itoa(limit)+")", args...)
+	err := l.d.readRow(ctx, []any{&n}, "SELECT count(*) FROM (SELECT 1 FROM "+from+where+" LIMIT "+strconv.Itoa(limit)+")", args...)
 	if err != nil {
 		return 0, fmt.Errorf("db: list plan: %w", err)
 	}

@@ -35,17 +35,7 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 	f.normalize()
 	f.Statuses, f.After, f.Before, f.Sort = nil, Cursor{}, Cursor{}, SortCreated
 	if f.Search == "" && f.ExpiringBefore.IsZero() && f.CreatedFrom.IsZero() && f.CreatedTo.IsZero() && f.Batch == 0 && f.AssignedTo == 0 && f.Tag == "" {
-		counts, err := l.countRows(ctx)
-		if err != nil {
-			return nil, err
-		}
-		out := &StatusCounts{N: map[string]int64{}}
-		for _, c := range counts {
-			if (f.TemplateID == "" || c.template == f.TemplateID) && (f.CreatedBy == 0 || c.creator == f.CreatedBy) {
-				out.N[c.status] += c.n
-			}
-		}
-		return out, nil
+		return l.tableCounts(ctx, f.TemplateID, f.CreatedBy)
 	}
 	start := l.stamp()
 	if c, ok := l.keptCounts(&f); ok {
@@ -73,6 +63,7 @@ func (l *Lister) Counts(ctx context.Context, f ListFilter) (*StatusCounts, error
 	limit, from := CountCap, "inquiries i"
 	switch p.driver {
 	case "expiring":
+		from = expiringFrom
 		f.expiringTerm(&b, true)
 		f.otherTerms(&b, "expiring", false)
 	case "assigned":

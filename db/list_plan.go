@@ -61,6 +61,10 @@ func (f *ListFilter) createdTerms(b *q, indexed bool) {
 	}
 }
 
+// expiringFrom drives a query by the expiry index, which holds only open inquiries, with their
+// status: left to itself, SQLite walks the status index and reads every open row.
+const expiringFrom = "inquiries i INDEXED BY inquiries_expires"
+
 // expiringTerm keeps the open inquiries whose link expires between Now and ExpiringBefore.
 func (f *ListFilter) expiringTerm(b *q, indexed bool) {
 	p := plus(indexed)
@@ -141,47 +145,55 @@ func (l *Lister) plan(ctx context.Context, f *ListFilter) (plan, error) {
 	}
 	best, bestN := "", planCap
 	var err error
-	try := func(name string, term func(b *q)) { // after an error, nothing
+	try := func(name, from string, term func(b *q)) { // after an error, nothing
 		var b q
 		term(&b)
 		n := bestN
 		if err == nil {
-			n, err = l.cappedCount(ctx, b.where(), b.args, bestN)
+			n, err = l.cappedCount(ctx, from, b.where(), b.args, bestN)
 		}
 		if n < bestN && err == nil {
 			best, bestN = name, n
 		}
 	}
 	if !f.ExpiringBefore.IsZero() {
-		try("expiring", func(b *q) { f.expiringTerm(b, true) })
+		try("expiring", expiringFrom, func(b *q) { f.expiringTerm(b, true) })
 	}
 	if f.AssignedTo != 0 {
-		try("assigned", func(b *q) { b.add(assignedTerm, f.AssignedTo) })
+		try("assigned", "inquiries i", func(b *q) { b.add(assignedTerm, f.AssignedTo) })
 	}
 	if err != nil || best != "" {
 		return plan{driver: best}, err
 	}
 	p := plan{driver: "order"}
 	if len(f.Statuses) > 0 || f.TemplateID != "" || f.CreatedBy != 0 {
-		counts, err := l.countRows(ctx)
+		all, err := l.tableCounts(ctx, "", 0)
 		if err != nil {
 			return plan{}, err
 		}
 		p.rows = int64(1 << 62)
 		if len(f.Statuses) > 0 {
-			p.driver, p.rows = "status", eqCount(counts, f.Statuses, "", 0)
+			p.driver, p.rows = "status", all.Total(f.Statuses)
+		}
+		narrower := func(name, template string, creator int64) { // after an error, nothing
+			var c *StatusCounts
+			if err == nil {
+				c, err = l.tableCounts(ctx, template, creator)
+			}
+			if err == nil && c.Total(nil) < p.rows {
+				p.driver, p.rows = name, c.Total(nil)
+			}
 		}
 		if f.TemplateID != "" {
-			if m := eqCount(counts, nil, f.TemplateID, 0); m < p.rows {
-				p.driver, p.rows = "template", m
-			}
+			narrower("template", f.TemplateID, 0)
 		}
 		if f.CreatedBy != 0 {
-			if m := eqCount(counts, nil, "", f.CreatedBy); m < p.rows {
-				p.driver, p.rows = "creator", m
-			}
+			narrower("creator", "", f.CreatedBy)
 		}
-		p.sparse = p.rows*4 < eqCount(counts, nil, "", 0)
+		if err != nil {
+			return plan{}, err
+		}
+		p.sparse = p.rows*4 < all.Total(nil)
 	}
 	// Sorted by update, a creation range that ends in the past makes the walk skip every row
 	// updated since: sort the driver's rows in the range instead when they are fewer.
@@ -191,11 +203,11 @@ func (l *Lister) plan(ctx context.Context, f *ListFilter) (plan, error) {
 		p.driverTerm(f, &skip)
 		f.createdTerms(&in, true)
 		skip.add("i.updated_at >= ?", f.CreatedTo.UnixMilli())
-		rangeN, err := l.cappedCount(ctx, in.where(), in.args, rangeCap)
+		rangeN, err := l.cappedCount(ctx, "inquiries i", in.where(), in.args, rangeCap)
 		if err != nil {
 			return plan{}, err
 		}
-		skipN, err := l.cappedCount(ctx, skip.where(), skip.args, rangeCap)
+		skipN, err := l.cappedCount(ctx, "inquiries i", skip.where(), skip.args, rangeCap)
 		if err != nil {
 			return plan{}, err
 		}
@@ -233,6 +245,8 @@ func (f *ListFilter) keysQuery(p plan) (string, []any) {
 		from := "inquiries i"
 		if p.sortRange {
 			from = "inquiries i INDEXED BY " + createdIndex[p.driver]
+		} else if p.driver == "expiring" {
+			from = expiringFrom
 		}
 		arms = append(arms, f.keysArm(from, &b))
 		args = append(args, b.args...)
