@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"net/http"
 	"strconv"
 	"sync"
@@ -56,7 +57,7 @@ func (c *listCache) store(key string, gen uint64, body []byte) {
 	if c.pages == nil || len(c.pages) >= maxPages {
 		c.pages = map[string]cachedPage{}
 	}
-	c.pages[key] = cachedPage{gen: gen, at: time.Now(), body: body}
+	c.pages[key] = cachedPage{gen: gen, at: time.Now(), body: bytes.Clone(body)} // body's buffer is reused
 }
 
 // write sends a cached page, compressed once for all the clients that accept gzip.

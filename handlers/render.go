@@ -6,8 +6,10 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/a-h/templ"
+
 	"github.com/linkdesk/linkdesk/views"
 )
 
@@ -42,12 +44,30 @@ func isFragment(r *http.Request) bool {
 // render writes full for normal requests and fragment (when not nil) for htmx requests. It
 // renders into a buffer first so a template error becomes a clean 500, not half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, full, fragment templ.Component) {
-	var buf bytes.Buffer
-	if err := pick(r, full, fragment).Render(r.Context(), &buf); err != nil {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := pick(r, full, fragment).Render(r.Context(), buf); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
 	writePage(w, status, buf.Bytes())
+}
+
+// buffers are reused for rendering: a list page is about 50 KB, which a new buffer reaches by
+// doubling, leaving twice that as garbage on every page.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuffer() *bytes.Buffer {
+	b := buffers.Get().(*bytes.Buffer)
+	b.Reset()
+	return b
+}
+
+// putBuffer gives a buffer back once its bytes are written; a rare huge one is dropped.
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() <= 1<<20 {
+		buffers.Put(b)
+	}
 }
 
 func pick(r *http.Request, full, fragment templ.Component) templ.Component {
@@ -85,8 +105,9 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, h
 		return
 	}
 	e := views.ErrorPage{Status: status, Heading: heading, Message: message}
-	var buf bytes.Buffer
-	if err := pick(r, views.ErrorView(s.page(r, heading, ""), e), views.ErrorBody(e)).Render(r.Context(), &buf); err != nil {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := pick(r, views.ErrorView(s.page(r, heading, ""), e), views.ErrorBody(e)).Render(r.Context(), buf); err != nil {
 		if s.clientGone(r, err) {
 			return
 		}
