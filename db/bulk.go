@@ -111,7 +111,7 @@ func (d *DB) CreateBulkJob(ctx context.Context, j BulkJob, rows []BulkRow, audit
 
 const bulkJobCols = `id, name, template_id, email, create_anyway, state, total, COALESCE(created_by, 0), created_by_name, created_at, finished_at`
 
-func scanBulkJob(row interface{ Scan(...any) error }) (*BulkJob, error) {
+func scanBulkJob(row scanner) (*BulkJob, error) {
 	var j BulkJob
 	var created int64
 	var finished sql.NullInt64
@@ -173,7 +173,7 @@ func (d *DB) BulkCounts(ctx context.Context, jobID int64) (map[string]int, error
 
 const bulkRowCols = `job_id, line, reference_id, input, class, idempotency_key, state, detail, COALESCE(inquiry_id, ''), link, COALESCE(email_id, 0), attempts, next_attempt_at, done_at`
 
-func scanBulkRow(row interface{ Scan(...any) error }) (*BulkRow, error) {
+func scanBulkRow(row scanner) (*BulkRow, error) {
 	var r BulkRow
 	var next int64
 	var done sql.NullInt64

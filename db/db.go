@@ -187,31 +187,46 @@ func (d *DB) read(ctx context.Context, query string, args ...any) (*sql.Rows, er
 	return st.QueryContext(ctx, args...)
 }
 
+// scanner is a row to scan: *sql.Rows or *sql.Row.
+type scanner interface{ Scan(...any) error }
+
 // readRow is read for a query of one row: sql.ErrNoRows when there is none.
 func (d *DB) readRow(ctx context.Context, dest []any, query string, args ...any) error {
-	rows, err := readAll(ctx, d, func(r interface{ Scan(...any) error }) (struct{}, error) { return struct{}{}, r.Scan(dest...) }, query, args...)
-	if err == nil && len(rows) == 0 {
+	found := false
+	err := d.eachRow(ctx, func(r scanner) error { found = true; return r.Scan(dest...) }, query, args...)
+	if err == nil && !found {
 		return sql.ErrNoRows
 	}
 	return err
 }
 
 // readAll is read for every row, each through scan.
-func readAll[T any](ctx context.Context, d *DB, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := d.read(ctx, query, args...)
+func readAll[T any](ctx context.Context, d *DB, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	var out []T
+	err := d.eachRow(ctx, func(r scanner) error {
+		v, err := scan(r)
+		out = append(out, v)
+		return err
+	}, query, args...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
+	return out, nil
+}
+
+// eachRow is read with fn called on every row, until it returns an error.
+func (d *DB) eachRow(ctx context.Context, fn func(scanner) error, query string, args ...any) error {
+	rows, err := d.read(ctx, query, args...)
+	if err != nil {
+		return err
 	}
-	return out, rows.Err()
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // Ping checks that the database answers (for /healthz).

@@ -52,7 +52,7 @@ const inquiryCols = `i.id, i.reference_id, i.template_id, i.status, i.name, i.em
 
 const inquiryFrom = ` FROM inquiries i LEFT JOIN users u ON u.id = i.created_by LEFT JOIN templates t ON t.id = i.template_id`
 
-func scanInquiry(row interface{ Scan(...any) error }) (*Inquiry, error) {
+func scanInquiry(row scanner) (*Inquiry, error) {
 	var q Inquiry
 	var fields, tags string
 	var created, updated, version, synced int64

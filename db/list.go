@@ -219,7 +219,7 @@ func (f *ListFilter) cursorOf(r ListRow) Cursor {
 	return Cursor{At: r.CreatedAt.UnixMilli(), ID: r.ID}
 }
 
-func scanListRow(rows interface{ Scan(...any) error }) (ListRow, error) {
+func scanListRow(rows scanner) (ListRow, error) {
 	var r ListRow
 	var created, updated, synced int64
 	var expires sql.NullInt64

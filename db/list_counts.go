@@ -97,7 +97,7 @@ func (l *Lister) statusCounts(ctx context.Context, query string, args ...any) (*
 		s string
 		n int64
 	}
-	rows, err := readAll(ctx, l.d, func(r interface{ Scan(...any) error }) (c count, err error) {
+	rows, err := readAll(ctx, l.d, func(r scanner) (c count, err error) {
 		err = r.Scan(&c.s, &c.n)
 		return
 	}, query, args...)

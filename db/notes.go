@@ -24,7 +24,7 @@ type Note struct {
 
 const noteCols = `id, inquiry_id, COALESCE(author_id, 0), author, body, created_at, edited_at`
 
-func scanNote(row interface{ Scan(...any) error }) (Note, error) {
+func scanNote(row scanner) (Note, error) {
 	var n Note
 	var created int64
 	var edited sql.NullInt64

@@ -80,9 +80,7 @@ const outboxColumns = `o.id, COALESCE(o.inquiry_id, ''), COALESCE(o.link_id, 0),
 
 const outboxFrom = ` FROM outbox o LEFT JOIN users u ON u.id = o.queued_by`
 
-type emailScanner interface{ Scan(dest ...any) error }
-
-func scanEmail(s emailScanner) (OutboxEmail, error) {
+func scanEmail(s scanner) (OutboxEmail, error) {
 	var e OutboxEmail
 	var next, queued int64
 	var claimed, sent sql.NullInt64

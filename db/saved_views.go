@@ -23,7 +23,7 @@ type SavedView struct {
 
 const savedViewCols = `v.id, v.owner_id, COALESCE(u.name, ''), v.name, v.query, v.shared, v.created_at`
 
-func scanSavedView(row interface{ Scan(...any) error }) (SavedView, error) {
+func scanSavedView(row scanner) (SavedView, error) {
 	var v SavedView
 	var at int64
 	err := row.Scan(&v.ID, &v.OwnerID, &v.OwnerName, &v.Name, &v.Query, &v.Shared, &at)

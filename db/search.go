@@ -120,7 +120,7 @@ func (l *Lister) window(ctx context.Context, f *ListFilter, p plan, density floa
 				b.add("("+col+" <= ? AND ("+col+" < ? OR i.id <= ?))", end.At, end.At, end.ID)
 			}
 		}
-		rs, err := readAll(ctx, l.d, func(r interface{ Scan(...any) error }) (rowid int64, err error) {
+		rs, err := readAll(ctx, l.d, func(r scanner) (rowid int64, err error) {
 			var o int64
 			var id string
 			err = r.Scan(&rowid, &o, &id)
@@ -202,24 +202,24 @@ func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool
 		text = ", t.reference_id, t.name, t.email"
 		from = "inquiries i JOIN inquiries_search_text t ON t.rowid = i.rowid"
 	}
-	type read struct {
-		m    matchRow
-		in   bool
-		cols [3]string
-	}
-	rows, err := readAll(ctx, l.d, func(r interface{ Scan(...any) error }) (v read, err error) {
-		err = r.Scan(&v.m.rowid, &v.m.o, &v.m.status, &v.in, &v.cols[0], &v.cols[1], &v.cols[2])
-		return
+	g.rows = make([]matchRow, 0, len(rowids))
+	var m matchRow
+	var in bool
+	var cols [3]string
+	dest := []any{&m.rowid, &m.o, &m.status, &in, &cols[0], &cols[1], &cols[2]} // one for all the rows
+	err = l.d.eachRow(ctx, func(r scanner) error {
+		if err := r.Scan(dest...); err != nil {
+			return err
+		}
+		if in && (!few || hasAll(cols, f.needles)) {
+			g.rows = append(g.rows, m)
+			g.counts.N[m.status]++
+		}
+		return nil
 	}, "SELECT i.rowid, i."+f.orderCol()+", i.status, "+pass+text+" FROM "+from+
 		" WHERE i.rowid IN (SELECT value FROM json_each(?))", append(b.args, string(ids))...)
 	if err != nil {
 		return g, false, fmt.Errorf("db: search: %w", err)
-	}
-	for _, v := range rows {
-		if v.in && (!few || hasAll(v.cols, f.needles)) {
-			g.rows = append(g.rows, v.m)
-			g.counts.N[v.m.status]++
-		}
 	}
 	return g, true, nil
 }
@@ -231,7 +231,7 @@ func (l *Lister) gather(ctx context.Context, f *ListFilter) (g gathered, ok bool
 // not all the matches beyond the cursor, rest is all of them.
 func (g gathered) page(f *ListFilter) (cand, rest []int64) {
 	desc := f.dir() == "DESC"
-	var keep []matchRow
+	keep := make([]matchRow, 0, len(g.rows))
 	for _, r := range g.rows {
 		if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, r.status) {
 			continue

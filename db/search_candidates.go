@@ -111,7 +111,7 @@ func (l *Lister) rarestTrigram(ctx context.Context, needle string, from int64) (
 
 // matches returns the rowids of an FTS5 expression's first limit matches, in rowid order.
 func (l *Lister) matches(ctx context.Context, match string, limit int) ([]int64, error) {
-	out, err := readAll(ctx, l.d, func(r interface{ Scan(...any) error }) (v int64, err error) {
+	out, err := readAll(ctx, l.d, func(r scanner) (v int64, err error) {
 		err = r.Scan(&v)
 		return
 	},

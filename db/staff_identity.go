@@ -123,7 +123,7 @@ type Invitation struct {
 const invitationCols = `i.id, i.email, i.name, i.role, COALESCE(u.name, ''), i.created_at, i.expires_at, i.accepted_at, i.revoked_at`
 const invitationFrom = ` FROM invitations i LEFT JOIN users u ON u.id = i.invited_by`
 
-func scanInvitation(row interface{ Scan(...any) error }) (*Invitation, error) {
+func scanInvitation(row scanner) (*Invitation, error) {
 	var inv Invitation
 	var created, expires int64
 	var accepted, revoked sql.NullInt64

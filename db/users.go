@@ -57,7 +57,7 @@ func userDest(u *User, created, updated *int64) []any {
 	return []any{&u.ID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.Disabled, created, updated, &u.TOTPSecret, &u.TOTPPending, &u.TOTPLastStep}
 }
 
-func scanUser(row interface{ Scan(...any) error }) (*User, error) {
+func scanUser(row scanner) (*User, error) {
 	var u User
 	var created, updated int64
 	if err := row.Scan(userDest(&u, &created, &updated)...); err != nil {
