@@ -17,7 +17,8 @@ const listCols = `i.id, i.reference_id, i.template_id, i.status, i.name, i.email
 	i.expires_at, i.synced_at, COALESCE(i.created_by, 0), COALESCE(u.name, ''), COALESCE(t.name, ''),
 	COALESCE((SELECT o.state FROM outbox o WHERE o.inquiry_id = i.id ORDER BY o.queued_at DESC, o.id DESC LIMIT 1), '')`
 
-// Lister answers the inquiry list. What it keeps of a read (a filter's per-status counts) it keeps while the live hub's version is the one it was read at (every
+// Lister answers the inquiry list. What it keeps of a read (the counts table's sums, a filter's
+// per-status counts) it keeps while the live hub's version is the one it was read at (every
 // published change moves it) and for cacheTTL at most (writes no hub hears of: another
 // process). A search's breadth is kept by time alone: it only picks a plan.
 type Lister struct {
@@ -83,8 +84,18 @@ func NewLister(d *DB, version func() uint64) *Lister {
 // tableCounts sums the counts table's rows per status, of one template and one creator when
 // given: the exact counts of those equality filters, a few hundred rows summed by SQLite.
 func (l *Lister) tableCounts(ctx context.Context, template string, creator int64) (*StatusCounts, error) {
-	return l.statusCounts(ctx, `SELECT status, sum(n) FROM inquiry_counts WHERE n > 0
+	key := "table " + template + "|" + strconv.FormatInt(creator, 10)
+	if v, ok := l.lookup(key, false); ok {
+		return v.(*StatusCounts), nil
+	}
+	at := l.stamp()
+	c, err := l.statusCounts(ctx, `SELECT status, sum(n) FROM inquiry_counts WHERE n > 0
 		AND (?1 = '' OR template_id = ?1) AND (?2 = 0 OR created_by = ?2) GROUP BY status`, template, creator)
+	if err != nil {
+		return nil, err
+	}
+	l.keep(key, c, at)
+	return c, nil
 }
 
 // cappedCount counts up to limit rows of a query cheaply (an index range, no sort).
