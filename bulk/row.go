@@ -63,7 +63,7 @@ func (e *Engine) process(ctx context.Context, job *db.BulkJob, row *db.BulkRow) 
 		e.finish(ctx, a, out)
 		return
 	case model.GuardInProgress:
-		e.retry(ctx, a, row, fmt.Errorf("someone else is creating an inquiry for %s right now", in.ReferenceID))
+		e.retry(ctx, a, row, worded("someone else is creating an inquiry for "+in.ReferenceID+" right now"))
 		return
 	}
 	out.InquiryID = q.ID
@@ -83,7 +83,8 @@ func (e *Engine) process(ctx context.Context, job *db.BulkJob, row *db.BulkRow) 
 			}
 			m, err := e.inq.SendOnFile(ctx, a, q.ID, to, row.Key, res.Fresh)
 			switch {
-			case errors.Is(err, inquiry.ErrInvalidRecipient), errors.Is(err, inquiry.ErrNoLinkNeeded), errors.Is(err, inquiry.ErrNotOwnAddress):
+			case errors.Is(err, inquiry.ErrInvalidRecipient), errors.Is(err, inquiry.ErrNoLinkNeeded), errors.Is(err, inquiry.ErrNotOwnAddress),
+				errors.Is(err, inquiry.ErrEmailWording): // waiting mends none of these: the row is done, unsent
 				out.Detail += " Not emailed: " + err.Error() + "."
 			case err != nil:
 				e.retry(ctx, a, row, err)
@@ -160,12 +161,10 @@ func (e *Engine) retry(ctx context.Context, a model.Actor, row *db.BulkRow, err 
 	if ctx.Err() != nil {
 		return // shutting down: the row stays pending and is resumed at the next start
 	}
-	words := persona.Explain(err)
-	if !inquiry.IsPersonaError(err) {
-		words = err.Error()
-	}
+	words := rowWords(err)
 	// Waiting mends neither a refusal nor a console without Persona configured.
 	if persona.IsRefused(err) || errors.Is(err, inquiry.ErrNotConfigured) || row.Attempts+1 >= maxAttempts {
+		e.log.Warn("bulk: row failed", "job", row.JobID, "line", row.Line, "err", err)
 		e.finish(ctx, a, db.BulkRow{JobID: row.JobID, Line: row.Line, State: Failed, Detail: "Failed: " + words})
 		return
 	}
@@ -183,4 +182,24 @@ func (e *Engine) retry(ctx context.Context, a model.Actor, row *db.BulkRow, err 
 		e.log.Error("bulk: retry row", "err", err)
 	}
 	e.progress(row.JobID)
+}
+
+// worded is an error whose text is written for staff, shown in a row's detail as it is.
+type worded string
+
+func (w worded) Error() string { return string(w) }
+
+// rowWords says why a row failed or waits, for its detail: Persona's refusals and outages
+// explained, the console's own words as they are, and anything else (a database error) only as
+// the console's fault, its text left to the log.
+func rowWords(err error) string {
+	var w worded
+	switch {
+	case inquiry.IsPersonaError(err):
+		return persona.Explain(err)
+	case errors.As(err, &w):
+		return string(w)
+	default:
+		return "an error in the console itself (its details are in the server's log)"
+	}
 }
