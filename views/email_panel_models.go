@@ -3,6 +3,7 @@ package views
 // Models of the detail page's Email link panel.
 
 import (
+	"strconv"
 	"time"
 )
 
@@ -47,9 +48,6 @@ type EmailRow struct {
 	CanCancel     bool
 }
 
-// ActionLabel names a row's action button ("Retry", "Cancel") after the email it acts on, so a
-// screen reader, and a test finding the button by name, tells the rows apart (to the second: a
-// resend within the minute goes to the same address).
-func (r EmailRow) ActionLabel(verb string) string {
-	return verb + " the email to " + r.Recipient + " queued " + r.QueuedAt.UTC().Format("2006-01-02 15:04:05 UTC")
-}
+// RecipientID is the id of the row's recipient cell, which describes its Retry and Cancel
+// buttons: their names stay "Retry" and "Cancel", and a screen reader says which email each acts on.
+func (r EmailRow) RecipientID() string { return "email-" + strconv.FormatInt(r.ID, 10) + "-to" }
