@@ -28,7 +28,7 @@ func TestWritersShareFreshnessRule(t *testing.T) {
 			if _, err := d.StoreWebhookEvents(ctx, []WebhookEvent{ev}, nil); err != nil {
 				t.Fatal(err)
 			}
-			v, _, err := d.ApplyWebhookEvents(ctx, []EventApply{{ev.ID, &row}})
+			v, _, err := d.ApplyWebhookEvents(ctx, []EventApply{{ev, &row}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -53,7 +53,8 @@ func bumpCounter(ctx context.Context, tx *sql.Tx, name string, n int, at time.Ti
 	return nil
 }
 
-// StoreWebhookEvents stores new events as received and counts rejections, in one transaction.
+// StoreWebhookEvents stores new events as received and counts rejections, in one transaction,
+// without applying them: the state a failed apply leaves (tests set it up with this).
 // fresh[i] is false when evs[i] was stored before: a duplicate delivery, counted as such.
 func (d *DB) StoreWebhookEvents(ctx context.Context, evs []WebhookEvent, rejected []Rejection) (fresh []bool, err error) {
 	err = d.Tx(ctx, func(tx *sql.Tx) error {
@@ -63,18 +64,11 @@ func (d *DB) StoreWebhookEvents(ctx context.Context, evs []WebhookEvent, rejecte
 	return fresh, err
 }
 
-// Received is a verified delivery: the event to store and the inquiry it carries (nil when it
-// is about something else).
-type Received struct {
-	Event WebhookEvent
-	Row   *Inquiry
-}
-
 // ReceiveWebhookEvents stores new events and applies the fresh ones in one commit, so a burst of
 // deliveries costs one commit, not one per step: each commit makes every reader start its next
 // read with a cold cache. Applying runs under a savepoint: when it fails, the events are still
 // stored, as received, for ApplyPending, and applyErr says why.
-func (d *DB) ReceiveWebhookEvents(ctx context.Context, items []Received, rejected []Rejection) (fresh []bool, changed []string, applyErr error, err error) {
+func (d *DB) ReceiveWebhookEvents(ctx context.Context, items []EventApply, rejected []Rejection) (fresh []bool, changed []string, applyErr error, err error) {
 	evs := make([]WebhookEvent, len(items))
 	for i, it := range items {
 		evs[i] = it.Event
@@ -86,7 +80,7 @@ func (d *DB) ReceiveWebhookEvents(ctx context.Context, items []Received, rejecte
 		var apply []EventApply
 		for i, it := range items {
 			if fresh[i] {
-				apply = append(apply, EventApply{EventID: it.Event.ID, Row: it.Row})
+				apply = append(apply, it)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT apply"); err != nil {
@@ -134,10 +128,10 @@ func storeEvents(ctx context.Context, tx *sql.Tx, evs []WebhookEvent, rejected [
 	return fresh, nil
 }
 
-// EventApply is a stored event with the cached row it carries (nil: not about an inquiry).
+// EventApply is an event with the cached row it carries (nil: not about an inquiry).
 type EventApply struct {
-	EventID string
-	Row     *Inquiry
+	Event WebhookEvent
+	Row   *Inquiry
 }
 
 // ApplyWebhookEvents applies stored events to the cache in one transaction (see applyEvents).
@@ -162,9 +156,9 @@ func applyEvents(ctx context.Context, tx *sql.Tx, items []EventApply) (verdicts 
 	for i, it := range items {
 		// Only events still waiting: a re-apply pass may race the receiver for the same event.
 		var current string
-		err := tx.QueryRowContext(ctx, `SELECT verdict FROM webhook_events WHERE id = ?`, it.EventID).Scan(&current)
+		err := tx.QueryRowContext(ctx, `SELECT verdict FROM webhook_events WHERE id = ?`, it.Event.ID).Scan(&current)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return nil, nil, fmt.Errorf("db: apply webhook event %s: %w", it.EventID, err)
+			return nil, nil, fmt.Errorf("db: apply webhook event %s: %w", it.Event.ID, err)
 		}
 		if current != VerdictReceived {
 			verdicts[i] = current
@@ -182,8 +176,8 @@ func applyEvents(ctx context.Context, tx *sql.Tx, items []EventApply) (verdicts 
 				changed = append(changed, it.Row.ID)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE webhook_events SET verdict = ? WHERE id = ?`, v, it.EventID); err != nil {
-			return nil, nil, fmt.Errorf("db: apply webhook event %s: %w", it.EventID, err)
+		if _, err := tx.ExecContext(ctx, `UPDATE webhook_events SET verdict = ? WHERE id = ?`, v, it.Event.ID); err != nil {
+			return nil, nil, fmt.Errorf("db: apply webhook event %s: %w", it.Event.ID, err)
 		}
 		verdicts[i] = v
 		counts[v]++

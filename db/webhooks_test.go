@@ -60,23 +60,23 @@ func TestWebhookStoreAndApply(t *testing.T) {
 		t.Fatalf("%d pending, want 5", len(pending))
 	}
 	// An unknown inquiry is adopted; then a later state wins and an older one is stale.
-	if v := apply(EventApply{"evt_b", row("pending", t0.Add(2*time.Second))}); v[0] != VerdictApplied || status() != "pending" {
+	if v := apply(EventApply{ev("evt_b"), row("pending", t0.Add(2*time.Second))}); v[0] != VerdictApplied || status() != "pending" {
 		t.Fatalf("adopt: %v, status %s", v, status())
 	}
-	if v := apply(EventApply{"evt_a", row("created", t0)}); v[0] != VerdictStale || status() != "pending" {
+	if v := apply(EventApply{ev("evt_a"), row("created", t0)}); v[0] != VerdictStale || status() != "pending" {
 		t.Fatalf("older event: %v, status %s", v, status())
 	}
 	// Same timestamp: the later lifecycle stage wins, whatever the arrival order.
 	same := t0.Add(5 * time.Second)
-	apply(EventApply{"evt_d", row("approved", same)})
-	if v := apply(EventApply{"evt_c", row("completed", same)}); v[0] != VerdictStale || status() != "approved" {
+	apply(EventApply{ev("evt_d"), row("approved", same)})
+	if v := apply(EventApply{ev("evt_c"), row("completed", same)}); v[0] != VerdictStale || status() != "approved" {
 		t.Fatalf("tie: %v, status %s", v, status())
 	}
 	// Applying twice (receiver and re-apply pass racing) counts once.
-	if v := apply(EventApply{"evt_d", row("approved", same)}); v[0] != VerdictApplied {
+	if v := apply(EventApply{ev("evt_d"), row("approved", same)}); v[0] != VerdictApplied {
 		t.Fatalf("second apply of an applied event: %v", v)
 	}
-	if v := apply(EventApply{"evt_e", nil}); v[0] != VerdictIgnored {
+	if v := apply(EventApply{ev("evt_e"), nil}); v[0] != VerdictIgnored {
 		t.Fatalf("no inquiry: %v", v)
 	}
 	if _, err := d.StoreWebhookEvents(ctx, nil, []Rejection{{Verdict: VerdictBadSignature, Detail: "mismatch", At: time.Now()}}); err != nil {
@@ -108,13 +108,13 @@ func TestReceiveWebhookEventsKeepsTheEventWhenApplyFails(t *testing.T) {
 	}
 	defer d.Close()
 	t0 := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
-	received := func(id, inq, status string, at time.Time) Received {
-		return Received{
+	received := func(id, inq, status string, at time.Time) EventApply {
+		return EventApply{
 			Event: WebhookEvent{ID: id, Name: "inquiry." + status, InquiryID: inq, EventAt: at, ReceivedAt: time.Now(), Payload: "{}"},
 			Row:   &Inquiry{ID: inq, Status: model.Status(status), CreatedAt: t0, UpdatedAt: at, VersionAt: at},
 		}
 	}
-	fresh, changed, applyErr, err := d.ReceiveWebhookEvents(ctx, []Received{received("evt_1", "inq_1", "pending", t0)}, nil)
+	fresh, changed, applyErr, err := d.ReceiveWebhookEvents(ctx, []EventApply{received("evt_1", "inq_1", "pending", t0)}, nil)
 	if err != nil || applyErr != nil || !fresh[0] || len(changed) != 1 {
 		t.Fatalf("first delivery: fresh %v, changed %v, apply error %v, error %v", fresh, changed, applyErr, err)
 	}
@@ -123,7 +123,7 @@ func TestReceiveWebhookEventsKeepsTheEventWhenApplyFails(t *testing.T) {
 	}
 	later := t0.Add(time.Minute)
 	fresh, changed, applyErr, err = d.ReceiveWebhookEvents(ctx,
-		[]Received{received("evt_2", "inq_2", "pending", later), received("evt_3", "inq_1", "completed", later)},
+		[]EventApply{received("evt_2", "inq_2", "pending", later), received("evt_3", "inq_1", "completed", later)},
 		[]Rejection{{Verdict: VerdictBadSignature, At: time.Now()}})
 	if err != nil || applyErr == nil || !fresh[0] || !fresh[1] || len(changed) != 0 {
 		t.Fatalf("delivery onto a broken row: fresh %v, changed %v, apply error %v, error %v", fresh, changed, applyErr, err)

@@ -112,9 +112,9 @@ func (s *Service) drainEvents() {
 		}
 		s.events.mu.Unlock()
 
-		items := make([]db.Received, len(batch))
+		items := make([]db.EventApply, len(batch))
 		for i, qe := range batch {
-			items[i] = db.Received{Event: qe.ev, Row: qe.row}
+			items[i] = db.EventApply{Event: qe.ev, Row: qe.row}
 		}
 		fresh, changed, applyErr, err := s.db.ReceiveWebhookEvents(ctx, items, rejects)
 		for i, qe := range batch {
@@ -148,7 +148,7 @@ func (s *Service) ApplyPending(ctx context.Context) (int, error) {
 		}
 		items := make([]db.EventApply, 0, len(evs))
 		for _, e := range evs {
-			it := db.EventApply{EventID: e.ID}
+			it := db.EventApply{Event: e}
 			if e.Payload != "" && e.InquiryID != "" {
 				p, err := persona.DecodeInquiry([]byte(e.Payload))
 				if err != nil {
