@@ -38,6 +38,8 @@ type DB struct {
 
 	smu   sync.Mutex
 	stmts map[string]*sql.Stmt // reads prepared once, by their text (see read)
+
+	sessions *sessionCache // SessionUser's answers; nil on a DB not opened by OpenWith
 }
 
 // Options size the readers' memory. Each reader connection keeps its own page cache of up to
@@ -80,10 +82,8 @@ func OpenWith(ctx context.Context, path string, o Options) (*DB, error) {
 	if err := ownerOnly(path); err != nil {
 		return nil, err
 	}
-	w, err := sql.Open("sqlite", dsn(path, false, o))
-	if err != nil {
-		return nil, fmt.Errorf("db: open %s: %w", path, err)
-	}
+	sessions := &sessionCache{now: time.Now}
+	w := openWriter(dsn(path, false, o), sessions)
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
@@ -91,7 +91,7 @@ func OpenWith(ctx context.Context, path string, o Options) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
-	d := &DB{W: w, Path: path}
+	d := &DB{W: w, Path: path, sessions: sessions}
 	if err := d.Migrate(ctx); err != nil {
 		w.Close()
 		return nil, err

@@ -68,16 +68,20 @@ func foldRune(r rune) string {
 func init() {
 	// Every connection the driver opens from now on has it; the search index's triggers need it
 	// (a write to inquiries through another SQLite program fails with "no such function").
-	sqlite.MustRegisterDeterministicScalarFunction("linkdesk_fold", 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
-		switch v := args[0].(type) {
-		case nil:
-			return nil, nil
-		case string:
-			return Fold(v), nil
-		case []byte:
-			return Fold(string(v)), nil
-		default:
-			return nil, fmt.Errorf("linkdesk_fold: text expected, got %T", v)
-		}
-	})
+	// The writer's own driver registers it too (openWriter).
+	sqlite.MustRegisterDeterministicScalarFunction("linkdesk_fold", 1, foldSQL)
+}
+
+// foldSQL is Fold as the SQL function linkdesk_fold.
+func foldSQL(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+	switch v := args[0].(type) {
+	case nil:
+		return nil, nil
+	case string:
+		return Fold(v), nil
+	case []byte:
+		return Fold(string(v)), nil
+	default:
+		return nil, fmt.Errorf("linkdesk_fold: text expected, got %T", v)
+	}
 }

@@ -71,21 +71,27 @@ func sessionDest(s *Session, created, seen *int64) []any {
 var sessionUserSQL = `SELECT ` + sessionCols + `, ` + prefixed("u.", userCols) + `
 	FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`
 
-// SessionUser returns the session and its user.
+// SessionUser returns the session and its user, from memory while neither has changed (see
+// sessionCache).
 func (d *DB) SessionUser(ctx context.Context, id string) (*Session, *User, error) {
-	var s Session
-	var u User
+	key := SessionKey(id)
+	if e, ok := d.sessions.get(key); ok {
+		return &e.s, &e.u, nil
+	}
+	gen := d.sessions.generation()
+	var e sessionEntry
 	var created, seen, uc, uu int64
-	err := d.readRow(ctx, append(sessionDest(&s, &created, &seen), userDest(&u, &uc, &uu)...), sessionUserSQL, SessionKey(id))
+	err := d.W.QueryRowContext(ctx, sessionUserSQL, key).Scan(append(sessionDest(&e.s, &created, &seen), userDest(&e.u, &uc, &uu)...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("db: session: %w", err)
 	}
-	s.CreatedAt, s.LastSeenAt = time.UnixMilli(created), time.UnixMilli(seen)
-	u.CreatedAt, u.UpdatedAt = time.UnixMilli(uc), time.UnixMilli(uu)
-	return &s, &u, nil
+	e.s.CreatedAt, e.s.LastSeenAt = time.UnixMilli(created), time.UnixMilli(seen)
+	e.u.CreatedAt, e.u.UpdatedAt = time.UnixMilli(uc), time.UnixMilli(uu)
+	d.sessions.put(key, gen, e)
+	return &e.s, &e.u, nil
 }
 
 // UserSessions returns a user's sessions, the most recently active first.
