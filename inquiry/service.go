@@ -80,6 +80,7 @@ func New(d *db.DB, st Settings, log *slog.Logger, deps Deps) *Service {
 	if s.spawn == nil {
 		s.spawn = func(f func()) { go f() }
 	}
+	s.events.enough = make(chan struct{}, 1)
 	s.reads.perMin, s.reads.now = st.StaffReads, time.Now
 	if s.reads.perMin == 0 {
 		s.reads.perMin = DefaultStaffReads
