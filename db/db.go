@@ -40,6 +40,7 @@ type DB struct {
 	stmts map[string]*sql.Stmt // reads prepared once, by their text (see read)
 
 	sessions *sessionCache // SessionUser's answers; nil on a DB not opened by OpenWith
+	upsert   *sql.Stmt     // upsertInquirySQL on the writer (see upserting); nil likewise
 }
 
 // Options size the readers' memory. Each reader connection keeps its own page cache of up to
@@ -96,6 +97,11 @@ func OpenWith(ctx context.Context, path string, o Options) (*DB, error) {
 		w.Close()
 		return nil, err
 	}
+	var err error
+	if d.upsert, err = w.PrepareContext(ctx, upsertInquirySQL); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("db: open %s: %w", path, err)
+	}
 	r, err := sql.Open("sqlite", dsn(path, true, o))
 	if err != nil {
 		w.Close()
@@ -151,6 +157,9 @@ func (d *DB) Close() error {
 		errs = append(errs, st.Close())
 	}
 	d.smu.Unlock()
+	if d.upsert != nil {
+		errs = append(errs, d.upsert.Close())
+	}
 	return errors.Join(append(errs, d.R.Close(), d.W.Close())...)
 }
 

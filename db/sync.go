@@ -69,7 +69,7 @@ func (d *DB) SaveSynced(ctx context.Context, rows []Inquiry, at time.Time) (chan
 			}
 			r.SyncedAt = at
 			// Nothing new (the same version again) writes nothing: only the sync time moves.
-			ok, err := UpsertInquiry(ctx, tx, r)
+			ok, err := UpsertInquiry(ctx, d.upserting(tx), r)
 			if err != nil {
 				return err
 			}

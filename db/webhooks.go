@@ -86,7 +86,7 @@ func (d *DB) ReceiveWebhookEvents(ctx context.Context, items []EventApply, rejec
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT apply"); err != nil {
 			return err
 		}
-		if _, changed, applyErr = applyEvents(ctx, tx, apply); applyErr != nil {
+		if _, changed, applyErr = applyEvents(ctx, d.upserting(tx), apply); applyErr != nil {
 			changed = nil
 			if _, err := tx.ExecContext(ctx, "ROLLBACK TO apply"); err != nil {
 				return err
@@ -137,7 +137,7 @@ type EventApply struct {
 // ApplyWebhookEvents applies stored events to the cache in one transaction (see applyEvents).
 func (d *DB) ApplyWebhookEvents(ctx context.Context, items []EventApply) (verdicts []string, changed []string, err error) {
 	err = d.Tx(ctx, func(tx *sql.Tx) error {
-		verdicts, changed, err = applyEvents(ctx, tx, items)
+		verdicts, changed, err = applyEvents(ctx, d.upserting(tx), items)
 		return err
 	})
 	if err != nil {
@@ -150,7 +150,7 @@ func (d *DB) ApplyWebhookEvents(ctx context.Context, items []EventApply) (verdic
 // the cached one (UpsertInquiry's freshness rule), so duplicates and late deliveries never move
 // a status backwards; an inquiry never seen is adopted. An event that writes nothing is stale.
 // It returns the verdict of each event and the ids of the rows that changed.
-func applyEvents(ctx context.Context, tx *sql.Tx, items []EventApply) (verdicts []string, changed []string, err error) {
+func applyEvents(ctx context.Context, tx upsertingTx, items []EventApply) (verdicts []string, changed []string, err error) {
 	verdicts = make([]string, len(items))
 	counts := map[string]int{}
 	for i, it := range items {
@@ -184,7 +184,7 @@ func applyEvents(ctx context.Context, tx *sql.Tx, items []EventApply) (verdicts 
 	}
 	now := time.Now()
 	for name, n := range counts {
-		if err := bumpCounter(ctx, tx, name, n, now, ""); err != nil {
+		if err := bumpCounter(ctx, tx.Tx, name, n, now, ""); err != nil {
 			return nil, nil, err
 		}
 	}
