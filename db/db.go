@@ -5,6 +5,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -19,7 +20,7 @@ import (
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver, which the readers use
 )
 
 //go:embed migrations/*.sql
@@ -72,6 +73,31 @@ func dsn(path string, readOnly bool, o Options) string {
 	}
 	return "file:" + path + "?" + q.Encode()
 }
+
+// openWriter opens the writer's pool through a driver of its own, so the pre-update hook is
+// on this DB's writer alone.
+func openWriter(dsn string, sessions *sessionCache) *sql.DB {
+	drv := &sqlite.Driver{}
+	drv.MustRegisterDeterministicScalarFunction("linkdesk_fold", 1, foldSQL)
+	drv.RegisterConnectionHook(func(c sqlite.ExecQuerierContext, _ string) error {
+		h, ok := c.(sqlite.HookRegisterer)
+		if !ok {
+			return fmt.Errorf("db: the sqlite driver's connection %T takes no hooks", c)
+		}
+		h.RegisterPreUpdateHook(sessions.changed)
+		return nil
+	})
+	return sql.OpenDB(connector{drv, dsn})
+}
+
+// connector opens connections with drv, whose registrations are its own.
+type connector struct {
+	drv *sqlite.Driver
+	dsn string
+}
+
+func (c connector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+func (c connector) Driver() driver.Driver                        { return c.drv }
 
 // Open opens (creating if needed) the database at path and applies pending migrations. The
 // file, its WAL and shared-memory files are its owner's alone (0600): they hold password hashes,

@@ -1,10 +1,6 @@
 package db
 
 import (
-	"context"
-	"database/sql"
-	"database/sql/driver"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -85,27 +81,3 @@ func (c *sessionCache) changed(u sqlite.SQLitePreUpdateData) {
 		c.gen.Add(1)
 	}
 }
-
-// openWriter opens the writer's pool through a driver of its own, so the pre-update hook is
-// on this DB's writer alone.
-func openWriter(dsn string, sessions *sessionCache) *sql.DB {
-	drv := &sqlite.Driver{}
-	drv.MustRegisterDeterministicScalarFunction("linkdesk_fold", 1, foldSQL)
-	drv.RegisterConnectionHook(func(c sqlite.ExecQuerierContext, _ string) error {
-		h, ok := c.(sqlite.HookRegisterer)
-		if !ok {
-			return fmt.Errorf("db: the sqlite driver's connection %T takes no hooks", c)
-		}
-		h.RegisterPreUpdateHook(sessions.changed)
-		return nil
-	})
-	return sql.OpenDB(connector{drv, dsn})
-}
-
-type connector struct {
-	drv *sqlite.Driver
-	dsn string
-}
-
-func (c connector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
-func (c connector) Driver() driver.Driver                        { return c.drv }
