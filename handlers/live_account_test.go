@@ -60,8 +60,11 @@ func TestChangeRenderedOncePerFilter(t *testing.T) {
 	}
 	before := e.srv.live.SharedRuns()
 	e.srv.live.Publish(id)
-	for _, ch := range streams {
+	for i, ch := range streams {
 		waitEvent(t, ch, "counts", "")
+		if i%2 == 0 { // the unfiltered page shows the row: its cells follow the counts
+			waitEvent(t, ch, "inq-"+id, "")
+		}
 	}
 	// Per stream that was 12 + 12 counts and 6 rows' cells; now each filter's counts once and
 	// the row's cells (shown on the unfiltered page) once.
